@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "make bench: no benchmarks built yet"
