@@ -45,15 +45,20 @@ enum {
 /* Bytes a string takes without a second look: 0x20..0xFD except the
  * backslash and the closing quote. */
 static const uint8_t dq_plain[256] = {
-    [0x20 ... 0xFD] = 1, ['"'] = 0, ['\\'] = 0,
+    [0x20 ... 0x21] = 1, /* '"' is 0x22 */
+    [0x23 ... 0x5B] = 1, /* '\\' is 0x5C */
+    [0x5D ... 0xFD] = 1,
 };
 static const uint8_t sq_plain[256] = {
-    [0x20 ... 0xFD] = 1, ['\''] = 0, ['\\'] = 0,
+    [0x20 ... 0x26] = 1, /* '\'' is 0x27 */
+    [0x28 ... 0x5B] = 1,
+    [0x5D ... 0xFD] = 1,
 };
 /* Where recovery stops: structural characters, controls but TAB, FE, FF. */
 static const uint8_t resync[256] = {
-    [0x00 ... 0x1F] = 1, ['\t'] = 0, ['{'] = 1, ['}'] = 1, ['['] = 1,
-    [']'] = 1,           [':'] = 1,  [','] = 1, [0xFE] = 1, [0xFF] = 1,
+    [0x00 ... 0x08] = 1, [0x0A ... 0x1F] = 1, ['{'] = 1, ['}'] = 1,
+    ['['] = 1,           [']'] = 1,           [':'] = 1, [','] = 1,
+    [0xFE] = 1,          [0xFF] = 1,
 };
 
 void qk_lexer_init(qk_lexer *lx, bool qmp, size_t max_token)

@@ -141,6 +141,17 @@ static int deliver(qk_json_parser *p, const qk_tok *tok, qk_json *v)
     if (f->state == O_VALUE) {
         qk_json *key = f->key;
         f->key = NULL;
+        if (p->mode == QK_JSON_STRICT &&
+            qk_json_object_get_len(f->container, qk_json_string(key),
+                                   qk_json_string_length(key))) {
+            /* RFC 8259 allows repeated names: the last one wins. */
+            f->state = O_SEP;
+            int rc = qk_json_object_set_len_take(f->container,
+                                                 qk_json_string(key),
+                                                 qk_json_string_length(key), v);
+            qk_json_unref(key);
+            return rc;
+        }
         int rc = qk_json__object_add_unique_take(f->container, key, v);
         if (rc == QK_ERR_INVAL) {
             grammar_fail(p, tok, "JSON parse error, duplicate key");
