@@ -24,6 +24,7 @@ struct qk_json {
     atomic_uint_least32_t refcnt;
     uint8_t type;      /* qk_json_type */
     uint8_t is_static; /* null/true/false: no counting, never freed */
+    uint8_t sclass;    /* node cache size class + 1, or 0 (value.c) */
 };
 
 typedef struct qk_json_num {

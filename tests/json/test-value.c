@@ -835,6 +835,47 @@ static void test_threads_refcount(void **state)
     qk_json_unref(v);
 }
 
+/* Values built on one thread and freed on another (each thread recycles
+ * blocks through its own cache, flushed when the thread exits). */
+static void *build_tree(void *arg)
+{
+    (void)arg;
+    qk_json *a = qk_json_array_new();
+    for (int i = 0; i < 5000; i++)
+        qk_json_array_append_take(a, qk_json_pack("{s:s, s:[i, f]}", "k", "v", "n", i, 0.5));
+    return a;
+}
+
+static void *free_tree(void *arg)
+{
+    for (int round = 0; round < 3; round++) {
+        qk_json *t = build_tree(NULL);
+        qk_json_unref(t);
+    }
+    qk_json_unref(arg);
+    return NULL;
+}
+
+static void test_threads_build_free(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 4; k++) {
+        pthread_t t;
+        void *tree;
+        assert_int_equal(pthread_create(&t, NULL, build_tree, NULL), 0);
+        pthread_join(t, &tree);
+        assert_int_equal(qk_json_array_size(tree), 5000);
+        assert_int_equal(pthread_create(&t, NULL, free_tree, tree), 0);
+        pthread_join(t, NULL);
+    }
+    /* and the main thread's cache still serves correct values */
+    qk_json *v = build_tree(NULL);
+    qk_json *c = qk_json_copy(v);
+    assert_true(qk_json_equal(v, c));
+    qk_json_unref(c);
+    qk_json_unref(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -858,6 +899,7 @@ int main(void)
         cmocka_unit_test(test_deep_tree),
         cmocka_unit_test(test_shared_subtrees),
         cmocka_unit_test(test_threads_refcount),
+        cmocka_unit_test(test_threads_build_free),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
