@@ -45,24 +45,6 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Median over RUNS of units per second, calling fn(ctx) repeatedly. */
-static double measure(void (*fn)(void *), void *ctx, double units_per_call)
-{
-    double rates[RUNS];
-    fn(ctx); /* warm up */
-    for (int r = 0; r < RUNS; r++) {
-        long n = 0;
-        double t0 = now(), t;
-        do {
-            fn(ctx);
-            n++;
-        } while ((t = now() - t0) < RUN_SECONDS);
-        rates[r] = (double)n * units_per_call / t;
-    }
-    qsort(rates, RUNS, sizeof rates[0], cmp_double);
-    return rates[RUNS / 2];
-}
-
 static void die(const char *what)
 {
     fprintf(stderr, "bench-json: %s\n", what);
@@ -213,28 +195,69 @@ static void peer_write(void *arg)
         die("peer write failed");
 }
 
-/* ---- report ------------------------------------------------------------ */
+/* ---- contenders, measured interleaved ---------------------------------- */
 
-static void row(const char *who, const char *fn, double rate, const char *unit,
-                double scale)
+/*
+ * The contenders of one section are measured in rounds: run r times each
+ * of them once, so that load from other processes (this machine is shared)
+ * falls on all of them alike. Each figure is the median of its RUNS runs.
+ */
+typedef struct contender {
+    const char *id;    /* for ratios */
+    const char *who;   /* library */
+    const char *what;  /* the call */
+    void (*fn)(void *);
+    ctx c;             /* its own copy of the context */
+    double units;      /* per call */
+    double rate;       /* result: median units/s */
+} contender;
+
+static void measure_group(contender *k, size_t n)
 {
-    printf("  %-8s %-40s %10.1f %s\n", who, fn, rate / scale, unit);
+    double rates[8][RUNS];
+    for (size_t i = 0; i < n; i++)
+        k[i].fn(&k[i].c); /* warm up */
+    for (int r = 0; r < RUNS; r++) {
+        for (size_t i = 0; i < n; i++) {
+            long calls = 0;
+            double t0 = now(), t;
+            do {
+                k[i].fn(&k[i].c);
+                calls++;
+            } while ((t = now() - t0) < RUN_SECONDS);
+            rates[i][r] = (double)calls * k[i].units / t;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        qsort(rates[i], RUNS, sizeof rates[i][0], cmp_double);
+        k[i].rate = rates[i][RUNS / 2];
+    }
+}
+
+static void print_group(const contender *k, size_t n, const char *unit, double scale)
+{
+    for (size_t i = 0; i < n; i++)
+        printf("  %-8s %-44s %10.2f %s\n", k[i].who, k[i].what, k[i].rate / scale, unit);
+}
+
+static double rate_of(const contender *k, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(k[i].id, id))
+            return k[i].rate;
+    return 0;
 }
 
 static void verdict(const char *what, double ratio, double target, bool at_most)
 {
     bool ok = at_most ? ratio <= target : ratio >= target;
-    printf("  %-60s %6.2fx  (target %s %.0fx)  %s\n", what, ratio,
+    printf("  %-56s %6.2fx  (target %s %.0fx)  %s\n", what, ratio,
            at_most ? "<=" : ">=", target, ok ? "ok" : "MISSED");
 }
 
-static double find(const char *name, const char *const *names, const double *rates,
-                   size_t n)
+static void ratio_line(const char *what, double ratio)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(names[i], name))
-            return rates[i];
-    return 0;
+    printf("  %-56s %6.2fx\n", what, ratio);
 }
 
 int main(void)
@@ -273,119 +296,118 @@ int main(void)
     char *back = qk_json_to_string(c.value, 0, NULL);
     bool same = back && strlen(back) == text_len && !memcmp(back, c.text, text_len);
     qk_free(back);
+    c.parser = qk_json_parser_new(NULL);
+    c.step = SIZE_MAX;
+    if (!c.parser)
+        die("out of memory");
 
-    printf("qmpkit JSON benchmark: median of %d runs of %.1f s each\n", RUNS, RUN_SECONDS);
+    printf("qmpkit JSON benchmark: median of %d runs of %.1f s each, contenders of a\n"
+           "section measured in turn within each run\n", RUNS, RUN_SECONDS);
     printf("inputs: query-qmp-schema reply %zu bytes; small stream %zu messages, %zu bytes\n",
            c.len, c.nmsgs, c.stream_len);
     printf("qmpkit parse + compact write of the reply is %s to QEMU's text\n\n",
            same ? "byte-identical" : "NOT identical");
 
-    const char *names[8];
-    double rates[8];
-    size_t nr;
+    contender g[8];
+    size_t n;
+    double jc, jn, qk;
 
     /* ---- parse the large reply ---- */
-    printf("parse query-qmp-schema into values (MB/s)\n");
-    nr = 0;
-    for (int m = 0; m < 2; m++) {
-        c.mode = m ? QK_JSON_STRICT : QK_JSON_QMP;
-        names[nr] = m ? "qmpkit-strict" : "qmpkit";
-        rates[nr] = measure(qk_parse_large, &c, (double)c.len);
-        row("qmpkit", m ? "qk_json_parse (QK_JSON_STRICT)" : "qk_json_parse (QK_JSON_QMP)",
-            rates[nr], "MB/s", 1e6);
-        nr++;
-    }
+    n = 0;
+    g[n] = (contender){"qmpkit", "qmpkit", "qk_json_parse (QK_JSON_QMP)", qk_parse_large, c,
+                       (double)c.len, 0};
+    g[n++].c.mode = QK_JSON_QMP;
+    g[n] = (contender){"qmpkit-strict", "qmpkit", "qk_json_parse (QK_JSON_STRICT)",
+                       qk_parse_large, c, (double)c.len, 0};
+    g[n++].c.mode = QK_JSON_STRICT;
     for (size_t i = 0; peers[i]; i++) {
-        c.peer = peers[i];
-        names[nr] = peers[i]->name;
-        rates[nr] = measure(peer_parse_large, &c, (double)c.len);
-        row(peers[i]->name, peers[i]->parse_fn, rates[nr], "MB/s", 1e6);
-        nr++;
+        g[n] = (contender){peers[i]->name, peers[i]->name, peers[i]->parse_fn,
+                           peer_parse_large, c, (double)c.len, 0};
+        g[n++].c.peer = peers[i];
     }
-    double qk = find("qmpkit", names, rates, nr), jc = find("json-c", names, rates, nr),
-           jn = find("jansson", names, rates, nr);
+    measure_group(g, n);
+    printf("parse query-qmp-schema into values\n");
+    print_group(g, n, "MB/s", 1e6);
+    qk = rate_of(g, n, "qmpkit");
+    jc = rate_of(g, n, "json-c");
+    jn = rate_of(g, n, "jansson");
     if (jc)
         verdict("qmpkit (QMP) vs json-c", qk / jc, 5, false);
     if (jn)
         verdict("qmpkit (QMP) vs jansson", qk / jn, 7, false);
     if (jc)
-        verdict("qmpkit (STRICT) vs json-c", find("qmpkit-strict", names, rates, nr) / jc, 5,
-                false);
+        ratio_line("qmpkit (STRICT) vs json-c", rate_of(g, n, "qmpkit-strict") / jc);
     printf("\n");
 
     /* ---- small messages ---- */
-    printf("parse the small-message stream (messages/s)\n");
-    nr = 0;
-    c.mode = QK_JSON_QMP;
-    names[nr] = "qmpkit";
-    rates[nr] = measure(qk_parse_small, &c, (double)c.nmsgs);
-    row("qmpkit", "qk_json_parse per message", rates[nr], "M msg/s", 1e6);
-    nr++;
-    c.parser = qk_json_parser_new(NULL);
-    c.step = SIZE_MAX;
-    names[nr] = "qmpkit-stream";
-    rates[nr] = measure(qk_stream_small, &c, (double)c.nmsgs);
-    row("qmpkit", "qk_json_parser_feed, whole stream", rates[nr], "M msg/s", 1e6);
-    nr++;
+    n = 0;
+    g[n] = (contender){"qmpkit", "qmpkit", "qk_json_parse per message", qk_parse_small, c,
+                       (double)c.nmsgs, 0};
+    g[n++].c.mode = QK_JSON_QMP;
+    g[n++] = (contender){"qmpkit-stream", "qmpkit", "qk_json_parser_feed, whole stream",
+                         qk_stream_small, c, (double)c.nmsgs, 0};
     for (size_t i = 0; peers[i]; i++) {
-        c.peer = peers[i];
-        names[nr] = peers[i]->name;
-        rates[nr] = measure(peer_parse_small, &c, (double)c.nmsgs);
-        row(peers[i]->name, peers[i]->parse_fn, rates[nr], "M msg/s", 1e6);
-        nr++;
+        g[n] = (contender){peers[i]->name, peers[i]->name, peers[i]->parse_fn,
+                           peer_parse_small, c, (double)c.nmsgs, 0};
+        g[n++].c.peer = peers[i];
     }
-    qk = find("qmpkit", names, rates, nr);
-    jc = find("json-c", names, rates, nr);
-    jn = find("jansson", names, rates, nr);
+    measure_group(g, n);
+    printf("parse the small-message stream\n");
+    print_group(g, n, "M msg/s", 1e6);
+    qk = rate_of(g, n, "qmpkit");
+    jc = rate_of(g, n, "json-c");
+    jn = rate_of(g, n, "jansson");
     if (jc) {
         verdict("qmpkit (qk_json_parse) vs json-c", qk / jc, 3, false);
-        verdict("qmpkit (streaming parser) vs json-c",
-                find("qmpkit-stream", names, rates, nr) / jc, 3, false);
+        verdict("qmpkit (streaming parser) vs json-c", rate_of(g, n, "qmpkit-stream") / jc, 3,
+                false);
     }
     if (jn)
-        printf("  %-60s %6.2fx\n", "qmpkit (qk_json_parse) vs jansson", qk / jn);
+        ratio_line("qmpkit (qk_json_parse) vs jansson", qk / jn);
     printf("\n");
 
     /* ---- compact write ---- */
-    printf("compact write of query-qmp-schema (MB/s of the %zu-byte reply)\n", c.len);
-    nr = 0;
-    names[nr] = "qmpkit";
-    rates[nr] = measure(qk_write, &c, (double)c.len);
-    row("qmpkit", "qk_json_write", rates[nr], "MB/s", 1e6);
-    nr++;
+    n = 0;
+    g[n++] = (contender){"qmpkit", "qmpkit", "qk_json_write", qk_write, c, (double)c.len, 0};
     for (size_t i = 0; peers[i]; i++) {
-        c.peer = peers[i];
-        c.doc = peers[i]->parse(c.text, c.len);
-        if (!c.doc)
+        g[n] = (contender){peers[i]->name, peers[i]->name, peers[i]->write_fn, peer_write, c,
+                           (double)c.len, 0};
+        g[n].c.peer = peers[i];
+        g[n].c.doc = peers[i]->parse(c.text, c.len);
+        if (!g[n].c.doc)
             die("peer parse failed");
-        names[nr] = peers[i]->name;
-        rates[nr] = measure(peer_write, &c, (double)c.len);
-        row(peers[i]->name, peers[i]->write_fn, rates[nr], "MB/s", 1e6);
-        nr++;
-        peers[i]->free_doc(c.doc);
+        n++;
     }
-    qk = find("qmpkit", names, rates, nr);
-    jc = find("json-c", names, rates, nr);
-    jn = find("jansson", names, rates, nr);
+    measure_group(g, n);
+    printf("compact write of query-qmp-schema (MB/s of the %zu-byte reply)\n", c.len);
+    print_group(g, n, "MB/s", 1e6);
+    for (size_t i = 1; i < n; i++)
+        g[i].c.peer->free_doc(g[i].c.doc);
+    qk_buf_free(&g[0].c.out);
+    qk = rate_of(g, n, "qmpkit");
+    jc = rate_of(g, n, "json-c");
+    jn = rate_of(g, n, "jansson");
     if (jc)
         verdict("qmpkit vs json-c", qk / jc, 2, false);
     if (jn)
-        printf("  %-60s %6.2fx\n", "qmpkit vs jansson", qk / jn);
+        ratio_line("qmpkit vs jansson", qk / jn);
     printf("\n");
 
     /* ---- streaming parser: whole vs one byte per call ---- */
-    printf("streaming parser on query-qmp-schema (MB/s)\n");
-    c.step = SIZE_MAX;
-    double whole = measure(qk_stream_large, &c, (double)c.len);
-    row("qmpkit", "qk_json_parser_feed, whole reply per call", whole, "MB/s", 1e6);
-    c.step = 1;
-    double bytewise = measure(qk_stream_large, &c, (double)c.len);
-    row("qmpkit", "qk_json_parser_feed, one byte per call", bytewise, "MB/s", 1e6);
-    verdict("one byte per call is slower than whole by", whole / bytewise, 3, true);
+    n = 0;
+    g[n++] = (contender){"whole", "qmpkit", "qk_json_parser_feed, whole reply per call",
+                         qk_stream_large, c, (double)c.len, 0};
+    g[n] = (contender){"bytewise", "qmpkit", "qk_json_parser_feed, one byte per call",
+                       qk_stream_large, c, (double)c.len, 0};
+    g[n++].c.step = 1;
+    measure_group(g, n);
+    printf("streaming parser on query-qmp-schema\n");
+    print_group(g, n, "MB/s", 1e6);
+    verdict("one byte per call is slower than whole by",
+            rate_of(g, n, "whole") / rate_of(g, n, "bytewise"), 3, true);
 
     qk_json_parser_free(c.parser);
     qk_json_unref(c.value);
-    qk_buf_free(&c.out);
     for (size_t i = 0; i < c.nmsgs; i++)
         free((char *)c.msgs[i].text);
     free(c.msgs);
