@@ -36,10 +36,14 @@ typedef struct qk_json_num {
     } v;
 } qk_json_num;
 
+/* The data area of a string is at least this long and its first bytes are
+ * initialised, so the writer may load a short string as one word. */
+#define QK_JSON_STR_MIN_DATA 8
+
 typedef struct qk_json_str {
     qk_json hdr;
     size_t len;
-    char data[]; /* len bytes and a NUL */
+    char data[]; /* len bytes and a NUL (at least QK_JSON_STR_MIN_DATA) */
 } qk_json_str;
 
 #define QK_JSON_ARRAY_INLINE 4

@@ -209,15 +209,17 @@ qk_json *qk_json_double_new(double d)
 
 qk_json *qk_json__string_alloc(size_t maxlen, char **data)
 {
-    if (maxlen > SIZE_MAX - sizeof(qk_json_str) - 1)
+    if (maxlen > SIZE_MAX - sizeof(qk_json_str) - QK_JSON_STR_MIN_DATA)
         return NULL;
+    size_t room = maxlen + 1 < QK_JSON_STR_MIN_DATA ? QK_JSON_STR_MIN_DATA : maxlen + 1;
     uint8_t cls;
-    qk_json_str *s = node_alloc(sizeof *s + maxlen + 1, &cls);
+    qk_json_str *s = node_alloc(sizeof *s + room, &cls);
     if (!s)
         return NULL;
     s->hdr.sclass = cls;
     hdr_init(&s->hdr, QK_JSON_STRING);
     s->len = maxlen;
+    memset(s->data, 0, QK_JSON_STR_MIN_DATA); /* defined bytes for word loads */
     s->data[maxlen] = 0;
     *data = s->data;
     return &s->hdr;

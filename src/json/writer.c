@@ -282,12 +282,17 @@ static inline unsigned utf8_decode(const unsigned char *s,
 #define ONES 0x0101010101010101ull
 #define HIGHS 0x8080808080808080ull
 
-/* High bit set in (at least) the lowest byte of x that needs escaping. */
+/*
+ * High bit set in the lowest byte of x that needs escaping (bytes above it
+ * may be flagged too). A byte is safe when 0x20 <= b <= 0x7E and it is not
+ * '"' or '\\'; for such a byte none of the terms below sets bit 7, and a
+ * borrow or carry into a byte only comes from a lower byte that is itself
+ * flagged, so the lowest flag is exact.
+ */
 static inline uint64_t unsafe_bytes(uint64_t x)
 {
-    uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
-    return ((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) | ((b - ONES) & ~b) |
-           (x + ONES) | x;
+    return (x - ONES * 0x20) | (x + ONES) | x | ((x ^ (ONES * '"')) - ONES) |
+           ((x ^ (ONES * '\\')) - ONES);
 }
 #endif
 
@@ -387,6 +392,29 @@ static ALWAYS_INLINE char *put_short_str(char *p, const char *str, size_t len)
     return p;
 }
 
+/* The same for a string value: one under 8 bytes (most keys) is checked
+ * and copied as a single word (its data area is padded, see
+ * QK_JSON_STR_MIN_DATA). */
+static ALWAYS_INLINE char *put_short_value(char *p, const qk_json_str *v)
+{
+#ifdef SWAR
+    size_t len = v->len;
+    if (len < 8) {
+        uint64_t x;
+        memcpy(&x, v->data, 8);
+        uint64_t low = len ? ~0ull >> ((8 - len) * 8) : 0;
+        x = (x & low) | (ONES * 'a' & ~low);
+        if (!(unsafe_bytes(x) & HIGHS)) {
+            p[0] = '"';
+            memcpy(p + 1, &x, 8);
+            p[1 + len] = '"';
+            return p + 2 + len;
+        }
+    }
+#endif
+    return put_short_str(p, v->data, v->len);
+}
+
 /* Escapes len bytes at s as a JSON string literal. Long strings go in
  * chunks so that each reservation stays bounded. */
 static char *write_str(wr *w, char *p, const char *str, size_t len)
@@ -463,7 +491,7 @@ static inline char *write_leaf(wr *w, char *p, const qk_json *v, bool pretty,
     case QK_JSON_STRING:
         if (QK_CSTR(v)->len <= STR_CHUNK) {
             NEED(SHORT_STR_ROOM(QK_CSTR(v)->len));
-            return put_short_str(p, QK_CSTR(v)->data, QK_CSTR(v)->len);
+            return put_short_value(p, QK_CSTR(v));
         }
         return write_str(w, p, QK_CSTR(v)->data, QK_CSTR(v)->len);
     default: {
@@ -568,7 +596,7 @@ static char *write_tree(wr *w, char *p, const qk_json *v, unsigned flags)
                 }
                 if (k->len <= STR_CHUNK) {
                     NEED(SHORT_STR_ROOM(k->len) + 2);
-                    p = put_short_str(p, k->data, k->len);
+                    p = put_short_value(p, k);
                 } else {
                     p = write_str(w, p, k->data, k->len);
                     if (!p)

@@ -16,6 +16,7 @@
 #include <math.h>
 
 #include "qmpkit/json.h"
+#include "json/value-int.h"
 #include "../testutil.h"
 
 static qk_json *P(const char *fmt, ...)
@@ -153,6 +154,57 @@ static void test_escape_ascii(void **state)
     EXPECT_STRING("a\0b", "\"a\\u0000b\"");
     EXPECT_STRING("", "\"\"");
     EXPECT_STRING("\x7f\x1f", "\"\\u007F\\u001F\"");
+}
+
+/* Short strings take a one-word path: every length below 10, with each
+ * kind of byte that needs escaping at each position. */
+static void test_escape_short(void **state)
+{
+    (void)state;
+    static const struct {
+        char c;
+        const char *esc;
+    } bad[] = {{'"', "\\\""}, {'\\', "\\\\"}, {'\n', "\\n"}, {0x01, "\\u0001"},
+               {0x1f, "\\u001F"}, {0x7f, "\\u007F"}, {(char)0xff, "\\uFFFD"}, {0, "\\u0000"}};
+    for (size_t len = 0; len < 10; len++) {
+        char in[16], want[80];
+        memset(in, 'x', len);
+        snprintf(want, sizeof want, "\"%.*s\"", (int)len, "xxxxxxxxxx");
+        want_string(in, len, want);
+        for (size_t pos = 0; pos < len; pos++) {
+            for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+                memset(in, '~', len); /* 0x7E: the highest safe byte */
+                in[pos] = bad[b].c;
+                snprintf(want, sizeof want, "\"%.*s%s%.*s\"", (int)pos, "~~~~~~~~~~",
+                         bad[b].esc, (int)(len - pos - 1), "~~~~~~~~~~");
+                want_string(in, len, want);
+            }
+        }
+    }
+    /* bytes past the length never leak into the output */
+    for (size_t len = 0; len < 8; len++) {
+        char *d;
+        qk_json *v = qk_json__string_alloc(12, &d);
+        memset(d, '"', 12);
+        memset(d, 'k', len);
+        qk_json__string_set_len(v, len);
+        char *t = qk_json_to_string(v, 0, NULL);
+        char want[32];
+        snprintf(want, sizeof want, "\"%.*s\"", (int)len, "kkkkkkkk");
+        assert_string_equal(t, want);
+        qk_free(t);
+        qk_json_unref(v);
+    }
+    /* strings the parser made in place, shortened after allocation */
+    for (size_t len = 0; len < 9; len++) {
+        qk_json *v = qk_json_string_new_len(" !#[]}~a", len < 8 ? len : 8);
+        char *t = qk_json_to_string(v, 0, NULL);
+        char want[32];
+        snprintf(want, sizeof want, "\"%.*s\"", (int)(len < 8 ? len : 8), " !#[]}~a");
+        assert_string_equal(t, want);
+        qk_free(t);
+        qk_json_unref(v);
+    }
 }
 
 static void test_escape_unicode(void **state)
@@ -567,6 +619,7 @@ int main(void)
         cmocka_unit_test(test_compact),
         cmocka_unit_test(test_pretty),
         cmocka_unit_test(test_escape_ascii),
+        cmocka_unit_test(test_escape_short),
         cmocka_unit_test(test_escape_unicode),
         cmocka_unit_test(test_escape_invalid_utf8),
         cmocka_unit_test(test_escape_long),
