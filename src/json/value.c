@@ -123,9 +123,16 @@ static inline void *node_alloc(size_t size, uint8_t *cls)
             *cls = (uint8_t)(c + 1);
             return p;
         }
+        /* The full class size, so the block can be reused; only blocks
+         * from the default allocator may ever enter the cache. */
+        if (!qk_alloc_is_default())
+            goto plain;
         *cls = (uint8_t)(c + 1);
-        return qk_malloc((c + 1) * 16); /* the full class size: reusable */
+        return qk_malloc((c + 1) * 16);
     }
+#endif
+#if NODE_CACHE
+plain:
 #endif
     *cls = 0;
     return qk_malloc(size);
