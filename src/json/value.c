@@ -372,7 +372,8 @@ static void destroy(qk_json *v)
             }
             if (o->m != o->inl)
                 qk_free(o->m);
-            qk_free(o->index);
+            if (o->index)
+                qk_free(o->index);
         }
         node_free_in(v, cache_on);
         if (!dead)
