@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * qmpkit/schema.h: the QAPI schema front end as a library.
+ *
+ * A qk_schema context parses a root schema file (or a memory buffer), follows
+ * its includes, runs every check QEMU's generator makes, and holds the
+ * resulting model: entities in definition order, with implicit object types,
+ * array types and modules created as QEMU creates them.
+ *
+ * Diagnostics are delivered through a callback as complete text, exactly as
+ * QEMU prints them (include chain, "In META 'NAME':" context line,
+ * "FILE:LINE[:COL]: message"), each ending in a newline. Only the first
+ * error is reported: like QEMU, the front end stops there.
+ *
+ * The library never prints, never exits; out-of-memory is reported as
+ * QK_ERR_NOMEM. All memory belongs to the context and is released by
+ * qk_schema_free().
+ */
+#ifndef QMPKIT_SCHEMA_H
+#define QMPKIT_SCHEMA_H
+
+#include "qmpkit/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct qk_schema qk_schema;
+typedef struct qk_schema_entity qk_schema_entity;
+
+/* Receives one complete diagnostic (possibly several lines, '\n'-ended). */
+typedef void (*qk_schema_diag_fn)(void *opaque, const char *text);
+
+/*
+ * Reads an include file for schemas parsed from memory. Store a buffer
+ * allocated with the qk allocator (qk_buf_steal or similar) in *data and its
+ * length in *len and return 0, or return a negative errno value (e.g.
+ * -ENOENT) which is reported as QEMU reports an unreadable include.
+ */
+typedef int (*qk_schema_read_fn)(void *opaque, const char *path,
+                                 char **data, size_t *len);
+
+/* Creates an empty context; NULL when out of memory. */
+QK_EXPORT qk_schema *qk_schema_new(void);
+/* Frees the context and everything it owns; NULL is a no-op. */
+QK_EXPORT void qk_schema_free(qk_schema *s);
+
+/* Sets where diagnostics go (default: dropped; see qk_schema_last_error). */
+QK_EXPORT void qk_schema_set_diag(qk_schema *s, qk_schema_diag_fn fn,
+                                  void *opaque);
+/*
+ * Sets how include files are read. The default reads the file system.
+ * Passing fn == NULL with disable_includes true makes every include fail as
+ * an unreadable file (useful for fuzzing).
+ */
+QK_EXPORT void qk_schema_set_reader(qk_schema *s, qk_schema_read_fn fn,
+                                    void *opaque);
+
+/* Language level: 0 (default) is the modern language; 2015 accepts the
+ * 2015 forms. QK_ERR_INVAL for an unknown level. Call before parsing. */
+QK_EXPORT int qk_schema_set_compat(qk_schema *s, int level);
+
+/* Limits: maximum nesting depth of values and includes (default 1000 / 200).
+ */
+QK_EXPORT void qk_schema_set_limits(qk_schema *s, unsigned max_depth,
+                                    unsigned max_include_depth);
+
+/*
+ * Parses the root file PATH (includes relative to the including file) and
+ * checks the whole schema. Returns 0 when the schema is valid,
+ * QK_ERR_PARSE when it was rejected (one diagnostic was emitted),
+ * QK_ERR_NOMEM when memory ran out, QK_ERR_STATE when the context was used
+ * already. The context can be queried afterwards either way.
+ */
+QK_EXPORT int qk_schema_compile_file(qk_schema *s, const char *path);
+/* Same from memory; NAME is the file name used in messages and for
+ * resolving includes. */
+QK_EXPORT int qk_schema_compile_buffer(qk_schema *s, const char *name,
+                                       const char *data, size_t len);
+
+/* The last diagnostic text, or NULL. Borrowed from the context. */
+QK_EXPORT const char *qk_schema_last_error(const qk_schema *s);
+
+/*
+ * Appends the model in the format of QEMU's test harness (modules,
+ * entities, then doc blocks) to OUT. Only valid after a successful compile
+ * (QK_ERR_STATE otherwise); QK_ERR_NOMEM on allocation failure.
+ */
+QK_EXPORT int qk_schema_dump(const qk_schema *s, qk_buf *out);
+
+/* ---- walking the model ---- */
+
+typedef enum qk_schema_kind {
+    QK_SCHEMA_BUILTIN,
+    QK_SCHEMA_ENUM,
+    QK_SCHEMA_ARRAY,
+    QK_SCHEMA_OBJECT,     /* struct, union and implicit object types */
+    QK_SCHEMA_ALTERNATE,
+    QK_SCHEMA_COMMAND,
+    QK_SCHEMA_EVENT,
+    QK_SCHEMA_INCLUDE,
+} qk_schema_kind;
+
+/* Entities in definition order (builtins first). NULL at the end. */
+QK_EXPORT const qk_schema_entity *qk_schema_first(const qk_schema *s);
+QK_EXPORT const qk_schema_entity *qk_schema_next(const qk_schema_entity *e);
+QK_EXPORT qk_schema_kind qk_schema_entity_kind(const qk_schema_entity *e);
+/* Name (for includes: the included module's name). */
+QK_EXPORT const char *qk_schema_entity_name(const qk_schema_entity *e);
+/* Name of the module the entity belongs to ("./builtin", "foo.json"). */
+QK_EXPORT const char *qk_schema_entity_module(const qk_schema_entity *e);
+/* Counts entities of a kind that come from the schema (not predefined). */
+QK_EXPORT size_t qk_schema_count(const qk_schema *s, qk_schema_kind kind);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QMPKIT_SCHEMA_H */

@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Doc comments (qapi-code-gen.rst "Documentation comments"; checklist
+ * 1.12): a block opens with a line "##" and closes with one. A definition
+ * block starts "@NAME:" and holds the body, member and feature
+ * descriptions and tagged sections (Returns, Errors, Since, TODO); anything
+ * else is free-form. The parser here splits a block into sections and
+ * makes the syntax checks QEMU makes; the semantic checks (documented
+ * members exist, every member and feature is documented) run after the
+ * model is built.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "schema/schema-int.h"
+
+static const char *kind_name(enum doc_kind k)
+{
+    static const char *const names[] = {
+        "Plain", "Member", "Feature", "Returns", "Errors", "Since", "Todo",
+    };
+    return names[k];
+}
+
+typedef struct docp {
+    parser *p;
+    qapi_doc *doc;
+    /* literal-block state for the line checks */
+    bool literal;
+    int literal_indent; /* -1: not known yet */
+    int start_indent;
+} docp;
+
+static doc_section *new_section(qs *s, srcinfo *info, enum doc_kind kind,
+                                const char *name)
+{
+    doc_section *sec = qs_alloc(s, sizeof(*sec));
+    sec->info = info;
+    sec->kind = kind;
+    sec->name = name;
+    return sec;
+}
+
+static void append_line(qs *s, qapi_doc *doc, const char *line)
+{
+    doc_section *sec = doc->all_sections.v[doc->all_sections.n - 1];
+    sb_adds(s, &sec->text, line);
+    sb_add(s, &sec->text, "\n", 1);
+}
+
+static size_t indent_of(const char *line)
+{
+    size_t i = 0;
+    while (line[i] == ' ' || line[i] == '\t')
+        i++;
+    return i;
+}
+
+static size_t utf8_len(const char *p, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        if (((unsigned char)p[i] & 0xC0) != 0x80)
+            c++;
+    return c;
+}
+
+static bool is_url_line(const char *t)
+{
+    t += indent_of(t);
+    if (strncmp(t, "http://", 7) && strncmp(t, "https://", 8) &&
+        strncmp(t, "ftp://", 6))
+        return false;
+    return !strchr(t, ' ');
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* Style checks on one line of text (outside literal blocks). */
+static void check_line(docp *d, const char *text)
+{
+    parser *p = d->p;
+    size_t ind = indent_of(text);
+    bool blank = text[ind] == 0;
+    if (d->literal && !blank) {
+        if (d->literal_indent < 0)
+            d->literal_indent = (int)ind;
+        if ((int)ind < d->literal_indent || (int)ind <= d->start_indent)
+            d->literal = false;
+    }
+    if (!d->literal) {
+        if (utf8_len(p->valstr, p->vallen) > 70 && !is_url_line(text))
+            parser_error(p, "documentation line longer than 70 characters");
+        size_t n = strlen(text);
+        for (size_t i = ind; i + 2 < n; i++) {
+            char c = text[i];
+            if ((c != '.' && c != '!' && c != '?') || text[i + 1] != ' ')
+                continue;
+            char nx = text[i + 2];
+            if (!((nx >= 'A' && nx <= 'Z') || (nx >= '0' && nx <= '9') ||
+                  nx == '('))
+                continue;
+            if (i >= 3 && !strncmp(text + i - 3, "e.g", 3))
+                continue;
+            size_t j = ind;
+            while (j < i && text[j] >= '0' && text[j] <= '9')
+                j++;
+            if (j == i && i > ind)
+                continue; /* "1. " list marker */
+            /* column of the single space */
+            size_t save = p->pos;
+            p->pos = p->pos + 2 + i + 1;
+            parser_error(p, "Use two spaces between sentences\n"
+                            "If this not the end of a sentence, please "
+                            "report a bug.");
+            p->pos = save;
+        }
+        if (ends_with(text, "::")) {
+            d->literal = true;
+            d->literal_indent = -1;
+            d->start_indent = (int)ind;
+        }
+    }
+}
+
+/* Returns the line's text, "" for "#", NULL at the closing "##". */
+static const char *get_doc_line(docp *d)
+{
+    parser *p = d->p;
+    if (p->tok != '#')
+        parser_error(p, "documentation comment must end with '##'");
+    const char *v = p->valstr;
+    if (v[1] == '#') {
+        if (strcmp(v, "##"))
+            parser_error(p, "junk after '##' at end of documentation comment");
+        return NULL;
+    }
+    if (v[1] == 0) {
+        check_line(d, "");
+        return "";
+    }
+    if (v[1] != ' ')
+        parser_error(p, "missing space after #");
+    size_t n = p->vallen - 2;
+    while (n > 0 && (v[2 + n - 1] == ' ' || v[2 + n - 1] == '\t' ||
+                     v[2 + n - 1] == '\r' || v[2 + n - 1] == '\f' ||
+                     v[2 + n - 1] == '\v'))
+        n--;
+    const char *text = qs_strndup(p->s, v + 2, n);
+    check_line(d, text);
+    return text;
+}
+
+static const char *next_line(docp *d)
+{
+    parser_accept(d->p, false);
+    return get_doc_line(d);
+}
+
+/* Matches "@NAME: *"; returns the name and sets *rest to the text after. */
+static const char *match_at_name_colon(qs *s, const char *line,
+                                       const char **rest)
+{
+    if (line[0] != '@')
+        return NULL;
+    const char *colon = strchr(line + 1, ':');
+    if (!colon)
+        return NULL;
+    const char *r = colon + 1;
+    while (*r == ' ')
+        r++;
+    *rest = r;
+    return qs_strndup(s, line + 1, (size_t)(colon - line - 1));
+}
+
+static const char *get_doc_indented(docp *d)
+{
+    qs *s = d->p->s;
+    qapi_doc *doc = d->doc;
+    const char *line = next_line(d);
+    while (line && !line[0]) {
+        append_line(s, doc, line);
+        line = next_line(d);
+    }
+    if (!line)
+        return NULL;
+    size_t indent = indent_of(line);
+    if (!indent)
+        return line;
+    append_line(s, doc, line);
+    bool prev_blank = false;
+    for (;;) {
+        line = next_line(d);
+        if (!line)
+            return NULL;
+        const char *rest;
+        if (match_at_name_colon(s, line, &rest))
+            return line;
+        size_t cur = indent_of(line);
+        if (line[0] && cur < indent) {
+            if (prev_blank)
+                return line;
+            parser_error(d->p,
+                         "unexpected de-indent (expected at least %zu spaces)",
+                         indent);
+        }
+        append_line(s, doc, line);
+        prev_blank = true;
+    }
+}
+
+static const char *get_doc_paragraph(docp *d)
+{
+    for (;;) {
+        const char *line = next_line(d);
+        if (!line || !line[0])
+            return line;
+        append_line(d->p->s, d->doc, line);
+    }
+}
+
+static void ensure_untagged_section(qs *s, qapi_doc *doc, srcinfo *info)
+{
+    doc_section *last = doc->all_sections.n
+                            ? doc->all_sections.v[doc->all_sections.n - 1]
+                            : NULL;
+    if (last && last->kind == DK_PLAIN) {
+        if (!last->text.len)
+            last->info = info;
+        sb_add(s, &last->text, "\n", 1);
+        return;
+    }
+    doc_section *sec = new_section(s, info, DK_PLAIN, NULL);
+    vec_push(s, &doc->sections, sec);
+    vec_push(s, &doc->all_sections, sec);
+}
+
+static void new_tagged_section(qs *s, qapi_doc *doc, srcinfo *info,
+                               enum doc_kind kind)
+{
+    doc_section *sec = new_section(s, info, kind, NULL);
+    doc_section **slot = kind == DK_RETURNS  ? &doc->returns
+                         : kind == DK_ERRORS ? &doc->errors
+                         : kind == DK_SINCE  ? &doc->since
+                                             : NULL;
+    if (slot) {
+        if (*slot)
+            qs_error(s, info, 0, "duplicated '%s' section", kind_name(kind));
+        *slot = sec;
+    }
+    vec_push(s, &doc->sections, sec);
+    vec_push(s, &doc->all_sections, sec);
+}
+
+static doc_section *find_desc(vec *v, const char *name)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        doc_section *sec = v->v[i];
+        if (!strcmp(sec->name, name))
+            return sec;
+    }
+    return NULL;
+}
+
+static void new_description(qs *s, qapi_doc *doc, srcinfo *info,
+                            const char *name, enum doc_kind kind, vec *desc)
+{
+    if (!name[0])
+        qs_error(s, info, 0, "invalid parameter name");
+    if (find_desc(desc, name))
+        qs_error(s, info, 0, "'%s' parameter name duplicated", name);
+    doc_section *sec = new_section(s, info, kind, name);
+    vec_push(s, &doc->all_sections, sec);
+    vec_push(s, desc, sec);
+}
+
+/* Is LINE a tagged section heading? Sets *tag / *taglen and *rest. */
+static bool match_tag(const char *line, const char **tag, size_t *taglen,
+                      const char **rest)
+{
+    static const char *const tags[] = {
+        "Returns", "Errors", "Since", "Notes", "Note", "Examples", "Example",
+        "TODO",
+    };
+    for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+        size_t n = strlen(tags[i]);
+        if (strncmp(line, tags[i], n) || line[n] != ':')
+            continue;
+        if (line[n + 1] == ':')
+            return false;
+        *tag = tags[i];
+        *taglen = n;
+        const char *r = line + n + 1;
+        while (*r == ' ')
+            r++;
+        *rest = r;
+        return true;
+    }
+    return false;
+}
+
+static void end_doc(qs *s, qapi_doc *doc)
+{
+    for (size_t i = 0; i < doc->all_sections.n; i++) {
+        doc_section *sec = doc->all_sections.v[i];
+        /* strip '\n' at both ends */
+        char *t = sec->text.p ? sec->text.p : (char *)"";
+        size_t len = sec->text.len;
+        size_t a = 0;
+        while (a < len && t[a] == '\n')
+            a++;
+        while (len > a && t[len - 1] == '\n')
+            len--;
+        if (a || len != sec->text.len) {
+            sbuf nb = {0};
+            sb_add(s, &nb, t + a, len - a);
+            sec->text = nb;
+        }
+        if (sec->kind != DK_PLAIN && sec->text.len == 0)
+            qs_error(s, sec->info, 0, "text required after '%s:'",
+                     kind_name(sec->kind));
+    }
+}
+
+qapi_doc *doc_parse(parser *p)
+{
+    qs *s = p->s;
+    docp dd = {.p = p, .literal_indent = -1};
+    docp *d = &dd;
+    if (strcmp(p->valstr, "##"))
+        parser_error(p, "junk after '##' at start of documentation comment");
+    qapi_doc *doc = qs_alloc(s, sizeof(*doc));
+    d->doc = doc;
+    doc->info = parser_info(p);
+    doc->body = new_section(s, doc->info, DK_PLAIN, NULL);
+    vec_push(s, &doc->all_sections, doc->body);
+
+    const char *line = next_line(d);
+    if (line && line[0] == '@') {
+        size_t n = strlen(line);
+        if (line[n - 1] != ':')
+            parser_error(p, "line should end with ':'");
+        const char *symbol = qs_strndup(s, line + 1, n - 2);
+        if (!symbol[0])
+            parser_error(p, "name required after '@'");
+        doc->symbol = symbol;
+        line = next_line(d);
+        bool no_more_args = false;
+        while (line) {
+            while (line && !line[0])
+                line = next_line(d);
+            if (!line)
+                break;
+            const char *rest, *name, *tag;
+            size_t taglen;
+            if (!strcmp(line, "Features:")) {
+                if (doc->features.n)
+                    parser_error(p, "duplicated 'Features:' line");
+                line = next_line(d);
+                while (line && !line[0])
+                    line = next_line(d);
+                while (line && (name = match_at_name_colon(s, line, &rest))) {
+                    new_description(s, doc, parser_info(p), name, DK_FEATURE,
+                                    &doc->features);
+                    if (rest[0])
+                        append_line(s, doc, rest);
+                    line = get_doc_indented(d);
+                }
+                if (!doc->features.n)
+                    parser_error(p, "feature descriptions expected");
+                no_more_args = true;
+            } else if ((name = match_at_name_colon(s, line, &rest))) {
+                if (no_more_args)
+                    parser_error(p, "description of '@%s:' follows a section",
+                                 name);
+                while (line && (name = match_at_name_colon(s, line, &rest))) {
+                    new_description(s, doc, parser_info(p), name, DK_MEMBER,
+                                    &doc->args);
+                    if (rest[0])
+                        append_line(s, doc, rest);
+                    line = get_doc_indented(d);
+                }
+                no_more_args = true;
+            } else if (match_tag(line, &tag, &taglen, &rest)) {
+                if (strstr(tag, "Note"))
+                    parser_error(p,
+                                 "The '%s' section is no longer supported. "
+                                 "Please use rST's '.. note::' or "
+                                 "'.. admonition:: notes' directives, or "
+                                 "another suitable admonition instead.",
+                                 tag);
+                if (strstr(tag, "Example"))
+                    parser_error(p,
+                                 "The '%s' section is no longer supported. "
+                                 "Please use the '.. qmp-example::' "
+                                 "directive, or other suitable markup "
+                                 "instead.",
+                                 tag);
+                enum doc_kind k = !strcmp(tag, "Returns")  ? DK_RETURNS
+                                  : !strcmp(tag, "Errors") ? DK_ERRORS
+                                  : !strcmp(tag, "Since")  ? DK_SINCE
+                                                           : DK_TODO;
+                new_tagged_section(s, doc, parser_info(p), k);
+                if (rest[0])
+                    append_line(s, doc, rest);
+                line = get_doc_indented(d);
+                no_more_args = true;
+            } else if (line[0] == '=') {
+                parser_error(p, "unexpected '=' markup in definition "
+                                "documentation");
+            } else {
+                ensure_untagged_section(s, doc, parser_info(p));
+                append_line(s, doc, line);
+                line = get_doc_paragraph(d);
+            }
+        }
+    } else {
+        ensure_untagged_section(s, doc, parser_info(p));
+        bool first = true;
+        while (line) {
+            const char *rest, *name;
+            if ((name = match_at_name_colon(s, line, &rest)))
+                parser_error(p, "'@%s:' not allowed in free-form documentation",
+                             name);
+            if (line[0] == '=' && !first)
+                parser_error(p, "'=' heading must come first in a comment "
+                                "block");
+            append_line(s, doc, line);
+            line = next_line(d);
+            first = false;
+        }
+    }
+    parser_accept(p, true);
+    end_doc(s, doc);
+    return doc;
+}
+
+/* ---- semantic checks ---- */
+
+void doc_check_expr(qs *s, qapi_doc *doc, const qv *expr)
+{
+    if (qv_has(expr, "command")) {
+        if (doc->returns && !qv_has(expr, "returns"))
+            qs_error(s, doc->returns->info, 0,
+                     "'Returns' section, but command doesn't return "
+                     "anything");
+    } else {
+        if (doc->returns)
+            qs_error(s, doc->returns->info, 0,
+                     "'Returns' section is only valid for commands");
+        if (doc->errors)
+            qs_error(s, doc->errors->info, 0,
+                     "'Errors' section is only valid for commands");
+    }
+}
+
+void doc_connect_member(qs *s, qapi_doc *doc, const char *role,
+                        const char *name, srcinfo *info)
+{
+    doc_section *sec = find_desc(&doc->args, name);
+    if (!sec) {
+        if (!qv_list_has_str(s->pragma.documentation_exceptions,
+                             doc->symbol))
+            qs_error(s, info, 0, "%s '%s' lacks documentation", role, name);
+        sec = new_section(s, doc->info, DK_MEMBER, name);
+        vec_push(s, &doc->args, sec);
+    }
+    sec->connected = true;
+}
+
+void doc_connect_feature(qs *s, qapi_doc *doc, const char *name,
+                         srcinfo *info)
+{
+    doc_section *sec = find_desc(&doc->features, name);
+    if (!sec)
+        qs_error(s, info, 0, "feature '%s' lacks documentation", name);
+    sec->connected = true;
+}
+
+static void check_args_section(qs *s, vec *v, const char *what)
+{
+    size_t nbogus = 0;
+    doc_section *first = NULL;
+    for (size_t i = 0; i < v->n; i++) {
+        doc_section *sec = v->v[i];
+        if (!sec->connected) {
+            if (!first)
+                first = sec;
+            nbogus++;
+        }
+    }
+    if (!nbogus)
+        return;
+    sbuf b = {0};
+    sb_printf(s, &b, "documented %s%s '", what, nbogus > 1 ? "s" : "");
+    bool sep = false;
+    for (size_t i = 0; i < v->n; i++) {
+        doc_section *sec = v->v[i];
+        if (sec->connected)
+            continue;
+        if (sep)
+            sb_adds(s, &b, "', '");
+        sb_adds(s, &b, sec->name);
+        sep = true;
+    }
+    sb_printf(s, &b, "' %s not exist", nbogus > 1 ? "do" : "does");
+    qs_error_msg(s, first->info, 0, b.p);
+}
+
+void doc_check(qs *s, qapi_doc *doc)
+{
+    check_args_section(s, &doc->args, "member");
+    check_args_section(s, &doc->features, "feature");
+}

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Public entry points of the schema front end (include/qmpkit/schema.h):
+ * the context, the compile pipeline in QEMU's order (parse with includes
+ * and doc comments, expression checks, model build and checks), and the
+ * walking interface. Each entry point owns the unwind target that errors
+ * and out-of-memory jump to.
+ */
+#include <string.h>
+
+#include "common/alloc-int.h"
+#include "schema/schema-int.h"
+
+qk_schema *qk_schema_new(void)
+{
+    qk_schema *s = qk_calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->max_depth = 1000;
+    s->max_include_depth = 200;
+    return s;
+}
+
+void qk_schema_free(qk_schema *s)
+{
+    if (!s)
+        return;
+    qs_arena_free(s);
+    qk_free(s);
+}
+
+void qk_schema_set_diag(qk_schema *s, qk_schema_diag_fn fn, void *opaque)
+{
+    s->diag = fn;
+    s->diag_opaque = opaque;
+}
+
+void qk_schema_set_reader(qk_schema *s, qk_schema_read_fn fn, void *opaque)
+{
+    s->reader = fn;
+    s->reader_opaque = opaque;
+}
+
+int qk_schema_set_compat(qk_schema *s, int level)
+{
+    if (level != 0 && level != 2015)
+        return QK_ERR_INVAL;
+    s->compat = level;
+    return 0;
+}
+
+void qk_schema_set_limits(qk_schema *s, unsigned max_depth,
+                          unsigned max_include_depth)
+{
+    if (max_depth)
+        s->max_depth = max_depth;
+    if (max_include_depth)
+        s->max_include_depth = max_include_depth;
+}
+
+static int compile(qk_schema *s, const char *name, const char *data,
+                   size_t len)
+{
+    if (!s || !name)
+        return QK_ERR_INVAL;
+    if (s->used)
+        return QK_ERR_STATE;
+    s->used = true;
+    int r = setjmp(s->jb);
+    if (r) {
+        s->jb_set = false;
+        return r;
+    }
+    s->jb_set = true;
+    const char *fname = qs_strdup(s, name);
+    qs_parse_root(s, fname, data, len);
+    qs_check_exprs(s);
+    qs_build_model(s);
+    s->ok = true;
+    s->jb_set = false;
+    return 0;
+}
+
+int qk_schema_compile_file(qk_schema *s, const char *path)
+{
+    return compile(s, path, NULL, 0);
+}
+
+int qk_schema_compile_buffer(qk_schema *s, const char *name,
+                             const char *data, size_t len)
+{
+    if (!data && len)
+        return QK_ERR_INVAL;
+    return compile(s, name, data ? data : "", len);
+}
+
+const char *qk_schema_last_error(const qk_schema *s)
+{
+    return s ? s->last_error : NULL;
+}
+
+const qk_schema_entity *qk_schema_first(const qk_schema *s)
+{
+    return s && s->ok ? (const qk_schema_entity *)s->first : NULL;
+}
+
+const qk_schema_entity *qk_schema_next(const qk_schema_entity *e)
+{
+    return e ? (const qk_schema_entity *)((const entity *)e)->next : NULL;
+}
+
+qk_schema_kind qk_schema_entity_kind(const qk_schema_entity *e)
+{
+    return ((const entity *)e)->kind;
+}
+
+const char *qk_schema_entity_name(const qk_schema_entity *e)
+{
+    return ((const entity *)e)->name;
+}
+
+const char *qk_schema_entity_module(const qk_schema_entity *e)
+{
+    const entity *en = (const entity *)e;
+    return en->mod ? en->mod->name : NULL;
+}
+
+size_t qk_schema_count(const qk_schema *s, qk_schema_kind kind)
+{
+    size_t n = 0;
+    if (!s || !s->ok)
+        return 0;
+    for (const entity *e = s->first; e; e = e->next)
+        if (e->kind == kind && e->info)
+            n++;
+    return n;
+}
