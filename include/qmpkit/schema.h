@@ -49,9 +49,9 @@ QK_EXPORT void qk_schema_free(qk_schema *s);
 QK_EXPORT void qk_schema_set_diag(qk_schema *s, qk_schema_diag_fn fn,
                                   void *opaque);
 /*
- * Sets how include files are read. The default reads the file system.
- * Passing fn == NULL with disable_includes true makes every include fail as
- * an unreadable file (useful for fuzzing).
+ * Sets how files are read: the root file of qk_schema_compile_file() and
+ * every include. The default (fn == NULL) reads the file system. A reader
+ * that always fails with -ENOENT disables includes (useful for fuzzing).
  */
 QK_EXPORT void qk_schema_set_reader(qk_schema *s, qk_schema_read_fn fn,
                                     void *opaque);

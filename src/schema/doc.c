@@ -127,6 +127,15 @@ static void check_line(docp *d, const char *text)
     }
 }
 
+/* rST-ish heading markup of old doc comments: "= Title", "== Sub" */
+static bool is_heading(const char *line)
+{
+    size_t i = 0;
+    while (line[i] == '=')
+        i++;
+    return i > 0 && line[i] == ' ';
+}
+
 /* Returns the line's text, "" for "#", NULL at the closing "##". */
 static const char *get_doc_line(docp *d)
 {
@@ -409,7 +418,7 @@ qapi_doc *doc_parse(parser *p)
                     append_line(s, doc, rest);
                 line = get_doc_indented(d);
                 no_more_args = true;
-            } else if (line[0] == '=') {
+            } else if (is_heading(line)) {
                 parser_error(p, "unexpected '=' markup in definition "
                                 "documentation");
             } else {
@@ -426,7 +435,7 @@ qapi_doc *doc_parse(parser *p)
             if ((name = match_at_name_colon(s, line, &rest)))
                 parser_error(p, "'@%s:' not allowed in free-form documentation",
                              name);
-            if (line[0] == '=' && !first)
+            if (is_heading(line) && !first)
                 parser_error(p, "'=' heading must come first in a comment "
                                 "block");
             append_line(s, doc, line);

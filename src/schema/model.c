@@ -880,6 +880,7 @@ static void connect_doc(qs *s, entity *e, qapi_doc *doc)
         for (size_t i = 0; doc && i < e->members.n; i++) {
             member *m = e->members.v[i];
             connect_member(s, doc, m);
+            connect_features(s, doc, &m->features);
         }
         break;
     case QK_SCHEMA_OBJECT:

@@ -371,9 +371,11 @@ static int read_file(qs *s, const char *path, const char **data,
         int r = s->reader(s->reader_opaque, path, &d, &n);
         if (r < 0)
             return -r;
+        s->pending_free = d; /* released by the entry point on unwind */
         char *c = qs_alloc(s, n + 2);
         if (n)
             memcpy(c, d, n);
+        s->pending_free = NULL;
         qk_free(d);
         *data = c;
         *len = n;
@@ -382,14 +384,17 @@ static int read_file(qs *s, const char *path, const char **data,
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno;
+    s->pending_fd = fd; /* closed by the entry point on unwind */
     struct stat st;
     if (fstat(fd, &st) < 0) {
         int e = errno;
         close(fd);
+        s->pending_fd = -1;
         return e;
     }
     if (S_ISDIR(st.st_mode)) {
         close(fd);
+        s->pending_fd = -1;
         return EISDIR;
     }
     size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 2 : 65536;
@@ -409,6 +414,7 @@ static int read_file(qs *s, const char *path, const char **data,
                 continue;
             int e = errno;
             close(fd);
+            s->pending_fd = -1;
             return e;
         }
         if (r == 0)
@@ -416,6 +422,7 @@ static int read_file(qs *s, const char *path, const char **data,
         n += (size_t)r;
     }
     close(fd);
+    s->pending_fd = -1;
     *data = buf;
     *len = n;
     return 0;

@@ -247,6 +247,8 @@ struct qk_schema {
     unsigned max_depth, max_include_depth;
     bool used, ok;
     char *last_error;
+    void *pending_free;      /* reader buffer being copied (unwind frees) */
+    int pending_fd;          /* file being read (unwind closes), or -1 */
     /* parse output */
     pragma_state pragma;
     vec exprs;               /* of qexpr* */

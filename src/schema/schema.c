@@ -7,6 +7,7 @@
  * and out-of-memory jump to.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "common/alloc-int.h"
 #include "schema/schema-int.h"
@@ -18,6 +19,7 @@ qk_schema *qk_schema_new(void)
         return NULL;
     s->max_depth = 1000;
     s->max_include_depth = 200;
+    s->pending_fd = -1;
     return s;
 }
 
@@ -69,6 +71,11 @@ static int compile(qk_schema *s, const char *name, const char *data,
     int r = setjmp(s->jb);
     if (r) {
         s->jb_set = false;
+        qk_free(s->pending_free);
+        s->pending_free = NULL;
+        if (s->pending_fd >= 0)
+            close(s->pending_fd);
+        s->pending_fd = -1;
         return r;
     }
     s->jb_set = true;
