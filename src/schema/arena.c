@@ -29,12 +29,13 @@ void qs_oom(qs *s)
     abort(); /* unreachable: every entry point sets the jump buffer */
 }
 
-void *qs_alloc(qs *s, size_t n)
+static void *arena_alloc(qs *s, arena_chunk **head, size_t n)
 {
-    n = (n + 15) & ~(size_t)15;
+    /* 8-byte alignment: nothing here needs more */
+    n = (n + 7) & ~(size_t)7;
     if (n == 0)
-        n = 16;
-    arena_chunk *c = s->arena;
+        n = 8;
+    arena_chunk *c = *head;
     if (!c || c->cap - c->used < n) {
         size_t cap = n > CHUNK_SIZE / 4 ? n : CHUNK_SIZE;
         if (cap > SIZE_MAX - sizeof(*c))
@@ -53,7 +54,7 @@ void *qs_alloc(qs *s, size_t n)
             return nc->data;
         }
         nc->next = c;
-        s->arena = c = nc;
+        *head = c = nc;
     }
     void *p = (char *)c->data + c->used;
     c->used += n;
@@ -61,15 +62,40 @@ void *qs_alloc(qs *s, size_t n)
     return p;
 }
 
-void qs_arena_free(qs *s)
+void *qs_alloc(qs *s, size_t n)
 {
-    arena_chunk *c = s->arena;
+    return arena_alloc(s, &s->arena, n);
+}
+
+void *qs_talloc(qs *s, size_t n)
+{
+    return arena_alloc(s, &s->scratch, n);
+}
+
+static void chunks_free(arena_chunk *c)
+{
     while (c) {
         arena_chunk *n = c->next;
         qk_free(c);
         c = n;
     }
-    s->arena = NULL;
+}
+
+void qs_arena_free(qs *s)
+{
+    chunks_free(s->arena);
+    chunks_free(s->scratch);
+    s->arena = s->scratch = NULL;
+}
+
+void qs_scratch_reset(qs *s)
+{
+    arena_chunk *c = s->scratch;
+    if (!c)
+        return;
+    chunks_free(c->next);
+    c->next = NULL;
+    c->used = 0;
 }
 
 char *qs_strndup(qs *s, const char *p, size_t n)
@@ -87,7 +113,8 @@ char *qs_strdup(qs *s, const char *p)
     return qs_strndup(s, p, strlen(p));
 }
 
-static char *vformat(qs *s, const char *fmt, va_list ap)
+static char *vformat(qs *s, const char *fmt, va_list ap,
+                     void *(*alloc)(qs *, size_t))
 {
     va_list ap2;
     va_copy(ap2, ap);
@@ -95,7 +122,7 @@ static char *vformat(qs *s, const char *fmt, va_list ap)
     va_end(ap2);
     if (n < 0)
         qs_oom(s);
-    char *r = qs_alloc(s, (size_t)n + 1);
+    char *r = alloc(s, (size_t)n + 1);
     vsnprintf(r, (size_t)n + 1, fmt, ap);
     return r;
 }
@@ -104,22 +131,49 @@ char *qs_printf(qs *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *r = vformat(s, fmt, ap);
+    char *r = vformat(s, fmt, ap, qs_alloc);
     va_end(ap);
     return r;
 }
 
-void vec_push(qs *s, vec *a, void *p)
+char *qs_tprintf(qs *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *r = vformat(s, fmt, ap, qs_talloc);
+    va_end(ap);
+    return r;
+}
+
+char *qs_tstrdup(qs *s, const char *p)
+{
+    size_t n = strlen(p);
+    char *r = qs_talloc(s, n + 1);
+    memcpy(r, p, n + 1);
+    return r;
+}
+
+static void vec_push_in(qs *s, vec *a, void *p, void *(*alloc)(qs *, size_t))
 {
     if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 8;
-        void **nv = qs_alloc(s, cap * sizeof(void *));
+        size_t cap = a->cap ? a->cap * 2 : 4;
+        void **nv = alloc(s, cap * sizeof(void *));
         if (a->n)
             memcpy(nv, a->v, a->n * sizeof(void *));
         a->v = nv;
         a->cap = cap;
     }
     a->v[a->n++] = p;
+}
+
+void vec_push(qs *s, vec *a, void *p)
+{
+    vec_push_in(s, a, p, qs_alloc);
+}
+
+void vec_tpush(qs *s, vec *a, void *p)
+{
+    vec_push_in(s, a, p, qs_talloc);
 }
 
 void sb_add(qs *s, sbuf *b, const char *p, size_t n)
@@ -148,7 +202,7 @@ void sb_printf(qs *s, sbuf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *r = vformat(s, fmt, ap);
+    char *r = vformat(s, fmt, ap, qs_talloc);
     va_end(ap);
     sb_adds(s, b, r);
 }

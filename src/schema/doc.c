@@ -25,6 +25,9 @@ static const char *kind_name(enum doc_kind k)
 typedef struct docp {
     parser *p;
     qapi_doc *doc;
+    char *line;          /* current line's text, reused for every line */
+    size_t line_cap;
+    sbuf acc;            /* text of the open (last) section, reused */
     /* literal-block state for the line checks */
     bool literal;
     int literal_indent; /* -1: not known yet */
@@ -41,11 +44,38 @@ static doc_section *new_section(qs *s, srcinfo *info, enum doc_kind kind,
     return sec;
 }
 
-static void append_line(qs *s, qapi_doc *doc, const char *line)
+static void append_line(docp *d, const char *line)
 {
+    qs *s = d->p->s;
+    sb_adds(s, &d->acc, line);
+    sb_add(s, &d->acc, "\n", 1);
+}
+
+/* Closes the open section: its text, stripped of newlines at both ends,
+ * is copied out at its exact size. */
+static void close_section(docp *d)
+{
+    qapi_doc *doc = d->doc;
+    if (!doc->all_sections.n)
+        return;
     doc_section *sec = doc->all_sections.v[doc->all_sections.n - 1];
-    sb_adds(s, &sec->text, line);
-    sb_add(s, &sec->text, "\n", 1);
+    const char *t = d->acc.p ? d->acc.p : "";
+    size_t len = d->acc.len, a = 0;
+    while (a < len && t[a] == '\n')
+        a++;
+    while (len > a && t[len - 1] == '\n')
+        len--;
+    sec->text.p = len > a ? qs_strndup(d->p->s, t + a, len - a) : NULL;
+    sec->text.len = sec->text.cap = len - a;
+    d->acc.len = 0;
+    if (d->acc.p)
+        d->acc.p[0] = 0;
+}
+
+static void push_section(docp *d, doc_section *sec)
+{
+    close_section(d);
+    vec_push(d->p->s, &d->doc->all_sections, sec);
 }
 
 static size_t indent_of(const char *line)
@@ -143,25 +173,32 @@ static const char *get_doc_line(docp *d)
     if (p->tok != '#')
         parser_error(p, "documentation comment must end with '##'");
     const char *v = p->valstr;
-    if (v[1] == '#') {
-        if (strcmp(v, "##"))
+    size_t vl = p->vallen;
+    if (vl >= 2 && v[1] == '#') {
+        if (vl != 2)
             parser_error(p, "junk after '##' at end of documentation comment");
         return NULL;
     }
-    if (v[1] == 0) {
+    if (vl == 1) {
         check_line(d, "");
         return "";
     }
     if (v[1] != ' ')
         parser_error(p, "missing space after #");
-    size_t n = p->vallen - 2;
+    size_t n = vl - 2;
     while (n > 0 && (v[2 + n - 1] == ' ' || v[2 + n - 1] == '\t' ||
                      v[2 + n - 1] == '\r' || v[2 + n - 1] == '\f' ||
-                     v[2 + n - 1] == '\v'))
+                     v[2 + n - 1] == '\v' ||
+                     (v[2 + n - 1] >= 0x1c && v[2 + n - 1] <= 0x1f)))
         n--;
-    const char *text = qs_strndup(p->s, v + 2, n);
-    check_line(d, text);
-    return text;
+    if (n + 1 > d->line_cap) {
+        d->line_cap = (n + 1) * 2 > 256 ? (n + 1) * 2 : 256;
+        d->line = qs_alloc(p->s, d->line_cap);
+    }
+    memcpy(d->line, v + 2, n);
+    d->line[n] = 0;
+    check_line(d, d->line);
+    return d->line;
 }
 
 static const char *next_line(docp *d)
@@ -189,10 +226,9 @@ static const char *match_at_name_colon(qs *s, const char *line,
 static const char *get_doc_indented(docp *d)
 {
     qs *s = d->p->s;
-    qapi_doc *doc = d->doc;
     const char *line = next_line(d);
     while (line && !line[0]) {
-        append_line(s, doc, line);
+        append_line(d, line);
         line = next_line(d);
     }
     if (!line)
@@ -200,7 +236,7 @@ static const char *get_doc_indented(docp *d)
     size_t indent = indent_of(line);
     if (!indent)
         return line;
-    append_line(s, doc, line);
+    append_line(d, line);
     bool prev_blank = false;
     for (;;) {
         line = next_line(d);
@@ -217,7 +253,7 @@ static const char *get_doc_indented(docp *d)
                          "unexpected de-indent (expected at least %zu spaces)",
                          indent);
         }
-        append_line(s, doc, line);
+        append_line(d, line);
         prev_blank = true;
     }
 }
@@ -228,29 +264,32 @@ static const char *get_doc_paragraph(docp *d)
         const char *line = next_line(d);
         if (!line || !line[0])
             return line;
-        append_line(d->p->s, d->doc, line);
+        append_line(d, line);
     }
 }
 
-static void ensure_untagged_section(qs *s, qapi_doc *doc, srcinfo *info)
+static void ensure_untagged_section(docp *d, srcinfo *info)
 {
+    qs *s = d->p->s;
+    qapi_doc *doc = d->doc;
     doc_section *last = doc->all_sections.n
                             ? doc->all_sections.v[doc->all_sections.n - 1]
                             : NULL;
     if (last && last->kind == DK_PLAIN) {
-        if (!last->text.len)
+        if (!d->acc.len)
             last->info = info;
-        sb_add(s, &last->text, "\n", 1);
+        sb_add(s, &d->acc, "\n", 1);
         return;
     }
     doc_section *sec = new_section(s, info, DK_PLAIN, NULL);
     vec_push(s, &doc->sections, sec);
-    vec_push(s, &doc->all_sections, sec);
+    push_section(d, sec);
 }
 
-static void new_tagged_section(qs *s, qapi_doc *doc, srcinfo *info,
-                               enum doc_kind kind)
+static void new_tagged_section(docp *d, srcinfo *info, enum doc_kind kind)
 {
+    qs *s = d->p->s;
+    qapi_doc *doc = d->doc;
     doc_section *sec = new_section(s, info, kind, NULL);
     doc_section **slot = kind == DK_RETURNS  ? &doc->returns
                          : kind == DK_ERRORS ? &doc->errors
@@ -262,7 +301,7 @@ static void new_tagged_section(qs *s, qapi_doc *doc, srcinfo *info,
         *slot = sec;
     }
     vec_push(s, &doc->sections, sec);
-    vec_push(s, &doc->all_sections, sec);
+    push_section(d, sec);
 }
 
 static doc_section *find_desc(vec *v, const char *name)
@@ -275,15 +314,16 @@ static doc_section *find_desc(vec *v, const char *name)
     return NULL;
 }
 
-static void new_description(qs *s, qapi_doc *doc, srcinfo *info,
-                            const char *name, enum doc_kind kind, vec *desc)
+static void new_description(docp *d, srcinfo *info, const char *name,
+                            enum doc_kind kind, vec *desc)
 {
+    qs *s = d->p->s;
     if (!name[0])
         qs_error(s, info, 0, "invalid parameter name");
     if (find_desc(desc, name))
         qs_error(s, info, 0, "'%s' parameter name duplicated", name);
     doc_section *sec = new_section(s, info, kind, name);
-    vec_push(s, &doc->all_sections, sec);
+    push_section(d, sec);
     vec_push(s, desc, sec);
 }
 
@@ -316,19 +356,6 @@ static void end_doc(qs *s, qapi_doc *doc)
 {
     for (size_t i = 0; i < doc->all_sections.n; i++) {
         doc_section *sec = doc->all_sections.v[i];
-        /* strip '\n' at both ends */
-        char *t = sec->text.p ? sec->text.p : (char *)"";
-        size_t len = sec->text.len;
-        size_t a = 0;
-        while (a < len && t[a] == '\n')
-            a++;
-        while (len > a && t[len - 1] == '\n')
-            len--;
-        if (a || len != sec->text.len) {
-            sbuf nb = {0};
-            sb_add(s, &nb, t + a, len - a);
-            sec->text = nb;
-        }
         if (sec->kind != DK_PLAIN && sec->text.len == 0)
             qs_error(s, sec->info, 0, "text required after '%s:'",
                      kind_name(sec->kind));
@@ -340,7 +367,7 @@ qapi_doc *doc_parse(parser *p)
     qs *s = p->s;
     docp dd = {.p = p, .literal_indent = -1};
     docp *d = &dd;
-    if (strcmp(p->valstr, "##"))
+    if (p->vallen != 2)
         parser_error(p, "junk after '##' at start of documentation comment");
     qapi_doc *doc = qs_alloc(s, sizeof(*doc));
     d->doc = doc;
@@ -373,10 +400,10 @@ qapi_doc *doc_parse(parser *p)
                 while (line && !line[0])
                     line = next_line(d);
                 while (line && (name = match_at_name_colon(s, line, &rest))) {
-                    new_description(s, doc, parser_info(p), name, DK_FEATURE,
+                    new_description(d, parser_info(p), name, DK_FEATURE,
                                     &doc->features);
                     if (rest[0])
-                        append_line(s, doc, rest);
+                        append_line(d, rest);
                     line = get_doc_indented(d);
                 }
                 if (!doc->features.n)
@@ -387,10 +414,10 @@ qapi_doc *doc_parse(parser *p)
                     parser_error(p, "description of '@%s:' follows a section",
                                  name);
                 while (line && (name = match_at_name_colon(s, line, &rest))) {
-                    new_description(s, doc, parser_info(p), name, DK_MEMBER,
+                    new_description(d, parser_info(p), name, DK_MEMBER,
                                     &doc->args);
                     if (rest[0])
-                        append_line(s, doc, rest);
+                        append_line(d, rest);
                     line = get_doc_indented(d);
                 }
                 no_more_args = true;
@@ -413,22 +440,22 @@ qapi_doc *doc_parse(parser *p)
                                   : !strcmp(tag, "Errors") ? DK_ERRORS
                                   : !strcmp(tag, "Since")  ? DK_SINCE
                                                            : DK_TODO;
-                new_tagged_section(s, doc, parser_info(p), k);
+                new_tagged_section(d, parser_info(p), k);
                 if (rest[0])
-                    append_line(s, doc, rest);
+                    append_line(d, rest);
                 line = get_doc_indented(d);
                 no_more_args = true;
             } else if (is_heading(line)) {
                 parser_error(p, "unexpected '=' markup in definition "
                                 "documentation");
             } else {
-                ensure_untagged_section(s, doc, parser_info(p));
-                append_line(s, doc, line);
+                ensure_untagged_section(d, parser_info(p));
+                append_line(d, line);
                 line = get_doc_paragraph(d);
             }
         }
     } else {
-        ensure_untagged_section(s, doc, parser_info(p));
+        ensure_untagged_section(d, parser_info(p));
         bool first = true;
         while (line) {
             const char *rest, *name;
@@ -438,11 +465,12 @@ qapi_doc *doc_parse(parser *p)
             if (is_heading(line) && !first)
                 parser_error(p, "'=' heading must come first in a comment "
                                 "block");
-            append_line(s, doc, line);
+            append_line(d, line);
             line = next_line(d);
             first = false;
         }
     }
+    close_section(d);
     parser_accept(p, true);
     end_doc(s, doc);
     return doc;

@@ -21,9 +21,25 @@
 
 /* ---- names and paths ---- */
 
+static char c_char(char c)
+{
+    return ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+            (c >= '0' && c <= '9') || c == '_')
+               ? c
+               : '_';
+}
+
+bool qs_c_name_eq(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++)
+        if (c_char(*a) != c_char(*b))
+            return false;
+    return !*a && !*b;
+}
+
 char *qs_c_name(qs *s, const char *name)
 {
-    char *r = qs_strdup(s, name);
+    char *r = qs_tstrdup(s, name);
     for (char *p = r; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
               (*p >= '0' && *p <= '9') || *p == '_'))
@@ -34,19 +50,18 @@ char *qs_c_name(qs *s, const char *name)
 /* Lexically normalised absolute path (like Python's os.path.abspath). */
 char *qs_path_abs(qs *s, const char *path)
 {
-    sbuf full = {0};
+    char *src;
     if (path[0] != '/') {
         char cwd[PATH_MAX];
         if (!getcwd(cwd, sizeof(cwd)))
             strcpy(cwd, "/");
-        sb_adds(s, &full, cwd);
-        sb_adds(s, &full, "/");
+        src = qs_tprintf(s, "%s/%s", cwd, path);
+    } else {
+        src = qs_tstrdup(s, path);
     }
-    sb_adds(s, &full, path);
     /* split and normalise */
-    char *src = full.p;
     size_t n = strlen(src);
-    char *out = qs_alloc(s, n + 2);
+    char *out = qs_talloc(s, n + 2);
     size_t o = 0;
     const char *p = src;
     while (*p) {
@@ -80,7 +95,7 @@ char *qs_path_dirname(qs *s, const char *path)
 {
     const char *slash = strrchr(path, '/');
     if (!slash)
-        return qs_strdup(s, "");
+        return (char *)"";
     size_t n = (size_t)(slash - path) + 1;
     /* strip trailing slashes unless it is all slashes */
     while (n > 1 && path[n - 1] == '/')
@@ -111,27 +126,39 @@ char *qs_path_rel(qs *s, const char *path, const char *start)
         last = i;
     if (!strcmp(b, "/"))
         last = 0;
-    sbuf r = {0};
     /* count remaining components of b after last */
+    size_t ups = 0;
     const char *q = b + last;
     while (*q) {
         while (*q == '/')
             q++;
         if (!*q)
             break;
-        sb_adds(s, &r, r.len ? "/.." : "..");
+        ups++;
         while (*q && *q != '/')
             q++;
     }
     const char *rest = a + last;
     while (*rest == '/')
         rest++;
-    if (*rest) {
-        if (r.len)
-            sb_adds(s, &r, "/");
-        sb_adds(s, &r, rest);
+    char *r = qs_talloc(s, ups * 3 + strlen(rest) + 2);
+    size_t o = 0;
+    for (size_t k = 0; k < ups; k++) {
+        if (o)
+            r[o++] = '/';
+        memcpy(r + o, "..", 2);
+        o += 2;
     }
-    return r.len ? r.p : qs_strdup(s, ".");
+    if (*rest) {
+        if (o)
+            r[o++] = '/';
+        strcpy(r + o, rest);
+        o += strlen(rest);
+    }
+    if (!o)
+        r[o++] = '.';
+    r[o] = 0;
+    return r;
 }
 
 /* ---- entity creation ---- */
@@ -159,10 +186,10 @@ static void def_entity(qs *s, entity *e)
 static const char *describe_type(qs *s, const entity *e)
 {
     if (e->kind == QK_SCHEMA_ARRAY)
-        return qs_printf(s, "%s type ['%s']", e->meta, e->elem_name);
+        return qs_tprintf(s, "%s type ['%s']", e->meta, e->elem_name);
     if (e->kind == QK_SCHEMA_COMMAND || e->kind == QK_SCHEMA_EVENT)
-        return qs_printf(s, "%s '%s'", e->meta, e->name);
-    return qs_printf(s, "%s type '%s'", e->meta, e->name);
+        return qs_tprintf(s, "%s '%s'", e->meta, e->name);
+    return qs_tprintf(s, "%s type '%s'", e->meta, e->name);
 }
 
 static void def_definition(qs *s, entity *e)
@@ -171,7 +198,7 @@ static void def_definition(qs *s, entity *e)
     entity *other = hmap_get(&s->entities, e->name);
     if (other) {
         if (other->info) {
-            const char *where = qs_printf(s, "%s: previous definition",
+            const char *where = qs_tprintf(s, "%s: previous definition",
                                           qs_info_str(s, other->info));
             qs_error(s, e->info, 0, "'%s' is already defined\n%s", e->name,
                      where);
@@ -193,8 +220,12 @@ static entity *lookup_type(qs *s, const char *name)
 
 static const char *make_array_type(qs *s, const char *elem, srcinfo *info)
 {
-    const char *name = qs_printf(s, "%sList", elem);
-    if (!lookup_type(s, name)) {
+    const char *name = qs_tprintf(s, "%sList", elem);
+    entity *old = lookup_type(s, name);
+    if (old)
+        return old->name;
+    name = qs_strdup(s, name);
+    {
         entity *a = new_entity(s, QK_SCHEMA_ARRAY, name, "array", info);
         a->elem_name = elem;
         def_definition(s, a);
@@ -351,7 +382,7 @@ static module *make_module(qs *s, const char *fname)
     module *m = hmap_get(&s->module_dict, name);
     if (!m) {
         m = qs_alloc(s, sizeof(*m));
-        m->name = name;
+        m->name = name = qs_strdup(s, name);
         hmap_put(s, &s->module_dict, name, m);
         vec_push(s, &s->modules, m);
     }
@@ -472,64 +503,60 @@ static const char *describe_member(qs *s, const member *m,
         if (n >= 4 && !strcmp(defined_in + n - 4, "-arg")) {
             role = "parameter";
             meta = "command";
-            defined_in = qs_strndup(s, defined_in, n - 4);
+            defined_in = qs_tprintf(s, "%.*s", (int)(n - 4), defined_in);
         } else if (n >= 5 && !strcmp(defined_in + n - 5, "-base")) {
-            role = qs_printf(s, "base %s", role);
-            defined_in = qs_strndup(s, defined_in, n - 5);
+            role = qs_tprintf(s, "base %s", role);
+            defined_in = qs_tprintf(s, "%.*s", (int)(n - 5), defined_in);
         }
     }
     if (!info->defn_name || strcmp(defined_in, info->defn_name))
-        return qs_printf(s, "%s '%s' of %s '%s'", role, m->name, meta,
-                         defined_in);
-    return qs_printf(s, "%s '%s'", role, m->name);
+        return qs_tprintf(s, "%s '%s' of %s '%s'", role, m->name, meta,
+                          defined_in);
+    return qs_tprintf(s, "%s '%s'", role, m->name);
 }
 
 static const char *describe_feature(qs *s, const feature *f,
                                     const srcinfo *info)
 {
     (void)info;
-    return qs_printf(s, "feature '%s'", f->name);
+    return qs_tprintf(s, "feature '%s'", f->name);
 }
 
-/* "seen" maps c_name -> member, in insertion order. */
+/* "seen" maps c_name -> member, in insertion order (scratch storage). */
 typedef struct seen {
-    vec names;
     vec members;
 } seen;
 
-static member *seen_get(seen *sn, const char *cname)
+static member *seen_get(seen *sn, const char *name)
 {
-    for (size_t i = 0; i < sn->names.n; i++)
-        if (!strcmp(sn->names.v[i], cname))
-            return sn->members.v[i];
+    for (size_t i = 0; i < sn->members.n; i++) {
+        member *m = sn->members.v[i];
+        if (qs_c_name_eq(m->name, name))
+            return m;
+    }
     return NULL;
 }
 
 static void member_check_clash(qs *s, member *m, srcinfo *info, seen *sn)
 {
-    const char *cname = qs_c_name(s, m->name);
-    member *other = seen_get(sn, cname);
+    member *other = seen_get(sn, m->name);
     if (other)
         qs_error(s, info, 0, "%s collides with %s",
                  describe_member(s, m, info), describe_member(s, other, info));
-    vec_push(s, &sn->names, (void *)cname);
-    vec_push(s, &sn->members, m);
+    vec_tpush(s, &sn->members, m);
 }
 
 static void check_feature_clash(qs *s, vec *features, srcinfo *info)
 {
-    vec names = {0};
     for (size_t i = 0; i < features->n; i++) {
         feature *f = features->v[i];
-        const char *cname = qs_c_name(s, f->name);
-        for (size_t j = 0; j < names.n; j++)
-            if (!strcmp(names.v[j], cname)) {
-                feature *o = features->v[j];
+        for (size_t j = 0; j < i; j++) {
+            feature *o = features->v[j];
+            if (qs_c_name_eq(o->name, f->name))
                 qs_error(s, info, 0, "%s collides with %s",
                          describe_feature(s, f, info),
                          describe_feature(s, o, info));
-            }
-        vec_push(s, &names, (void *)cname);
+        }
     }
 }
 
@@ -544,8 +571,10 @@ static entity *resolve_type(qs *s, const char *name, srcinfo *info,
 
 static void member_check(qs *s, member *m)
 {
-    m->type = resolve_type(s, m->type_name, m->info,
-                           describe_member(s, m, m->info));
+    m->type = lookup_type(s, m->type_name);
+    if (!m->type)
+        resolve_type(s, m->type_name, m->info,
+                     describe_member(s, m, m->info));
     check_feature_clash(s, &m->features, m->info);
 }
 
@@ -582,10 +611,8 @@ static void branches_check_clash(qs *s, entity *o, srcinfo *info, seen *sn)
     for (size_t i = 0; i < o->variants.n; i++) {
         member *v = o->variants.v[i];
         seen copy = {0};
-        for (size_t j = 0; j < sn->names.n; j++) {
-            vec_push(s, &copy.names, sn->names.v[j]);
-            vec_push(s, &copy.members, sn->members.v[j]);
-        }
+        for (size_t j = 0; j < sn->members.n; j++)
+            vec_tpush(s, &copy.members, sn->members.v[j]);
         object_check_clash(s, v->type, info, &copy);
     }
 }
@@ -609,7 +636,7 @@ static bool enum_has_value(const entity *en, const char *name)
 static void branches_check(qs *s, entity *o, seen *sn)
 {
     const char *tag_name = o->tag_name;
-    member *tag = seen_get(sn, qs_c_name(s, tag_name));
+    member *tag = seen_get(sn, tag_name);
     const char *base = "'base'";
     if (!tag || strcmp(tag_name, tag->name))
         qs_error(s, o->info, 0, "discriminator '%s' is not a member of %s",
@@ -617,7 +644,7 @@ static void branches_check(qs *s, entity *o, seen *sn)
     o->tag_member = tag;
     entity *base_type = lookup_type(s, tag->defined_in);
     if (!is_implicit(base_type))
-        base = qs_printf(s, "base type '%s'", tag->defined_in);
+        base = qs_tprintf(s, "base type '%s'", tag->defined_in);
     if (tag->type->kind != QK_SCHEMA_ENUM)
         qs_error(s, o->info, 0,
                  "discriminator member '%s' of %s must be of enum type",
@@ -651,7 +678,7 @@ static void branches_check(qs *s, entity *o, seen *sn)
     for (size_t i = 0; i < o->variants.n; i++) {
         member *v = o->variants.v[i];
         member_check(s, v);
-        if (sn->names.n) {
+        if (sn->members.n) {
             if (!enum_has_value(en, v->name))
                 qs_error(s, o->info, 0, "branch '%s' is not a value of %s",
                          v->name, describe_type(s, en));
@@ -787,7 +814,7 @@ static void command_event_check(qs *s, entity *e)
     definition_check(s, e);
     if (e->arg_name) {
         entity *t = resolve_type(s, e->arg_name, e->info,
-                                 qs_printf(s, "%s's 'data'", meta));
+                                 qs_tprintf(s, "%s's 'data'", meta));
         if (t->kind != QK_SCHEMA_OBJECT)
             qs_error(s, e->info, 0, "%s's 'data' cannot take %s", meta,
                      describe_type(s, t));
@@ -925,11 +952,20 @@ static void set_module(qs *s, entity *e)
     const srcinfo *info = e->info;
     if (e->kind == QK_SCHEMA_ARRAY)
         info = e->elem->info;
-    const char *name = info ? qs_path_rel(s, info->fname, s->schema_dir)
-                            : "./builtin";
-    module *m = hmap_get(&s->module_dict, name);
-    if (!m)
-        m = make_module(s, info ? info->fname : NULL);
+    const char *fname = info ? info->fname : NULL;
+    module *m;
+    if (s->mod_cache_valid && fname == s->mod_cache_fname) {
+        m = s->mod_cache;
+    } else {
+        const char *name = fname ? qs_path_rel(s, fname, s->schema_dir)
+                                 : "./builtin";
+        m = hmap_get(&s->module_dict, name);
+        if (!m)
+            m = make_module(s, fname);
+        s->mod_cache_valid = true;
+        s->mod_cache_fname = fname;
+        s->mod_cache = m;
+    }
     e->mod = m;
     vec_push(s, &m->entities, e);
 }
@@ -947,13 +983,14 @@ void qs_build_model(qs *s)
     for (entity *e = s->first; e; e = e->next) {
         check_entity(s, e);
         connect_doc(s, e, NULL);
+        qs_scratch_reset(s);
     }
     /* array ifconds come from their element types */
     for (entity *e = s->first; e; e = e->next) {
         if (e->kind == QK_SCHEMA_ARRAY)
             e->ifcond = e->elem->ifcond;
-        if (e->kind != QK_SCHEMA_INCLUDE || true)
-            set_module(s, e);
+        set_module(s, e);
+        qs_scratch_reset(s);
     }
     for (size_t i = 0; i < s->docs.n; i++)
         doc_check(s, s->docs.v[i]);

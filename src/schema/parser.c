@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/alloc-int.h"
 #include "schema/schema-int.h"
 
 /* ---- values ---- */
@@ -24,7 +25,7 @@ qv *qv_get(const qv *obj, const char *key)
     if (!obj || obj->kind != QV_OBJ)
         return NULL;
     for (size_t i = 0; i < obj->n; i++)
-        if (!strcmp(obj->obj[i].key, key))
+        if (obj->obj[i].key[0] == key[0] && !strcmp(obj->obj[i].key, key))
             return obj->obj[i].val;
     return NULL;
 }
@@ -56,6 +57,30 @@ bool qv_list_has_str(const qv *list, const char *s)
         if (list->list[i]->kind == QV_STR && !strcmp(list->list[i]->s, s))
             return true;
     return false;
+}
+
+/* Strings are interned: one immutable qv per distinct string. */
+qv *qv_intern(qs *s, const char *str, size_t len)
+{
+    char key[256];
+    const char *k;
+    if (len < sizeof(key)) {
+        memcpy(key, str, len);
+        key[len] = 0;
+        k = key;
+    } else {
+        k = qs_tprintf(s, "%.*s", (int)len, str);
+    }
+    if (strlen(k) != len) /* NUL inside: cannot happen (funny char) */
+        k = qs_tprintf(s, "%.*s", (int)len, str);
+    qv *v = hmap_get(&s->strings, k);
+    if (v)
+        return v;
+    v = qs_alloc(s, sizeof(*v));
+    v->kind = QV_STR;
+    v->s = qs_strndup(s, str, len);
+    hmap_put(s, &s->strings, v->s, v);
+    return v;
 }
 
 qv *qv_new_str(qs *s, const char *str)
@@ -150,13 +175,13 @@ void parser_accept(parser *p, bool skip_comment)
             p->cursor = (size_t)(nl - p->src);
             if (!skip_comment) {
                 p->vallen = p->cursor - p->pos;
-                p->valstr = qs_strndup(s, p->src + p->pos, p->vallen);
+                p->valstr = p->src + p->pos; /* not NUL-terminated */
                 return;
             }
         } else if (is_structural(c)) {
             return;
         } else if (c == '\'') {
-            sbuf str = {0};
+            sbuf str = {0}; /* only for strings with escapes (rare) */
             size_t start = p->cursor;
             bool simple = true;
             bool esc = false;
@@ -185,14 +210,11 @@ void parser_accept(parser *p, bool skip_comment)
                     esc = true;
                     continue;
                 } else if (ch == '\'') {
-                    qv *v = qs_alloc(s, sizeof(*v));
-                    v->kind = QV_STR;
                     if (simple)
-                        v->s = qs_strndup(s, p->src + start,
-                                          p->cursor - 1 - start);
+                        p->val = qv_intern(s, p->src + start,
+                                           p->cursor - 1 - start);
                     else
-                        v->s = str.p ? str.p : qs_strdup(s, "");
-                    p->val = v;
+                        p->val = qv_intern(s, str.p ? str.p : "", str.len);
                     return;
                 }
                 if (ch < 32 || ch >= 127)
@@ -202,18 +224,12 @@ void parser_accept(parser *p, bool skip_comment)
             }
         } else if (p->len - p->pos >= 4 &&
                    !memcmp(p->src + p->pos, "true", 4)) {
-            qv *v = qs_alloc(s, sizeof(*v));
-            v->kind = QV_BOOL;
-            v->b = true;
-            p->val = v;
+            p->val = &s->qv_true;
             p->cursor += 3;
             return;
         } else if (p->len - p->pos >= 5 &&
                    !memcmp(p->src + p->pos, "false", 5)) {
-            qv *v = qs_alloc(s, sizeof(*v));
-            v->kind = QV_BOOL;
-            v->b = false;
-            p->val = v;
+            p->val = &s->qv_false;
             p->cursor += 4;
             return;
         } else if (c == '\n') {
@@ -246,16 +262,58 @@ static void depth_enter(parser *p)
         parser_error(p, "nesting too deep");
 }
 
+/* Entries being collected live on a stack shared by all nesting levels;
+ * a finished object or list is copied out at its exact size. */
+static void stack_push(parser *p, const char *key, qv *val)
+{
+    if (p->sp == p->scap) {
+        size_t ncap = p->scap ? p->scap * 2 : 256;
+        qv_pair *ns = qs_alloc(p->s, ncap * sizeof(*ns));
+        if (p->sp)
+            memcpy(ns, p->stack, p->sp * sizeof(*ns));
+        p->stack = ns;
+        p->scap = ncap;
+    }
+    p->stack[p->sp].key = key;
+    p->stack[p->sp].val = val;
+    p->sp++;
+}
+
+static qv *finish_obj(parser *p, size_t base)
+{
+    qv *obj = qs_alloc(p->s, sizeof(*obj));
+    obj->kind = QV_OBJ;
+    obj->n = p->sp - base;
+    if (obj->n) {
+        obj->obj = qs_alloc(p->s, obj->n * sizeof(qv_pair));
+        memcpy(obj->obj, p->stack + base, obj->n * sizeof(qv_pair));
+    }
+    p->sp = base;
+    return obj;
+}
+
+static qv *finish_list(parser *p, size_t base)
+{
+    qv *list = qs_alloc(p->s, sizeof(*list));
+    list->kind = QV_LIST;
+    list->n = p->sp - base;
+    if (list->n) {
+        list->list = qs_alloc(p->s, list->n * sizeof(qv *));
+        for (size_t i = 0; i < list->n; i++)
+            list->list[i] = p->stack[base + i].val;
+    }
+    p->sp = base;
+    return list;
+}
+
 static qv *get_members(parser *p)
 {
     qs *s = p->s;
-    qv *obj = qs_alloc(s, sizeof(*obj));
-    obj->kind = QV_OBJ;
-    size_t cap = 0;
+    size_t base = p->sp;
     hmap keys = {0};
     if (p->tok == '}') {
         parser_accept(p, true);
-        return obj;
+        return finish_obj(p, base);
     }
     if (p->tok != '\'')
         parser_error(p, "expected string or '}'");
@@ -265,37 +323,28 @@ static qv *get_members(parser *p)
         if (p->tok != ':')
             parser_error(p, "expected ':'");
         parser_accept(p, true);
+        size_t n = p->sp - base;
         bool dup;
-        if (obj->n < 16) {
+        if (n < 16) {
             dup = false;
-            for (size_t i = 0; i < obj->n; i++)
-                if (!strcmp(obj->obj[i].key, key))
+            for (size_t i = base; i < p->sp; i++)
+                if (p->stack[i].key == key) /* interned */
                     dup = true;
-            if (obj->n == 15)
-                for (size_t i = 0; i < obj->n; i++)
-                    hmap_put(s, &keys, obj->obj[i].key, obj);
+            if (n == 15)
+                for (size_t i = base; i < p->sp; i++)
+                    hmap_put(s, &keys, p->stack[i].key, p);
         } else {
             dup = hmap_get(&keys, key) != NULL;
         }
         if (dup)
             parser_error(p, "duplicate key '%s'", key);
-        if (obj->n >= 15)
-            hmap_put(s, &keys, key, obj);
+        if (n >= 15)
+            hmap_put(s, &keys, key, p);
         qv *val = get_expr(p);
-        if (obj->n == cap) {
-            size_t ncap = cap ? cap * 2 : 4;
-            qv_pair *np = qs_alloc(s, ncap * sizeof(*np));
-            if (obj->n)
-                memcpy(np, obj->obj, obj->n * sizeof(*np));
-            obj->obj = np;
-            cap = ncap;
-        }
-        obj->obj[obj->n].key = key;
-        obj->obj[obj->n].val = val;
-        obj->n++;
+        stack_push(p, key, val);
         if (p->tok == '}') {
             parser_accept(p, true);
-            return obj;
+            return finish_obj(p, base);
         }
         if (p->tok != ',')
             parser_error(p, "expected ',' or '}'");
@@ -307,30 +356,19 @@ static qv *get_members(parser *p)
 
 static qv *get_values(parser *p)
 {
-    qs *s = p->s;
-    qv *list = qs_alloc(s, sizeof(*list));
-    list->kind = QV_LIST;
-    size_t cap = 0;
+    size_t base = p->sp;
     if (p->tok == ']') {
         parser_accept(p, true);
-        return list;
+        return finish_list(p, base);
     }
     if (!p->tok || !strchr("{['tf", p->tok))
         parser_error(p, "expected '{', '[', ']', string, or boolean");
     for (;;) {
         qv *v = get_expr(p);
-        if (list->n == cap) {
-            size_t ncap = cap ? cap * 2 : 4;
-            qv **nl = qs_alloc(s, ncap * sizeof(*nl));
-            if (list->n)
-                memcpy(nl, list->list, list->n * sizeof(*nl));
-            list->list = nl;
-            cap = ncap;
-        }
-        list->list[list->n++] = v;
+        stack_push(p, NULL, v);
         if (p->tok == ']') {
             parser_accept(p, true);
-            return list;
+            return finish_list(p, base);
         }
         if (p->tok != ',')
             parser_error(p, "expected ',' or ']'");
@@ -362,21 +400,28 @@ static qv *get_expr(parser *p)
 
 /* ---- files ---- */
 
+/*
+ * Reads a whole file into a qk_malloc'd buffer with two spare bytes,
+ * registered in s->srcbufs[*slot] so that an unwind frees it; the caller
+ * frees it (src_release) once the file is parsed. Returns 0 or an errno.
+ */
 static int read_file(qs *s, const char *path, const char **data,
-                     size_t *len)
+                     size_t *len, size_t *slot)
 {
+    vec_push(s, &s->srcbufs, NULL);
+    *slot = s->srcbufs.n - 1;
+    void **reg = &s->srcbufs.v[*slot];
     if (s->reader) {
         char *d = NULL;
         size_t n = 0;
         int r = s->reader(s->reader_opaque, path, &d, &n);
         if (r < 0)
             return -r;
-        s->pending_free = d; /* released by the entry point on unwind */
-        char *c = qs_alloc(s, n + 2);
-        if (n)
-            memcpy(c, d, n);
-        s->pending_free = NULL;
-        qk_free(d);
+        *reg = d;
+        char *c = qk_realloc(d, n + 2);
+        if (!c)
+            qs_oom(s);
+        *reg = c;
         *data = c;
         *len = n;
         return 0;
@@ -386,36 +431,35 @@ static int read_file(qs *s, const char *path, const char **data,
         return errno;
     s->pending_fd = fd; /* closed by the entry point on unwind */
     struct stat st;
-    if (fstat(fd, &st) < 0) {
-        int e = errno;
-        close(fd);
-        s->pending_fd = -1;
-        return e;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        close(fd);
-        s->pending_fd = -1;
-        return EISDIR;
-    }
-    size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 2 : 65536;
-    char *buf = qs_alloc(s, cap);
+    int e = 0;
+    if (fstat(fd, &st) < 0)
+        e = errno;
+    else if (S_ISDIR(st.st_mode))
+        e = EISDIR;
+    size_t cap = !e && S_ISREG(st.st_mode) ? (size_t)st.st_size + 3 : 65536;
     size_t n = 0;
-    for (;;) {
+    char *buf = NULL;
+    if (!e) {
+        buf = qk_malloc(cap);
+        if (!buf)
+            qs_oom(s);
+        *reg = buf;
+    }
+    while (!e) {
         if (cap - n < 3) {
             size_t ncap = cap * 2;
-            char *nb = qs_alloc(s, ncap);
-            memcpy(nb, buf, n);
-            buf = nb;
+            char *nb = ncap > cap ? qk_realloc(buf, ncap) : NULL;
+            if (!nb)
+                qs_oom(s);
+            *reg = buf = nb;
             cap = ncap;
         }
         ssize_t r = read(fd, buf + n, cap - n - 2);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            int e = errno;
-            close(fd);
-            s->pending_fd = -1;
-            return e;
+            e = errno;
+            break;
         }
         if (r == 0)
             break;
@@ -423,9 +467,17 @@ static int read_file(qs *s, const char *path, const char **data,
     }
     close(fd);
     s->pending_fd = -1;
+    if (e)
+        return e;
     *data = buf;
     *len = n;
     return 0;
+}
+
+static void src_release(qs *s, size_t slot)
+{
+    qk_free(s->srcbufs.v[slot]);
+    s->srcbufs.v[slot] = NULL;
 }
 
 static void parse_file(qs *s, const char *fname, const char *data,
@@ -444,13 +496,15 @@ static void do_include(qs *s, parser *p, const char *include, srcinfo *info,
         qs_error(s, info, 0, "includes nested too deeply");
     const char *data;
     size_t len;
-    hmap_put(s, &s->included, abs, (void *)1);
-    int e = read_file(s, incl_fname, &data, &len);
+    hmap_put(s, &s->included, qs_strdup(s, abs), (void *)1);
+    size_t slot;
+    int e = read_file(s, incl_fname, &data, &len, &slot);
     if (e)
         qs_error(s, info, 0, "can't read include file '%s': %s", incl_fname,
                  strerror(e));
     (void)p;
     parse_file(s, incl_fname, data, len, info, incl_depth + 1);
+    src_release(s, slot);
 }
 
 static void check_list_str(qs *s, srcinfo *info, const char *name, qv *v)
@@ -520,7 +574,7 @@ static void parse_file(qs *s, const char *fname, const char *data,
     p->len = len;
     p->info = new_info(s, fname, incl_info);
     p->line = 1;
-    hmap_put(s, &s->included, qs_path_abs(s, fname), (void *)1);
+    hmap_put(s, &s->included, qs_strdup(s, qs_path_abs(s, fname)), (void *)1);
 
     parser_accept(p, true);
     qapi_doc *cur_doc = NULL;
@@ -570,15 +624,22 @@ static void parse_file(qs *s, const char *fname, const char *data,
 void qs_parse_root(qs *s, const char *fname, const char *data, size_t len)
 {
     s->root_fname = fname;
+    size_t slot;
     if (!data) {
-        int e = read_file(s, fname, &data, &len);
+        int e = read_file(s, fname, &data, &len, &slot);
         if (e)
             qs_error_plain(s, qs_printf(s, "can't read schema file '%s': %s",
                                         fname, strerror(e)));
     } else {
-        char *c = qs_alloc(s, len + 2);
+        vec_push(s, &s->srcbufs, NULL);
+        slot = s->srcbufs.n - 1;
+        char *c = len + 2 > len ? qk_malloc(len + 2) : NULL;
+        if (!c)
+            qs_oom(s);
+        s->srcbufs.v[slot] = c;
         memcpy(c, data, len);
         data = c;
     }
     parse_file(s, fname, data, len, NULL, 0);
+    src_release(s, slot);
 }

@@ -31,6 +31,12 @@ char *qs_strdup(qs *s, const char *p);
 char *qs_printf(qs *s, const char *fmt, ...) QK_PRINTF(2, 3);
 void qs_oom(qs *s) __attribute__((noreturn));                     /* unwinds with QK_ERR_NOMEM */
 void qs_arena_free(qs *s);
+/* Scratch arena for transient strings (messages being built, c_names,
+ * paths); emptied by qs_scratch_reset() between expressions/entities. */
+void *qs_talloc(qs *s, size_t n);
+char *qs_tprintf(qs *s, const char *fmt, ...) QK_PRINTF(2, 3);
+char *qs_tstrdup(qs *s, const char *p);
+void qs_scratch_reset(qs *s);
 
 /* A growable array of pointers in the arena. */
 typedef struct vec {
@@ -38,6 +44,7 @@ typedef struct vec {
     size_t n, cap;
 } vec;
 void vec_push(qs *s, vec *a, void *p);
+void vec_tpush(qs *s, vec *a, void *p);   /* storage in scratch */
 
 /* A growable string in the arena; p is NUL-terminated once non-empty. */
 typedef struct sbuf {
@@ -112,6 +119,7 @@ bool qv_has(const qv *obj, const char *key);
 bool qv_truthy(const qv *v);
 bool qv_list_has_str(const qv *list, const char *s);
 qv *qv_new_str(qs *s, const char *str);
+qv *qv_intern(qs *s, const char *str, size_t len);
 qv *qv_new_obj1(qs *s, const char *key, qv *val);
 
 /* ---- doc comments (doc.c) ---- */
@@ -162,6 +170,8 @@ typedef struct parser {
     srcinfo *info;          /* use parser_info(): created lazily per line */
     int line;
     unsigned depth;
+    qv_pair *stack;         /* entries of unfinished objects/lists */
+    size_t sp, scap;
 } parser;
 
 srcinfo *parser_info(parser *p);
@@ -239,6 +249,7 @@ struct qk_schema {
     jmp_buf jb;
     bool jb_set;
     arena_chunk *arena;
+    arena_chunk *scratch;
     qk_schema_diag_fn diag;
     void *diag_opaque;
     qk_schema_read_fn reader;
@@ -247,7 +258,7 @@ struct qk_schema {
     unsigned max_depth, max_include_depth;
     bool used, ok;
     char *last_error;
-    void *pending_free;      /* reader buffer being copied (unwind frees) */
+    vec srcbufs;             /* source buffers being parsed (unwind frees) */
     int pending_fd;          /* file being read (unwind closes), or -1 */
     /* parse output */
     pragma_state pragma;
@@ -264,6 +275,11 @@ struct qk_schema {
     hmap module_dict;
     const char *schema_dir;
     bool predefining;
+    hmap strings;            /* interned string values */
+    qv qv_true, qv_false;
+    bool mod_cache_valid;
+    const char *mod_cache_fname;
+    module *mod_cache;
 };
 
 void qs_parse_root(qs *s, const char *fname, const char *data, size_t len);
@@ -271,7 +287,8 @@ void qs_check_exprs(qs *s);
 void qs_build_model(qs *s);
 
 /* Names (model.c). */
-char *qs_c_name(qs *s, const char *name);  /* unprotected mangling */
+char *qs_c_name(qs *s, const char *name);  /* unprotected; in scratch */
+bool qs_c_name_eq(const char *a, const char *b);
 char *qs_path_abs(qs *s, const char *path);
 char *qs_path_rel(qs *s, const char *path, const char *start);
 char *qs_path_dirname(qs *s, const char *path);

@@ -20,6 +20,8 @@ qk_schema *qk_schema_new(void)
     s->max_depth = 1000;
     s->max_include_depth = 200;
     s->pending_fd = -1;
+    s->qv_true.kind = s->qv_false.kind = QV_BOOL;
+    s->qv_true.b = true;
     return s;
 }
 
@@ -71,8 +73,9 @@ static int compile(qk_schema *s, const char *name, const char *data,
     int r = setjmp(s->jb);
     if (r) {
         s->jb_set = false;
-        qk_free(s->pending_free);
-        s->pending_free = NULL;
+        for (size_t i = 0; i < s->srcbufs.n; i++)
+            qk_free(s->srcbufs.v[i]);
+        s->srcbufs.n = 0;
         if (s->pending_fd >= 0)
             close(s->pending_fd);
         s->pending_fd = -1;
