@@ -436,9 +436,20 @@ static void def_expr(qs *s, qexpr *x)
             base_name = base->s;
         qv *data = qv_get(expr, "data");
         vec variants = {0};
-        for (size_t i = 0; i < data->n; i++)
-            vec_push(s, &variants, make_variant(s, data->obj[i].key,
-                                                data->obj[i].val, info));
+        for (size_t i = 0; i < data->n; i++) {
+            member *br = make_variant(s, data->obj[i].key,
+                                      data->obj[i].val, info);
+            if (x->simple_union) {
+                /* 2015: branch value wrapped as { 'data': T } */
+                member *w = new_member(s, "data", info, "member");
+                w->type_name = br->type_name;
+                vec wm = {0};
+                vec_push(s, &wm, w);
+                br->type_name = make_implicit_object_type(
+                    s, br->type_name, info, NULL, "wrapper", wm);
+            }
+            vec_push(s, &variants, br);
+        }
         entity *e = new_object(s, name, info, x->doc, ifcond, features,
                                base_name, (vec){0});
         e->meta = "union";
@@ -982,7 +993,8 @@ void qs_build_model(qs *s)
         def_expr(s, s->exprs.v[i]);
     for (entity *e = s->first; e; e = e->next) {
         check_entity(s, e);
-        connect_doc(s, e, NULL);
+        if (s->compat != 2015)
+            connect_doc(s, e, NULL);
         qs_scratch_reset(s);
     }
     /* array ifconds come from their element types */

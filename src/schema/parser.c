@@ -168,7 +168,8 @@ void parser_accept(parser *p, bool skip_comment)
         p->valstr = NULL;
 
         if (c == '#') {
-            if (p->src[p->cursor] == '#')
+            /* '##' starts a doc comment; the 2015 language had none */
+            if (p->src[p->cursor] == '#' && s->compat != 2015)
                 skip_comment = false;
             const char *nl = memchr(p->src + p->cursor, '\n',
                                     p->len - p->cursor);

@@ -153,6 +153,7 @@ typedef struct qexpr {
     qv *expr;
     srcinfo *info;
     qapi_doc *doc;
+    bool simple_union;      /* --compat=2015: desugared simple union */
 } qexpr;
 
 /* ---- parser state ---- */
@@ -284,6 +285,7 @@ struct qk_schema {
 
 void qs_parse_root(qs *s, const char *fname, const char *data, size_t len);
 void qs_check_exprs(qs *s);
+void qs_compat_2015(qs *s);
 void qs_build_model(qs *s);
 
 /* Names (model.c). */

@@ -84,6 +84,8 @@ static int compile(qk_schema *s, const char *name, const char *data,
     s->jb_set = true;
     const char *fname = qs_strdup(s, name);
     qs_parse_root(s, fname, data, len);
+    if (s->compat == 2015)
+        qs_compat_2015(s);
     qs_check_exprs(s);
     qs_build_model(s);
     s->ok = true;
