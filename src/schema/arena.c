@@ -209,14 +209,34 @@ void sb_printf(qs *s, sbuf *b, const char *fmt, ...)
 
 /* ---- hash map: open addressing, FNV-1a ---- */
 
-static size_t hash_str(const char *k)
+static size_t hash_mem(const char *k, size_t n)
 {
     size_t h = (size_t)14695981039346656037ULL;
-    for (; *k; k++) {
-        h ^= (unsigned char)*k;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)k[i];
         h *= (size_t)1099511628211ULL;
     }
     return h;
+}
+
+static size_t hash_str(const char *k)
+{
+    return hash_mem(k, strlen(k));
+}
+
+/* Lookup by a key that is not NUL-terminated (no copy needed). */
+void *hmap_get_n(const hmap *m, const char *key, size_t n)
+{
+    if (!m->cap)
+        return NULL;
+    size_t i = hash_mem(key, n) & (m->cap - 1);
+    while (m->slots[i].key) {
+        const char *k = m->slots[i].key;
+        if (!strncmp(k, key, n) && !k[n])
+            return m->slots[i].val;
+        i = (i + 1) & (m->cap - 1);
+    }
+    return NULL;
 }
 
 void *hmap_get(const hmap *m, const char *key)

@@ -62,18 +62,7 @@ bool qv_list_has_str(const qv *list, const char *s)
 /* Strings are interned: one immutable qv per distinct string. */
 qv *qv_intern(qs *s, const char *str, size_t len)
 {
-    char key[256];
-    const char *k;
-    if (len < sizeof(key)) {
-        memcpy(key, str, len);
-        key[len] = 0;
-        k = key;
-    } else {
-        k = qs_tprintf(s, "%.*s", (int)len, str);
-    }
-    if (strlen(k) != len) /* NUL inside: cannot happen (funny char) */
-        k = qs_tprintf(s, "%.*s", (int)len, str);
-    qv *v = hmap_get(&s->strings, k);
+    qv *v = hmap_get_n(&s->strings, str, len);
     if (v)
         return v;
     v = qs_alloc(s, sizeof(*v));

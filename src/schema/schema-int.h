@@ -65,6 +65,7 @@ typedef struct hmap {
     size_t n, cap;
 } hmap;
 void *hmap_get(const hmap *m, const char *key);
+void *hmap_get_n(const hmap *m, const char *key, size_t n);
 void hmap_put(qs *s, hmap *m, const char *key, void *val);
 
 /* ---- source locations (diag.c) ---- */
@@ -129,7 +130,7 @@ enum doc_kind {
 };
 
 typedef struct doc_section {
-    srcinfo *info;
+    int line;                /* location: the doc block's file, this line */
     enum doc_kind kind;
     sbuf text;
     const char *name;        /* arg/feature sections */
@@ -277,6 +278,9 @@ struct qk_schema {
     const char *schema_dir;
     bool predefining;
     hmap strings;            /* interned string values */
+    char *doc_line;          /* doc.c buffers, reused across blocks */
+    size_t doc_line_cap;
+    sbuf doc_acc;
     qv qv_true, qv_false;
     bool mod_cache_valid;
     const char *mod_cache_fname;
