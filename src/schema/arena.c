@@ -83,6 +83,11 @@ static void chunks_free(arena_chunk *c)
 
 void qs_arena_free(qs *s)
 {
+    hmap_free(&s->strings);
+    hmap_free(&s->entities);
+    hmap_free(&s->included);
+    hmap_free(&s->feature_dict);
+    hmap_free(&s->module_dict);
     chunks_free(s->arena);
     chunks_free(s->scratch);
     s->arena = s->scratch = NULL;
@@ -176,6 +181,29 @@ void vec_tpush(qs *s, vec *a, void *p)
     vec_push_in(s, a, p, qs_talloc);
 }
 
+void vec_compact(qs *s, vec *a)
+{
+    if (!a->n) {
+        *a = (vec){0};
+        return;
+    }
+    void **nv = qs_alloc(s, a->n * sizeof(void *));
+    memcpy(nv, a->v, a->n * sizeof(void *));
+    a->v = nv;
+    a->cap = a->n;
+}
+
+void vec_reserve(qs *s, vec *a, size_t n)
+{
+    if (a->cap - a->n >= n)
+        return;
+    void **nv = qs_alloc(s, (a->n + n) * sizeof(void *));
+    if (a->n)
+        memcpy(nv, a->v, a->n * sizeof(void *));
+    a->v = nv;
+    a->cap = a->n + n;
+}
+
 void sb_add(qs *s, sbuf *b, const char *p, size_t n)
 {
     if (b->cap - b->len <= n) {
@@ -267,14 +295,33 @@ static void hmap_insert(hmap_slot *slots, size_t cap, const char *key,
     slots[i].val = val;
 }
 
+void hmap_free(hmap *m)
+{
+    if (m->heap)
+        qk_free(m->slots);
+    m->slots = NULL;
+    m->n = m->cap = 0;
+}
+
 void hmap_put(qs *s, hmap *m, const char *key, void *val)
 {
     if ((m->n + 1) * 2 > m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 64;
-        hmap_slot *ns = qs_alloc(s, cap * sizeof(*ns));
+        hmap_slot *ns;
+        if (m->heap) {
+            /* long-lived maps: the old table is freed, not left behind */
+            ns = cap < SIZE_MAX / sizeof(*ns) ? qk_calloc(cap, sizeof(*ns))
+                                              : NULL;
+            if (!ns)
+                qs_oom(s);
+        } else {
+            ns = qs_alloc(s, cap * sizeof(*ns));
+        }
         for (size_t i = 0; i < m->cap; i++)
             if (m->slots[i].key)
                 hmap_insert(ns, cap, m->slots[i].key, m->slots[i].val);
+        if (m->heap)
+            qk_free(m->slots);
         m->slots = ns;
         m->cap = cap;
     }

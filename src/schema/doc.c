@@ -86,7 +86,7 @@ static void close_section(docp *d)
 static void push_section(docp *d, doc_section *sec)
 {
     close_section(d);
-    vec_push(d->p->s, &d->doc->all_sections, sec);
+    vec_tpush(d->p->s, &d->doc->all_sections, sec);
 }
 
 static size_t indent_of(const char *line)
@@ -297,7 +297,7 @@ static void ensure_untagged_section(docp *d, int line)
         return;
     }
     doc_section *sec = new_section(s, line, DK_PLAIN, NULL);
-    vec_push(s, &doc->sections, sec);
+    vec_tpush(s, &doc->sections, sec);
     push_section(d, sec);
 }
 
@@ -316,7 +316,7 @@ static void new_tagged_section(docp *d, int line, enum doc_kind kind)
                      kind_name(kind));
         *slot = sec;
     }
-    vec_push(s, &doc->sections, sec);
+    vec_tpush(s, &doc->sections, sec);
     push_section(d, sec);
 }
 
@@ -341,7 +341,7 @@ static void new_description(docp *d, int line, const char *name,
                  name);
     doc_section *sec = new_section(s, line, kind, name);
     push_section(d, sec);
-    vec_push(s, desc, sec);
+    vec_tpush(s, desc, sec);
 }
 
 /* Is LINE a tagged section heading? Sets *tag / *taglen and *rest. */
@@ -395,7 +395,7 @@ qapi_doc *doc_parse(parser *p)
     d->doc = doc;
     doc->info = parser_info(p);
     doc->body = new_section(s, doc->info->line, DK_PLAIN, NULL);
-    vec_push(s, &doc->all_sections, doc->body);
+    vec_tpush(s, &doc->all_sections, doc->body);
 
     const char *line = next_line(d);
     if (line && line[0] == '@') {
@@ -498,6 +498,12 @@ qapi_doc *doc_parse(parser *p)
     s->doc_acc = d->acc;
     parser_accept(p, true);
     end_doc(s, doc);
+    /* the vectors were built in scratch: keep exact-size copies */
+    vec_compact(s, &doc->args);
+    vec_compact(s, &doc->features);
+    vec_compact(s, &doc->sections);
+    doc->all_sections = (vec){0};
+    qs_scratch_reset(s);
     return doc;
 }
 

@@ -58,7 +58,7 @@ static void check_keys(qs *s, const qv *value, srcinfo *info,
         nreq++;
     while (optional[nopt])
         nopt++;
-    const char **missing = qs_alloc(s, (nreq + 1) * sizeof(char *));
+    const char **missing = qs_talloc(s, (nreq + 1) * sizeof(char *));
     size_t nm = 0;
     for (size_t i = 0; i < nreq; i++)
         if (!qv_has(value, required[i]))
@@ -66,7 +66,7 @@ static void check_keys(qs *s, const qv *value, srcinfo *info,
     if (nm)
         qs_error(s, info, 0, "%s misses key%s %s", source, nm > 1 ? "s" : "",
                  pprint(s, missing, nm));
-    const char **unknown = qs_alloc(s, (value->n + 1) * sizeof(char *));
+    const char **unknown = qs_talloc(s, (value->n + 1) * sizeof(char *));
     size_t nu = 0;
     for (size_t i = 0; i < value->n; i++) {
         const char *k = value->obj[i].key;
@@ -74,8 +74,8 @@ static void check_keys(qs *s, const qv *value, srcinfo *info,
             unknown[nu++] = k;
     }
     if (nu) {
-        const char **allowed = qs_alloc(s, (nreq + nopt + 1) *
-                                               sizeof(char *));
+        const char **allowed = qs_talloc(s, (nreq + nopt + 1) *
+                                                sizeof(char *));
         memcpy(allowed, required, nreq * sizeof(char *));
         memcpy(allowed + nreq, optional, nopt * sizeof(char *));
         const char *u = pprint(s, unknown, nu);

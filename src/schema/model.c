@@ -238,6 +238,7 @@ static vec make_features(qs *s, const qv *features, srcinfo *info)
     vec v = {0};
     if (!features)
         return v;
+    vec_reserve(s, &v, features->n);
     for (size_t i = 0; i < features->n; i++) {
         const qv *f = features->list[i];
         const char *name = qv_get(f, "name")->s;
@@ -287,6 +288,7 @@ static member *make_member(qs *s, const char *name, const qv *val,
 static vec make_members(qs *s, const qv *data, srcinfo *info)
 {
     vec v = {0};
+    vec_reserve(s, &v, data->n);
     for (size_t i = 0; i < data->n; i++)
         vec_push(s, &v, make_member(s, data->obj[i].key, data->obj[i].val,
                                     info));
@@ -411,6 +413,7 @@ static void def_expr(qs *s, qexpr *x)
         qv *p = qv_get(expr, "prefix");
         e->prefix = p ? p->s : NULL;
         qv *data = qv_get(expr, "data");
+        vec_reserve(s, &e->members, data->n);
         for (size_t i = 0; i < data->n; i++) {
             qv *mv = data->list[i];
             member *m = new_member(s, qv_get(mv, "name")->s, info, "value");
@@ -436,6 +439,7 @@ static void def_expr(qs *s, qexpr *x)
             base_name = base->s;
         qv *data = qv_get(expr, "data");
         vec variants = {0};
+        vec_reserve(s, &variants, data->n);
         for (size_t i = 0; i < data->n; i++) {
             member *br = make_variant(s, data->obj[i].key,
                                       data->obj[i].val, info);
@@ -461,6 +465,7 @@ static void def_expr(qs *s, qexpr *x)
         qv *data = qv_get(expr, "data");
         entity *e = new_entity(s, QK_SCHEMA_ALTERNATE, v->s, "alternate",
                                info);
+        vec_reserve(s, &e->variants, data->n);
         for (size_t i = 0; i < data->n; i++)
             vec_push(s, &e->variants, make_variant(s, data->obj[i].key,
                                                    data->obj[i].val, info));
@@ -724,6 +729,7 @@ static void object_check(qs *s, entity *o)
         member_check(s, m);
         member_check_clash(s, m, o->info, &sn);
     }
+    vec_reserve(s, &o->all_members, sn.members.n);
     for (size_t i = 0; i < sn.members.n; i++)
         vec_push(s, &o->all_members, sn.members.v[i]);
     if (o->tag_name) {

@@ -256,14 +256,16 @@ static void depth_enter(parser *p)
  * a finished object or list is copied out at its exact size. */
 static void stack_push(parser *p, const char *key, qv *val)
 {
-    if (p->sp == p->scap) {
-        size_t ncap = p->scap ? p->scap * 2 : 256;
-        qv_pair *ns = qs_alloc(p->s, ncap * sizeof(*ns));
+    qs *s = p->s;
+    if (p->sp == s->stack_cap) {
+        size_t ncap = s->stack_cap ? s->stack_cap * 2 : 256;
+        qv_pair *ns = qs_alloc(s, ncap * sizeof(*ns));
         if (p->sp)
-            memcpy(ns, p->stack, p->sp * sizeof(*ns));
-        p->stack = ns;
-        p->scap = ncap;
+            memcpy(ns, s->stack, p->sp * sizeof(*ns));
+        s->stack = ns;
+        s->stack_cap = ncap;
     }
+    p->stack = s->stack;
     p->stack[p->sp].key = key;
     p->stack[p->sp].val = val;
     p->sp++;
@@ -271,6 +273,7 @@ static void stack_push(parser *p, const char *key, qv *val)
 
 static qv *finish_obj(parser *p, size_t base)
 {
+    p->stack = p->s->stack;
     qv *obj = qs_alloc(p->s, sizeof(*obj));
     obj->kind = QV_OBJ;
     obj->n = p->sp - base;
@@ -284,6 +287,7 @@ static qv *finish_obj(parser *p, size_t base)
 
 static qv *finish_list(parser *p, size_t base)
 {
+    p->stack = p->s->stack;
     qv *list = qs_alloc(p->s, sizeof(*list));
     list->kind = QV_LIST;
     list->n = p->sp - base;
@@ -317,12 +321,13 @@ static qv *get_members(parser *p)
         bool dup;
         if (n < 16) {
             dup = false;
+            p->stack = s->stack;
             for (size_t i = base; i < p->sp; i++)
                 if (p->stack[i].key == key) /* interned */
                     dup = true;
             if (n == 15)
                 for (size_t i = base; i < p->sp; i++)
-                    hmap_put(s, &keys, p->stack[i].key, p);
+                    hmap_put(s, &keys, s->stack[i].key, p);
         } else {
             dup = hmap_get(&keys, key) != NULL;
         }

@@ -45,6 +45,8 @@ typedef struct vec {
 } vec;
 void vec_push(qs *s, vec *a, void *p);
 void vec_tpush(qs *s, vec *a, void *p);   /* storage in scratch */
+void vec_compact(qs *s, vec *a);          /* exact-size copy in the arena */
+void vec_reserve(qs *s, vec *a, size_t n);/* room for n more, exactly */
 
 /* A growable string in the arena; p is NUL-terminated once non-empty. */
 typedef struct sbuf {
@@ -63,7 +65,9 @@ typedef struct hmap_slot {
 typedef struct hmap {
     hmap_slot *slots;
     size_t n, cap;
+    bool heap;               /* slots from qk_malloc (see hmap_free) */
 } hmap;
+void hmap_free(hmap *m);
 void *hmap_get(const hmap *m, const char *key);
 void *hmap_get_n(const hmap *m, const char *key, size_t n);
 void hmap_put(qs *s, hmap *m, const char *key, void *val);
@@ -172,8 +176,8 @@ typedef struct parser {
     srcinfo *info;          /* use parser_info(): created lazily per line */
     int line;
     unsigned depth;
-    qv_pair *stack;         /* entries of unfinished objects/lists */
-    size_t sp, scap;
+    qv_pair *stack;         /* = s->stack (shared by all files) */
+    size_t sp;
 } parser;
 
 srcinfo *parser_info(parser *p);
@@ -278,6 +282,8 @@ struct qk_schema {
     const char *schema_dir;
     bool predefining;
     hmap strings;            /* interned string values */
+    qv_pair *stack;          /* parser: entries of unfinished values */
+    size_t stack_cap;
     char *doc_line;          /* doc.c buffers, reused across blocks */
     size_t doc_line_cap;
     sbuf doc_acc;

@@ -20,6 +20,8 @@ qk_schema *qk_schema_new(void)
     s->max_depth = 1000;
     s->max_include_depth = 200;
     s->pending_fd = -1;
+    s->strings.heap = s->entities.heap = s->included.heap = true;
+    s->feature_dict.heap = s->module_dict.heap = true;
     s->qv_true.kind = s->qv_false.kind = QV_BOOL;
     s->qv_true.b = true;
     return s;
