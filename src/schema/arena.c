@@ -314,6 +314,8 @@ void hmap_put(qs *s, hmap *m, const char *key, void *val)
                                               : NULL;
             if (!ns)
                 qs_oom(s);
+        } else if (m->tmp) {
+            ns = qs_talloc(s, cap * sizeof(*ns));
         } else {
             ns = qs_alloc(s, cap * sizeof(*ns));
         }

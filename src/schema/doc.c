@@ -320,8 +320,10 @@ static void new_tagged_section(docp *d, int line, enum doc_kind kind)
     push_section(d, sec);
 }
 
-static doc_section *find_desc(vec *v, const char *name)
+static doc_section *find_desc(vec *v, hmap *idx, const char *name)
 {
+    if (idx->cap)
+        return hmap_get(idx, name);
     for (size_t i = 0; i < v->n; i++) {
         doc_section *sec = v->v[i];
         if (!strcmp(sec->name, name))
@@ -330,18 +332,31 @@ static doc_section *find_desc(vec *v, const char *name)
     return NULL;
 }
 
+static void add_desc(qs *s, vec *v, hmap *idx, doc_section *sec)
+{
+    vec_push(s, v, sec);
+    if (v->n == 16) {
+        for (size_t i = 0; i < v->n; i++) {
+            doc_section *o = v->v[i];
+            hmap_put(s, idx, o->name, o);
+        }
+    } else if (idx->cap) {
+        hmap_put(s, idx, sec->name, sec);
+    }
+}
+
 static void new_description(docp *d, int line, const char *name,
-                            enum doc_kind kind, vec *desc)
+                            enum doc_kind kind, vec *desc, hmap *idx)
 {
     qs *s = d->p->s;
     if (!name[0])
         qs_error(s, parser_info(d->p), 0, "invalid parameter name");
-    if (find_desc(desc, name))
+    if (find_desc(desc, idx, name))
         qs_error(s, parser_info(d->p), 0, "'%s' parameter name duplicated",
                  name);
     doc_section *sec = new_section(s, line, kind, name);
     push_section(d, sec);
-    vec_tpush(s, desc, sec);
+    add_desc(s, desc, idx, sec);
 }
 
 /* Is LINE a tagged section heading? Sets *tag / *taglen and *rest. */
@@ -423,7 +438,7 @@ qapi_doc *doc_parse(parser *p)
                     line = next_line(d);
                 while (line && (name = match_at_name_colon(s, line, &rest))) {
                     new_description(d, p->line, name, DK_FEATURE,
-                                    &doc->features);
+                                    &doc->features, &doc->features_idx);
                     if (rest[0])
                         append_line(d, rest);
                     line = get_doc_indented(d);
@@ -437,7 +452,7 @@ qapi_doc *doc_parse(parser *p)
                                  name);
                 while (line && (name = match_at_name_colon(s, line, &rest))) {
                     new_description(d, p->line, name, DK_MEMBER,
-                                    &doc->args);
+                                    &doc->args, &doc->args_idx);
                     if (rest[0])
                         append_line(d, rest);
                     line = get_doc_indented(d);
@@ -499,8 +514,6 @@ qapi_doc *doc_parse(parser *p)
     parser_accept(p, true);
     end_doc(s, doc);
     /* the vectors were built in scratch: keep exact-size copies */
-    vec_compact(s, &doc->args);
-    vec_compact(s, &doc->features);
     vec_compact(s, &doc->sections);
     doc->all_sections = (vec){0};
     qs_scratch_reset(s);
@@ -529,13 +542,13 @@ void doc_check_expr(qs *s, qapi_doc *doc, const qv *expr)
 void doc_connect_member(qs *s, qapi_doc *doc, const char *role,
                         const char *name, srcinfo *info)
 {
-    doc_section *sec = find_desc(&doc->args, name);
+    doc_section *sec = find_desc(&doc->args, &doc->args_idx, name);
     if (!sec) {
-        if (!qv_list_has_str(s->pragma.documentation_exceptions,
-                             doc->symbol))
+        if (!hmap_get(&s->pragma.documentation_exceptions,
+                      doc->symbol))
             qs_error(s, info, 0, "%s '%s' lacks documentation", role, name);
         sec = new_section(s, doc->info->line, DK_MEMBER, name);
-        vec_push(s, &doc->args, sec);
+        add_desc(s, &doc->args, &doc->args_idx, sec);
     }
     sec->connected = true;
 }
@@ -543,7 +556,7 @@ void doc_connect_member(qs *s, qapi_doc *doc, const char *role,
 void doc_connect_feature(qs *s, qapi_doc *doc, const char *name,
                          srcinfo *info)
 {
-    doc_section *sec = find_desc(&doc->features, name);
+    doc_section *sec = find_desc(&doc->features, &doc->features_idx, name);
     if (!sec)
         qs_error(s, info, 0, "feature '%s' lacks documentation", name);
     sec->connected = true;

@@ -192,7 +192,7 @@ static void check_defn_name_str(qs *s, const char *name, srcinfo *info,
     if (!strcmp(meta, "event")) {
         check_name_upper(s, name, info, meta);
     } else if (!strcmp(meta, "command")) {
-        bool perm = qv_list_has_str(s->pragma.command_name_exceptions, name) ||
+        bool perm = hmap_get(&s->pragma.command_name_exceptions, name) ||
                     s->compat == 2015;
         check_name_lower(s, name, info, meta, false, perm);
     } else {
@@ -327,7 +327,7 @@ static void check_type_implicit(qs *s, const qv *value, srcinfo *info,
     if (value->kind != QV_OBJ)
         qs_error(s, info, 0, "%s should be an object or type name", source);
     bool permissive = (parent_name &&
-        qv_list_has_str(s->pragma.member_name_exceptions, parent_name)) ||
+        hmap_get(&s->pragma.member_name_exceptions, parent_name)) ||
         s->compat == 2015;
     for (size_t i = 0; i < value->n; i++) {
         const char *key = value->obj[i].key;
@@ -357,7 +357,7 @@ static void check_enum(qs *s, qv *expr, srcinfo *info)
         qs_error(s, info, 0, "'data' must be an array");
     if (prefix && prefix->kind != QV_STR)
         qs_error(s, info, 0, "'prefix' must be a string");
-    bool permissive = qv_list_has_str(s->pragma.member_name_exceptions, name) ||
+    bool permissive = hmap_get(&s->pragma.member_name_exceptions, name) ||
                       s->compat == 2015;
     for (size_t i = 0; i < members->n; i++)
         if (members->list[i]->kind != QV_OBJ)

@@ -502,7 +502,8 @@ static void do_include(qs *s, parser *p, const char *include, srcinfo *info,
     src_release(s, slot);
 }
 
-static void check_list_str(qs *s, srcinfo *info, const char *name, qv *v)
+static void set_list_str(qs *s, srcinfo *info, const char *name, qv *v,
+                         hmap *set)
 {
     bool ok = v->kind == QV_LIST;
     for (size_t i = 0; ok && i < v->n; i++)
@@ -510,6 +511,9 @@ static void check_list_str(qs *s, srcinfo *info, const char *name, qv *v)
             ok = false;
     if (!ok)
         qs_error(s, info, 0, "pragma %s must be a list of strings", name);
+    *set = (hmap){0};
+    for (size_t i = 0; i < v->n; i++)
+        hmap_put(s, set, v->list[i]->s, v->list[i]);
 }
 
 static void do_pragma(qs *s, const char *name, qv *value, srcinfo *info)
@@ -520,17 +524,13 @@ static void do_pragma(qs *s, const char *name, qv *value, srcinfo *info)
             qs_error(s, info, 0, "pragma 'doc-required' must be boolean");
         pr->doc_required = value->b;
     } else if (!strcmp(name, "command-name-exceptions")) {
-        check_list_str(s, info, name, value);
-        pr->command_name_exceptions = value;
+        set_list_str(s, info, name, value, &pr->command_name_exceptions);
     } else if (!strcmp(name, "command-returns-exceptions")) {
-        check_list_str(s, info, name, value);
-        pr->command_returns_exceptions = value;
+        set_list_str(s, info, name, value, &pr->command_returns_exceptions);
     } else if (!strcmp(name, "documentation-exceptions")) {
-        check_list_str(s, info, name, value);
-        pr->documentation_exceptions = value;
+        set_list_str(s, info, name, value, &pr->documentation_exceptions);
     } else if (!strcmp(name, "member-name-exceptions")) {
-        check_list_str(s, info, name, value);
-        pr->member_name_exceptions = value;
+        set_list_str(s, info, name, value, &pr->member_name_exceptions);
     } else {
         qs_error(s, info, 0, "unknown pragma '%s'", name);
     }

@@ -66,6 +66,7 @@ typedef struct hmap {
     hmap_slot *slots;
     size_t n, cap;
     bool heap;               /* slots from qk_malloc (see hmap_free) */
+    bool tmp;                /* slots in the scratch arena */
 } hmap;
 void hmap_free(hmap *m);
 void *hmap_get(const hmap *m, const char *key);
@@ -74,12 +75,13 @@ void hmap_put(qs *s, hmap *m, const char *key, void *val);
 
 /* ---- source locations (diag.c) ---- */
 
+/* Pragma exception lists, as sets (a later pragma replaces a set). */
 typedef struct pragma_state {
     bool doc_required;
-    struct qv *command_name_exceptions;
-    struct qv *command_returns_exceptions;
-    struct qv *documentation_exceptions;
-    struct qv *member_name_exceptions;
+    hmap command_name_exceptions;
+    hmap command_returns_exceptions;
+    hmap documentation_exceptions;
+    hmap member_name_exceptions;
 } pragma_state;
 
 typedef struct srcinfo {
@@ -142,6 +144,7 @@ typedef struct doc_section {
 } doc_section;
 
 typedef struct qapi_doc {
+    hmap args_idx, features_idx; /* name -> section, for big blocks */
     srcinfo *info;
     const char *symbol;      /* NULL: free-form */
     vec all_sections;        /* of doc_section* */
@@ -239,6 +242,7 @@ typedef struct entity {
     const char *base_name;    /* object */
     struct entity *base;
     vec all_members;          /* object, after check */
+    hmap value_idx;           /* enum: value name -> member, when large */
     bool members_done;
     vec variants;             /* union/alternate branches (member*) */
     const char *tag_name;     /* union */

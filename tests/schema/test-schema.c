@@ -284,6 +284,39 @@ static void test_huge_file(void **state)
     free(src);
 }
 
+static void test_huge_definitions(void **state)
+{
+    (void)state;
+    /* One enum, struct, union and doc block of 100,000 names each: every
+     * check must stay (near) linear. */
+    size_t k = 100000;
+    qk_buf b = QK_BUF_INIT;
+    qk_buf_append_str(&b, "{ 'pragma': { 'member-name-exceptions': [");
+    for (size_t i = 0; i < k; i++)
+        qk_buf_printf(&b, "%s'Name%zu'", i ? ", " : "", i);
+    qk_buf_append_str(&b, "] } }\n{ 'enum': 'Big', 'data': [");
+    for (size_t i = 0; i < k; i++)
+        qk_buf_printf(&b, "%s'v%zu'", i ? ", " : "", i);
+    qk_buf_append_str(&b, "] }\n##\n# @Wide:\n#\n");
+    for (size_t i = 0; i < k; i++)
+        qk_buf_printf(&b, "# @m%zu: member\n", i);
+    qk_buf_append_str(&b, "##\n{ 'struct': 'Wide', 'data': {");
+    for (size_t i = 0; i < k; i++)
+        qk_buf_printf(&b, "%s'm%zu': 'int'", i ? ", " : "", i);
+    qk_buf_append_str(&b, "} }\n{ 'struct': 'Br', 'data': { 'x': 'int' } }\n"
+                          "{ 'union': 'Uni', 'base': { 'kind': 'Big' }, "
+                          "'discriminator': 'kind', 'data': {");
+    for (size_t i = 0; i < k; i += 2)
+        qk_buf_printf(&b, "%s'v%zu': 'Br'", i ? ", " : "", i);
+    qk_buf_append_str(&b, "} }\n{ 'enum': 'Dup', 'data': [");
+    for (size_t i = 0; i < k; i++)
+        qk_buf_printf(&b, "'d%zu', ", i);
+    qk_buf_append_str(&b, "'d7'] }\n");
+    assert_int_equal(compile_buf(b.data, b.len, NULL), QK_ERR_PARSE);
+    assert_non_null(strstr(diag_text, "value 'd7' collides with value 'd7'"));
+    qk_buf_free(&b);
+}
+
 static int chain_reader(void *opaque, const char *path, char **data,
                         size_t *len)
 {
@@ -361,6 +394,7 @@ int main(void)
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_huge_file),
         cmocka_unit_test(test_deep_includes),
+        cmocka_unit_test(test_huge_definitions),
         cmocka_unit_test(test_alloc_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
