@@ -45,12 +45,13 @@ static void *arena_alloc(qs *s, arena_chunk **head, size_t n)
             qs_oom(s);
         nc->used = 0;
         nc->cap = cap;
+        /* chunks are zeroed once, so allocations come zeroed */
+        memset(nc->data, 0, cap);
         if (cap == n && c) {
             /* big block: keep the current chunk on top for small ones */
             nc->next = c->next;
             c->next = nc;
             nc->used = n;
-            memset(nc->data, 0, n);
             return nc->data;
         }
         nc->next = c;
@@ -58,7 +59,6 @@ static void *arena_alloc(qs *s, arena_chunk **head, size_t n)
     }
     void *p = (char *)c->data + c->used;
     c->used += n;
-    memset(p, 0, n);
     return p;
 }
 
@@ -100,6 +100,7 @@ void qs_scratch_reset(qs *s)
         return;
     chunks_free(c->next);
     c->next = NULL;
+    memset(c->data, 0, c->used); /* keep the zeroed-chunk invariant */
     c->used = 0;
 }
 
@@ -249,7 +250,12 @@ static size_t hash_mem(const char *k, size_t n)
 
 static size_t hash_str(const char *k)
 {
-    return hash_mem(k, strlen(k));
+    size_t h = (size_t)14695981039346656037ULL;
+    for (; *k; k++) {
+        h ^= (unsigned char)*k;
+        h *= (size_t)1099511628211ULL;
+    }
+    return h;
 }
 
 /* Lookup by a key that is not NUL-terminated (no copy needed). */
