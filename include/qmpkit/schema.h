@@ -112,6 +112,68 @@ QK_EXPORT const char *qk_schema_entity_module(const qk_schema_entity *e);
 /* Counts entities of a kind that come from the schema (not predefined). */
 QK_EXPORT size_t qk_schema_count(const qk_schema *s, qk_schema_kind kind);
 
+/* Finds a definition (type, command or event) by name; NULL if none. */
+QK_EXPORT const qk_schema_entity *qk_schema_lookup(const qk_schema *s,
+                                                   const char *name);
+/* "built-in", "enum", "array", "struct", "union", "alternate", "command",
+ * "event" or "include". */
+QK_EXPORT const char *qk_schema_entity_meta(const qk_schema_entity *e);
+/* True for predefined entities (built-ins, their arrays, q_empty, QType)
+ * and implicit object types (q_obj_*); false for definitions and for the
+ * arrays a schema's definitions use. */
+QK_EXPORT bool qk_schema_entity_is_implicit(const qk_schema_entity *e);
+/* Related types, NULL when not applicable: an object's base, an array's
+ * element type, a command's or event's argument type, a command's return
+ * type. */
+QK_EXPORT const qk_schema_entity *qk_schema_entity_base(
+    const qk_schema_entity *e);
+QK_EXPORT const qk_schema_entity *qk_schema_entity_element(
+    const qk_schema_entity *e);
+QK_EXPORT const qk_schema_entity *qk_schema_entity_arg_type(
+    const qk_schema_entity *e);
+QK_EXPORT const qk_schema_entity *qk_schema_entity_ret_type(
+    const qk_schema_entity *e);
+
+/* Command and event flags (qk_schema_entity_flags). */
+enum {
+    QK_SCHEMA_FLAG_GEN = 1 << 0,              /* 'gen' not false */
+    QK_SCHEMA_FLAG_SUCCESS_RESPONSE = 1 << 1, /* 'success-response' */
+    QK_SCHEMA_FLAG_BOXED = 1 << 2,
+    QK_SCHEMA_FLAG_ALLOW_OOB = 1 << 3,
+    QK_SCHEMA_FLAG_ALLOW_PRECONFIG = 1 << 4,
+    QK_SCHEMA_FLAG_COROUTINE = 1 << 5,
+};
+QK_EXPORT unsigned qk_schema_entity_flags(const qk_schema_entity *e);
+
+/*
+ * Members, by index: an object's own members (not inherited), an enum's
+ * values, a union's or alternate's branches (QK_SCHEMA_BRANCHES), a
+ * definition's features (QK_SCHEMA_FEATURES). Names and types are
+ * borrowed from the context; type is NULL for enum values and features.
+ */
+typedef enum qk_schema_list {
+    QK_SCHEMA_MEMBERS,
+    QK_SCHEMA_BRANCHES,
+    QK_SCHEMA_FEATURES,
+} qk_schema_list;
+QK_EXPORT size_t qk_schema_member_count(const qk_schema_entity *e,
+                                        qk_schema_list which);
+QK_EXPORT const char *qk_schema_member_name(const qk_schema_entity *e,
+                                            qk_schema_list which, size_t i);
+QK_EXPORT const qk_schema_entity *qk_schema_member_type(
+    const qk_schema_entity *e, qk_schema_list which, size_t i);
+QK_EXPORT bool qk_schema_member_optional(const qk_schema_entity *e,
+                                         qk_schema_list which, size_t i);
+/* A union's discriminator or an alternate's tag member name ("type"). */
+QK_EXPORT const char *qk_schema_entity_tag(const qk_schema_entity *e);
+
+/*
+ * Appends the entity's 'if' condition as a C preprocessor expression
+ * (defined(X), (A && B), (A || B), !X) to OUT; nothing when unconditional.
+ * Returns 1 if there was a condition, 0 if not, QK_ERR_NOMEM.
+ */
+QK_EXPORT int qk_schema_entity_if_c(const qk_schema_entity *e, qk_buf *out);
+
 #ifdef __cplusplus
 }
 #endif

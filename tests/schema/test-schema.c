@@ -101,6 +101,57 @@ static void test_real_schemas(void **state)
     }
 }
 
+static void test_walk(void **state)
+{
+    (void)state;
+    const char *src =
+        "{ 'enum': 'Color', 'data': ['red', 'green'] }\n"
+        "{ 'struct': 'Base', 'data': { 'c': 'Color' } }\n"
+        "{ 'struct': 'Red', 'data': { 'x': 'int' } }\n"
+        "{ 'union': 'Un', 'base': 'Base', 'discriminator': 'c',\n"
+        "  'data': { 'red': 'Red' },\n"
+        "  'if': { 'all': [ 'A', { 'not': 'B' }, { 'any': ['C', 'D'] } ] } }\n"
+        "{ 'command': 'paint', 'data': { '*c': ['Color'] },\n"
+        "  'returns': 'Base', 'allow-oob': true, 'features': ['f1'] }\n";
+    qk_schema *s;
+    assert_int_equal(compile_buf(src, strlen(src), &s), 0);
+    const qk_schema_entity *u = qk_schema_lookup(s, "Un");
+    assert_non_null(u);
+    assert_string_equal(qk_schema_entity_meta(u), "union");
+    assert_string_equal(qk_schema_entity_name(qk_schema_entity_base(u)),
+                        "Base");
+    assert_string_equal(qk_schema_entity_tag(u), "c");
+    assert_int_equal(qk_schema_member_count(u, QK_SCHEMA_BRANCHES), 2);
+    assert_string_equal(qk_schema_member_name(u, QK_SCHEMA_BRANCHES, 1),
+                        "green");
+    assert_string_equal(qk_schema_entity_name(qk_schema_member_type(
+                            u, QK_SCHEMA_BRANCHES, 1)),
+                        "q_empty");
+    qk_buf b = QK_BUF_INIT;
+    assert_int_equal(qk_schema_entity_if_c(u, &b), 1);
+    assert_string_equal(b.data, "defined(A) && !defined(B) && "
+                                "(defined(C) || defined(D))");
+    qk_buf_free(&b);
+    const qk_schema_entity *c = qk_schema_lookup(s, "paint");
+    assert_int_equal(qk_schema_entity_flags(c),
+                     QK_SCHEMA_FLAG_GEN | QK_SCHEMA_FLAG_SUCCESS_RESPONSE |
+                         QK_SCHEMA_FLAG_ALLOW_OOB);
+    const qk_schema_entity *arg = qk_schema_entity_arg_type(c);
+    assert_string_equal(qk_schema_entity_name(arg), "q_obj_paint-arg");
+    assert_true(qk_schema_entity_is_implicit(arg));
+    assert_true(qk_schema_member_optional(arg, QK_SCHEMA_MEMBERS, 0));
+    const qk_schema_entity *arr = qk_schema_member_type(arg,
+                                                        QK_SCHEMA_MEMBERS, 0);
+    assert_string_equal(qk_schema_entity_meta(arr), "array");
+    assert_string_equal(qk_schema_entity_name(qk_schema_entity_element(arr)),
+                        "Color");
+    assert_string_equal(qk_schema_entity_name(qk_schema_entity_ret_type(c)),
+                        "Base");
+    assert_string_equal(qk_schema_member_name(c, QK_SCHEMA_FEATURES, 0), "f1");
+    assert_null(qk_schema_lookup(s, "nope"));
+    qk_schema_free(s);
+}
+
 /* ---- buffers and readers ---- */
 
 static void test_buffer_ok(void **state)
@@ -386,6 +437,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_schemas),
         cmocka_unit_test(test_buffer_ok),
+        cmocka_unit_test(test_walk),
         cmocka_unit_test(test_buffer_error),
         cmocka_unit_test(test_include_loop),
         cmocka_unit_test(test_include_missing),
