@@ -31,7 +31,6 @@ typedef struct docp {
     /* literal-block state for the line checks */
     bool literal;
     int literal_indent; /* -1: not known yet */
-    int start_indent;
 } docp;
 
 /* A section's location, made when a message needs it: the block's
@@ -115,12 +114,6 @@ static bool is_url_line(const char *t)
     return !strchr(t, ' ');
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && !strcmp(s + a - b, suffix);
-}
-
 /* Style checks on one line of text (outside literal blocks). */
 static void check_line(docp *d, const char *text)
 {
@@ -128,9 +121,11 @@ static void check_line(docp *d, const char *text)
     size_t ind = indent_of(text);
     bool blank = text[ind] == 0;
     if (d->literal && !blank) {
+        /* a literal block ends at the first non-blank line indented less
+         * than its own first non-blank line */
         if (d->literal_indent < 0)
             d->literal_indent = (int)ind;
-        if ((int)ind < d->literal_indent || (int)ind <= d->start_indent)
+        else if ((int)ind < d->literal_indent)
             d->literal = false;
     }
     if (!d->literal) {
@@ -164,10 +159,10 @@ static void check_line(docp *d, const char *text)
                             "report a bug.");
             p->pos = save;
         }
-        if (ends_with(text, "::")) {
+        if (!strcmp(text + ind, "::") ||
+            !strcmp(text + ind, ".. qmp-example::")) {
             d->literal = true;
             d->literal_indent = -1;
-            d->start_indent = (int)ind;
         }
     }
 }
