@@ -60,6 +60,13 @@ QK_EXPORT void qk_schema_set_reader(qk_schema *s, qk_schema_read_fn fn,
  * 2015 forms. QK_ERR_INVAL for an unknown level. Call before parsing. */
 QK_EXPORT int qk_schema_set_compat(qk_schema *s, int level);
 
+/*
+ * Whether doc comment text is kept (default true). A pure checker can turn
+ * it off before compiling: doc comments are still parsed and checked, but
+ * their text is not stored, and qk_schema_dump() fails with QK_ERR_STATE.
+ */
+QK_EXPORT void qk_schema_set_keep_doc_text(qk_schema *s, bool keep);
+
 /* Limits: maximum nesting depth of values and includes (default 1000 / 200).
  */
 QK_EXPORT void qk_schema_set_limits(qk_schema *s, unsigned max_depth,

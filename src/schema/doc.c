@@ -75,7 +75,9 @@ static void close_section(docp *d)
         a++;
     while (len > a && t[len - 1] == '\n')
         len--;
-    sec->text.p = len > a ? qs_strndup(d->p->s, t + a, len - a) : NULL;
+    sec->text.p = len > a && !d->p->s->drop_doc_text
+                      ? qs_strndup(d->p->s, t + a, len - a)
+                      : NULL;
     sec->text.len = sec->text.cap = len - a;
     d->acc.len = 0;
     if (d->acc.p)

@@ -265,6 +265,7 @@ struct qk_schema {
     qk_schema_read_fn reader;
     void *reader_opaque;
     int compat;
+    bool drop_doc_text;      /* check only: doc section text not kept */
     unsigned max_depth, max_include_depth;
     bool used, ok;
     char *last_error;

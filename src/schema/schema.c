@@ -55,6 +55,11 @@ int qk_schema_set_compat(qk_schema *s, int level)
     return 0;
 }
 
+void qk_schema_set_keep_doc_text(qk_schema *s, bool keep)
+{
+    s->drop_doc_text = !keep;
+}
+
 void qk_schema_set_limits(qk_schema *s, unsigned max_depth,
                           unsigned max_include_depth)
 {

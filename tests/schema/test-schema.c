@@ -152,6 +152,30 @@ static void test_walk(void **state)
     qk_schema_free(s);
 }
 
+static void test_drop_doc_text(void **state)
+{
+    (void)state;
+    const char *good = "##\n# @Color:\n#\n# Colors.\n#\n# @red: red\n##\n"
+                       "{ 'enum': 'Color', 'data': ['red'] }\n";
+    const char *bad = "##\n# @Color:\n#\n# Since:\n##\n"
+                      "{ 'enum': 'Color', 'data': [] }\n";
+    qk_schema *s = qk_schema_new();
+    qk_schema_set_keep_doc_text(s, false);
+    assert_int_equal(qk_schema_compile_buffer(s, "m.json", good,
+                                              strlen(good)), 0);
+    qk_buf b = QK_BUF_INIT;
+    assert_int_equal(qk_schema_dump(s, &b), QK_ERR_STATE);
+    qk_schema_free(s);
+    s = qk_schema_new();
+    qk_schema_set_diag(s, diag, NULL);
+    qk_schema_set_keep_doc_text(s, false);
+    assert_int_equal(qk_schema_compile_buffer(s, "m.json", bad, strlen(bad)),
+                     QK_ERR_PARSE);
+    assert_string_equal(diag_text, "m.json:4: text required after "
+                                   "'Since:'\n");
+    qk_schema_free(s);
+}
+
 /* ---- buffers and readers ---- */
 
 static void test_buffer_ok(void **state)
@@ -438,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_real_schemas),
         cmocka_unit_test(test_buffer_ok),
         cmocka_unit_test(test_walk),
+        cmocka_unit_test(test_drop_doc_text),
         cmocka_unit_test(test_buffer_error),
         cmocka_unit_test(test_include_loop),
         cmocka_unit_test(test_include_missing),
