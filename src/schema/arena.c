@@ -162,7 +162,9 @@ char *qs_tstrdup(qs *s, const char *p)
 static void vec_push_in(qs *s, vec *a, void *p, void *(*alloc)(qs *, size_t))
 {
     if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 4;
+        if (a->cap >= UINT32_MAX / 2)
+            qs_oom(s);
+        uint32_t cap = a->cap ? a->cap * 2 : 4;
         void **nv = alloc(s, cap * sizeof(void *));
         if (a->n)
             memcpy(nv, a->v, a->n * sizeof(void *));
@@ -198,11 +200,13 @@ void vec_reserve(qs *s, vec *a, size_t n)
 {
     if (a->cap - a->n >= n)
         return;
+    if (n >= UINT32_MAX / 2 - a->n)
+        qs_oom(s);
     void **nv = qs_alloc(s, (a->n + n) * sizeof(void *));
     if (a->n)
         memcpy(nv, a->v, a->n * sizeof(void *));
     a->v = nv;
-    a->cap = a->n + n;
+    a->cap = a->n + (uint32_t)n;
 }
 
 void sb_add(qs *s, sbuf *b, const char *p, size_t n)
@@ -311,19 +315,20 @@ void hmap_free(hmap *m)
 
 void hmap_put(qs *s, hmap *m, const char *key, void *val)
 {
-    if ((m->n + 1) * 2 > m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 64;
+    if ((size_t)(m->n + 1) * 2 > m->cap) {
+        if (m->cap >= UINT32_MAX / 2)
+            qs_oom(s);
+        uint32_t cap = m->cap ? m->cap * 2 : 64;
         hmap_slot *ns;
         if (m->heap) {
             /* long-lived maps: the old table is freed, not left behind */
-            ns = cap < SIZE_MAX / sizeof(*ns) ? qk_calloc(cap, sizeof(*ns))
-                                              : NULL;
+            ns = qk_calloc(cap, sizeof(*ns));
             if (!ns)
                 qs_oom(s);
         } else if (m->tmp) {
-            ns = qs_talloc(s, cap * sizeof(*ns));
+            ns = qs_talloc(s, (size_t)cap * sizeof(*ns));
         } else {
-            ns = qs_alloc(s, cap * sizeof(*ns));
+            ns = qs_alloc(s, (size_t)cap * sizeof(*ns));
         }
         for (size_t i = 0; i < m->cap; i++)
             if (m->slots[i].key)

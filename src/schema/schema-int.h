@@ -17,6 +17,7 @@
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "qmpkit/schema.h"
 
@@ -41,7 +42,7 @@ void qs_scratch_reset(qs *s);
 /* A growable array of pointers in the arena. */
 typedef struct vec {
     void **v;
-    size_t n, cap;
+    uint32_t n, cap;
 } vec;
 void vec_push(qs *s, vec *a, void *p);
 void vec_tpush(qs *s, vec *a, void *p);   /* storage in scratch */
@@ -64,7 +65,7 @@ typedef struct hmap_slot {
 } hmap_slot;
 typedef struct hmap {
     hmap_slot *slots;
-    size_t n, cap;
+    uint32_t n, cap;
     bool heap;               /* slots from qk_malloc (see hmap_free) */
     bool tmp;                /* slots in the scratch arena */
 } hmap;
@@ -223,6 +224,7 @@ typedef struct module {
 
 typedef struct entity {
     qk_schema_kind kind;
+    bool checked;
     const char *name;
     const char *meta;         /* "built-in", "enum", "array", "struct",
                                  "union", "alternate", "command", "event" */
@@ -231,28 +233,37 @@ typedef struct entity {
     qv *ifcond;
     vec features;
     module *mod;
-    bool checked;
     struct entity *next;      /* definition order */
-
-    const char *json_type;    /* builtin */
     vec members;              /* enum values / object local members */
-    const char *prefix;       /* enum */
-    const char *elem_name;    /* array */
-    struct entity *elem;
-    const char *base_name;    /* object */
-    struct entity *base;
-    vec all_members;          /* object, after check */
-    hmap value_idx;           /* enum: value name -> member, when large */
-    bool members_done;
     vec variants;             /* union/alternate branches (member*) */
-    const char *tag_name;     /* union */
     member *tag_member;       /* union (resolved) / alternate */
-    const char *arg_name;     /* command/event */
-    struct entity *arg;
-    const char *ret_name;     /* command */
-    struct entity *ret;
-    bool gen, success_response, boxed, allow_oob, allow_preconfig, coroutine;
-    module *incl;             /* include */
+    union {                   /* by kind */
+        const char *json_type;            /* builtin */
+        struct {                          /* enum */
+            const char *prefix;
+            hmap value_idx;   /* value name -> member, when large */
+        };
+        struct {                          /* array */
+            const char *elem_name;
+            struct entity *elem;
+        };
+        struct {                          /* object */
+            const char *base_name;
+            struct entity *base;
+            vec all_members;  /* after check */
+            const char *tag_name;   /* union */
+            bool members_done;
+        };
+        struct {                          /* command, event */
+            const char *arg_name;
+            struct entity *arg;
+            const char *ret_name;   /* command */
+            struct entity *ret;
+            bool gen, success_response, boxed, allow_oob, allow_preconfig,
+                coroutine;
+        };
+        module *incl;                     /* include */
+    };
 } entity;
 
 struct qk_schema {

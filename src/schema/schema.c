@@ -174,24 +174,34 @@ bool qk_schema_entity_is_implicit(const qk_schema_entity *e)
                          !strncmp(en->name, "q_", 2));
 }
 
+/* The kind-specific fields share storage: read them only for their kind. */
 const qk_schema_entity *qk_schema_entity_base(const qk_schema_entity *e)
 {
-    return (const qk_schema_entity *)((const entity *)e)->base;
+    const entity *en = (const entity *)e;
+    return en->kind == QK_SCHEMA_OBJECT ? (const qk_schema_entity *)en->base
+                                        : NULL;
 }
 
 const qk_schema_entity *qk_schema_entity_element(const qk_schema_entity *e)
 {
-    return (const qk_schema_entity *)((const entity *)e)->elem;
+    const entity *en = (const entity *)e;
+    return en->kind == QK_SCHEMA_ARRAY ? (const qk_schema_entity *)en->elem
+                                       : NULL;
 }
 
 const qk_schema_entity *qk_schema_entity_arg_type(const qk_schema_entity *e)
 {
-    return (const qk_schema_entity *)((const entity *)e)->arg;
+    const entity *en = (const entity *)e;
+    return en->kind == QK_SCHEMA_COMMAND || en->kind == QK_SCHEMA_EVENT
+               ? (const qk_schema_entity *)en->arg
+               : NULL;
 }
 
 const qk_schema_entity *qk_schema_entity_ret_type(const qk_schema_entity *e)
 {
-    return (const qk_schema_entity *)((const entity *)e)->ret;
+    const entity *en = (const entity *)e;
+    return en->kind == QK_SCHEMA_COMMAND ? (const qk_schema_entity *)en->ret
+                                         : NULL;
 }
 
 unsigned qk_schema_entity_flags(const qk_schema_entity *e)
