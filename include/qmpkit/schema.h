@@ -32,10 +32,12 @@ typedef struct qk_schema_entity qk_schema_entity;
 typedef void (*qk_schema_diag_fn)(void *opaque, const char *text);
 
 /*
- * Reads an include file for schemas parsed from memory. Store a buffer
- * allocated with the qk allocator (qk_buf_steal or similar) in *data and its
- * length in *len and return 0, or return a negative errno value (e.g.
- * -ENOENT) which is reported as QEMU reports an unreadable include.
+ * Reads a schema file (see qk_schema_set_reader). PATH is the path as
+ * QEMU forms it: the root name as given, includes joined to the including
+ * file's directory. Store a buffer allocated with the qk allocator
+ * (qk_buf_steal or similar) in *data and its length in *len and return 0;
+ * the context takes ownership of the buffer. Or return a negative errno
+ * value (e.g. -ENOENT), reported as QEMU reports an unreadable file.
  */
 typedef int (*qk_schema_read_fn)(void *opaque, const char *path,
                                  char **data, size_t *len);
@@ -45,7 +47,8 @@ QK_EXPORT qk_schema *qk_schema_new(void);
 /* Frees the context and everything it owns; NULL is a no-op. */
 QK_EXPORT void qk_schema_free(qk_schema *s);
 
-/* Sets where diagnostics go (default: dropped; see qk_schema_last_error). */
+/* Sets where diagnostics go (default: nowhere; qk_schema_last_error() has
+ * the text either way). The text is borrowed for the call's duration. */
 QK_EXPORT void qk_schema_set_diag(qk_schema *s, qk_schema_diag_fn fn,
                                   void *opaque);
 /*
@@ -67,8 +70,9 @@ QK_EXPORT int qk_schema_set_compat(qk_schema *s, int level);
  */
 QK_EXPORT void qk_schema_set_keep_doc_text(qk_schema *s, bool keep);
 
-/* Limits: maximum nesting depth of values and includes (default 1000 / 200).
- */
+/* Limits: maximum nesting depth of values and of includes (defaults 1000
+ * and 200; 0 keeps the current value). Exceeding one is an ordinary
+ * diagnostic ("nesting too deep", "includes nested too deeply"). */
 QK_EXPORT void qk_schema_set_limits(qk_schema *s, unsigned max_depth,
                                     unsigned max_include_depth);
 
@@ -80,8 +84,9 @@ QK_EXPORT void qk_schema_set_limits(qk_schema *s, unsigned max_depth,
  * already. The context can be queried afterwards either way.
  */
 QK_EXPORT int qk_schema_compile_file(qk_schema *s, const char *path);
-/* Same from memory; NAME is the file name used in messages and for
- * resolving includes. */
+/* Same from memory (DATA is copied; it may be NULL when LEN is 0); NAME is
+ * the file name used in messages and for resolving includes.
+ * QK_ERR_INVAL for a NULL name or NULL data with LEN > 0. */
 QK_EXPORT int qk_schema_compile_buffer(qk_schema *s, const char *name,
                                        const char *data, size_t len);
 
