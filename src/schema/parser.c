@@ -30,6 +30,11 @@ qv *qv_get(const qv *obj, const char *key)
     return NULL;
 }
 
+qv *qv_long(const qv *v, const char *key)
+{
+    return v->kind == QV_OBJ ? qv_get(v, key) : (qv *)v;
+}
+
 bool qv_has(const qv *obj, const char *key)
 {
     return qv_get(obj, key) != NULL;
