@@ -183,9 +183,11 @@ static bool routes_oob(qk_session *s, const qk_json *m)
 static int route(qk_session *s, struct qk_request *r)
 {
     if (r->msg && routes_oob(s, r->msg)) {
+        /* checked now, answered in turn: a bad OOB request must not
+         * overtake a good one before it */
         qk_error *err = NULL;
         if (!qk__request_check(s, r, &err))
-            return fail(s, r, err);
+            r->err = err;
         r->oob = true;
         if (s->oob_tail)
             s->oob_tail->next = r;
@@ -279,13 +281,19 @@ qk_request *qk_session_next_request(qk_session *s, unsigned which)
         return NULL;
     pthread_mutex_lock(&s->lock);
     struct qk_request *r = NULL;
-    if ((which & QK_NEXT_OOB) && s->oob_head) {
+    while (!r && (which & QK_NEXT_OOB) && s->oob_head) {
         r = s->oob_head;
         s->oob_head = r->next;
         if (!s->oob_head)
             s->oob_tail = NULL;
         s->oob_len--;
         r->next = NULL;
+        if (r->err) {
+            qk_error *err = r->err;
+            r->err = NULL;
+            fail(s, r, err);
+            r = NULL;
+        }
     }
     while (!r && (which & QK_NEXT_INBAND) && !s->ib_running && s->ib_head) {
         r = s->ib_head;

@@ -18,7 +18,7 @@
 
 /* ---- stand-in commands ---- */
 
-static void pu_query_status(qk_json *args, qk_json **ret, qk_error **errp,
+static inline void pu_query_status(qk_json *args, qk_json **ret, qk_error **errp,
                             void *opaque)
 {
     (void)opaque;
@@ -31,7 +31,7 @@ static void pu_query_status(qk_json *args, qk_json **ret, qk_error **errp,
                         0, "running", 1);
 }
 
-static void pu_migrate_pause(qk_json *args, qk_json **ret, qk_error **errp,
+static inline void pu_migrate_pause(qk_json *args, qk_json **ret, qk_error **errp,
                              void *opaque)
 {
     (void)args;
@@ -42,7 +42,7 @@ static void pu_migrate_pause(qk_json *args, qk_json **ret, qk_error **errp,
                   "postcopy-active state");
 }
 
-static void pu_query_yank(qk_json *args, qk_json **ret, qk_error **errp,
+static inline void pu_query_yank(qk_json *args, qk_json **ret, qk_error **errp,
                           void *opaque)
 {
     (void)args;
@@ -53,7 +53,7 @@ static void pu_query_yank(qk_json *args, qk_json **ret, qk_error **errp,
 }
 
 /* Returns its arguments. */
-static void pu_echo(qk_json *args, qk_json **ret, qk_error **errp,
+static inline void pu_echo(qk_json *args, qk_json **ret, qk_error **errp,
                     void *opaque)
 {
     (void)errp;
@@ -62,7 +62,7 @@ static void pu_echo(qk_json *args, qk_json **ret, qk_error **errp,
 }
 
 /* Fails with the class and text given as arguments. */
-static void pu_fail(qk_json *args, qk_json **ret, qk_error **errp,
+static inline void pu_fail(qk_json *args, qk_json **ret, qk_error **errp,
                     void *opaque)
 {
     (void)ret;
@@ -74,7 +74,7 @@ static void pu_fail(qk_json *args, qk_json **ret, qk_error **errp,
     qk_error_setg(errp, cls, "%s", d ? d : "failed");
 }
 
-static void pu_nothing(qk_json *args, qk_json **ret, qk_error **errp,
+static inline void pu_nothing(qk_json *args, qk_json **ret, qk_error **errp,
                        void *opaque)
 {
     (void)args;
@@ -85,7 +85,7 @@ static void pu_nothing(qk_json *args, qk_json **ret, qk_error **errp,
 
 /* Counts the fds attached to the request: returns {"fds": N}; keeps
  * none (the engine closes them). Set by the driver through opaque. */
-static void pu_count_fds(qk_json *args, qk_json **ret, qk_error **errp,
+static inline void pu_count_fds(qk_json *args, qk_json **ret, qk_error **errp,
                          void *opaque)
 {
     (void)args;
@@ -96,7 +96,7 @@ static void pu_count_fds(qk_json *args, qk_json **ret, qk_error **errp,
 
 static qk_request *pu_current_request;
 
-static qk_command_table *pu_table(void)
+static inline qk_command_table *pu_table(void)
 {
     qk_command_table *t = qk_command_table_new();
     if (!t)
@@ -131,7 +131,7 @@ static qk_command_table *pu_table(void)
 
 /* Runs every ready request synchronously (as qk_session_dispatch does,
  * but exposing the request to pu_count_fds). */
-static int pu_dispatch(qk_session *s)
+static inline int pu_dispatch(qk_session *s)
 {
     int n = 0;
     qk_request *r;
@@ -150,7 +150,7 @@ static int pu_dispatch(qk_session *s)
 }
 
 /* Appends all pending output of s to out. */
-static int pu_drain(qk_session *s, qk_buf *out)
+static inline int pu_drain(qk_session *s, qk_buf *out)
 {
     const void *p;
     size_t n;
@@ -169,7 +169,7 @@ static int pu_drain(qk_session *s, qk_buf *out)
  * dispatching and draining as it goes, until all input is consumed.
  * Returns 0, or the first error feed returned (the run still completes).
  */
-static int pu_run_server(qk_session *s, const char *in, size_t len,
+static inline int pu_run_server(qk_session *s, const char *in, size_t len,
                          const size_t *cuts, size_t ncuts, qk_buf *out)
 {
     size_t pos = 0, ci = 0;
@@ -210,7 +210,7 @@ typedef struct pu_msgs {
     bool bad_framing;
 } pu_msgs;
 
-static void pu_msgs_free(pu_msgs *m)
+static inline void pu_msgs_free(pu_msgs *m)
 {
     for (size_t i = 0; i < m->n; i++)
         qk_json_unref(m->v[i]);
@@ -218,7 +218,7 @@ static void pu_msgs_free(pu_msgs *m)
     memset(m, 0, sizeof *m);
 }
 
-static void pu_msgs_add(pu_msgs *m, qk_json *v)
+static inline void pu_msgs_add(pu_msgs *m, qk_json *v)
 {
     if (m->n == m->cap) {
         m->cap = m->cap ? m->cap * 2 : 16;
@@ -230,7 +230,7 @@ static void pu_msgs_add(pu_msgs *m, qk_json *v)
 /* Splits an output stream into messages ending in eol ("\r\n" or "\n");
  * a line that does not parse is stored as NULL. Pretty output spans
  * lines: messages are found with the stream parser instead when pretty. */
-static void pu_split(const char *data, size_t len, const char *eol,
+static inline void pu_split(const char *data, size_t len, const char *eol,
                      pu_msgs *m)
 {
     size_t el = strlen(eol), pos = 0;
@@ -253,7 +253,7 @@ static void pu_split(const char *data, size_t len, const char *eol,
 }
 
 /* Every output byte must be ASCII (0xFF sentinel for agents aside). */
-static bool pu_ascii(const char *d, size_t n)
+static inline bool pu_ascii(const char *d, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)d[i] >= 0x80 && (unsigned char)d[i] != 0xFF)
@@ -261,7 +261,7 @@ static bool pu_ascii(const char *d, size_t n)
     return true;
 }
 
-static char *pu_str(const qk_json *v)
+static inline char *pu_str(const qk_json *v)
 {
     if (!v)
         return strdup("(unparsable)");
