@@ -65,6 +65,61 @@ int qk_lexer_scan(qk_lexer *lx, const uint8_t *data, size_t len, size_t *pos,
  */
 qk_tok_type qk_lexer_flush(qk_lexer *lx, qk_tok *tok);
 
+/* Lexer states the inline fast path below needs to see. */
+enum {
+    QK_LX_START,
+    QK_LX_RECOVERY,
+    QK_LX_DQ,
+    QK_LX_DQ_ESC,
+    QK_LX_SQ,
+    QK_LX_SQ_ESC,
+    QK_LX_SIGN,
+    QK_LX_ZERO,
+    QK_LX_DIGITS,
+    QK_LX_MANT,
+    QK_LX_MANT_DIGITS,
+    QK_LX_EXP_E,
+    QK_LX_EXP_SIGN,
+    QK_LX_EXP_DIGITS,
+    QK_LX_KEYWORD,
+};
+
+/* For each state, the bytes that merely continue it (whitespace for
+ * START): 1 = append to the token, 2 = blank, 3 = newline. */
+extern const uint8_t qk_lexer_continues[QK_LX_KEYWORD + 1][256];
+
+/*
+ * Takes one byte that only continues what is under way (a string's plain
+ * byte, a digit, a keyword letter, a blank between tokens) without the
+ * general machinery, so feeding one byte at a time stays cheap. Returns
+ * false, having done nothing, for any other byte.
+ */
+static inline bool qk_lexer_absorb(qk_lexer *lx, uint8_t c)
+{
+    switch (qk_lexer_continues[lx->state][c]) {
+    case 1:
+        /* The cut at the size limit is left to the general path. */
+        if (lx->tok.len + 1 >= lx->tok.cap || lx->tok.len >= lx->max_token)
+            return false;
+        lx->tok.data[lx->tok.len++] = (char)c;
+        lx->tok.data[lx->tok.len] = 0;
+        lx->offset++;
+        return true;
+    case 2:
+        lx->offset++;
+        return true;
+    case 3:
+        lx->line++;
+        lx->line_start = ++lx->offset;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* True between tokens (not inside one, not recovering). */
+bool qk_lexer_idle(const qk_lexer *lx);
+
 /* Line and 1-based column of a stream offset at or after the current line
  * start (used for error positions). */
 void qk_lexer_position(const qk_lexer *lx, size_t offset, unsigned *line,

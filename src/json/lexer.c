@@ -25,36 +25,56 @@
 #include "json/lexer-int.h"
 
 enum {
-    ST_START,
-    ST_RECOVERY,
-    ST_DQ,
-    ST_DQ_ESC,
-    ST_SQ,
-    ST_SQ_ESC,
-    ST_SIGN,
-    ST_ZERO,
-    ST_DIGITS,
-    ST_MANT,
-    ST_MANT_DIGITS,
-    ST_EXP_E,
-    ST_EXP_SIGN,
-    ST_EXP_DIGITS,
-    ST_KEYWORD,
+    ST_START = QK_LX_START,
+    ST_RECOVERY = QK_LX_RECOVERY,
+    ST_DQ = QK_LX_DQ,
+    ST_DQ_ESC = QK_LX_DQ_ESC,
+    ST_SQ = QK_LX_SQ,
+    ST_SQ_ESC = QK_LX_SQ_ESC,
+    ST_SIGN = QK_LX_SIGN,
+    ST_ZERO = QK_LX_ZERO,
+    ST_DIGITS = QK_LX_DIGITS,
+    ST_MANT = QK_LX_MANT,
+    ST_MANT_DIGITS = QK_LX_MANT_DIGITS,
+    ST_EXP_E = QK_LX_EXP_E,
+    ST_EXP_SIGN = QK_LX_EXP_SIGN,
+    ST_EXP_DIGITS = QK_LX_EXP_DIGITS,
+    ST_KEYWORD = QK_LX_KEYWORD,
+};
+
+const uint8_t qk_lexer_continues[QK_LX_KEYWORD + 1][256] = {
+    [ST_START] = {[' '] = 2, ['\t'] = 2, ['\r'] = 2, ['\n'] = 3},
+    [ST_DQ] = {[0x20 ... 0x21] = 1, [0x23 ... 0x5B] = 1, [0x5D ... 0xFD] = 1},
+    [ST_SQ] = {[0x20 ... 0x26] = 1, [0x28 ... 0x5B] = 1, [0x5D ... 0xFD] = 1},
+    [ST_DIGITS] = {['0' ... '9'] = 1},
+    [ST_MANT_DIGITS] = {['0' ... '9'] = 1},
+    [ST_EXP_DIGITS] = {['0' ... '9'] = 1},
+    [ST_KEYWORD] = {['a' ... 'z'] = 1},
 };
 
 /* Bytes a string takes without a second look: 0x20..0xFD except the
  * backslash and the closing quote. */
 static const uint8_t dq_plain[256] = {
-    [0x20 ... 0xFD] = 1, ['"'] = 0, ['\\'] = 0,
+    [0x20 ... 0x21] = 1, /* '"' is 0x22 */
+    [0x23 ... 0x5B] = 1, /* '\\' is 0x5C */
+    [0x5D ... 0xFD] = 1,
 };
 static const uint8_t sq_plain[256] = {
-    [0x20 ... 0xFD] = 1, ['\''] = 0, ['\\'] = 0,
+    [0x20 ... 0x26] = 1, /* '\'' is 0x27 */
+    [0x28 ... 0x5B] = 1,
+    [0x5D ... 0xFD] = 1,
 };
 /* Where recovery stops: structural characters, controls but TAB, FE, FF. */
 static const uint8_t resync[256] = {
-    [0x00 ... 0x1F] = 1, ['\t'] = 0, ['{'] = 1, ['}'] = 1, ['['] = 1,
-    [']'] = 1,           [':'] = 1,  [','] = 1, [0xFE] = 1, [0xFF] = 1,
+    [0x00 ... 0x08] = 1, [0x0A ... 0x1F] = 1, ['{'] = 1, ['}'] = 1,
+    ['['] = 1,           [']'] = 1,           [':'] = 1, [','] = 1,
+    [0xFE] = 1,          [0xFF] = 1,
 };
+
+static bool is_digit(uint8_t c)
+{
+    return c >= '0' && c <= '9';
+}
 
 void qk_lexer_init(qk_lexer *lx, bool qmp, size_t max_token)
 {
@@ -84,9 +104,9 @@ void qk_lexer_position(const qk_lexer *lx, size_t offset, unsigned *line,
                   : 1;
 }
 
-static bool is_digit(uint8_t c)
+bool qk_lexer_idle(const qk_lexer *lx)
 {
-    return c >= '0' && c <= '9';
+    return lx->state == ST_START;
 }
 
 /* Hands out the token made of the saved bytes plus d[ts..end). */
@@ -121,8 +141,10 @@ int qk_lexer_scan(qk_lexer *lx, const uint8_t *d, size_t len, size_t *pos,
     int rc;
 
     /* The previous token's text lived in lx->tok until now. */
-    if (st == ST_START || st == ST_RECOVERY)
-        qk_buf_clear(&lx->tok);
+    if ((st == ST_START || st == ST_RECOVERY) && lx->tok.len) {
+        lx->tok.len = 0;
+        lx->tok.data[0] = 0;
+    }
 
 /* Bytes the current token may still take before it is cut. */
 #define ROOM() (lx->max_token + 1 - lx->tok.len - (i - ts))

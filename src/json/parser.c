@@ -23,46 +23,9 @@
 #include <string.h>
 
 #include "common/alloc-int.h"
-#include "json/lexer-int.h"
+#include "json/parser-int.h"
 #include "json/scalar-int.h"
 #include "json/value-int.h"
-
-enum {
-    /* Where the innermost open container stands. */
-    A_FIRST, /* after '[' */
-    A_VALUE, /* after ',' in an array */
-    A_SEP,   /* after an element */
-    O_FIRST, /* after '{' */
-    O_KEY,   /* after ',' in an object */
-    O_COLON, /* after a key */
-    O_VALUE, /* after ':' */
-    O_SEP,   /* after a member's value */
-};
-
-typedef struct frame {
-    qk_json *container;
-    qk_json *key;  /* the member key waiting for its value */
-    uint8_t state;
-    bool as_key;   /* this container stands where a key should be */
-} frame;
-
-struct qk_json_parser {
-    qk_json_mode mode;
-    size_t max_size, max_count;
-    unsigned max_depth;
-    qk_lexer lx;
-
-    /* streamer */
-    long braces, brackets;
-    size_t token_bytes, tokens;
-
-    /* grammar */
-    frame *stack;
-    size_t depth, stack_cap;
-    qk_json *result; /* a complete top-level value */
-    bool failed;     /* the first error of this message is in fail */
-    qk_json_error fail;
-};
 
 /* ---- errors -------------------------------------------------------- */
 
@@ -91,10 +54,10 @@ static void grammar_fail(qk_json_parser *p, const qk_tok *tok, const char *msg)
 
 /* ---- grammar ------------------------------------------------------- */
 
-static void drop_stack(qk_json_parser *p)
+void qk_parser_drop_stack(qk_json_parser *p)
 {
     while (p->depth) {
-        frame *f = &p->stack[--p->depth];
+        qk_parse_frame *f = &p->stack[--p->depth];
         qk_json_unref(f->key);
         qk_json_unref(f->container);
     }
@@ -107,18 +70,18 @@ static void end_message(qk_json_parser *p)
 {
     p->braces = p->brackets = 0;
     p->token_bytes = p->tokens = 0;
-    drop_stack(p);
+    qk_parser_drop_stack(p);
     p->failed = false;
 }
 
-static int push(qk_json_parser *p, qk_json *container, uint8_t state,
-                bool as_key)
+int qk_parser_push(qk_json_parser *p, qk_json *container, uint8_t state,
+                   bool as_key)
 {
     if (!container)
         return QK_ERR_NOMEM;
     if (p->depth == p->stack_cap) {
         size_t cap = p->stack_cap ? p->stack_cap * 2 : 32;
-        frame *s = qk_realloc(p->stack, cap * sizeof *s);
+        qk_parse_frame *s = qk_realloc(p->stack, cap * sizeof *s);
         if (!s) {
             qk_json_unref(container);
             return QK_ERR_NOMEM;
@@ -126,7 +89,7 @@ static int push(qk_json_parser *p, qk_json *container, uint8_t state,
         p->stack = s;
         p->stack_cap = cap;
     }
-    p->stack[p->depth++] = (frame){container, NULL, state, as_key};
+    p->stack[p->depth++] = (qk_parse_frame){container, NULL, state, as_key};
     return 0;
 }
 
@@ -137,10 +100,21 @@ static int deliver(qk_json_parser *p, const qk_tok *tok, qk_json *v)
         p->result = v;
         return 0;
     }
-    frame *f = &p->stack[p->depth - 1];
+    qk_parse_frame *f = &p->stack[p->depth - 1];
     if (f->state == O_VALUE) {
         qk_json *key = f->key;
         f->key = NULL;
+        if (p->mode == QK_JSON_STRICT &&
+            qk_json_object_get_len(f->container, qk_json_string(key),
+                                   qk_json_string_length(key))) {
+            /* RFC 8259 allows repeated names: the last one wins. */
+            f->state = O_SEP;
+            int rc = qk_json_object_set_len_take(f->container,
+                                                 qk_json_string(key),
+                                                 qk_json_string_length(key), v);
+            qk_json_unref(key);
+            return rc;
+        }
         int rc = qk_json__object_add_unique_take(f->container, key, v);
         if (rc == QK_ERR_INVAL) {
             grammar_fail(p, tok, "JSON parse error, duplicate key");
@@ -153,6 +127,17 @@ static int deliver(qk_json_parser *p, const qk_tok *tok, qk_json *v)
     return qk_json_array_append_take(f->container, v);
 }
 
+/* Short text with nothing to decode or check: ASCII, no backslash. */
+static bool is_plain(const char *s, size_t n)
+{
+    if (n > QK_STRCACHE_MAXLEN)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] >= 0x80 || s[i] == '\\')
+            return false;
+    return true;
+}
+
 /* A scalar token's value, or a grammar error (returns 1). */
 static int scalar(qk_json_parser *p, const qk_tok *tok, qk_json **v)
 {
@@ -161,6 +146,10 @@ static int scalar(qk_json_parser *p, const qk_tok *tok, qk_json **v)
 
     switch (tok->type) {
     case QK_TOK_STRING:
+        if (is_plain(tok->text + 1, tok->len - 2)) {
+            *v = qk_strcache_get(&p->strings, tok->text + 1, tok->len - 2);
+            return *v ? 0 : QK_ERR_NOMEM;
+        }
         rc = qk_scalar_string(tok->text, tok->len, p->mode == QK_JSON_QMP, v,
                               msg, sizeof msg);
         break;
@@ -190,16 +179,16 @@ static int value_start(qk_json_parser *p, const qk_tok *tok, bool as_key)
     int rc;
 
     if (tok->type == QK_TOK_LCURLY)
-        return push(p, qk_json_object_new(), O_FIRST, as_key);
+        return qk_parser_push(p, qk_json_object_new(), O_FIRST, as_key);
     if (tok->type == QK_TOK_LSQUARE)
-        return push(p, qk_json_array_new(), A_FIRST, as_key);
+        return qk_parser_push(p, qk_json_array_new(), A_FIRST, as_key);
     rc = scalar(p, tok, &v);
     if (rc)
         return rc < 0 ? rc : 0;
     if (!as_key)
         return deliver(p, tok, v);
     if (qk_json_is_string(v)) {
-        frame *f = &p->stack[p->depth - 1];
+        qk_parse_frame *f = &p->stack[p->depth - 1];
         f->key = v;
         f->state = O_COLON;
         return 0;
@@ -212,7 +201,7 @@ static int value_start(qk_json_parser *p, const qk_tok *tok, bool as_key)
 /* The innermost container is complete. */
 static int close_container(qk_json_parser *p, const qk_tok *tok)
 {
-    frame f = p->stack[--p->depth];
+    qk_parse_frame f = p->stack[--p->depth];
     if (f.as_key) {
         qk_json_unref(f.container);
         grammar_fail(p, tok, "JSON parse error, key is not a string in object");
@@ -226,7 +215,7 @@ static int grammar(qk_json_parser *p, const qk_tok *tok)
     if (!p->depth)
         return value_start(p, tok, false);
 
-    frame *f = &p->stack[p->depth - 1];
+    qk_parse_frame *f = &p->stack[p->depth - 1];
     qk_tok_type t = tok->type;
     switch (f->state) {
     case A_FIRST:
@@ -353,6 +342,7 @@ void qk_json_parser_free(qk_json_parser *p)
     if (!p)
         return;
     end_message(p);
+    qk_strcache_clear(&p->strings);
     qk_lexer_free(&p->lx);
     qk_free(p->stack);
     qk_free(p);
@@ -364,10 +354,26 @@ void qk_json_parser_reset(qk_json_parser *p)
     qk_lexer_reset(&p->lx);
 }
 
+static int feed(qk_json_parser *p, const uint8_t *d, size_t len,
+                size_t *consumed, qk_json **value, qk_json_error *err);
+
 int qk_json_parser_feed(qk_json_parser *p, const void *data, size_t len,
                         size_t *consumed, qk_json **value, qk_json_error *err)
 {
-    const uint8_t *d = data;
+    /* One byte that only continues a token: the common case when a caller
+     * feeds byte by byte, kept apart from the general path's set-up. */
+    if (len == 1 && qk_lexer_absorb(&p->lx, *(const uint8_t *)data)) {
+        *value = NULL;
+        if (consumed)
+            *consumed = 1;
+        return QK_JSON_MORE;
+    }
+    return feed(p, data, len, consumed, value, err);
+}
+
+static int feed(qk_json_parser *p, const uint8_t *d, size_t len,
+                size_t *consumed, qk_json **value, qk_json_error *err)
+{
     size_t pos = 0;
     qk_json_error scratch;
     int rc = QK_JSON_MORE;
@@ -377,6 +383,15 @@ int qk_json_parser_feed(qk_json_parser *p, const void *data, size_t len,
     *value = NULL;
     while (rc == QK_JSON_MORE) {
         qk_tok tok;
+        /* Between messages, try to read the next one in one go. */
+        if (!p->tokens && qk_lexer_idle(&p->lx) && pos < len) {
+            size_t used;
+            if (qk_json__fast_message(p, d + pos, len - pos, &used, value)) {
+                pos += used;
+                rc = QK_JSON_VALUE;
+                break;
+            }
+        }
         int t = qk_lexer_scan(&p->lx, d, len, &pos, &tok);
         if (t < 0) {
             error_at(p, err, QK_ERR_NOMEM, p->lx.offset, "out of memory");
@@ -386,6 +401,8 @@ int qk_json_parser_feed(qk_json_parser *p, const void *data, size_t len,
             break;
         } else {
             rc = process_token(p, &tok, value, err);
+            if (pos == len)
+                break;
         }
     }
     if (consumed)

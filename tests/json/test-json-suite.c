@@ -113,7 +113,7 @@ static void test_suite(void **state)
     int y = 0, nn = 0, ii = 0, failures = 0;
     for (int k = 0; k < n; k++) {
         const char *name = ents[k]->d_name;
-        char path[4096];
+        char path[8192];
         snprintf(path, sizeof path, "%s/%s", dir, name);
         size_t len;
         char *text = name[0] != '.' ? tu_read_file(path, &len) : NULL;

@@ -302,44 +302,43 @@ static void test_one_shot(void **state)
 static void test_consumed(void **state)
 {
     (void)state;
-    const char *in = "{\"a\":1} [2] 3 ";
+    static const char in[] = "{\"a\":1} [2] 3 ";
+    const size_t n = sizeof in - 1;
+    /* Each call stops after one message: "3" ends at the space after it,
+     * which the next call uses. */
+    const struct {
+        int rc;
+        size_t used;
+    } want[] = {{QK_JSON_VALUE, 7}, {QK_JSON_VALUE, 4}, {QK_JSON_VALUE, 2},
+                {QK_JSON_MORE, 1}};
     qk_json_parser *p = qk_json_parser_new(NULL);
-    size_t used;
-    qk_json *v;
-    qk_json_error e;
-    assert_int_equal(qk_json_parser_feed(p, in, strlen(in), &used, &v, &e),
-                     QK_JSON_VALUE);
-    assert_int_equal(used, 7);
-    qk_json_unref(v);
-    in += used;
-    assert_int_equal(qk_json_parser_feed(p, in, strlen(in), &used, &v, &e),
-                     QK_JSON_VALUE);
-    assert_int_equal(used, 4);
-    qk_json_unref(v);
-    in += used;
-    /* "3" ends at the space after it, which is used too. */
-    assert_int_equal(qk_json_parser_feed(p, in, strlen(in), &used, &v, &e),
-                     QK_JSON_VALUE);
-    qk_json_unref(v);
-    in += used;
-    assert_int_equal(qk_json_parser_feed(p, in, strlen(in), &used, &v, &e),
-                     QK_JSON_MORE);
-    assert_int_equal(used, strlen(in));
+    size_t off = 0;
+    for (size_t i = 0; i < 4; i++) {
+        size_t used = 0;
+        qk_json *v = NULL;
+        int rc = qk_json_parser_feed(p, in + off, n - off, &used, &v, NULL);
+        assert_int_equal(rc, want[i].rc);
+        assert_int_equal(used, want[i].used);
+        qk_json_unref(v);
+        off += used;
+    }
+    assert_int_equal(off, n);
     qk_json_parser_free(p);
 }
 
 static void test_reset(void **state)
 {
     (void)state;
+    int rc;
     qk_json_parser *p = qk_json_parser_new(NULL);
     size_t used;
     qk_json *v;
-    assert_int_equal(qk_json_parser_feed(p, "{\"a\": [1, \"xy", 13, &used, &v,
-                                         NULL),
-                     QK_JSON_MORE);
+    rc = qk_json_parser_feed(p, "{\"a\": [1, \"xy", 13, &used, &v,
+                                         NULL);
+    assert_int_equal(rc, QK_JSON_MORE);
     qk_json_parser_reset(p);
-    assert_int_equal(qk_json_parser_feed(p, "[7]", 3, &used, &v, NULL),
-                     QK_JSON_VALUE);
+    rc = qk_json_parser_feed(p, "[7]", 3, &used, &v, NULL);
+    assert_int_equal(rc, QK_JSON_VALUE);
     assert_int_equal(qk_json_array_size(v), 1);
     qk_json_unref(v);
     qk_json_parser_free(p);

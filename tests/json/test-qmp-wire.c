@@ -60,12 +60,18 @@ static size_t parse_input(const char *in, size_t len, size_t step, msg *out)
 
 static int check_case(const char *dir, const char *stem)
 {
-    char path[4096];
-    size_t inlen, outlen;
+    char path[8192];
+    size_t inlen = 0, outlen = 0;
     snprintf(path, sizeof path, "%s/%s.in", dir, stem);
     char *in = tu_read_file(path, &inlen);
     snprintf(path, sizeof path, "%s/%s.qemu-7.2.out", dir, stem);
     char *out = tu_read_file(path, &outlen);
+    if (!in || !out) {
+        print_error("%s: unreadable\n", stem);
+        free(in);
+        free(out);
+        return 1;
+    }
     static msg whole[MAX_MSGS], bytes[MAX_MSGS];
     int bad = 0;
 
