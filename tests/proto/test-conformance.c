@@ -31,7 +31,7 @@ static qk_json *load_json(const char *name)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    size_t len;
+    size_t len = 0;
     char *text = tu_read_file(path, &len);
     if (!text)
         return NULL;
@@ -167,7 +167,7 @@ static int compare(const char *stem, const pu_msgs *ours,
 static int run_case(const char *stem, size_t *nreplays)
 {
     char path[4096];
-    size_t inlen, outlen;
+    size_t inlen = 0, outlen = 0;
     snprintf(path, sizeof path, "%s/%s.in", dir, stem);
     char *in = tu_read_file(path, &inlen);
     snprintf(path, sizeof path, "%s/%s.qemu-7.2.out", dir, stem);

@@ -149,7 +149,7 @@ static char *normalise(const char *line)
 
 static bool load(const char *path, transcript *t)
 {
-    size_t len;
+    size_t len = 0;
     char *text = tu_read_file(path, &len);
     if (!text)
         return false;
