@@ -165,8 +165,19 @@ static int send_call(qk_session *s, qk_call *c)
         if (rc == 0)
             rc = qk_json_write(b, c->args, 0);
     }
-    if (rc == 0)
-        rc = qk_buf_printf(b, ", \"id\": %lld}\n", (long long)c->id);
+    if (rc == 0) {
+        /* ", \"id\": N}\n" without printf: ids are positive */
+        char tmp[40], *p = tmp + sizeof tmp;
+        *--p = '\n';
+        *--p = '}';
+        uint64_t v = (uint64_t)c->id;
+        do
+            *--p = (char)('0' + v % 10);
+        while (v /= 10);
+        p -= 8;
+        memcpy(p, ", \"id\": ", 8);
+        rc = qk_buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+    }
     if (rc == 0 && c->nfds) {
         /* the fds go with the first byte of this request */
         uint64_t off = s->out.appended;

@@ -14,10 +14,38 @@ static bool key_is(const char *k, size_t klen, const char *lit)
     return klen == strlen(lit) && memcmp(k, lit, klen) == 0;
 }
 
+/* The common case, checked in insertion order: every member acceptable
+ * and exactly one of execute/exec-oob. Then QEMU's order cannot matter. */
+static bool members_ok(qk_session *s, const qk_json *o, size_t n)
+{
+    bool compat = s->flags & QK_SERVER_COMPAT_2018;
+    int nexec = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t klen;
+        const char *k = qk_json_object_key_at(o, i, &klen);
+        const qk_json *v = qk_json_object_value_at(o, i);
+        if (key_is(k, klen, "execute") ||
+            (!compat && s->oob_enabled && key_is(k, klen, "exec-oob"))) {
+            if (!qk_json_is_string(v))
+                return false;
+            nexec++;
+        } else if (key_is(k, klen, "arguments") ||
+                   (compat && key_is(k, klen, "control"))) {
+            if (!qk_json_is_object(v))
+                return false;
+        } else if (!key_is(k, klen, "id")) {
+            return false;
+        }
+    }
+    return nexec == 1;
+}
+
 /* qmp_dispatch_check_obj: members in QDict order, the first problem wins. */
 static bool check_members(qk_session *s, const qk_json *o, qk_error **errp)
 {
     size_t n = qk_json_object_size(o);
+    if (members_ok(s, o, n))
+        return true;
     size_t small[16];
     size_t *order = n <= 16 ? small : qk_malloc(n * sizeof *order);
     if (!order) {
@@ -155,7 +183,9 @@ bool qk__request_check(qk_session *s, struct qk_request *r, qk_error **errp)
         return false;
     }
     qk_json *args = qk_json_object_get(m, "arguments");
-    r->args = args ? qk_json_ref(args) : qk_json_object_new();
+    if (!args && !s->empty_args)
+        s->empty_args = qk_json_object_new();
+    r->args = qk_json_ref(args ? args : s->empty_args);
     if (!r->args) {
         qk_error_setg(errp, QK_ERROR_GENERIC, "out of memory");
         return false;

@@ -93,6 +93,23 @@ void qk__request_free(struct qk_request *r)
     qk_free(r);
 }
 
+void qk__request_recycle(qk_session *s, struct qk_request *r)
+{
+    if (s->spare) {
+        qk__request_free(r);
+        return;
+    }
+    qk_json_unref(r->msg);
+    qk_json_unref(r->args);
+    qk_error_free(r->err);
+    if (r->fds) {
+        qk__close_fds(r->fds + r->fd_next, r->nfds - r->fd_next);
+        qk_free(r->fds);
+    }
+    memset(r, 0, sizeof *r);
+    s->spare = r;
+}
+
 static void free_list(struct qk_request *r)
 {
     while (r) {
@@ -106,6 +123,8 @@ void qk__server_free(qk_session *s)
 {
     free_list(s->oob_head);
     free_list(s->ib_head);
+    qk_free(s->spare);
+    qk_json_unref(s->empty_args);
     qk_command_table_unref(s->table);
     qk_json_unref(s->version);
     qk_json_unref(s->schema);
@@ -148,7 +167,7 @@ static int fail(qk_session *s, struct qk_request *r, qk_error *err)
 {
     int rc = reply(s, r, NULL, err);
     qk_error_free(err);
-    qk__request_free(r);
+    qk__request_recycle(s, r);
     return rc;
 }
 
@@ -203,7 +222,7 @@ static int route(qk_session *s, struct qk_request *r)
                                 ? qk_json_object_get(r->msg, "id")
                                 : NULL;
         int rc = send_dropped(s, id);
-        qk__request_free(r);
+        qk__request_recycle(s, r);
         return rc;
     }
     if (s->ib_tail)
@@ -229,7 +248,11 @@ int qk__server_feed(qk_session *s, const char *data, size_t len,
         pos += used;
         if (rc == QK_JSON_MORE)
             break;
-        struct qk_request *r = qk_calloc(1, sizeof *r);
+        struct qk_request *r = s->spare;
+        if (r)
+            s->spare = NULL;
+        else
+            r = qk_calloc(1, sizeof *r);
         if (!r) {
             qk_json_unref(v);
             ret = QK_ERR_NOMEM;
@@ -271,7 +294,7 @@ static int run_builtin(qk_session *s, struct qk_request *r)
     int rc = reply(s, r, ret, err);
     qk_json_unref(ret);
     qk_error_free(err);
-    qk__request_free(r);
+    qk__request_recycle(s, r);
     return rc;
 }
 
@@ -376,10 +399,10 @@ int qk_request_complete(qk_request *r, qk_json *ret, qk_error *err)
     }
     if (!r->oob)
         s->ib_running = false;
+    qk__request_recycle(s, r);
     pthread_mutex_unlock(&s->lock);
     qk_json_unref(ret);
     qk_error_free(err);
-    qk__request_free(r);
     return rc;
 }
 

@@ -82,6 +82,8 @@ struct qk_request {
 };
 
 void qk__request_free(struct qk_request *r);
+/* Frees r's contents and keeps the struct for reuse (lock held). */
+void qk__request_recycle(struct qk_session *s, struct qk_request *r);
 /* Runs QEMU's checks (qmp_dispatch order). Returns false with *errp set. */
 bool qk__request_check(struct qk_session *s, struct qk_request *r,
                        qk_error **errp);
@@ -156,6 +158,8 @@ struct qk_session {
     size_t ib_len;
     bool ib_running;
     bool ff_prefix; /* the reply being written gets a 0xFF first */
+    qk_json *empty_args; /* shared {} for requests without arguments */
+    struct qk_request *spare; /* one freed request kept for reuse */
 
     /* client */
     qk_client_config ccfg;
