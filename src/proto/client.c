@@ -297,6 +297,7 @@ static int send_caps(qk_session *s, bool oob)
 {
     s->caps_id = s->next_id++;
     s->oob_enabled = oob;
+    size_t before = s->out.back.len;
     int rc = qk_buf_printf(&s->out.back,
                            "{\"execute\": \"qmp_capabilities\", %s\"id\": "
                            "%lld}\n",
@@ -304,7 +305,7 @@ static int send_caps(qk_session *s, bool oob)
                                : "",
                            (long long)s->caps_id);
     if (rc == 0)
-        s->out.appended = s->out.appended; /* recomputed below */
+        s->out.appended += s->out.back.len - before;
     return rc;
 }
 
@@ -323,7 +324,6 @@ static void on_greeting(qk_session *s, qk_json *m)
         if (c && strcmp(c, "oob") == 0)
             offered = true;
     }
-    size_t before = s->out.back.len;
     if (send_caps(s, offered && (s->ccfg.flags & QK_CLIENT_WANT_OOB)) < 0) {
         qk_error *err = NULL;
         qk_error_setg(&err, QK_ERROR_GENERIC, "out of memory");
@@ -333,7 +333,6 @@ static void on_greeting(qk_session *s, qk_json *m)
         fail_all(s, true);
         return;
     }
-    s->out.appended += s->out.back.len - before;
     s->cstate = QK_C_NEGOTIATING;
 }
 
