@@ -477,6 +477,56 @@ static void test_guest_agent_quiet(void **state)
     qk_session_free(s);
 }
 
+
+static void *emit_events(void *arg)
+{
+    qk_session *s = arg;
+    for (int i = 0; i < 2000; i++) {
+        qk_json *e = qk_event_new("TICK", qk_json_pack("{s:i}", "i", i), i);
+        qk_session_send_event(s, e);
+        qk_json_unref(e);
+    }
+    return NULL;
+}
+
+/* Events from another thread while requests run: nothing lost or torn,
+ * replies in order. */
+static void test_threads(void **state)
+{
+    (void)state;
+    qk_session *s = server(0, true, false);
+    qk_buf in = QK_BUF_INIT;
+    for (int i = 0; i < 2000; i++)
+        qk_buf_printf(&in, "{\"execute\":\"echo\",\"id\":%d}\n", i);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, emit_events, s), 0);
+    qk_buf out = QK_BUF_INIT;
+    assert_int_equal(pu_run_server(s, in.data, in.len, NULL, 0, &out), 0);
+    pthread_join(t, NULL);
+    pu_drain(s, &out);
+    pu_msgs m = {0};
+    pu_split(out.data, out.len, "\r\n", &m);
+    assert_false(m.bad_framing);
+    assert_int_equal(m.n, 4000);
+    int64_t next_id = 0, next_ev = 0, v;
+    for (size_t i = 0; i < m.n; i++) {
+        assert_non_null(m.v[i]);
+        if (qk_json_object_get(m.v[i], "event")) {
+            qk_json_get_int64(qk_json_object_get(
+                                  qk_json_object_get(m.v[i], "data"), "i"),
+                              &v);
+            assert_int_equal(v, next_ev++);
+        } else {
+            qk_json_get_int64(qk_json_object_get(m.v[i], "id"), &v);
+            assert_int_equal(v, next_id++);
+        }
+    }
+    pu_msgs_free(&m);
+    qk_buf_free(&out);
+    qk_buf_free(&in);
+    qk_session_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -492,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_command_dropped),
         cmocka_unit_test(test_guest_agent_quiet),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
