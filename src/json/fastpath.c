@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The fast path: when the parser stands between messages and the caller's
+ * buffer holds a whole, valid message, read it with tight loops instead of
+ * token by token. It gives up on anything unusual (an error, a limit, the
+ * end of the buffer, a number or keyword whose end it cannot see) and leaves
+ * the message to the incremental path, which reads the same bytes and
+ * gives QEMU's exact answer. It never runs twice over a message, so the
+ * total work stays linear.
+ */
+#include <string.h>
+
+#include "json/parser-int.h"
+#include "json/scalar-int.h"
+#include "json/value-int.h"
+#include "json/value-layout-int.h"
+
+/* String bytes needing no second look: printable ASCII and DEL, except the
+ * two quotes and the backslash. */
+static const uint8_t plain[256] = {
+    [0x20 ... 0x21] = 1, [0x23 ... 0x26] = 1, [0x28 ... 0x5B] = 1,
+    [0x5D ... 0x7F] = 1,
+};
+static const uint8_t space[256] = {
+    [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1,
+};
+
+typedef struct fast {
+    qk_json_parser *p;
+    const uint8_t *d;
+    size_t len, i;
+    size_t tokens, bytes;
+    unsigned line;
+    size_t line_start, base;
+} fast;
+
+static bool is_digit(uint8_t c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static void skip_space(fast *f)
+{
+    while (f->i < f->len && space[f->d[f->i]]) {
+        if (f->d[f->i] == '\n') {
+            f->line++;
+            f->line_start = f->base + f->i + 1;
+        }
+        f->i++;
+    }
+}
+
+/* Counts a token against the limits, as the streamer does. */
+static bool token(fast *f, size_t n)
+{
+    if (f->bytes + n + 1 > f->p->max_size || f->tokens + 1 > f->p->max_count)
+        return false;
+    f->bytes += n;
+    f->tokens++;
+    return true;
+}
+
+static qk_json *string(fast *f)
+{
+    const uint8_t *d = f->d;
+    size_t s = f->i, i = s + 1;
+    uint8_t quote = d[s];
+    bool escaped = false;
+
+    for (;;) {
+        while (i < f->len && plain[d[i]])
+            i++;
+        if (i == f->len)
+            return NULL;
+        uint8_t c = d[i++];
+        if (c == quote)
+            break;
+        if (c == '"' || c == '\'')
+            continue; /* the other quote */
+        if (c == '\\') {
+            if (i == f->len || d[i] < 0x20 || d[i] > 0xFD)
+                return NULL;
+            i++;
+        } else if (c < 0x80 || c > 0xFD) {
+            return NULL; /* a control byte, 0xFE or 0xFF */
+        }
+        escaped = true;
+    }
+    if (!token(f, i - s))
+        return NULL;
+    f->i = i;
+    if (!escaped)
+        return qk_strcache_get(&f->p->strings, (const char *)d + s + 1,
+                               i - s - 2);
+    qk_json *v;
+    char msg[8];
+    if (qk_scalar_string((const char *)d + s, i - s,
+                         f->p->mode == QK_JSON_QMP, &v, msg, sizeof msg) < 0)
+        return NULL;
+    return v;
+}
+
+static qk_json *number(fast *f)
+{
+    const uint8_t *d = f->d;
+    size_t s = f->i, i = s, len = f->len;
+    bool neg = d[i] == '-', is_float = false;
+
+    if (neg && ++i == len)
+        return NULL;
+    if (d[i] == '0') {
+        i++;
+    } else if (d[i] >= '1' && d[i] <= '9') {
+        while (i < len && is_digit(d[i]))
+            i++;
+    } else {
+        return NULL;
+    }
+    if (i == len || is_digit(d[i]))
+        return NULL;
+    if (d[i] == '.') {
+        is_float = true;
+        if (++i == len || !is_digit(d[i]))
+            return NULL;
+        while (i < len && is_digit(d[i]))
+            i++;
+        if (i == len)
+            return NULL;
+    }
+    if (d[i] == 'e' || d[i] == 'E') {
+        is_float = true;
+        if (++i < len && (d[i] == '+' || d[i] == '-'))
+            i++;
+        if (i == len || !is_digit(d[i]))
+            return NULL;
+        while (i < len && is_digit(d[i]))
+            i++;
+        if (i == len)
+            return NULL;
+    }
+    if (!token(f, i - s))
+        return NULL;
+    f->i = i;
+    size_t ndig = i - s - neg;
+    if (!is_float && ndig <= 18) {
+        int64_t v = 0;
+        for (size_t k = s + neg; k < i; k++)
+            v = v * 10 + (d[k] - '0');
+        return qk_json_int_new(neg ? -v : v);
+    }
+    qk_json *v;
+    if (qk_scalar_number((const char *)d + s, i - s, is_float, &v) < 0)
+        return NULL;
+    return v;
+}
+
+static qk_json *keyword(fast *f)
+{
+    const uint8_t *d = f->d;
+    size_t s = f->i, i = s;
+    while (i < f->len && d[i] >= 'a' && d[i] <= 'z')
+        i++;
+    if (i == f->len)
+        return NULL; /* the keyword may go on in the next chunk */
+    qk_json *v;
+    char msg[8];
+    if (qk_scalar_keyword((const char *)d + s, i - s, &v, msg, sizeof msg) <
+            0 ||
+        !token(f, i - s))
+        return NULL;
+    f->i = i;
+    return v;
+}
+
+/* Adds a complete value to the innermost container. */
+static bool add(qk_json_parser *p, qk_json *v)
+{
+    qk_parse_frame *fr = &p->stack[p->depth - 1];
+    if (fr->state == O_VALUE) {
+        qk_json *key = fr->key;
+        fr->key = NULL;
+        fr->state = O_SEP;
+        qk_json_obj *o = QK_OBJ(fr->container);
+        if (o->len >= QK_JSON_INDEX_MIN || o->len == o->u.cap)
+            return qk_json__object_add_unique_take(fr->container, key, v) == 0;
+        /* Few members: compare keys directly, shared ones by pointer. A
+         * repeated key is left to the incremental path. */
+        const qk_json_str *k = QK_CSTR(key);
+        for (uint32_t i = 0; i < o->len; i++) {
+            const qk_json_str *e = QK_CSTR(o->m[i].key);
+            if (e == k || (e->len == k->len && e->data[0] == k->data[0] &&
+                           !memcmp(e->data, k->data, k->len))) {
+                qk_json_unref(key);
+                qk_json_unref(v);
+                return false;
+            }
+        }
+        qk_json__object_push_unchecked(fr->container, key, v);
+        return true;
+    }
+    fr->state = A_SEP;
+    return qk_json_array_append_take(fr->container, v) == 0;
+}
+
+int qk_json__fast_message(qk_json_parser *p, const uint8_t *d, size_t len,
+                          size_t *used, qk_json **value)
+{
+    fast f = {p, d, len, 0, 0, 0, p->lx.line, p->lx.line_start,
+              p->lx.offset};
+    bool qmp = p->mode == QK_JSON_QMP;
+    qk_json *v;
+    uint8_t c;
+
+value:
+    skip_space(&f);
+    if (f.i == len)
+        goto bail;
+    c = d[f.i];
+    if (c == '{' || c == '[') {
+        if (!token(&f, 1) || p->depth + 1 > p->max_depth ||
+            qk_parser_push(p,
+                           c == '{' ? qk_json_object_new()
+                                    : qk_json_array_new(),
+                           c == '{' ? O_FIRST : A_FIRST, false) < 0)
+            goto bail;
+        f.i++;
+        skip_space(&f);
+        if (f.i == len)
+            goto bail;
+        if (d[f.i] == (c == '{' ? '}' : ']'))
+            goto close;
+        if (c == '{')
+            goto key;
+        goto value;
+    }
+    if (c == '"' || (c == '\'' && qmp))
+        v = string(&f);
+    else if (c == '-' || is_digit(c))
+        v = number(&f);
+    else if (c >= 'a' && c <= 'z')
+        v = keyword(&f);
+    else
+        goto bail;
+    if (!v)
+        goto bail;
+
+have_value:
+    if (!p->depth)
+        goto done;
+    if (!add(p, v))
+        goto bail;
+    skip_space(&f);
+    if (f.i == len)
+        goto bail;
+    c = d[f.i];
+    bool in_object = p->stack[p->depth - 1].state == O_SEP;
+    if (c == ',') {
+        if (!token(&f, 1))
+            goto bail;
+        f.i++;
+        p->stack[p->depth - 1].state = in_object ? O_KEY : A_VALUE;
+        if (in_object)
+            goto key;
+        goto value;
+    }
+    if (c != (in_object ? '}' : ']'))
+        goto bail;
+
+close:
+    if (!token(&f, 1))
+        goto bail;
+    f.i++;
+    v = p->stack[--p->depth].container;
+    goto have_value;
+
+key:
+    skip_space(&f);
+    if (f.i == len || !(d[f.i] == '"' || (d[f.i] == '\'' && qmp)))
+        goto bail;
+    v = string(&f);
+    if (!v)
+        goto bail;
+    p->stack[p->depth - 1].key = v;
+    skip_space(&f);
+    if (f.i == len || d[f.i] != ':' || !token(&f, 1))
+        goto bail;
+    f.i++;
+    p->stack[p->depth - 1].state = O_VALUE;
+    goto value;
+
+done:
+    *value = v;
+    *used = f.i;
+    p->lx.offset = f.base + f.i;
+    p->lx.line = f.line;
+    p->lx.line_start = f.line_start;
+    return 1;
+
+bail:
+    qk_parser_drop_stack(p);
+    return 0;
+}

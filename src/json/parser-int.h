@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The parser's state, shared by the incremental path (parser.c) and the
+ * fast path for messages that lie whole in the caller's buffer
+ * (fastpath.c).
+ */
+#ifndef QK_PARSER_INT_H
+#define QK_PARSER_INT_H
+
+#include "json/lexer-int.h"
+#include "json/strcache-int.h"
+#include "qmpkit/json.h"
+
+enum {
+    /* Where the innermost open container stands. */
+    A_FIRST, /* after '[' */
+    A_VALUE, /* after ',' in an array */
+    A_SEP,   /* after an element */
+    O_FIRST, /* after '{' */
+    O_KEY,   /* after ',' in an object */
+    O_COLON, /* after a key */
+    O_VALUE, /* after ':' */
+    O_SEP,   /* after a member's value */
+};
+
+typedef struct qk_parse_frame {
+    qk_json *container;
+    qk_json *key;  /* the member key waiting for its value */
+    uint8_t state;
+    bool as_key;   /* this container stands where a key should be */
+} qk_parse_frame;
+
+struct qk_json_parser {
+    qk_json_mode mode;
+    size_t max_size, max_count;
+    unsigned max_depth;
+    qk_lexer lx;
+    qk_strcache strings;
+
+    /* streamer: the message being read */
+    long braces, brackets;
+    size_t token_bytes, tokens;
+
+    /* grammar */
+    qk_parse_frame *stack;
+    size_t depth, stack_cap;
+    qk_json *result; /* a complete top-level value */
+    bool failed;     /* the first error of this message is in fail */
+    qk_json_error fail;
+};
+
+/* Pushes an open container (consumed; NULL means out of memory). */
+int qk_parser_push(qk_json_parser *p, qk_json *container, uint8_t state,
+                   bool as_key);
+/* Unrefs everything the grammar holds. */
+void qk_parser_drop_stack(qk_json_parser *p);
+
+/*
+ * Parses one message from d[0..len) if it is all there, valid and within
+ * the limits: returns 1 with *value and *used (as the incremental path
+ * would set them). Returns 0, having changed nothing, for anything else;
+ * the incremental path then reads the same bytes.
+ */
+int qk_json__fast_message(qk_json_parser *p, const uint8_t *d, size_t len,
+                          size_t *used, qk_json **value);
+
+#endif

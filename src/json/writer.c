@@ -1,0 +1,628 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The JSON writer: QEMU's compact and pretty monitor forms (checklist 5.1,
+ * "Output (QMP monitor)"), pure ASCII output, exact integers and doubles
+ * that read back to the same bits.
+ *
+ * It walks the tree with an explicit stack, so any nesting depth is written
+ * without deep recursion. Output goes through a window [p, end): a qk_buf
+ * that grows, or a caller's fixed buffer; once that is full the writer
+ * keeps going in a small scratch window only to count the length, so
+ * qk_json_write_fixed reports the exact size needed without allocating.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc-int.h"
+#include "json/value-layout-int.h"
+
+/* ---- output window ----------------------------------------------------- */
+
+enum { W_BUF, W_FIXED, W_OVER };
+
+/* No single reservation is larger than this (strings and indentation are
+ * written in pieces). */
+#define W_SCRATCH 4096
+#define STR_CHUNK 512                      /* input bytes per reservation */
+#define STR_CHUNK_OUT ((STR_CHUNK + 3) * 6) /* worst-case output of a chunk */
+#define INDENT_CHUNK 1024
+
+typedef struct wr {
+    char *end;
+    int mode;
+    qk_buf *buf;
+    char *fbuf;    /* fixed: the caller's buffer */
+    size_t fcap;   /* fixed: usable bytes (size - 1) */
+    size_t fpos;   /* fixed: bytes stored in fbuf so far (W_OVER) */
+    size_t counted; /* W_OVER: bytes produced before the scratch window */
+    char scratch[W_SCRATCH];
+} wr;
+
+/* Moves the scratch contents to the caller's buffer (as far as they fit)
+ * and counts them. */
+static char *over_flush(wr *w, char *p)
+{
+    size_t k = (size_t)(p - w->scratch);
+    size_t room = w->fcap - w->fpos;
+    size_t copy = k < room ? k : room;
+    if (copy)
+        memcpy(w->fbuf + w->fpos, w->scratch, copy);
+    w->fpos += copy;
+    w->counted += k;
+    return w->scratch;
+}
+
+/* Ensures n bytes of room at p; returns the (possibly moved) position, or
+ * NULL when the buffer cannot grow. n <= W_SCRATCH. */
+static char *need_slow(wr *w, char *p, size_t n)
+{
+    switch (w->mode) {
+    case W_BUF: {
+        qk_buf *b = w->buf;
+        b->len = (size_t)(p - b->data);
+        if (qk_buf_reserve(b, n) < 0)
+            return NULL;
+        w->end = b->data + b->cap - 1;
+        return b->data + b->len;
+    }
+    case W_FIXED:
+        w->fpos = (size_t)(p - w->fbuf);
+        w->counted = w->fpos;
+        w->mode = W_OVER;
+        w->end = w->scratch + W_SCRATCH;
+        return w->scratch;
+    default:
+        return over_flush(w, p);
+    }
+}
+
+#define NEED(n)                                                               \
+    do {                                                                      \
+        if ((size_t)(end - p) < (size_t)(n)) {                                \
+            p = need_slow(w, p, (n));                                         \
+            if (!p)                                                           \
+                goto nomem;                                                   \
+            end = w->end;                                                     \
+        }                                                                     \
+    } while (0)
+
+/* ---- numbers ----------------------------------------------------------- */
+
+static const char digits2[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536"
+    "37383940414243444546474849505152535455565758596061626364656667686970717273"
+    "7475767778798081828384858687888990919293949596979899";
+
+static char *fmt_u64(char *p, uint64_t v)
+{
+    char tmp[20];
+    char *t = tmp + sizeof tmp;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        t -= 2;
+        memcpy(t, digits2 + 2 * r, 2);
+    }
+    if (v >= 10) {
+        t -= 2;
+        memcpy(t, digits2 + 2 * v, 2);
+    } else {
+        *--t = (char)('0' + v);
+    }
+    size_t n = (size_t)(tmp + sizeof tmp - t);
+    memcpy(p, t, n);
+    return p + n;
+}
+
+static char *fmt_i64(char *p, int64_t i)
+{
+    if (i < 0) {
+        *p++ = '-';
+        return fmt_u64(p, 0 - (uint64_t)i);
+    }
+    return fmt_u64(p, (uint64_t)i);
+}
+
+/*
+ * The shortest of %.15g, %.16g and %.17g that strtod reads back to d (for
+ * normal numbers no text with fewer significant digits exists when %.15g
+ * fails; subnormals try every precision from 1). printf and strtod use the
+ * same locale, so the round trip is checked in the caller's locale and the
+ * decimal point is replaced by '.' afterwards. Writes at most 26 bytes.
+ */
+static size_t fmt_double(char *out, double d)
+{
+    if (isnan(d)) {
+        memcpy(out, "null", 4);
+        return 4;
+    }
+    if (isinf(d)) {
+        if (d < 0) {
+            memcpy(out, "-1e999", 6);
+            return 6;
+        }
+        memcpy(out, "1e999", 5);
+        return 5;
+    }
+    if (d == 0) {
+        if (signbit(d)) {
+            memcpy(out, "-0.0", 4);
+            return 4;
+        }
+        memcpy(out, "0.0", 3);
+        return 3;
+    }
+    /* Integral values below 1e15 print the same as %.15g, just faster. */
+    if (d > -1e15 && d < 1e15 && d == (double)(int64_t)d) {
+        char *p = fmt_i64(out, (int64_t)d);
+        memcpy(p, ".0", 2);
+        return (size_t)(p + 2 - out);
+    }
+    char tmp[64];
+    int prec = fabs(d) < DBL_MIN ? 1 : 15;
+    for (;; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+        if (prec >= 17 || strtod(tmp, NULL) == d)
+            break;
+    }
+    size_t n = 0;
+    bool point = false;
+    for (const char *t = tmp; *t;) {
+        char c = *t;
+        if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e') {
+            out[n++] = c;
+            point |= c == 'e';
+            t++;
+        } else {
+            /* the locale's decimal point, whatever its bytes */
+            out[n++] = '.';
+            point = true;
+            while (*t && !(*t >= '0' && *t <= '9') && *t != 'e')
+                t++;
+        }
+    }
+    if (!point) {
+        out[n++] = '.';
+        out[n++] = '0';
+    }
+    return n;
+}
+
+/* ---- strings ----------------------------------------------------------- */
+
+/*
+ * What each byte needs: 0 copies as is; for ASCII the letter after the
+ * backslash ('u' for \u00XX); 'U' for bytes >= 0x80 (UTF-8 to decode).
+ */
+static const char esc_tab[256] = {
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'b', 't', 'n', 'u', 'f', 'r', 'u', 'u',
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+    ['"'] = '"', ['\\'] = '\\', [0x7F] = 'u',
+    [0x80] = 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U',
+    'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U',
+    'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U',
+    'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U',
+    'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U',
+    'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U',
+    'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U',
+    'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U',
+};
+
+static const char hex_upper[16] = "0123456789ABCDEF";
+
+static inline char *put_u16(char *p, unsigned cp)
+{
+    p[0] = '\\';
+    p[1] = 'u';
+    p[2] = hex_upper[(cp >> 12) & 15];
+    p[3] = hex_upper[(cp >> 8) & 15];
+    p[4] = hex_upper[(cp >> 4) & 15];
+    p[5] = hex_upper[cp & 15];
+    return p + 6;
+}
+
+#define BAD_CP 0xFFFDu
+
+/*
+ * Decodes one UTF-8 sequence at s (s < e, *s >= 0x80). Invalid input gives
+ * U+FFFD for its maximal subpart (the longest prefix of a well-formed
+ * sequence, or one byte): overlongs, surrogates, values above U+10FFFF,
+ * stray continuation bytes and truncated sequences are all rejected.
+ */
+static inline unsigned utf8_decode(const unsigned char *s,
+                                   const unsigned char *e, size_t *adv)
+{
+    unsigned c = s[0], cp, more;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        more = 1;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        more = 2;
+        cp = c & 0x0F;
+        if (c == 0xE0)
+            lo = 0xA0; /* overlong */
+        else if (c == 0xED)
+            hi = 0x9F; /* surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        more = 3;
+        cp = c & 0x07;
+        if (c == 0xF0)
+            lo = 0x90; /* overlong */
+        else if (c == 0xF4)
+            hi = 0x8F; /* above U+10FFFF */
+    } else {
+        *adv = 1;
+        return BAD_CP;
+    }
+    size_t k = 1;
+    for (; k <= more; k++) {
+        if (s + k >= e || s[k] < lo || s[k] > hi)
+            break;
+        cp = (cp << 6) | (s[k] & 0x3Fu);
+        lo = 0x80;
+        hi = 0xBF;
+    }
+    *adv = k;
+    return k == more + 1 ? cp : BAD_CP;
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&  \
+    (defined(__GNUC__) || defined(__clang__))
+#define SWAR 1
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* High bit set in (at least) the lowest byte of x that needs escaping. */
+static inline uint64_t unsafe_bytes(uint64_t x)
+{
+    uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
+    return ((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) | ((b - ONES) & ~b) |
+           (x + ONES) | x;
+}
+#endif
+
+/* Escapes len bytes at s as a JSON string literal. */
+static char *write_str(wr *w, char *p, const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str, *e = s + len;
+    char *end = w->end;
+
+    NEED(1);
+    *p++ = '"';
+    while (s < e) {
+        const unsigned char *ce = (size_t)(e - s) > STR_CHUNK ? s + STR_CHUNK : e;
+        NEED(STR_CHUNK_OUT);
+        while (s < ce) {
+#ifdef SWAR
+            if (ce - s >= 8) {
+                uint64_t x, m;
+                memcpy(&x, s, 8);
+                m = unsafe_bytes(x) & HIGHS;
+                memcpy(p, &x, 8);
+                if (!m) {
+                    p += 8;
+                    s += 8;
+                    continue;
+                }
+                unsigned k = (unsigned)__builtin_ctzll(m) >> 3;
+                p += k;
+                s += k;
+            }
+#endif
+            unsigned c = *s;
+            char t = esc_tab[c];
+            if (!t) {
+                *p++ = (char)c;
+                s++;
+            } else if (t == 'u') {
+                p = put_u16(p, c);
+                s++;
+            } else if (t != 'U') {
+                p[0] = '\\';
+                p[1] = t;
+                p += 2;
+                s++;
+            } else {
+                size_t adv;
+                unsigned cp = utf8_decode(s, e, &adv);
+                s += adv;
+                if (cp >= 0x10000) {
+                    cp -= 0x10000;
+                    p = put_u16(p, 0xD800 + (cp >> 10));
+                    p = put_u16(p, 0xDC00 + (cp & 0x3FF));
+                } else {
+                    p = put_u16(p, cp);
+                }
+            }
+        }
+    }
+    NEED(1);
+    *p++ = '"';
+    return p;
+nomem:
+    return NULL;
+}
+
+/* ---- the tree walk ----------------------------------------------------- */
+
+static char *write_indent(wr *w, char *p, size_t depth)
+{
+    char *end = w->end;
+    size_t n = depth * 4;
+    NEED(1);
+    *p++ = '\n';
+    while (n) {
+        size_t k = n < INDENT_CHUNK ? n : INDENT_CHUNK;
+        NEED(k);
+        memset(p, ' ', k);
+        p += k;
+        n -= k;
+    }
+    return p;
+nomem:
+    return NULL;
+}
+
+typedef struct wframe {
+    const qk_json *c;
+    size_t i;
+} wframe;
+
+#define LOCAL_FRAMES 128
+
+/* Writes v through w, starting at p; returns the end position or NULL. */
+static char *write_tree(wr *w, char *p, const qk_json *v, unsigned flags)
+{
+    wframe local[LOCAL_FRAMES];
+    wframe *st = local;
+    size_t depth = 0, cap = LOCAL_FRAMES;
+    const bool pretty = flags & QK_JSON_PRETTY;
+    char *end = w->end;
+    const qk_json *cur = v;
+
+    for (;;) {
+        switch (cur->type) {
+        case QK_JSON_NULL:
+            NEED(4);
+            memcpy(p, "null", 4);
+            p += 4;
+            break;
+        case QK_JSON_BOOL:
+            NEED(5);
+            if (cur == &qk_json__true_value) {
+                memcpy(p, "true", 4);
+                p += 4;
+            } else {
+                memcpy(p, "false", 5);
+                p += 5;
+            }
+            break;
+        case QK_JSON_INT:
+            NEED(24);
+            p = fmt_i64(p, QK_CNUM(cur)->v.i);
+            break;
+        case QK_JSON_UINT:
+            NEED(24);
+            p = fmt_u64(p, QK_CNUM(cur)->v.u);
+            break;
+        case QK_JSON_DOUBLE:
+            NEED(32);
+            p += fmt_double(p, QK_CNUM(cur)->v.d);
+            break;
+        case QK_JSON_STRING:
+            p = write_str(w, p, QK_CSTR(cur)->data, QK_CSTR(cur)->len);
+            if (!p)
+                goto nomem;
+            end = w->end;
+            break;
+        default: {
+            const bool arr = cur->type == QK_JSON_ARRAY;
+            size_t n = arr ? QK_CARR(cur)->len : QK_COBJ(cur)->len;
+            NEED(2);
+            *p++ = arr ? '[' : '{';
+            if (n == 0) {
+                if (pretty) {
+                    p = write_indent(w, p, depth);
+                    if (!p)
+                        goto nomem;
+                    end = w->end;
+                    NEED(1);
+                }
+                *p++ = arr ? ']' : '}';
+                break;
+            }
+            if (depth == cap) {
+                size_t ncap = cap * 2;
+                wframe *nst;
+                if (st == local) {
+                    nst = qk_malloc(ncap * sizeof *nst);
+                    if (nst)
+                        memcpy(nst, local, sizeof local);
+                } else {
+                    nst = qk_realloc(st, ncap * sizeof *nst);
+                }
+                if (!nst)
+                    goto nomem;
+                st = nst;
+                cap = ncap;
+            }
+            st[depth++] = (wframe){cur, 0};
+            break;
+        }
+        }
+
+        /* Find the next value to write, closing finished containers. */
+        for (;;) {
+            if (!depth)
+                goto done;
+            wframe *f = &st[depth - 1];
+            const qk_json *c = f->c;
+            if (c->type == QK_JSON_ARRAY) {
+                const qk_json_arr *a = QK_CARR(c);
+                if (f->i < a->len) {
+                    NEED(2);
+                    if (f->i) {
+                        *p++ = ',';
+                        if (!pretty)
+                            *p++ = ' ';
+                    }
+                    if (pretty) {
+                        p = write_indent(w, p, depth);
+                        if (!p)
+                            goto nomem;
+                        end = w->end;
+                    }
+                    cur = a->items[f->i++];
+                    break;
+                }
+            } else {
+                const qk_json_obj *o = QK_COBJ(c);
+                if (f->i < o->len) {
+                    const qk_json_member *m = &o->m[f->i++];
+                    NEED(2);
+                    if (f->i > 1) {
+                        *p++ = ',';
+                        if (!pretty)
+                            *p++ = ' ';
+                    }
+                    if (pretty) {
+                        p = write_indent(w, p, depth);
+                        if (!p)
+                            goto nomem;
+                        end = w->end;
+                    }
+                    p = write_str(w, p, QK_CSTR(m->key)->data, QK_CSTR(m->key)->len);
+                    if (!p)
+                        goto nomem;
+                    end = w->end;
+                    NEED(2);
+                    p[0] = ':';
+                    p[1] = ' ';
+                    p += 2;
+                    cur = m->value;
+                    break;
+                }
+            }
+            depth--;
+            if (pretty) {
+                p = write_indent(w, p, depth);
+                if (!p)
+                    goto nomem;
+                end = w->end;
+            }
+            NEED(1);
+            *p++ = c->type == QK_JSON_ARRAY ? ']' : '}';
+        }
+    }
+done:
+    if (st != local)
+        qk_free(st);
+    return p;
+nomem:
+    if (st != local)
+        qk_free(st);
+    return NULL;
+}
+
+/* ---- entry points ------------------------------------------------------ */
+
+int qk_json_write(qk_buf *out, const qk_json *v, unsigned flags)
+{
+    if (!out || !v)
+        return QK_ERR_INVAL;
+    size_t start = out->len;
+    if (qk_buf_reserve(out, 256) < 0)
+        return QK_ERR_NOMEM;
+    wr w; /* the scratch window is not used in this mode: no need to clear it */
+    w.mode = W_BUF;
+    w.buf = out;
+    w.end = out->data + out->cap - 1;
+    char *p = write_tree(&w, out->data + start, v, flags);
+    if (!p) {
+        out->len = start;
+        out->data[start] = 0;
+        return QK_ERR_NOMEM;
+    }
+    out->len = (size_t)(p - out->data);
+    out->data[out->len] = 0;
+    return 0;
+}
+
+char *qk_json_to_string(const qk_json *v, unsigned flags, size_t *len)
+{
+    qk_buf b = QK_BUF_INIT;
+    if (qk_json_write(&b, v, flags) < 0) {
+        qk_buf_free(&b);
+        return NULL;
+    }
+    return qk_buf_steal(&b, len);
+}
+
+int qk_json_write_fixed(const qk_json *v, unsigned flags, char *buf,
+                        size_t size, size_t *needed)
+{
+    if (!v || (!buf && size))
+        return QK_ERR_INVAL;
+    wr w;
+    w.buf = NULL;
+    w.fbuf = buf;
+    w.fpos = 0;
+    w.counted = 0;
+    char *p;
+    if (size) {
+        w.mode = W_FIXED;
+        w.fcap = size - 1;
+        w.end = buf + w.fcap;
+        p = buf;
+    } else {
+        w.mode = W_OVER;
+        w.fcap = 0;
+        w.end = w.scratch + W_SCRATCH;
+        p = w.scratch;
+    }
+    p = write_tree(&w, p, v, flags);
+    if (!p) {
+        if (size)
+            buf[0] = 0;
+        return QK_ERR_NOMEM; /* only for nesting deeper than 128 levels */
+    }
+    size_t total;
+    if (w.mode == W_FIXED) {
+        total = (size_t)(p - buf);
+        buf[total] = 0;
+    } else {
+        over_flush(&w, p);
+        total = w.counted;
+        if (size)
+            buf[w.fpos] = 0;
+    }
+    if (needed)
+        *needed = total;
+    return total < size ? 0 : QK_ERR_NOSPC;
+}
+
+int qk_json_write_string(qk_buf *out, const char *s, size_t len)
+{
+    if (!out || (!s && len))
+        return QK_ERR_INVAL;
+    size_t start = out->len;
+    if (qk_buf_reserve(out, len + 2) < 0)
+        return QK_ERR_NOMEM;
+    wr w;
+    w.mode = W_BUF;
+    w.buf = out;
+    w.end = out->data + out->cap - 1;
+    char *p = write_str(&w, out->data + start, s ? s : "", len);
+    if (!p) {
+        out->len = start;
+        out->data[start] = 0;
+        return QK_ERR_NOMEM;
+    }
+    out->len = (size_t)(p - out->data);
+    out->data[out->len] = 0;
+    return 0;
+}
