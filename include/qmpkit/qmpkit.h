@@ -5,5 +5,7 @@
 
 #include "common.h"
 #include "json.h"
+#include "error.h"
+#include "session.h"
 
 #endif
