@@ -18,6 +18,8 @@ static bool has_args(const entity *e)
 /* The parameter list (without errp), one parameter per line. */
 static void gen_params(gen *g, gfile *f, const entity *e, bool trailing_comma)
 {
+    size_t fl = strlen(f->name);
+    bool h = fl > 2 && !strcmp(f->name + fl - 2, ".h");
     if (e->boxed && e->arg) {
         out(g, f, "%s *arg%s", c_name(g, e->arg->name, false),
             trailing_comma ? ", " : "");
@@ -34,7 +36,7 @@ static void gen_params(gen *g, gfile *f, const entity *e, bool trailing_comma)
             out(g, f, "bool has_%s, ", c_name(g, m->name, false));
         const char *t = c_param_type(g, m->type);
         out(g, f, "%s%s%s", t, t[strlen(t) - 1] == '*' ? "" : " ",
-            c_name(g, m->name, true));
+            (h ? c_name_cxx(g, m->name) : c_name(g, m->name, true)));
         if (trailing_comma || i + 1 < e->arg->all_members.n)
             outs(g, f, ",");
         outs(g, f, "\n");

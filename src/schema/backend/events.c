@@ -18,6 +18,8 @@ static bool has_args(const entity *e)
 
 static void gen_params(gen *g, gfile *f, const entity *e)
 {
+    size_t fl = strlen(f->name);
+    bool h = fl > 2 && !strcmp(f->name + fl - 2, ".h");
     if (e->boxed && e->arg) {
         out(g, f, "%s *arg", c_name(g, e->arg->name, false));
         return;
@@ -35,7 +37,7 @@ static void gen_params(gen *g, gfile *f, const entity *e)
             out(g, f, "bool has_%s, ", c_name(g, m->name, false));
         const char *t = c_param_type(g, m->type);
         out(g, f, "%s%s%s%s\n", t, t[strlen(t) - 1] == '*' ? "" : " ",
-            c_name(g, m->name, true),
+            (h ? c_name_cxx(g, m->name) : c_name(g, m->name, true)),
             i + 1 < e->arg->all_members.n ? "," : "");
         gen_endif(g, f, m->ifcond);
     }

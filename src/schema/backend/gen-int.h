@@ -42,6 +42,9 @@ char *gs(gen *g, const char *fmt, ...) QK_PRINTF(2, 3);
 char *gdup(gen *g, const char *s);
 /* c_name: non-[A-Za-z0-9_] to '_'; protect: q_ before keywords etc. */
 const char *c_name(gen *g, const char *name, bool protect);
+/* c_name, plus q_ before C++-only keywords (header parameter names). */
+const char *c_name_cxx(gen *g, const char *name);
+bool cxx_keyword(const char *cname);
 const char *camel_to_upper(gen *g, const char *name);
 /* Enum constant for VALUE of enum type E (prefix honoured). */
 const char *c_enum_const(gen *g, const entity *e, const char *value);

@@ -85,6 +85,30 @@ static const char *const protected_words[] = {
     "unix", "errno", "mips", "sparc", "i386", "linux",
 };
 
+/* C++ keywords QEMU's c_name leaves alone: generated headers use q_NAME
+ * for them under __cplusplus, so C code keeps QEMU's names. */
+static const char *const cxx_only_words[] = {
+    "alignas", "alignof", "char8_t", "char16_t", "char32_t", "concept",
+    "consteval", "constexpr", "constinit", "co_await", "co_return",
+    "co_yield", "decltype", "export", "import", "noexcept", "nullptr",
+    "requires", "static_assert", "thread_local",
+};
+
+bool cxx_keyword(const char *name)
+{
+    for (size_t i = 0; i < sizeof(cxx_only_words) / sizeof(cxx_only_words[0]);
+         i++)
+        if (!strcmp(name, cxx_only_words[i]))
+            return true;
+    return false;
+}
+
+const char *c_name_cxx(gen *g, const char *name)
+{
+    const char *r = c_name(g, name, true);
+    return cxx_keyword(r) ? gs(g, "q_%s", r) : r;
+}
+
 static bool is_alnum(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||

@@ -74,8 +74,13 @@ static void gen_members(gen *g, gfile *h, const vec *ms)
         const char *cn = c_name(g, m->name, true);
         if (need_has(m))
             out(g, h, "    bool has_%s;\n", c_name(g, m->name, false));
+        if (cxx_keyword(cn))
+            out(g, h, "#ifdef __cplusplus\n    %s%sq_%s;\n#else\n", c_type(g, m->type),
+                is_ptr_type(m->type) ? "" : " ", cn);
         out(g, h, "    %s%s%s;\n", c_type(g, m->type),
             is_ptr_type(m->type) ? "" : " ", cn);
+        if (cxx_keyword(cn))
+            outs(g, h, "#endif\n");
         gen_endif(g, h, m->ifcond);
     }
 }
