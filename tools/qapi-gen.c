@@ -166,6 +166,8 @@ int main(int argc, char **argv)
     }
     qk_schema_set_diag(s, diag, NULL);
     qk_schema_set_compat(s, compat);
+    if (!dump) /* no back end needs the doc text yet */
+        qk_schema_set_keep_doc_text(s, false);
     int r = qk_schema_compile_file(s, prefix_check);
     if (r == QK_ERR_NOMEM)
         fprintf(stderr, "%s: out of memory\n", argv[0]);

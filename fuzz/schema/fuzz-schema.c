@@ -4,7 +4,8 @@
  * from memory. Includes resolve through a reader that serves a few fixed
  * helper files (and fails for any other name), so include handling,
  * repetition and loops get exercised without touching the file system.
- * When the input compiles, the dump runs too.
+ * When the input compiles, the dump runs too. An input starting with byte
+ * 0x15 is compiled as the 2015 language (--compat=2015) without that byte.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -47,6 +48,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     qk_schema_set_diag(s, diag, NULL);
     qk_schema_set_reader(s, reader, NULL);
+    if (size > 0 && data[0] == 0x15) {
+        qk_schema_set_compat(s, 2015);
+        data++;
+        size--;
+    }
     if (qk_schema_compile_buffer(s, "fuzz.json", (const char *)data,
                                  size) == 0) {
         qk_buf b = QK_BUF_INIT;

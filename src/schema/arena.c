@@ -45,12 +45,13 @@ static void *arena_alloc(qs *s, arena_chunk **head, size_t n)
             qs_oom(s);
         nc->used = 0;
         nc->cap = cap;
+        /* chunks are zeroed once, so allocations come zeroed */
+        memset(nc->data, 0, cap);
         if (cap == n && c) {
             /* big block: keep the current chunk on top for small ones */
             nc->next = c->next;
             c->next = nc;
             nc->used = n;
-            memset(nc->data, 0, n);
             return nc->data;
         }
         nc->next = c;
@@ -58,7 +59,6 @@ static void *arena_alloc(qs *s, arena_chunk **head, size_t n)
     }
     void *p = (char *)c->data + c->used;
     c->used += n;
-    memset(p, 0, n);
     return p;
 }
 
@@ -83,6 +83,11 @@ static void chunks_free(arena_chunk *c)
 
 void qs_arena_free(qs *s)
 {
+    hmap_free(&s->strings);
+    hmap_free(&s->entities);
+    hmap_free(&s->included);
+    hmap_free(&s->feature_dict);
+    hmap_free(&s->module_dict);
     chunks_free(s->arena);
     chunks_free(s->scratch);
     s->arena = s->scratch = NULL;
@@ -95,6 +100,7 @@ void qs_scratch_reset(qs *s)
         return;
     chunks_free(c->next);
     c->next = NULL;
+    memset(c->data, 0, c->used); /* keep the zeroed-chunk invariant */
     c->used = 0;
 }
 
@@ -156,7 +162,9 @@ char *qs_tstrdup(qs *s, const char *p)
 static void vec_push_in(qs *s, vec *a, void *p, void *(*alloc)(qs *, size_t))
 {
     if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 4;
+        if (a->cap >= UINT32_MAX / 2)
+            qs_oom(s);
+        uint32_t cap = a->cap ? a->cap * 2 : 4;
         void **nv = alloc(s, cap * sizeof(void *));
         if (a->n)
             memcpy(nv, a->v, a->n * sizeof(void *));
@@ -174,6 +182,31 @@ void vec_push(qs *s, vec *a, void *p)
 void vec_tpush(qs *s, vec *a, void *p)
 {
     vec_push_in(s, a, p, qs_talloc);
+}
+
+void vec_compact(qs *s, vec *a)
+{
+    if (!a->n) {
+        *a = (vec){0};
+        return;
+    }
+    void **nv = qs_alloc(s, a->n * sizeof(void *));
+    memcpy(nv, a->v, a->n * sizeof(void *));
+    a->v = nv;
+    a->cap = a->n;
+}
+
+void vec_reserve(qs *s, vec *a, size_t n)
+{
+    if (a->cap - a->n >= n)
+        return;
+    if (n >= UINT32_MAX / 2 - a->n)
+        qs_oom(s);
+    void **nv = qs_alloc(s, (a->n + n) * sizeof(void *));
+    if (a->n)
+        memcpy(nv, a->v, a->n * sizeof(void *));
+    a->v = nv;
+    a->cap = a->n + (uint32_t)n;
 }
 
 void sb_add(qs *s, sbuf *b, const char *p, size_t n)
@@ -209,6 +242,16 @@ void sb_printf(qs *s, sbuf *b, const char *fmt, ...)
 
 /* ---- hash map: open addressing, FNV-1a ---- */
 
+static size_t hash_mem(const char *k, size_t n)
+{
+    size_t h = (size_t)14695981039346656037ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)k[i];
+        h *= (size_t)1099511628211ULL;
+    }
+    return h;
+}
+
 static size_t hash_str(const char *k)
 {
     size_t h = (size_t)14695981039346656037ULL;
@@ -217,6 +260,21 @@ static size_t hash_str(const char *k)
         h *= (size_t)1099511628211ULL;
     }
     return h;
+}
+
+/* Lookup by a key that is not NUL-terminated (no copy needed). */
+void *hmap_get_n(const hmap *m, const char *key, size_t n)
+{
+    if (!m->cap)
+        return NULL;
+    size_t i = hash_mem(key, n) & (m->cap - 1);
+    while (m->slots[i].key) {
+        const char *k = m->slots[i].key;
+        if (!strncmp(k, key, n) && !k[n])
+            return m->slots[i].val;
+        i = (i + 1) & (m->cap - 1);
+    }
+    return NULL;
 }
 
 void *hmap_get(const hmap *m, const char *key)
@@ -247,14 +305,36 @@ static void hmap_insert(hmap_slot *slots, size_t cap, const char *key,
     slots[i].val = val;
 }
 
+void hmap_free(hmap *m)
+{
+    if (m->heap)
+        qk_free(m->slots);
+    m->slots = NULL;
+    m->n = m->cap = 0;
+}
+
 void hmap_put(qs *s, hmap *m, const char *key, void *val)
 {
-    if ((m->n + 1) * 2 > m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 64;
-        hmap_slot *ns = qs_alloc(s, cap * sizeof(*ns));
+    if ((size_t)(m->n + 1) * 2 > m->cap) {
+        if (m->cap >= UINT32_MAX / 2)
+            qs_oom(s);
+        uint32_t cap = m->cap ? m->cap * 2 : 64;
+        hmap_slot *ns;
+        if (m->heap) {
+            /* long-lived maps: the old table is freed, not left behind */
+            ns = qk_calloc(cap, sizeof(*ns));
+            if (!ns)
+                qs_oom(s);
+        } else if (m->tmp) {
+            ns = qs_talloc(s, (size_t)cap * sizeof(*ns));
+        } else {
+            ns = qs_alloc(s, (size_t)cap * sizeof(*ns));
+        }
         for (size_t i = 0; i < m->cap; i++)
             if (m->slots[i].key)
                 hmap_insert(ns, cap, m->slots[i].key, m->slots[i].val);
+        if (m->heap)
+            qk_free(m->slots);
         m->slots = ns;
         m->cap = cap;
     }

@@ -25,20 +25,30 @@ static const char *kind_name(enum doc_kind k)
 typedef struct docp {
     parser *p;
     qapi_doc *doc;
-    char *line;          /* current line's text, reused for every line */
+    char *line;          /* current line's text (s->doc_line) */
     size_t line_cap;
-    sbuf acc;            /* text of the open (last) section, reused */
+    sbuf acc;            /* text of the open (last) section (s->doc_acc) */
     /* literal-block state for the line checks */
     bool literal;
     int literal_indent; /* -1: not known yet */
-    int start_indent;
 } docp;
 
-static doc_section *new_section(qs *s, srcinfo *info, enum doc_kind kind,
+/* A section's location, made when a message needs it: the block's
+ * location moved to the section's line. */
+static srcinfo *sec_info(qs *s, const qapi_doc *doc, const doc_section *sec)
+{
+    srcinfo *i = qs_alloc(s, sizeof(*i));
+    *i = *doc->info;
+    i->line = sec->line;
+    i->defn_meta = i->defn_name = NULL;
+    return i;
+}
+
+static doc_section *new_section(qs *s, int line, enum doc_kind kind,
                                 const char *name)
 {
     doc_section *sec = qs_alloc(s, sizeof(*sec));
-    sec->info = info;
+    sec->line = line;
     sec->kind = kind;
     sec->name = name;
     return sec;
@@ -65,7 +75,9 @@ static void close_section(docp *d)
         a++;
     while (len > a && t[len - 1] == '\n')
         len--;
-    sec->text.p = len > a ? qs_strndup(d->p->s, t + a, len - a) : NULL;
+    sec->text.p = len > a && !d->p->s->drop_doc_text
+                      ? qs_strndup(d->p->s, t + a, len - a)
+                      : NULL;
     sec->text.len = sec->text.cap = len - a;
     d->acc.len = 0;
     if (d->acc.p)
@@ -75,7 +87,7 @@ static void close_section(docp *d)
 static void push_section(docp *d, doc_section *sec)
 {
     close_section(d);
-    vec_push(d->p->s, &d->doc->all_sections, sec);
+    vec_tpush(d->p->s, &d->doc->all_sections, sec);
 }
 
 static size_t indent_of(const char *line)
@@ -104,12 +116,6 @@ static bool is_url_line(const char *t)
     return !strchr(t, ' ');
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && !strcmp(s + a - b, suffix);
-}
-
 /* Style checks on one line of text (outside literal blocks). */
 static void check_line(docp *d, const char *text)
 {
@@ -117,18 +123,24 @@ static void check_line(docp *d, const char *text)
     size_t ind = indent_of(text);
     bool blank = text[ind] == 0;
     if (d->literal && !blank) {
+        /* a literal block ends at the first non-blank line indented less
+         * than its own first non-blank line */
         if (d->literal_indent < 0)
             d->literal_indent = (int)ind;
-        if ((int)ind < d->literal_indent || (int)ind <= d->start_indent)
+        else if ((int)ind < d->literal_indent)
             d->literal = false;
     }
     if (!d->literal) {
-        if (utf8_len(p->valstr, p->vallen) > 70 && !is_url_line(text))
+        if (p->vallen > 70 && utf8_len(p->valstr, p->vallen) > 70 &&
+            !is_url_line(text))
             parser_error(p, "documentation line longer than 70 characters");
         size_t n = strlen(text);
         for (size_t i = ind; i + 2 < n; i++) {
-            char c = text[i];
-            if ((c != '.' && c != '!' && c != '?') || text[i + 1] != ' ')
+            const char *q = strpbrk(text + i, ".!?");
+            if (!q)
+                break;
+            i = (size_t)(q - text);
+            if (i + 2 >= n || text[i + 1] != ' ')
                 continue;
             char nx = text[i + 2];
             if (!((nx >= 'A' && nx <= 'Z') || (nx >= '0' && nx <= '9') ||
@@ -149,10 +161,10 @@ static void check_line(docp *d, const char *text)
                             "report a bug.");
             p->pos = save;
         }
-        if (ends_with(text, "::")) {
+        if (!strcmp(text + ind, "::") ||
+            !strcmp(text + ind, ".. qmp-example::")) {
             d->literal = true;
             d->literal_indent = -1;
-            d->start_indent = (int)ind;
         }
     }
 }
@@ -268,7 +280,7 @@ static const char *get_doc_paragraph(docp *d)
     }
 }
 
-static void ensure_untagged_section(docp *d, srcinfo *info)
+static void ensure_untagged_section(docp *d, int line)
 {
     qs *s = d->p->s;
     qapi_doc *doc = d->doc;
@@ -277,35 +289,38 @@ static void ensure_untagged_section(docp *d, srcinfo *info)
                             : NULL;
     if (last && last->kind == DK_PLAIN) {
         if (!d->acc.len)
-            last->info = info;
+            last->line = line;
         sb_add(s, &d->acc, "\n", 1);
         return;
     }
-    doc_section *sec = new_section(s, info, DK_PLAIN, NULL);
-    vec_push(s, &doc->sections, sec);
+    doc_section *sec = new_section(s, line, DK_PLAIN, NULL);
+    vec_tpush(s, &doc->sections, sec);
     push_section(d, sec);
 }
 
-static void new_tagged_section(docp *d, srcinfo *info, enum doc_kind kind)
+static void new_tagged_section(docp *d, int line, enum doc_kind kind)
 {
     qs *s = d->p->s;
     qapi_doc *doc = d->doc;
-    doc_section *sec = new_section(s, info, kind, NULL);
+    doc_section *sec = new_section(s, line, kind, NULL);
     doc_section **slot = kind == DK_RETURNS  ? &doc->returns
                          : kind == DK_ERRORS ? &doc->errors
                          : kind == DK_SINCE  ? &doc->since
                                              : NULL;
     if (slot) {
         if (*slot)
-            qs_error(s, info, 0, "duplicated '%s' section", kind_name(kind));
+            qs_error(s, sec_info(s, doc, sec), 0, "duplicated '%s' section",
+                     kind_name(kind));
         *slot = sec;
     }
-    vec_push(s, &doc->sections, sec);
+    vec_tpush(s, &doc->sections, sec);
     push_section(d, sec);
 }
 
-static doc_section *find_desc(vec *v, const char *name)
+static doc_section *find_desc(vec *v, hmap *idx, const char *name)
 {
+    if (idx->cap)
+        return hmap_get(idx, name);
     for (size_t i = 0; i < v->n; i++) {
         doc_section *sec = v->v[i];
         if (!strcmp(sec->name, name))
@@ -314,17 +329,31 @@ static doc_section *find_desc(vec *v, const char *name)
     return NULL;
 }
 
-static void new_description(docp *d, srcinfo *info, const char *name,
-                            enum doc_kind kind, vec *desc)
+static void add_desc(qs *s, vec *v, hmap *idx, doc_section *sec)
+{
+    vec_push(s, v, sec);
+    if (v->n == 16) {
+        for (size_t i = 0; i < v->n; i++) {
+            doc_section *o = v->v[i];
+            hmap_put(s, idx, o->name, o);
+        }
+    } else if (idx->cap) {
+        hmap_put(s, idx, sec->name, sec);
+    }
+}
+
+static void new_description(docp *d, int line, const char *name,
+                            enum doc_kind kind, vec *desc, hmap *idx)
 {
     qs *s = d->p->s;
     if (!name[0])
-        qs_error(s, info, 0, "invalid parameter name");
-    if (find_desc(desc, name))
-        qs_error(s, info, 0, "'%s' parameter name duplicated", name);
-    doc_section *sec = new_section(s, info, kind, name);
+        qs_error(s, parser_info(d->p), 0, "invalid parameter name");
+    if (find_desc(desc, idx, name))
+        qs_error(s, parser_info(d->p), 0, "'%s' parameter name duplicated",
+                 name);
+    doc_section *sec = new_section(s, line, kind, name);
     push_section(d, sec);
-    vec_push(s, desc, sec);
+    add_desc(s, desc, idx, sec);
 }
 
 /* Is LINE a tagged section heading? Sets *tag / *taglen and *rest. */
@@ -357,7 +386,7 @@ static void end_doc(qs *s, qapi_doc *doc)
     for (size_t i = 0; i < doc->all_sections.n; i++) {
         doc_section *sec = doc->all_sections.v[i];
         if (sec->kind != DK_PLAIN && sec->text.len == 0)
-            qs_error(s, sec->info, 0, "text required after '%s:'",
+            qs_error(s, sec_info(s, doc, sec), 0, "text required after '%s:'",
                      kind_name(sec->kind));
     }
 }
@@ -367,13 +396,18 @@ qapi_doc *doc_parse(parser *p)
     qs *s = p->s;
     docp dd = {.p = p, .literal_indent = -1};
     docp *d = &dd;
+    /* buffers reused across blocks */
+    d->line = s->doc_line;
+    d->line_cap = s->doc_line_cap;
+    d->acc = s->doc_acc;
+    d->acc.len = 0;
     if (p->vallen != 2)
         parser_error(p, "junk after '##' at start of documentation comment");
     qapi_doc *doc = qs_alloc(s, sizeof(*doc));
     d->doc = doc;
     doc->info = parser_info(p);
-    doc->body = new_section(s, doc->info, DK_PLAIN, NULL);
-    vec_push(s, &doc->all_sections, doc->body);
+    doc->body = new_section(s, doc->info->line, DK_PLAIN, NULL);
+    vec_tpush(s, &doc->all_sections, doc->body);
 
     const char *line = next_line(d);
     if (line && line[0] == '@') {
@@ -400,8 +434,8 @@ qapi_doc *doc_parse(parser *p)
                 while (line && !line[0])
                     line = next_line(d);
                 while (line && (name = match_at_name_colon(s, line, &rest))) {
-                    new_description(d, parser_info(p), name, DK_FEATURE,
-                                    &doc->features);
+                    new_description(d, p->line, name, DK_FEATURE,
+                                    &doc->features, &doc->features_idx);
                     if (rest[0])
                         append_line(d, rest);
                     line = get_doc_indented(d);
@@ -414,8 +448,8 @@ qapi_doc *doc_parse(parser *p)
                     parser_error(p, "description of '@%s:' follows a section",
                                  name);
                 while (line && (name = match_at_name_colon(s, line, &rest))) {
-                    new_description(d, parser_info(p), name, DK_MEMBER,
-                                    &doc->args);
+                    new_description(d, p->line, name, DK_MEMBER,
+                                    &doc->args, &doc->args_idx);
                     if (rest[0])
                         append_line(d, rest);
                     line = get_doc_indented(d);
@@ -440,7 +474,7 @@ qapi_doc *doc_parse(parser *p)
                                   : !strcmp(tag, "Errors") ? DK_ERRORS
                                   : !strcmp(tag, "Since")  ? DK_SINCE
                                                            : DK_TODO;
-                new_tagged_section(d, parser_info(p), k);
+                new_tagged_section(d, p->line, k);
                 if (rest[0])
                     append_line(d, rest);
                 line = get_doc_indented(d);
@@ -449,13 +483,13 @@ qapi_doc *doc_parse(parser *p)
                 parser_error(p, "unexpected '=' markup in definition "
                                 "documentation");
             } else {
-                ensure_untagged_section(d, parser_info(p));
+                ensure_untagged_section(d, p->line);
                 append_line(d, line);
                 line = get_doc_paragraph(d);
             }
         }
     } else {
-        ensure_untagged_section(d, parser_info(p));
+        ensure_untagged_section(d, p->line);
         bool first = true;
         while (line) {
             const char *rest, *name;
@@ -471,8 +505,15 @@ qapi_doc *doc_parse(parser *p)
         }
     }
     close_section(d);
+    s->doc_line = d->line;
+    s->doc_line_cap = d->line_cap;
+    s->doc_acc = d->acc;
     parser_accept(p, true);
     end_doc(s, doc);
+    /* the vectors were built in scratch: keep exact-size copies */
+    vec_compact(s, &doc->sections);
+    doc->all_sections = (vec){0};
+    qs_scratch_reset(s);
     return doc;
 }
 
@@ -482,15 +523,15 @@ void doc_check_expr(qs *s, qapi_doc *doc, const qv *expr)
 {
     if (qv_has(expr, "command")) {
         if (doc->returns && !qv_has(expr, "returns"))
-            qs_error(s, doc->returns->info, 0,
+            qs_error(s, sec_info(s, doc, doc->returns), 0,
                      "'Returns' section, but command doesn't return "
                      "anything");
     } else {
         if (doc->returns)
-            qs_error(s, doc->returns->info, 0,
+            qs_error(s, sec_info(s, doc, doc->returns), 0,
                      "'Returns' section is only valid for commands");
         if (doc->errors)
-            qs_error(s, doc->errors->info, 0,
+            qs_error(s, sec_info(s, doc, doc->errors), 0,
                      "'Errors' section is only valid for commands");
     }
 }
@@ -498,13 +539,13 @@ void doc_check_expr(qs *s, qapi_doc *doc, const qv *expr)
 void doc_connect_member(qs *s, qapi_doc *doc, const char *role,
                         const char *name, srcinfo *info)
 {
-    doc_section *sec = find_desc(&doc->args, name);
+    doc_section *sec = find_desc(&doc->args, &doc->args_idx, name);
     if (!sec) {
-        if (!qv_list_has_str(s->pragma.documentation_exceptions,
-                             doc->symbol))
+        if (!hmap_get(&s->pragma.documentation_exceptions,
+                      doc->symbol))
             qs_error(s, info, 0, "%s '%s' lacks documentation", role, name);
-        sec = new_section(s, doc->info, DK_MEMBER, name);
-        vec_push(s, &doc->args, sec);
+        sec = new_section(s, doc->info->line, DK_MEMBER, name);
+        add_desc(s, &doc->args, &doc->args_idx, sec);
     }
     sec->connected = true;
 }
@@ -512,13 +553,14 @@ void doc_connect_member(qs *s, qapi_doc *doc, const char *role,
 void doc_connect_feature(qs *s, qapi_doc *doc, const char *name,
                          srcinfo *info)
 {
-    doc_section *sec = find_desc(&doc->features, name);
+    doc_section *sec = find_desc(&doc->features, &doc->features_idx, name);
     if (!sec)
         qs_error(s, info, 0, "feature '%s' lacks documentation", name);
     sec->connected = true;
 }
 
-static void check_args_section(qs *s, vec *v, const char *what)
+static void check_args_section(qs *s, qapi_doc *doc, vec *v,
+                               const char *what)
 {
     size_t nbogus = 0;
     doc_section *first = NULL;
@@ -545,11 +587,11 @@ static void check_args_section(qs *s, vec *v, const char *what)
         sep = true;
     }
     sb_printf(s, &b, "' %s not exist", nbogus > 1 ? "do" : "does");
-    qs_error_msg(s, first->info, 0, b.p);
+    qs_error_msg(s, sec_info(s, doc, first), 0, b.p);
 }
 
 void doc_check(qs *s, qapi_doc *doc)
 {
-    check_args_section(s, &doc->args, "member");
-    check_args_section(s, &doc->features, "feature");
+    check_args_section(s, doc, &doc->args, "member");
+    check_args_section(s, doc, &doc->features, "feature");
 }

@@ -186,7 +186,7 @@ int qk_schema_dump(const qk_schema *s, qk_buf *out)
 {
     if (!s || !out)
         return QK_ERR_INVAL;
-    if (!s->ok)
+    if (!s->ok || s->drop_doc_text)
         return QK_ERR_STATE;
     int r = 0;
     for (size_t i = 0; i < s->modules.n; i++) {

@@ -58,7 +58,7 @@ static void check_keys(qs *s, const qv *value, srcinfo *info,
         nreq++;
     while (optional[nopt])
         nopt++;
-    const char **missing = qs_alloc(s, (nreq + 1) * sizeof(char *));
+    const char **missing = qs_talloc(s, (nreq + 1) * sizeof(char *));
     size_t nm = 0;
     for (size_t i = 0; i < nreq; i++)
         if (!qv_has(value, required[i]))
@@ -66,7 +66,7 @@ static void check_keys(qs *s, const qv *value, srcinfo *info,
     if (nm)
         qs_error(s, info, 0, "%s misses key%s %s", source, nm > 1 ? "s" : "",
                  pprint(s, missing, nm));
-    const char **unknown = qs_alloc(s, (value->n + 1) * sizeof(char *));
+    const char **unknown = qs_talloc(s, (value->n + 1) * sizeof(char *));
     size_t nu = 0;
     for (size_t i = 0; i < value->n; i++) {
         const char *k = value->obj[i].key;
@@ -74,8 +74,8 @@ static void check_keys(qs *s, const qv *value, srcinfo *info,
             unknown[nu++] = k;
     }
     if (nu) {
-        const char **allowed = qs_alloc(s, (nreq + nopt + 1) *
-                                               sizeof(char *));
+        const char **allowed = qs_talloc(s, (nreq + nopt + 1) *
+                                                sizeof(char *));
         memcpy(allowed, required, nreq * sizeof(char *));
         memcpy(allowed + nreq, optional, nopt * sizeof(char *));
         const char *u = pprint(s, unknown, nu);
@@ -192,7 +192,8 @@ static void check_defn_name_str(qs *s, const char *name, srcinfo *info,
     if (!strcmp(meta, "event")) {
         check_name_upper(s, name, info, meta);
     } else if (!strcmp(meta, "command")) {
-        bool perm = qv_list_has_str(s->pragma.command_name_exceptions, name);
+        bool perm = hmap_get(&s->pragma.command_name_exceptions, name) ||
+                    s->compat == 2015;
         check_name_lower(s, name, info, meta, false, perm);
     } else {
         check_name_camel(s, name, info, meta);
@@ -325,8 +326,9 @@ static void check_type_implicit(qs *s, const qv *value, srcinfo *info,
         return;
     if (value->kind != QV_OBJ)
         qs_error(s, info, 0, "%s should be an object or type name", source);
-    bool permissive = parent_name &&
-        qv_list_has_str(s->pragma.member_name_exceptions, parent_name);
+    bool permissive = (parent_name &&
+        hmap_get(&s->pragma.member_name_exceptions, parent_name)) ||
+        s->compat == 2015;
     for (size_t i = 0; i < value->n; i++) {
         const char *key = value->obj[i].key;
         qv *arg = value->obj[i].val;
@@ -355,7 +357,8 @@ static void check_enum(qs *s, qv *expr, srcinfo *info)
         qs_error(s, info, 0, "'data' must be an array");
     if (prefix && prefix->kind != QV_STR)
         qs_error(s, info, 0, "'prefix' must be a string");
-    bool permissive = qv_list_has_str(s->pragma.member_name_exceptions, name);
+    bool permissive = hmap_get(&s->pragma.member_name_exceptions, name) ||
+                      s->compat == 2015;
     for (size_t i = 0; i < members->n; i++)
         if (members->list[i]->kind != QV_OBJ)
             members->list[i] = qv_new_obj1(s, "name", members->list[i]);
@@ -385,7 +388,7 @@ static void check_struct(qs *s, qv *expr, srcinfo *info)
     check_type_name(s, qv_get(expr, "base"), info, "'base'");
 }
 
-static void check_union(qs *s, qv *expr, srcinfo *info)
+static void check_union(qs *s, qv *expr, srcinfo *info, bool simple)
 {
     static const char *const req[] = {"type", NULL};
     static const char *const opt[] = {"if", NULL};
@@ -403,7 +406,10 @@ static void check_union(qs *s, qv *expr, srcinfo *info)
             tcat(s, "'data' member '", members->obj[i].key, "'", "");
         check_keys(s, value, info, source, req, opt);
         check_if(s, value, info, source);
-        check_type_name(s, qv_get(value, "type"), info, source);
+        if (simple) /* 2015 simple union: a branch may be any type */
+            check_type_name_or_array(s, qv_get(value, "type"), info, source);
+        else
+            check_type_name(s, qv_get(value, "type"), info, source);
     }
 }
 
@@ -526,7 +532,7 @@ void qs_check_exprs(qs *s)
             check_keys(s, expr, info, meta, r, o);
             normalize_members(s, qv_get(expr, "base"));
             normalize_members(s, qv_get(expr, "data"));
-            check_union(s, expr, info);
+            check_union(s, expr, info, x->simple_union);
         } else if (!strcmp(meta, "alternate")) {
             static const char *const r[] = {"alternate", "data", NULL};
             static const char *const o[] = {"if", "features", NULL};

@@ -238,6 +238,7 @@ static vec make_features(qs *s, const qv *features, srcinfo *info)
     vec v = {0};
     if (!features)
         return v;
+    vec_reserve(s, &v, features->n);
     for (size_t i = 0; i < features->n; i++) {
         const qv *f = features->list[i];
         const char *name = qv_get(f, "name")->s;
@@ -287,6 +288,7 @@ static member *make_member(qs *s, const char *name, const qv *val,
 static vec make_members(qs *s, const qv *data, srcinfo *info)
 {
     vec v = {0};
+    vec_reserve(s, &v, data->n);
     for (size_t i = 0; i < data->n; i++)
         vec_push(s, &v, make_member(s, data->obj[i].key, data->obj[i].val,
                                     info));
@@ -411,6 +413,7 @@ static void def_expr(qs *s, qexpr *x)
         qv *p = qv_get(expr, "prefix");
         e->prefix = p ? p->s : NULL;
         qv *data = qv_get(expr, "data");
+        vec_reserve(s, &e->members, data->n);
         for (size_t i = 0; i < data->n; i++) {
             qv *mv = data->list[i];
             member *m = new_member(s, qv_get(mv, "name")->s, info, "value");
@@ -436,9 +439,21 @@ static void def_expr(qs *s, qexpr *x)
             base_name = base->s;
         qv *data = qv_get(expr, "data");
         vec variants = {0};
-        for (size_t i = 0; i < data->n; i++)
-            vec_push(s, &variants, make_variant(s, data->obj[i].key,
-                                                data->obj[i].val, info));
+        vec_reserve(s, &variants, data->n);
+        for (size_t i = 0; i < data->n; i++) {
+            member *br = make_variant(s, data->obj[i].key,
+                                      data->obj[i].val, info);
+            if (x->simple_union) {
+                /* 2015: branch value wrapped as { 'data': T } */
+                member *w = new_member(s, "data", info, "member");
+                w->type_name = br->type_name;
+                vec wm = {0};
+                vec_push(s, &wm, w);
+                br->type_name = make_implicit_object_type(
+                    s, br->type_name, info, NULL, "wrapper", wm);
+            }
+            vec_push(s, &variants, br);
+        }
         entity *e = new_object(s, name, info, x->doc, ifcond, features,
                                base_name, (vec){0});
         e->meta = "union";
@@ -450,6 +465,7 @@ static void def_expr(qs *s, qexpr *x)
         qv *data = qv_get(expr, "data");
         entity *e = new_entity(s, QK_SCHEMA_ALTERNATE, v->s, "alternate",
                                info);
+        vec_reserve(s, &e->variants, data->n);
         for (size_t i = 0; i < data->n; i++)
             vec_push(s, &e->variants, make_variant(s, data->obj[i].key,
                                                    data->obj[i].val, info));
@@ -522,41 +538,84 @@ static const char *describe_feature(qs *s, const feature *f,
     return qs_tprintf(s, "feature '%s'", f->name);
 }
 
-/* "seen" maps c_name -> member, in insertion order (scratch storage). */
+/*
+ * "seen" maps c_name -> member, in insertion order (scratch storage). Big
+ * sets get a hash index, so huge definitions stay linear. A union branch
+ * looks through its parent set (the union's own members) instead of
+ * copying it.
+ */
+#define SEEN_INDEX_AT 16
+
 typedef struct seen {
     vec members;
+    hmap idx;
+    struct seen *parent;
 } seen;
 
-static member *seen_get(seen *sn, const char *name)
+static member *seen_get(qs *s, seen *sn, const char *name)
 {
-    for (size_t i = 0; i < sn->members.n; i++) {
-        member *m = sn->members.v[i];
-        if (qs_c_name_eq(m->name, name))
-            return m;
+    const char *cname = NULL;
+    for (; sn; sn = sn->parent) {
+        if (sn->idx.cap) {
+            if (!cname)
+                cname = qs_c_name(s, name);
+            member *m = hmap_get(&sn->idx, cname);
+            if (m)
+                return m;
+            continue;
+        }
+        for (size_t i = 0; i < sn->members.n; i++) {
+            member *m = sn->members.v[i];
+            if (qs_c_name_eq(m->name, name))
+                return m;
+        }
     }
     return NULL;
 }
 
+static void seen_add(qs *s, seen *sn, member *m)
+{
+    vec_tpush(s, &sn->members, m);
+    if (sn->members.n == SEEN_INDEX_AT) {
+        sn->idx.tmp = true;
+        for (size_t i = 0; i < sn->members.n; i++) {
+            member *o = sn->members.v[i];
+            hmap_put(s, &sn->idx, qs_c_name(s, o->name), o);
+        }
+    } else if (sn->idx.cap) {
+        hmap_put(s, &sn->idx, qs_c_name(s, m->name), m);
+    }
+}
+
 static void member_check_clash(qs *s, member *m, srcinfo *info, seen *sn)
 {
-    member *other = seen_get(sn, m->name);
+    member *other = seen_get(s, sn, m->name);
     if (other)
         qs_error(s, info, 0, "%s collides with %s",
                  describe_member(s, m, info), describe_member(s, other, info));
-    vec_tpush(s, &sn->members, m);
+    seen_add(s, sn, m);
 }
 
 static void check_feature_clash(qs *s, vec *features, srcinfo *info)
 {
+    hmap idx = {.tmp = true};
     for (size_t i = 0; i < features->n; i++) {
         feature *f = features->v[i];
-        for (size_t j = 0; j < i; j++) {
-            feature *o = features->v[j];
-            if (qs_c_name_eq(o->name, f->name))
-                qs_error(s, info, 0, "%s collides with %s",
-                         describe_feature(s, f, info),
-                         describe_feature(s, o, info));
+        feature *o = NULL;
+        if (features->n > SEEN_INDEX_AT) {
+            const char *cname = qs_c_name(s, f->name);
+            o = hmap_get(&idx, cname);
+            if (!o)
+                hmap_put(s, &idx, cname, f);
+        } else {
+            for (size_t j = 0; j < i && !o; j++)
+                if (qs_c_name_eq(((feature *)features->v[j])->name, f->name))
+                    o = features->v[j];
         }
+        if (o)
+            qs_error(s, info, 0, "%s collides with %s",
+                     describe_feature(s, f, info),
+                     describe_feature(s, o, info));
     }
 }
 
@@ -610,10 +669,8 @@ static void branches_check_clash(qs *s, entity *o, srcinfo *info, seen *sn)
 {
     for (size_t i = 0; i < o->variants.n; i++) {
         member *v = o->variants.v[i];
-        seen copy = {0};
-        for (size_t j = 0; j < sn->members.n; j++)
-            vec_tpush(s, &copy.members, sn->members.v[j]);
-        object_check_clash(s, v->type, info, &copy);
+        seen branch = {.parent = sn};
+        object_check_clash(s, v->type, info, &branch);
     }
 }
 
@@ -625,8 +682,16 @@ static void object_check_clash(qs *s, entity *o, srcinfo *info, seen *sn)
         branches_check_clash(s, o, info, sn);
 }
 
-static bool enum_has_value(const entity *en, const char *name)
+static bool enum_has_value(qs *s, entity *en, const char *name)
 {
+    if (en->members.n > SEEN_INDEX_AT) {
+        if (!en->value_idx.cap)
+            for (size_t i = 0; i < en->members.n; i++) {
+                member *m = en->members.v[i];
+                hmap_put(s, &en->value_idx, m->name, m);
+            }
+        return hmap_get(&en->value_idx, name) != NULL;
+    }
     for (size_t i = 0; i < en->members.n; i++)
         if (!strcmp(((member *)en->members.v[i])->name, name))
             return true;
@@ -636,7 +701,7 @@ static bool enum_has_value(const entity *en, const char *name)
 static void branches_check(qs *s, entity *o, seen *sn)
 {
     const char *tag_name = o->tag_name;
-    member *tag = seen_get(sn, tag_name);
+    member *tag = seen_get(s, sn, tag_name);
     const char *base = "'base'";
     if (!tag || strcmp(tag_name, tag->name))
         qs_error(s, o->info, 0, "discriminator '%s' is not a member of %s",
@@ -659,10 +724,18 @@ static void branches_check(qs *s, entity *o, seen *sn)
                  tag_name, base);
     entity *en = tag->type;
     size_t nexplicit = o->variants.n;
+    hmap covered_idx = {.tmp = true};
+    if (nexplicit > SEEN_INDEX_AT)
+        for (size_t j = 0; j < nexplicit; j++) {
+            member *v = o->variants.v[j];
+            hmap_put(s, &covered_idx, v->name, v);
+        }
     for (size_t i = 0; i < en->members.n; i++) {
         member *m = en->members.v[i];
         bool covered = false;
-        for (size_t j = 0; j < nexplicit && !covered; j++)
+        if (covered_idx.cap)
+            covered = hmap_get(&covered_idx, m->name) != NULL;
+        for (size_t j = 0; !covered_idx.cap && j < nexplicit && !covered; j++)
             if (!strcmp(((member *)o->variants.v[j])->name, m->name))
                 covered = true;
         if (covered)
@@ -679,7 +752,7 @@ static void branches_check(qs *s, entity *o, seen *sn)
         member *v = o->variants.v[i];
         member_check(s, v);
         if (sn->members.n) {
-            if (!enum_has_value(en, v->name))
+            if (!enum_has_value(s, en, v->name))
                 qs_error(s, o->info, 0, "branch '%s' is not a value of %s",
                          v->name, describe_type(s, en));
             if (v->type->kind != QK_SCHEMA_OBJECT)
@@ -713,6 +786,7 @@ static void object_check(qs *s, entity *o)
         member_check(s, m);
         member_check_clash(s, m, o->info, &sn);
     }
+    vec_reserve(s, &o->all_members, sn.members.n);
     for (size_t i = 0; i < sn.members.n; i++)
         vec_push(s, &o->all_members, sn.members.v[i]);
     if (o->tag_name) {
@@ -830,8 +904,8 @@ static void command_event_check(qs *s, entity *e)
     }
     if (cmd && e->ret_name) {
         e->ret = resolve_type(s, e->ret_name, e->info, "command's 'returns'");
-        if (!qv_list_has_str(s->pragma.command_returns_exceptions,
-                             e->name)) {
+        if (!hmap_get(&s->pragma.command_returns_exceptions,
+                      e->name)) {
             entity *t = e->ret;
             if (t->kind == QK_SCHEMA_ARRAY)
                 t = t->elem;
@@ -982,7 +1056,8 @@ void qs_build_model(qs *s)
         def_expr(s, s->exprs.v[i]);
     for (entity *e = s->first; e; e = e->next) {
         check_entity(s, e);
-        connect_doc(s, e, NULL);
+        if (s->compat != 2015)
+            connect_doc(s, e, NULL);
         qs_scratch_reset(s);
     }
     /* array ifconds come from their element types */

@@ -62,18 +62,7 @@ bool qv_list_has_str(const qv *list, const char *s)
 /* Strings are interned: one immutable qv per distinct string. */
 qv *qv_intern(qs *s, const char *str, size_t len)
 {
-    char key[256];
-    const char *k;
-    if (len < sizeof(key)) {
-        memcpy(key, str, len);
-        key[len] = 0;
-        k = key;
-    } else {
-        k = qs_tprintf(s, "%.*s", (int)len, str);
-    }
-    if (strlen(k) != len) /* NUL inside: cannot happen (funny char) */
-        k = qs_tprintf(s, "%.*s", (int)len, str);
-    qv *v = hmap_get(&s->strings, k);
+    qv *v = hmap_get_n(&s->strings, str, len);
     if (v)
         return v;
     v = qs_alloc(s, sizeof(*v));
@@ -168,7 +157,8 @@ void parser_accept(parser *p, bool skip_comment)
         p->valstr = NULL;
 
         if (c == '#') {
-            if (p->src[p->cursor] == '#')
+            /* '##' starts a doc comment; the 2015 language had none */
+            if (p->src[p->cursor] == '#' && s->compat != 2015)
                 skip_comment = false;
             const char *nl = memchr(p->src + p->cursor, '\n',
                                     p->len - p->cursor);
@@ -266,14 +256,16 @@ static void depth_enter(parser *p)
  * a finished object or list is copied out at its exact size. */
 static void stack_push(parser *p, const char *key, qv *val)
 {
-    if (p->sp == p->scap) {
-        size_t ncap = p->scap ? p->scap * 2 : 256;
-        qv_pair *ns = qs_alloc(p->s, ncap * sizeof(*ns));
+    qs *s = p->s;
+    if (p->sp == s->stack_cap) {
+        size_t ncap = s->stack_cap ? s->stack_cap * 2 : 256;
+        qv_pair *ns = qs_alloc(s, ncap * sizeof(*ns));
         if (p->sp)
-            memcpy(ns, p->stack, p->sp * sizeof(*ns));
-        p->stack = ns;
-        p->scap = ncap;
+            memcpy(ns, s->stack, p->sp * sizeof(*ns));
+        s->stack = ns;
+        s->stack_cap = ncap;
     }
+    p->stack = s->stack;
     p->stack[p->sp].key = key;
     p->stack[p->sp].val = val;
     p->sp++;
@@ -281,6 +273,7 @@ static void stack_push(parser *p, const char *key, qv *val)
 
 static qv *finish_obj(parser *p, size_t base)
 {
+    p->stack = p->s->stack;
     qv *obj = qs_alloc(p->s, sizeof(*obj));
     obj->kind = QV_OBJ;
     obj->n = p->sp - base;
@@ -294,6 +287,7 @@ static qv *finish_obj(parser *p, size_t base)
 
 static qv *finish_list(parser *p, size_t base)
 {
+    p->stack = p->s->stack;
     qv *list = qs_alloc(p->s, sizeof(*list));
     list->kind = QV_LIST;
     list->n = p->sp - base;
@@ -327,12 +321,13 @@ static qv *get_members(parser *p)
         bool dup;
         if (n < 16) {
             dup = false;
+            p->stack = s->stack;
             for (size_t i = base; i < p->sp; i++)
                 if (p->stack[i].key == key) /* interned */
                     dup = true;
             if (n == 15)
                 for (size_t i = base; i < p->sp; i++)
-                    hmap_put(s, &keys, p->stack[i].key, p);
+                    hmap_put(s, &keys, s->stack[i].key, p);
         } else {
             dup = hmap_get(&keys, key) != NULL;
         }
@@ -507,7 +502,8 @@ static void do_include(qs *s, parser *p, const char *include, srcinfo *info,
     src_release(s, slot);
 }
 
-static void check_list_str(qs *s, srcinfo *info, const char *name, qv *v)
+static void set_list_str(qs *s, srcinfo *info, const char *name, qv *v,
+                         hmap *set)
 {
     bool ok = v->kind == QV_LIST;
     for (size_t i = 0; ok && i < v->n; i++)
@@ -515,6 +511,9 @@ static void check_list_str(qs *s, srcinfo *info, const char *name, qv *v)
             ok = false;
     if (!ok)
         qs_error(s, info, 0, "pragma %s must be a list of strings", name);
+    *set = (hmap){0};
+    for (size_t i = 0; i < v->n; i++)
+        hmap_put(s, set, v->list[i]->s, v->list[i]);
 }
 
 static void do_pragma(qs *s, const char *name, qv *value, srcinfo *info)
@@ -525,17 +524,13 @@ static void do_pragma(qs *s, const char *name, qv *value, srcinfo *info)
             qs_error(s, info, 0, "pragma 'doc-required' must be boolean");
         pr->doc_required = value->b;
     } else if (!strcmp(name, "command-name-exceptions")) {
-        check_list_str(s, info, name, value);
-        pr->command_name_exceptions = value;
+        set_list_str(s, info, name, value, &pr->command_name_exceptions);
     } else if (!strcmp(name, "command-returns-exceptions")) {
-        check_list_str(s, info, name, value);
-        pr->command_returns_exceptions = value;
+        set_list_str(s, info, name, value, &pr->command_returns_exceptions);
     } else if (!strcmp(name, "documentation-exceptions")) {
-        check_list_str(s, info, name, value);
-        pr->documentation_exceptions = value;
+        set_list_str(s, info, name, value, &pr->documentation_exceptions);
     } else if (!strcmp(name, "member-name-exceptions")) {
-        check_list_str(s, info, name, value);
-        pr->member_name_exceptions = value;
+        set_list_str(s, info, name, value, &pr->member_name_exceptions);
     } else {
         qs_error(s, info, 0, "unknown pragma '%s'", name);
     }

@@ -17,6 +17,7 @@
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "qmpkit/schema.h"
 
@@ -41,10 +42,12 @@ void qs_scratch_reset(qs *s);
 /* A growable array of pointers in the arena. */
 typedef struct vec {
     void **v;
-    size_t n, cap;
+    uint32_t n, cap;
 } vec;
 void vec_push(qs *s, vec *a, void *p);
 void vec_tpush(qs *s, vec *a, void *p);   /* storage in scratch */
+void vec_compact(qs *s, vec *a);          /* exact-size copy in the arena */
+void vec_reserve(qs *s, vec *a, size_t n);/* room for n more, exactly */
 
 /* A growable string in the arena; p is NUL-terminated once non-empty. */
 typedef struct sbuf {
@@ -62,19 +65,24 @@ typedef struct hmap_slot {
 } hmap_slot;
 typedef struct hmap {
     hmap_slot *slots;
-    size_t n, cap;
+    uint32_t n, cap;
+    bool heap;               /* slots from qk_malloc (see hmap_free) */
+    bool tmp;                /* slots in the scratch arena */
 } hmap;
+void hmap_free(hmap *m);
 void *hmap_get(const hmap *m, const char *key);
+void *hmap_get_n(const hmap *m, const char *key, size_t n);
 void hmap_put(qs *s, hmap *m, const char *key, void *val);
 
 /* ---- source locations (diag.c) ---- */
 
+/* Pragma exception lists, as sets (a later pragma replaces a set). */
 typedef struct pragma_state {
     bool doc_required;
-    struct qv *command_name_exceptions;
-    struct qv *command_returns_exceptions;
-    struct qv *documentation_exceptions;
-    struct qv *member_name_exceptions;
+    hmap command_name_exceptions;
+    hmap command_returns_exceptions;
+    hmap documentation_exceptions;
+    hmap member_name_exceptions;
 } pragma_state;
 
 typedef struct srcinfo {
@@ -129,7 +137,7 @@ enum doc_kind {
 };
 
 typedef struct doc_section {
-    srcinfo *info;
+    int line;                /* location: the doc block's file, this line */
     enum doc_kind kind;
     sbuf text;
     const char *name;        /* arg/feature sections */
@@ -137,6 +145,7 @@ typedef struct doc_section {
 } doc_section;
 
 typedef struct qapi_doc {
+    hmap args_idx, features_idx; /* name -> section, for big blocks */
     srcinfo *info;
     const char *symbol;      /* NULL: free-form */
     vec all_sections;        /* of doc_section* */
@@ -153,6 +162,7 @@ typedef struct qexpr {
     qv *expr;
     srcinfo *info;
     qapi_doc *doc;
+    bool simple_union;      /* --compat=2015: desugared simple union */
 } qexpr;
 
 /* ---- parser state ---- */
@@ -170,8 +180,8 @@ typedef struct parser {
     srcinfo *info;          /* use parser_info(): created lazily per line */
     int line;
     unsigned depth;
-    qv_pair *stack;         /* entries of unfinished objects/lists */
-    size_t sp, scap;
+    qv_pair *stack;         /* = s->stack (shared by all files) */
+    size_t sp;
 } parser;
 
 srcinfo *parser_info(parser *p);
@@ -214,6 +224,7 @@ typedef struct module {
 
 typedef struct entity {
     qk_schema_kind kind;
+    bool checked;
     const char *name;
     const char *meta;         /* "built-in", "enum", "array", "struct",
                                  "union", "alternate", "command", "event" */
@@ -222,27 +233,37 @@ typedef struct entity {
     qv *ifcond;
     vec features;
     module *mod;
-    bool checked;
     struct entity *next;      /* definition order */
-
-    const char *json_type;    /* builtin */
     vec members;              /* enum values / object local members */
-    const char *prefix;       /* enum */
-    const char *elem_name;    /* array */
-    struct entity *elem;
-    const char *base_name;    /* object */
-    struct entity *base;
-    vec all_members;          /* object, after check */
-    bool members_done;
     vec variants;             /* union/alternate branches (member*) */
-    const char *tag_name;     /* union */
     member *tag_member;       /* union (resolved) / alternate */
-    const char *arg_name;     /* command/event */
-    struct entity *arg;
-    const char *ret_name;     /* command */
-    struct entity *ret;
-    bool gen, success_response, boxed, allow_oob, allow_preconfig, coroutine;
-    module *incl;             /* include */
+    union {                   /* by kind */
+        const char *json_type;            /* builtin */
+        struct {                          /* enum */
+            const char *prefix;
+            hmap value_idx;   /* value name -> member, when large */
+        };
+        struct {                          /* array */
+            const char *elem_name;
+            struct entity *elem;
+        };
+        struct {                          /* object */
+            const char *base_name;
+            struct entity *base;
+            vec all_members;  /* after check */
+            const char *tag_name;   /* union */
+            bool members_done;
+        };
+        struct {                          /* command, event */
+            const char *arg_name;
+            struct entity *arg;
+            const char *ret_name;   /* command */
+            struct entity *ret;
+            bool gen, success_response, boxed, allow_oob, allow_preconfig,
+                coroutine;
+        };
+        module *incl;                     /* include */
+    };
 } entity;
 
 struct qk_schema {
@@ -255,6 +276,7 @@ struct qk_schema {
     qk_schema_read_fn reader;
     void *reader_opaque;
     int compat;
+    bool drop_doc_text;      /* check only: doc section text not kept */
     unsigned max_depth, max_include_depth;
     bool used, ok;
     char *last_error;
@@ -276,6 +298,11 @@ struct qk_schema {
     const char *schema_dir;
     bool predefining;
     hmap strings;            /* interned string values */
+    qv_pair *stack;          /* parser: entries of unfinished values */
+    size_t stack_cap;
+    char *doc_line;          /* doc.c buffers, reused across blocks */
+    size_t doc_line_cap;
+    sbuf doc_acc;
     qv qv_true, qv_false;
     bool mod_cache_valid;
     const char *mod_cache_fname;
@@ -284,6 +311,7 @@ struct qk_schema {
 
 void qs_parse_root(qs *s, const char *fname, const char *data, size_t len);
 void qs_check_exprs(qs *s);
+void qs_compat_2015(qs *s);
 void qs_build_model(qs *s);
 
 /* Names (model.c). */

@@ -101,6 +101,81 @@ static void test_real_schemas(void **state)
     }
 }
 
+static void test_walk(void **state)
+{
+    (void)state;
+    const char *src =
+        "{ 'enum': 'Color', 'data': ['red', 'green'] }\n"
+        "{ 'struct': 'Base', 'data': { 'c': 'Color' } }\n"
+        "{ 'struct': 'Red', 'data': { 'x': 'int' } }\n"
+        "{ 'union': 'Un', 'base': 'Base', 'discriminator': 'c',\n"
+        "  'data': { 'red': 'Red' },\n"
+        "  'if': { 'all': [ 'A', { 'not': 'B' }, { 'any': ['C', 'D'] } ] } }\n"
+        "{ 'command': 'paint', 'data': { '*c': ['Color'] },\n"
+        "  'returns': 'Base', 'allow-oob': true, 'features': ['f1'] }\n";
+    qk_schema *s;
+    assert_int_equal(compile_buf(src, strlen(src), &s), 0);
+    const qk_schema_entity *u = qk_schema_lookup(s, "Un");
+    assert_non_null(u);
+    assert_string_equal(qk_schema_entity_meta(u), "union");
+    assert_string_equal(qk_schema_entity_name(qk_schema_entity_base(u)),
+                        "Base");
+    assert_string_equal(qk_schema_entity_tag(u), "c");
+    assert_int_equal(qk_schema_member_count(u, QK_SCHEMA_BRANCHES), 2);
+    assert_string_equal(qk_schema_member_name(u, QK_SCHEMA_BRANCHES, 1),
+                        "green");
+    assert_string_equal(qk_schema_entity_name(qk_schema_member_type(
+                            u, QK_SCHEMA_BRANCHES, 1)),
+                        "q_empty");
+    qk_buf b = QK_BUF_INIT;
+    assert_int_equal(qk_schema_entity_if_c(u, &b), 1);
+    assert_string_equal(b.data, "defined(A) && !defined(B) && "
+                                "(defined(C) || defined(D))");
+    qk_buf_free(&b);
+    const qk_schema_entity *c = qk_schema_lookup(s, "paint");
+    assert_int_equal(qk_schema_entity_flags(c),
+                     QK_SCHEMA_FLAG_GEN | QK_SCHEMA_FLAG_SUCCESS_RESPONSE |
+                         QK_SCHEMA_FLAG_ALLOW_OOB);
+    const qk_schema_entity *arg = qk_schema_entity_arg_type(c);
+    assert_string_equal(qk_schema_entity_name(arg), "q_obj_paint-arg");
+    assert_true(qk_schema_entity_is_implicit(arg));
+    assert_true(qk_schema_member_optional(arg, QK_SCHEMA_MEMBERS, 0));
+    const qk_schema_entity *arr = qk_schema_member_type(arg,
+                                                        QK_SCHEMA_MEMBERS, 0);
+    assert_string_equal(qk_schema_entity_meta(arr), "array");
+    assert_string_equal(qk_schema_entity_name(qk_schema_entity_element(arr)),
+                        "Color");
+    assert_string_equal(qk_schema_entity_name(qk_schema_entity_ret_type(c)),
+                        "Base");
+    assert_string_equal(qk_schema_member_name(c, QK_SCHEMA_FEATURES, 0), "f1");
+    assert_null(qk_schema_lookup(s, "nope"));
+    qk_schema_free(s);
+}
+
+static void test_drop_doc_text(void **state)
+{
+    (void)state;
+    const char *good = "##\n# @Color:\n#\n# Colors.\n#\n# @red: red\n##\n"
+                       "{ 'enum': 'Color', 'data': ['red'] }\n";
+    const char *bad = "##\n# @Color:\n#\n# Since:\n##\n"
+                      "{ 'enum': 'Color', 'data': [] }\n";
+    qk_schema *s = qk_schema_new();
+    qk_schema_set_keep_doc_text(s, false);
+    assert_int_equal(qk_schema_compile_buffer(s, "m.json", good,
+                                              strlen(good)), 0);
+    qk_buf b = QK_BUF_INIT;
+    assert_int_equal(qk_schema_dump(s, &b), QK_ERR_STATE);
+    qk_schema_free(s);
+    s = qk_schema_new();
+    qk_schema_set_diag(s, diag, NULL);
+    qk_schema_set_keep_doc_text(s, false);
+    assert_int_equal(qk_schema_compile_buffer(s, "m.json", bad, strlen(bad)),
+                     QK_ERR_PARSE);
+    assert_string_equal(diag_text, "m.json:4: text required after "
+                                   "'Since:'\n");
+    qk_schema_free(s);
+}
+
 /* ---- buffers and readers ---- */
 
 static void test_buffer_ok(void **state)
@@ -284,6 +359,39 @@ static void test_huge_file(void **state)
     free(src);
 }
 
+static void test_huge_definitions(void **state)
+{
+    (void)state;
+    /* One enum, struct, union and doc block of 100,000 names each: every
+     * check must stay (near) linear. */
+    size_t k = 100000;
+    qk_buf b = QK_BUF_INIT;
+    qk_buf_append_str(&b, "{ 'pragma': { 'member-name-exceptions': [");
+    for (size_t i = 0; i < k; i++)
+        qk_buf_printf(&b, "%s'Name%zu'", i ? ", " : "", i);
+    qk_buf_append_str(&b, "] } }\n{ 'enum': 'Big', 'data': [");
+    for (size_t i = 0; i < k; i++)
+        qk_buf_printf(&b, "%s'v%zu'", i ? ", " : "", i);
+    qk_buf_append_str(&b, "] }\n##\n# @Wide:\n#\n");
+    for (size_t i = 0; i < k; i++)
+        qk_buf_printf(&b, "# @m%zu: member\n", i);
+    qk_buf_append_str(&b, "##\n{ 'struct': 'Wide', 'data': {");
+    for (size_t i = 0; i < k; i++)
+        qk_buf_printf(&b, "%s'm%zu': 'int'", i ? ", " : "", i);
+    qk_buf_append_str(&b, "} }\n{ 'struct': 'Br', 'data': { 'x': 'int' } }\n"
+                          "{ 'union': 'Uni', 'base': { 'kind': 'Big' }, "
+                          "'discriminator': 'kind', 'data': {");
+    for (size_t i = 0; i < k; i += 2)
+        qk_buf_printf(&b, "%s'v%zu': 'Br'", i ? ", " : "", i);
+    qk_buf_append_str(&b, "} }\n{ 'enum': 'Dup', 'data': [");
+    for (size_t i = 0; i < k; i++)
+        qk_buf_printf(&b, "'d%zu', ", i);
+    qk_buf_append_str(&b, "'d7'] }\n");
+    assert_int_equal(compile_buf(b.data, b.len, NULL), QK_ERR_PARSE);
+    assert_non_null(strstr(diag_text, "value 'd7' collides with value 'd7'"));
+    qk_buf_free(&b);
+}
+
 static int chain_reader(void *opaque, const char *path, char **data,
                         size_t *len)
 {
@@ -353,6 +461,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_schemas),
         cmocka_unit_test(test_buffer_ok),
+        cmocka_unit_test(test_walk),
+        cmocka_unit_test(test_drop_doc_text),
         cmocka_unit_test(test_buffer_error),
         cmocka_unit_test(test_include_loop),
         cmocka_unit_test(test_include_missing),
@@ -361,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_huge_file),
         cmocka_unit_test(test_deep_includes),
+        cmocka_unit_test(test_huge_definitions),
         cmocka_unit_test(test_alloc_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
