@@ -294,7 +294,10 @@ int main(void)
     const char *shared = getenv("QK_SHARED");
     if (!shared)
         shared = "../shared";
-    bench_generator(shared);
-    bench_decode(shared);
+    const char *only = getenv("QK_BENCH_ONLY"); /* "gen" or "decode" */
+    if (!only || !strcmp(only, "gen"))
+        bench_generator(shared);
+    if (!only || !strcmp(only, "decode"))
+        bench_decode(shared);
     return 0;
 }

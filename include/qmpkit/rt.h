@@ -161,6 +161,16 @@ QK_EXPORT void qk_event_emit(const char *name, qk_json *data);
 QK_EXPORT qk_json *qk_rt_json_from_pieces(const char *const *pieces,
                                           size_t n);
 
+/*
+ * The query-qmp-schema value as a policy shows it: with deprecated (or
+ * unstable) output hidden, entities and object or enum members carrying
+ * that feature are left out, as QEMU's -compat deprecated-output=hide
+ * does. Returns a new reference (schema itself when nothing is hidden),
+ * or NULL when out of memory. p NULL: the process-wide policy.
+ */
+QK_EXPORT qk_json *qk_introspect_apply_policy(qk_json *schema,
+                                              const qk_compat_policy *p);
+
 /* ---- built-in types ------------------------------------------------------ */
 
 typedef enum QType {

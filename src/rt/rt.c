@@ -276,6 +276,73 @@ qk_json *qk_rt_json_from_pieces(const char *const *pieces, size_t n)
     return v;
 }
 
+static bool hidden_by(const qk_json *o, bool dep, bool unst)
+{
+    const qk_json *fs = qk_json_object_get(o, "features");
+    size_t n = qk_json_array_size(fs);
+    for (size_t i = 0; i < n; i++) {
+        const char *f = qk_json_string(qk_json_array_get(fs, i));
+        if (f && ((dep && !strcmp(f, "deprecated")) ||
+                  (unst && !strcmp(f, "unstable"))))
+            return true;
+    }
+    return false;
+}
+
+/* A copy of entry with hidden members dropped (a reference to entry when
+ * none is hidden); NULL on out of memory. */
+static qk_json *filter_entry(qk_json *e, bool dep, bool unst)
+{
+    qk_json *ms = qk_json_object_get(e, "members");
+    size_t n = qk_json_array_size(ms), keep = 0;
+    for (size_t i = 0; i < n; i++)
+        keep += !hidden_by(qk_json_array_get(ms, i), dep, unst);
+    if (keep == n)
+        return qk_json_ref(e);
+    qk_json *ne = qk_json_object_new(), *nm = qk_json_array_new();
+    bool ok = ne && nm;
+    for (size_t i = 0; ok && i < n; i++) {
+        qk_json *m = qk_json_array_get(ms, i);
+        if (!hidden_by(m, dep, unst))
+            ok = !qk_json_array_append(nm, m);
+    }
+    size_t k = qk_json_object_size(e);
+    for (size_t i = 0; ok && i < k; i++) {
+        const char *key = qk_json_object_key_at(e, i, NULL);
+        ok = !qk_json_object_set(ne, key, strcmp(key, "members")
+                                              ? qk_json_object_value_at(e, i)
+                                              : nm);
+    }
+    qk_json_unref(nm);
+    if (!ok) {
+        qk_json_unref(ne);
+        return NULL;
+    }
+    return ne;
+}
+
+qk_json *qk_introspect_apply_policy(qk_json *schema, const qk_compat_policy *p)
+{
+    if (!p)
+        p = &policy;
+    bool dep = p->deprecated_output == QK_COMPAT_OUTPUT_HIDE;
+    bool unst = p->unstable_output == QK_COMPAT_OUTPUT_HIDE;
+    if (!dep && !unst)
+        return qk_json_ref(schema);
+    qk_json *r = qk_json_array_new();
+    size_t n = qk_json_array_size(schema);
+    for (size_t i = 0; r && i < n; i++) {
+        qk_json *e = qk_json_array_get(schema, i);
+        if (hidden_by(e, dep, unst))
+            continue;
+        if (qk_json_array_append_take(r, filter_entry(e, dep, unst))) {
+            qk_json_unref(r);
+            r = NULL;
+        }
+    }
+    return r;
+}
+
 /* ---- built-in module ---- */
 
 static const char *const QType_names[] = {

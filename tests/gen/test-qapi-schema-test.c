@@ -792,6 +792,30 @@ static void test_introspect(void)
     if (cmds != want_cmds || evs != want_evs)
         fprintf(stderr, "introspection: %zu commands, %zu events\n", cmds, evs);
     CHECK(cmds == want_cmds && evs == want_evs);
+    /* deprecated-output=hide drops entities and members with the feature */
+    qk_compat_policy pol = {0};
+    pol.deprecated_output = QK_COMPAT_OUTPUT_HIDE;
+    qk_json *h = qk_introspect_apply_policy(s, &pol);
+    CHECK(h && qk_json_array_size(h) < n);
+    size_t hidden_members = 0;
+    for (size_t i = 0; h && i < qk_json_array_size(h); i++) {
+        qk_json *e = qk_json_array_get(h, i);
+        const char *name = qk_json_string(qk_json_object_get(e, "name"));
+        CHECK(strcmp(name, "test-command-features1") &&
+              strcmp(name, "TEST_EVENT_FEATURES1"));
+        qk_json *ms = qk_json_object_get(e, "members");
+        for (size_t j = 0; j < qk_json_array_size(ms); j++) {
+            qk_json *f = qk_json_object_get(qk_json_array_get(ms, j), "features");
+            for (size_t k = 0; k < qk_json_array_size(f); k++)
+                hidden_members += !strcmp(qk_json_string(qk_json_array_get(f, k)),
+                                          "deprecated");
+        }
+    }
+    CHECK(hidden_members == 0);
+    qk_json_unref(h);
+    h = qk_introspect_apply_policy(s, NULL);
+    CHECK(h == s);
+    qk_json_unref(h);
     /* the first command's arg-type is masked as "0" */
     qk_json *first = qk_json_array_get(s, 0);
     CHECK(!strcmp(qk_json_string(qk_json_object_get(first, "arg-type")), "0"));
