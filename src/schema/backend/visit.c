@@ -139,7 +139,7 @@ static void gen_object(gen *g, gfile *c, const entity *e)
                 "            return false;\n",
                 special_mask(g, &m->features), m->name);
         if (need_has(m))
-            out(g, c, "        obj->has_%s = true;\n", c_name(g, m->name, false));
+            out(g, c, "        obj->has_%s = true;\n", c_name(g, m->name, true));
         out(g, c,
             "        if (!visit_type_%s(p, \"%s\", v, &obj->%s, errp))\n"
             "            return false;\n    }",
@@ -202,7 +202,7 @@ static void gen_object(gen *g, gfile *c, const entity *e)
         const char *mn = c_name(g, m->name, true);
         const char *cond = NULL;
         if (need_has(m))
-            cond = gs(g, "obj->has_%s", c_name(g, m->name, false));
+            cond = gs(g, "obj->has_%s", c_name(g, m->name, true));
         else if (m->optional)
             cond = gs(g, "obj->%s", mn);
         if (has_special_feature(&m->features)) {
