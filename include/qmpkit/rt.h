@@ -183,7 +183,10 @@ typedef enum QType {
     QTYPE_QBOOL,
     QTYPE__MAX,
 } QType;
-QK_EXPORT extern const QEnumLookup QType_lookup;
+/* The built-in module lives in the library under qk_rt_ names (the
+ * library exports only qk_ symbols); QEMU's names are inline wrappers. */
+QK_EXPORT extern const QEnumLookup qk_rt_QType_lookup;
+#define QType_lookup qk_rt_QType_lookup
 #define QType_str(val) qk_enum_str(&QType_lookup, (val))
 
 #define QK_RT_BUILTIN_TYPES(X)                                              \
@@ -209,22 +212,56 @@ QK_EXPORT extern const QEnumLookup QType_lookup;
         n##List *next;                                                     \
         ct value;                                                          \
     };                                                                     \
-    QK_EXPORT bool visit_type_##n(const qk_vpath *p, const char *name,     \
-                                  const qk_json *in, ct *obj,              \
-                                  qk_error **errp);                        \
-    QK_EXPORT qk_json *visit_out_##n(cct obj);                             \
-    QK_EXPORT bool visit_type_##n##List(const qk_vpath *p,                 \
+    QK_EXPORT bool qk_rt_visit_type_##n(const qk_vpath *p,                 \
                                         const char *name,                  \
-                                        const qk_json *in, n##List **obj,  \
+                                        const qk_json *in, ct *obj,        \
                                         qk_error **errp);                  \
-    QK_EXPORT qk_json *visit_out_##n##List(const n##List *obj);            \
-    QK_EXPORT void qapi_free_##n##List(n##List *obj);
+    QK_EXPORT qk_json *qk_rt_visit_out_##n(cct obj);                       \
+    QK_EXPORT bool qk_rt_visit_type_##n##List(                             \
+        const qk_vpath *p, const char *name, const qk_json *in,            \
+        n##List **obj, qk_error **errp);                                   \
+    QK_EXPORT qk_json *qk_rt_visit_out_##n##List(const n##List *obj);      \
+    QK_EXPORT void qk_rt_qapi_free_##n##List(n##List *obj);                \
+    static inline bool visit_type_##n(const qk_vpath *p, const char *name, \
+                                      const qk_json *in, ct *obj,          \
+                                      qk_error **errp)                     \
+    {                                                                      \
+        return qk_rt_visit_type_##n(p, name, in, obj, errp);               \
+    }                                                                      \
+    static inline qk_json *visit_out_##n(cct obj)                          \
+    {                                                                      \
+        return qk_rt_visit_out_##n(obj);                                   \
+    }                                                                      \
+    static inline bool visit_type_##n##List(                               \
+        const qk_vpath *p, const char *name, const qk_json *in,            \
+        n##List **obj, qk_error **errp)                                    \
+    {                                                                      \
+        return qk_rt_visit_type_##n##List(p, name, in, obj, errp);         \
+    }                                                                      \
+    static inline qk_json *visit_out_##n##List(const n##List *obj)         \
+    {                                                                      \
+        return qk_rt_visit_out_##n##List(obj);                             \
+    }                                                                      \
+    static inline void qapi_free_##n##List(n##List *obj)                   \
+    {                                                                      \
+        qk_rt_qapi_free_##n##List(obj);                                    \
+    }
 QK_RT_BUILTIN_TYPES(QK_RT_DECLARE_BUILTIN)
 
-QK_EXPORT bool visit_type_QType(const qk_vpath *p, const char *name,
-                                const qk_json *in, QType *obj,
-                                qk_error **errp);
-QK_EXPORT qk_json *visit_out_QType(QType obj);
+QK_EXPORT bool qk_rt_visit_type_QType(const qk_vpath *p, const char *name,
+                                      const qk_json *in, QType *obj,
+                                      qk_error **errp);
+QK_EXPORT qk_json *qk_rt_visit_out_QType(QType obj);
+static inline bool visit_type_QType(const qk_vpath *p, const char *name,
+                                    const qk_json *in, QType *obj,
+                                    qk_error **errp)
+{
+    return qk_rt_visit_type_QType(p, name, in, obj, errp);
+}
+static inline qk_json *visit_out_QType(QType obj)
+{
+    return qk_rt_visit_out_QType(obj);
+}
 
 #ifdef __cplusplus
 }

@@ -348,9 +348,9 @@ qk_json *qk_introspect_apply_policy(qk_json *schema, const qk_compat_policy *p)
 static const char *const QType_names[] = {
     "none", "qnull", "qnum", "qstring", "qdict", "qlist", "qbool",
 };
-const QEnumLookup QType_lookup = {QType_names, NULL, QTYPE__MAX};
+const QEnumLookup qk_rt_QType_lookup = {QType_names, NULL, QTYPE__MAX};
 
-bool visit_type_QType(const qk_vpath *p, const char *name, const qk_json *in,
+bool qk_rt_visit_type_QType(const qk_vpath *p, const char *name, const qk_json *in,
                       QType *obj, qk_error **errp)
 {
     int v;
@@ -360,12 +360,12 @@ bool visit_type_QType(const qk_vpath *p, const char *name, const qk_json *in,
     return true;
 }
 
-qk_json *visit_out_QType(QType obj)
+qk_json *qk_rt_visit_out_QType(QType obj)
 {
     return qk_out_enum(&QType_lookup, obj);
 }
 
-bool visit_type_str(const qk_vpath *p, const char *name, const qk_json *in,
+bool qk_rt_visit_type_str(const qk_vpath *p, const char *name, const qk_json *in,
                     char **obj, qk_error **errp)
 {
     const char *s = qk_json_string(in);
@@ -382,12 +382,12 @@ bool visit_type_str(const qk_vpath *p, const char *name, const qk_json *in,
     return true;
 }
 
-qk_json *visit_out_str(const char *obj)
+qk_json *qk_rt_visit_out_str(const char *obj)
 {
     return qk_json_string_new(obj ? obj : "");
 }
 
-bool visit_type_number(const qk_vpath *p, const char *name, const qk_json *in,
+bool qk_rt_visit_type_number(const qk_vpath *p, const char *name, const qk_json *in,
                        double *obj, qk_error **errp)
 {
     switch (qk_json_typeof(in)) {
@@ -412,12 +412,12 @@ bool visit_type_number(const qk_vpath *p, const char *name, const qk_json *in,
     }
 }
 
-qk_json *visit_out_number(double obj)
+qk_json *qk_rt_visit_out_number(double obj)
 {
     return qk_json_double_new(obj);
 }
 
-bool visit_type_int(const qk_vpath *p, const char *name, const qk_json *in,
+bool qk_rt_visit_type_int(const qk_vpath *p, const char *name, const qk_json *in,
                     int64_t *obj, qk_error **errp)
 {
     if (qk_json_typeof(in) != QK_JSON_INT || qk_json_get_int64(in, obj)) {
@@ -427,24 +427,24 @@ bool visit_type_int(const qk_vpath *p, const char *name, const qk_json *in,
     return true;
 }
 
-qk_json *visit_out_int(int64_t obj)
+qk_json *qk_rt_visit_out_int(int64_t obj)
 {
     return qk_json_int_new(obj);
 }
 
-bool visit_type_int64(const qk_vpath *p, const char *name, const qk_json *in,
+bool qk_rt_visit_type_int64(const qk_vpath *p, const char *name, const qk_json *in,
                       int64_t *obj, qk_error **errp)
 {
     return visit_type_int(p, name, in, obj, errp);
 }
 
-qk_json *visit_out_int64(int64_t obj)
+qk_json *qk_rt_visit_out_int64(int64_t obj)
 {
     return qk_json_int_new(obj);
 }
 
 #define SIGNED(n, t, lo, hi)                                                 \
-    bool visit_type_##n(const qk_vpath *p, const char *name,                \
+    bool qk_rt_visit_type_##n(const qk_vpath *p, const char *name,                \
                         const qk_json *in, t *obj, qk_error **errp)         \
     {                                                                        \
         int64_t v;                                                           \
@@ -457,7 +457,7 @@ qk_json *visit_out_int64(int64_t obj)
         *obj = (t)v;                                                         \
         return true;                                                         \
     }                                                                        \
-    qk_json *visit_out_##n(t obj)                                            \
+    qk_json *qk_rt_visit_out_##n(t obj)                                            \
     {                                                                        \
         return qk_json_int_new(obj);                                         \
     }
@@ -465,7 +465,7 @@ SIGNED(int8, int8_t, INT8_MIN, INT8_MAX)
 SIGNED(int16, int16_t, INT16_MIN, INT16_MAX)
 SIGNED(int32, int32_t, INT32_MIN, INT32_MAX)
 
-bool visit_type_uint64(const qk_vpath *p, const char *name, const qk_json *in,
+bool qk_rt_visit_type_uint64(const qk_vpath *p, const char *name, const qk_json *in,
                        uint64_t *obj, qk_error **errp)
 {
     int64_t i;
@@ -490,24 +490,24 @@ bool visit_type_uint64(const qk_vpath *p, const char *name, const qk_json *in,
     return false;
 }
 
-qk_json *visit_out_uint64(uint64_t obj)
+qk_json *qk_rt_visit_out_uint64(uint64_t obj)
 {
     return qk_json_uint_new(obj);
 }
 
-bool visit_type_size(const qk_vpath *p, const char *name, const qk_json *in,
+bool qk_rt_visit_type_size(const qk_vpath *p, const char *name, const qk_json *in,
                      uint64_t *obj, qk_error **errp)
 {
     return visit_type_uint64(p, name, in, obj, errp);
 }
 
-qk_json *visit_out_size(uint64_t obj)
+qk_json *qk_rt_visit_out_size(uint64_t obj)
 {
     return qk_json_uint_new(obj);
 }
 
 #define UNSIGNED(n, t, hi)                                                   \
-    bool visit_type_##n(const qk_vpath *p, const char *name,                \
+    bool qk_rt_visit_type_##n(const qk_vpath *p, const char *name,                \
                         const qk_json *in, t *obj, qk_error **errp)         \
     {                                                                        \
         uint64_t v;                                                          \
@@ -520,7 +520,7 @@ qk_json *visit_out_size(uint64_t obj)
         *obj = (t)v;                                                         \
         return true;                                                         \
     }                                                                        \
-    qk_json *visit_out_##n(t obj)                                            \
+    qk_json *qk_rt_visit_out_##n(t obj)                                            \
     {                                                                        \
         return qk_json_uint_new(obj);                                        \
     }
@@ -528,7 +528,7 @@ UNSIGNED(uint8, uint8_t, UINT8_MAX)
 UNSIGNED(uint16, uint16_t, UINT16_MAX)
 UNSIGNED(uint32, uint32_t, UINT32_MAX)
 
-bool visit_type_bool(const qk_vpath *p, const char *name, const qk_json *in,
+bool qk_rt_visit_type_bool(const qk_vpath *p, const char *name, const qk_json *in,
                      bool *obj, qk_error **errp)
 {
     if (!qk_json_is_bool(in)) {
@@ -539,12 +539,12 @@ bool visit_type_bool(const qk_vpath *p, const char *name, const qk_json *in,
     return true;
 }
 
-qk_json *visit_out_bool(bool obj)
+qk_json *qk_rt_visit_out_bool(bool obj)
 {
     return qk_json_bool(obj);
 }
 
-bool visit_type_any(const qk_vpath *p, const char *name, const qk_json *in,
+bool qk_rt_visit_type_any(const qk_vpath *p, const char *name, const qk_json *in,
                     QObject **obj, qk_error **errp)
 {
     (void)p;
@@ -554,12 +554,12 @@ bool visit_type_any(const qk_vpath *p, const char *name, const qk_json *in,
     return true;
 }
 
-qk_json *visit_out_any(const QObject *obj)
+qk_json *qk_rt_visit_out_any(const QObject *obj)
 {
     return obj ? qk_json_ref((qk_json *)obj) : qk_json_null();
 }
 
-bool visit_type_null(const qk_vpath *p, const char *name, const qk_json *in,
+bool qk_rt_visit_type_null(const qk_vpath *p, const char *name, const qk_json *in,
                      QNull **obj, qk_error **errp)
 {
     if (!qk_json_is_null(in)) {
@@ -570,7 +570,7 @@ bool visit_type_null(const qk_vpath *p, const char *name, const qk_json *in,
     return true;
 }
 
-qk_json *visit_out_null(const QNull *obj)
+qk_json *qk_rt_visit_out_null(const QNull *obj)
 {
     (void)obj;
     return qk_json_null();
@@ -587,7 +587,7 @@ static void free_json(qk_json *v)
 #define NOFREE(x) ((void)(x))
 
 #define LIST(n, ct, cct, freeval)                                            \
-    void qapi_free_##n##List(n##List *obj)                                   \
+    void qk_rt_qapi_free_##n##List(n##List *obj)                                   \
     {                                                                        \
         while (obj) {                                                        \
             n##List *next = obj->next;                                       \
@@ -596,7 +596,7 @@ static void free_json(qk_json *v)
             obj = next;                                                      \
         }                                                                    \
     }                                                                        \
-    bool visit_type_##n##List(const qk_vpath *p, const char *name,          \
+    bool qk_rt_visit_type_##n##List(const qk_vpath *p, const char *name,          \
                               const qk_json *in, n##List **obj,              \
                               qk_error **errp)                               \
     {                                                                        \
@@ -626,7 +626,7 @@ static void free_json(qk_json *v)
         qapi_free_##n##List(head);                                           \
         return false;                                                        \
     }                                                                        \
-    qk_json *visit_out_##n##List(const n##List *obj)                         \
+    qk_json *qk_rt_visit_out_##n##List(const n##List *obj)                         \
     {                                                                        \
         qk_json *a = qk_json_array_new();                                    \
         for (; a && obj; obj = obj->next)                                    \

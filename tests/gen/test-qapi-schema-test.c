@@ -822,6 +822,69 @@ static void test_introspect(void)
     qk_json_unref(s);
 }
 
+/* ---- allocation failure: fail the Nth allocation until success ---- */
+
+static long alloc_budget = -1; /* < 0: unlimited */
+static long alloc_failed;
+
+static void *fail_malloc(size_t n)
+{
+    if (alloc_budget == 0) {
+        alloc_failed++;
+        return NULL;
+    }
+    if (alloc_budget > 0)
+        alloc_budget--;
+    return malloc(n);
+}
+
+static void *fail_realloc(void *p, size_t n)
+{
+    if (alloc_budget == 0) {
+        alloc_failed++;
+        return NULL;
+    }
+    if (alloc_budget > 0)
+        alloc_budget--;
+    return realloc(p, n);
+}
+
+static void test_oom(void)
+{
+    static const char *const text =
+        "{'string0': 'a', 'dict1': {'string1': 'b', 'dict2': "
+        "{'userdef': {'integer': 1, 'string': 'c', 'enum1': 'value2'}, "
+        "'string': 'd'}, 'dict3': {'userdef': {'integer': 2, 'string': "
+        "'e'}, 'string': 'f'}}}";
+    qk_json *j = parse(text);
+    qk_allocator a = {fail_malloc, fail_realloc, free};
+    qk_set_allocator(&a);
+    long n;
+    for (n = 0; n < 10000; n++) {
+        UserDefTwo *o = NULL;
+        qk_error *e = NULL;
+        alloc_budget = n;
+        bool ok = visit_type_UserDefTwo(NULL, NULL, j, &o, &e);
+        qk_json *back = ok ? visit_out_UserDefTwo(o) : NULL;
+        alloc_budget = -1;
+        if (ok && back) {
+            CHECK(qk_json_equal(j, back));
+            qk_json_unref(back);
+            qapi_free_UserDefTwo(o);
+            qk_error_free(e);
+            break;
+        }
+        CHECK(ok || (!o && e));
+        qk_json_unref(back);
+        qapi_free_UserDefTwo(o);
+        qk_error_free(e);
+    }
+    qk_set_allocator(NULL);
+    CHECK(n > 10 && n < 10000);
+    printf("allocation failure: %ld failing runs before success\n", n);
+    qk_json_unref(j);
+}
+
 int main(void)
 {
     test_roundtrip();
@@ -832,6 +895,7 @@ int main(void)
     test_events();
     test_policy();
     test_introspect();
+    test_oom();
     printf("%d round trips, %d rejections, %d checks, %d failures\n",
            roundtrips, rejections, checks, failures);
     return failures ? 1 : 0;
