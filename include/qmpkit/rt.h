@@ -92,15 +92,18 @@ QK_EXPORT void qk_v_nomem(qk_error **errp);
 QK_EXPORT void qk_v_alternate_error(const char *name, const char *alt,
                                     qk_error **errp);
 
-/* Whether key is a member of the object type visited into obj. */
-typedef bool (*qk_known_fn)(const void *obj, const char *key);
+/* Whether key is a member of the object type visited into obj: its rank
+ * in visiting order (base and own members, then the branch's), or -1. */
+typedef int (*qk_known_fn)(const void *obj, const char *key);
 /*
  * After an object's members were visited (seen of them present in in):
- * reports the first member of in that known() does not accept as
- * "Parameter 'X' is unexpected". Returns false then.
+ * reports a member of in that known() does not accept as "Parameter 'X'
+ * is unexpected" and returns false. With several, the one QEMU names: the
+ * first of its table of unvisited keys (a GHashTable filled in QDict
+ * order, emptied in visiting order), which is emulated here.
  */
 /* A qk_known_fn that knows no member (commands without arguments). */
-QK_EXPORT bool qk_known_none(const void *obj, const char *key);
+QK_EXPORT int qk_known_none(const void *obj, const char *key);
 QK_EXPORT bool qk_v_check_struct(const qk_vpath *p, const qk_json *in,
                                  size_t seen, qk_known_fn known,
                                  const void *obj, qk_error **errp);

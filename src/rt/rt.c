@@ -7,6 +7,7 @@
  */
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -113,11 +114,207 @@ void qk_v_alternate_error(const char *name, const char *alt, qk_error **errp)
                   name ? name : "null", alt);
 }
 
-bool qk_known_none(const void *obj, const char *key)
+int qk_known_none(const void *obj, const char *key)
 {
     (void)obj;
     (void)key;
-    return false;
+    return -1;
+}
+
+/*
+ * Emulation of GLib's GHashTable (ghash.c, open addressing with quadratic
+ * probing, hashes 0 = unused, 1 = tombstone) as QEMU's input visitor uses
+ * it for the keys of a dict not visited yet: g_str_hash keys inserted in
+ * QDict order, removed as members are visited, iterated by slot.
+ */
+typedef struct ght {
+    uint32_t *hashes;
+    size_t *keys;
+    unsigned size, mod, mask, nnodes, noccupied;
+} ght;
+
+static const unsigned ght_primes[] = {
+    1, 2, 3, 7, 13, 31, 61, 127, 251, 509, 1021, 2039, 4093, 8191, 16381,
+    32749, 65521, 131071, 262139, 524287, 1048573, 2097143, 4194301,
+    8388593, 16777213, 33554393, 67108859, 134217689, 268435399,
+    536870909, 1073741789, 2147483647,
+};
+
+static uint32_t g_str_hash_emul(const char *k)
+{
+    uint32_t h = 5381;
+    for (const signed char *p = (const signed char *)k; *p; p++)
+        h = (h << 5) + h + (uint32_t)(int32_t)*p;
+    return h < 2 ? 2 : h;
+}
+
+static void ght_set_shift(ght *t, unsigned shift)
+{
+    t->size = 1u << shift;
+    t->mod = ght_primes[shift];
+    t->mask = t->size - 1;
+}
+
+static bool ght_resize(ght *t, size_t cap_limit)
+{
+    unsigned old = t->size;
+    int want = (int)(t->nnodes * 1.333);
+    unsigned shift = 0;
+    while (want) {
+        want >>= 1;
+        shift++;
+    }
+    if (shift < 3)
+        shift = 3;
+    if (shift >= sizeof(ght_primes) / sizeof(ght_primes[0]) ||
+        (1u << shift) > cap_limit)
+        return false;
+    ght_set_shift(t, shift);
+    unsigned cap = old > t->size ? old : t->size;
+    bool *moved = qk_calloc(cap, sizeof(bool));
+    if (!moved)
+        return false;
+    for (unsigned i = old; i < cap; i++)
+        t->hashes[i] = 0;
+    for (unsigned i = 0; i < old; i++) {
+        uint32_t h = t->hashes[i];
+        if (h < 2) {
+            t->hashes[i] = 0;
+            continue;
+        }
+        if (moved[i])
+            continue;
+        t->hashes[i] = 0;
+        size_t key = t->keys[i];
+        for (;;) {
+            unsigned idx = (uint32_t)(h * 11u) % t->mod, step = 0;
+            while (moved[idx]) {
+                step++;
+                idx = (idx + step) & t->mask;
+            }
+            moved[idx] = true;
+            uint32_t rh = t->hashes[idx];
+            t->hashes[idx] = h;
+            size_t rk = t->keys[idx];
+            t->keys[idx] = key;
+            if (rh < 2)
+                break;
+            h = rh;
+            key = rk;
+        }
+    }
+    qk_free(moved);
+    t->noccupied = t->nnodes;
+    return true;
+}
+
+static bool ght_maybe_resize(ght *t, size_t cap_limit)
+{
+    if ((t->size > t->nnodes * 4 && t->size > 8) ||
+        t->size <= t->noccupied + t->noccupied / 16)
+        return ght_resize(t, cap_limit);
+    return true;
+}
+
+/* Slot of key (hash h), or the free slot where it goes. */
+static unsigned ght_lookup(const ght *t, const qk_json *o, uint32_t h,
+                           const char *key)
+{
+    unsigned idx = (uint32_t)(h * 11u) % t->mod, step = 0, tomb = 0;
+    bool have_tomb = false;
+    while (t->hashes[idx]) {
+        if (t->hashes[idx] == h &&
+            !strcmp(qk_json_object_key_at(o, t->keys[idx], NULL), key))
+            return idx;
+        if (t->hashes[idx] == 1 && !have_tomb) {
+            tomb = idx;
+            have_tomb = true;
+        }
+        step++;
+        idx = (idx + step) & t->mask;
+    }
+    return have_tomb ? tomb : idx;
+}
+
+void qk__qdict_order(const qk_json *o, size_t *order, size_t n);
+
+typedef struct rank_key {
+    int rank;
+    size_t key;
+} rank_key;
+
+static int cmp_rank(const void *a, const void *b)
+{
+    const rank_key *x = a, *y = b;
+    return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+/* The unexpected key QEMU reports; the first unknown one (insertion order)
+ * if the emulation runs out of memory. */
+static size_t qemu_unexpected(const qk_json *in, qk_known_fn known,
+                              const void *obj, size_t n)
+{
+    size_t first = n;
+    for (size_t i = 0; i < n && first == n; i++)
+        if (known(obj, qk_json_object_key_at(in, i, NULL)) < 0)
+            first = i;
+    /* tables grow to at most 4 * n + 8 slots */
+    size_t cap = 8;
+    while (cap < 4 * n + 8)
+        cap *= 2;
+    ght t = {0};
+    size_t *order = qk_calloc(n, sizeof(size_t));
+    rank_key *rk = qk_calloc(n, sizeof(rank_key));
+    t.hashes = qk_calloc(cap, sizeof(uint32_t));
+    t.keys = qk_calloc(cap, sizeof(size_t));
+    size_t r = first, nk = 0;
+    if (!order || !rk || !t.hashes || !t.keys)
+        goto out;
+    ght_set_shift(&t, 3);
+    qk__qdict_order(in, order, n);
+    for (size_t i = 0; i < n; i++) {
+        const char *k = qk_json_object_key_at(in, order[i], NULL);
+        uint32_t h = g_str_hash_emul(k);
+        unsigned idx = ght_lookup(&t, in, h, k);
+        bool was_unused = t.hashes[idx] == 0;
+        t.hashes[idx] = h;
+        t.keys[idx] = order[i];
+        t.nnodes++;
+        if (was_unused) {
+            t.noccupied++;
+            if (!ght_maybe_resize(&t, cap))
+                goto out;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        int rank = known(obj, qk_json_object_key_at(in, i, NULL));
+        if (rank >= 0) {
+            rk[nk].rank = rank;
+            rk[nk++].key = i;
+        }
+    }
+    qsort(rk, nk, sizeof(rank_key), cmp_rank);
+    for (size_t i = 0; i < nk; i++) {
+        const char *k = qk_json_object_key_at(in, rk[i].key, NULL);
+        unsigned idx = ght_lookup(&t, in, g_str_hash_emul(k), k);
+        if (t.hashes[idx] < 2)
+            goto out;
+        t.hashes[idx] = 1;
+        t.nnodes--;
+        if (!ght_maybe_resize(&t, cap))
+            goto out;
+    }
+    for (unsigned i = 0; i < t.size; i++)
+        if (t.hashes[i] >= 2) {
+            r = t.keys[i];
+            break;
+        }
+out:
+    qk_free(order);
+    qk_free(rk);
+    qk_free(t.hashes);
+    qk_free(t.keys);
+    return r;
 }
 
 bool qk_v_check_struct(const qk_vpath *p, const qk_json *in, size_t seen,
@@ -126,18 +323,15 @@ bool qk_v_check_struct(const qk_vpath *p, const qk_json *in, size_t seen,
     size_t n = qk_json_object_size(in);
     if (seen == n)
         return true;
-    for (size_t i = 0; i < n; i++) {
-        const char *k = qk_json_object_key_at(in, i, NULL);
-        if (!known(obj, k)) {
-            char b[512];
-            /* the object itself is the innermost container */
-            qk_error_setg(errp, QK_ERROR_GENERIC,
-                          "Parameter '%s' is unexpected",
-                          qk_vpath_name(p, k, b, sizeof(b)));
-            return false;
-        }
-    }
-    return true;
+    size_t i = qemu_unexpected(in, known, obj, n);
+    if (i >= n)
+        return true;
+    char b[512];
+    /* the object itself is the innermost container */
+    qk_error_setg(errp, QK_ERROR_GENERIC, "Parameter '%s' is unexpected",
+                  qk_vpath_name(p, qk_json_object_key_at(in, i, NULL), b,
+                                sizeof(b)));
+    return false;
 }
 
 bool qk_v_enum(const qk_vpath *p, const char *name, const qk_json *in,

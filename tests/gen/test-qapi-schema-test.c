@@ -363,6 +363,32 @@ static void test_reject(void)
     REJECT(AltStrObj, "null", "Invalid parameter type for 'arg', expected: AltStrObj");
 }
 
+/* QEMU 7.2's screendump (filename, *device, *head, *format) answers
+ * {"filename": "/dev/null", "zz": 1, "aa": 2, "format": "png", "yy": 3}
+ * with "Parameter 'aa' is unexpected": visited keys leave its table in
+ * member order. */
+static int screendump_known(const void *obj, const char *key)
+{
+    static const char *const m[] = {"filename", "device", "head", "format"};
+    (void)obj;
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(key, m[i]))
+            return i;
+    return -1;
+}
+
+static void test_unexpected_order(void)
+{
+    qk_json *j = parse("{'filename': '/dev/null', 'zz': 1, 'aa': 2, "
+                       "'format': 'png', 'yy': 3}");
+    qk_error *e = NULL;
+    qk_vpath root = {NULL, NULL, 0, false};
+    CHECK(!qk_v_check_struct(&root, j, 2, screendump_known, NULL, &e));
+    CHECK(e && !strcmp(qk_error_get_desc(e), "Parameter 'aa' is unexpected"));
+    qk_error_free(e);
+    qk_json_unref(j);
+}
+
 /* Unnamed roots render as <anonymous>. */
 static void test_anonymous(void)
 {
@@ -649,6 +675,16 @@ static void test_commands(void)
          "'d': {'__org.qemu_x-member1': '__org.qemu_x-value'}}",
          "(none)");
     CHECK(calls == 6);
+    /* several unexpected members: the one QEMU 7.2 names (live replies to
+     * query-status, a command without arguments, with these arguments) */
+    CALL(qmp_marshal_user_def_cmd, "{'a': 1, 'b': 2, 'c': 3}",
+         "error: Parameter 'b' is unexpected");
+    CALL(qmp_marshal_user_def_cmd,
+         "{'zeta': 1, 'alpha': 2, 'mid': 3, 'x-y': 4, 'q': 5, "
+         "'long-name-here': 6, 'k': 7, 'l': 8, 'm': 9, 'n': 10}",
+         "error: Parameter 'x-y' is unexpected");
+    CALL(qmp_marshal_user_def_cmd, "{'foo': 1, 'bar': 2}",
+         "error: Parameter 'bar' is unexpected");
 
     qk_command_table *t = qk_command_table_new();
     CHECK(qmp_init_marshal(t) == 0);
@@ -890,6 +926,7 @@ int main(void)
     test_roundtrip();
     test_reject();
     test_anonymous();
+    test_unexpected_order();
     test_names();
     test_commands();
     test_events();
