@@ -14,21 +14,46 @@
 
 /* ---- string pool ---- */
 
+/* A bump allocator in 64 KiB chunks: generation makes hundreds of
+ * thousands of short strings and frees them all at the end. */
 struct gpool {
     struct gpool *next;
-    char data[];
+    size_t used, cap;
+    _Alignas(16) char data[];
 };
 
-static char *pool_alloc(gen *g, size_t n)
+void *galloc(gen *g, size_t n)
 {
-    gpool *p = qk_malloc(sizeof(*p) + n);
-    if (!p) {
-        g->err = QK_ERR_NOMEM;
-        return NULL;
+    n = (n + 15) & ~(size_t)15;
+    gpool *p = g->pool;
+    if (!p || p->cap - p->used < n) {
+        size_t cap = n > 65536 ? n : 65536;
+        p = qk_malloc(sizeof(*p) + cap);
+        if (!p) {
+            g->err = QK_ERR_NOMEM;
+            return NULL;
+        }
+        p->used = 0;
+        p->cap = cap;
+        if (g->pool && n > 65536) { /* keep filling the current chunk */
+            p->next = g->pool->next;
+            g->pool->next = p;
+        } else {
+            p->next = g->pool;
+            g->pool = p;
+        }
     }
-    p->next = g->pool;
-    g->pool = p;
-    return p->data;
+    void *r = p->data + p->used;
+    p->used += n;
+    return r;
+}
+
+void *gzalloc(gen *g, size_t n)
+{
+    void *p = galloc(g, n);
+    if (p)
+        memset(p, 0, n);
+    return p;
 }
 
 char *gs(gen *g, const char *fmt, ...)
@@ -40,7 +65,7 @@ char *gs(gen *g, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         n = 0;
-    char *r = pool_alloc(g, (size_t)n + 1);
+    char *r = galloc(g, (size_t)n + 1);
     if (!r)
         return (char *)"";
     if ((size_t)n < sizeof(small)) {
@@ -155,7 +180,7 @@ static char *upper(gen *g, const char *s)
 const char *camel_to_upper(gen *g, const char *value)
 {
     size_t n = strlen(value);
-    char *ret = pool_alloc(g, 2 * n + 2);
+    char *ret = galloc(g, 2 * n + 2);
     if (!ret)
         return "";
     size_t len = 0;
@@ -274,9 +299,22 @@ void gf_open_h(gen *g, gfile *f, const char *blurb)
     out(g, f, "#ifndef %s\n#define %s\n\n", gd, gd);
 }
 
+/* Hands a finished file to the caller and drops its text. */
+static void gf_emit(gen *g, gfile *f)
+{
+    if (!g->err) {
+        int r = g->fn(g->opaque, f->name, f->buf.data ? f->buf.data : "",
+                      f->buf.len);
+        if (r)
+            g->err = r;
+    }
+    qk_buf_free(&f->buf);
+}
+
 void gf_close_h(gen *g, gfile *f)
 {
     out(g, f, "\n#endif /* %s */\n", guard(g, f->name));
+    gf_emit(g, f);
 }
 
 void gf_open_c(gen *g, gfile *f, const char *blurb)
@@ -289,6 +327,7 @@ void gf_close_c(gen *g, gfile *f)
     const char *base = strrchr(f->name, '/');
     base = base ? base + 1 : f->name;
     out(g, f, "\nchar qapi_dummy_%s;\n", c_name(g, base, false));
+    gf_emit(g, f);
 }
 
 /* ---- conditions ---- */
@@ -565,6 +604,8 @@ int qk_schema_generate(const qk_schema *s, const qk_gen_options *opt,
     g.builtins = opt && opt->builtins;
     g.unmask = opt && opt->unmask;
     g.last = &g.files;
+    g.fn = fn;
+    g.opaque = opaque;
     g.cprefix = c_name(&g, g.prefix, false);
     g.main_module = "";
     for (size_t i = 0; i < s->modules.n; i++) {
@@ -581,9 +622,6 @@ int qk_schema_generate(const qk_schema *s, const qk_gen_options *opt,
     gen_events(&g);
     gen_introspect(&g);
     int r = g.err;
-    for (gfile *f = g.files; !r && f; f = f->next)
-        if (f->name[0] != '\x01')
-            r = fn(opaque, f->name, f->buf.data ? f->buf.data : "", f->buf.len);
     free_all(&g);
     return r;
 }
