@@ -2134,7 +2134,7 @@ static inline BlockdevOptionsGenericFormat *qapi_BlockdevOptionsGenericCOWFormat
 }
 
 struct Qcow2OverlapCheckFlags {
-    bool has_template;
+    bool has_q_template;
     Qcow2OverlapCheckMode q_template;
     bool has_main_header;
     bool main_header;
@@ -2308,7 +2308,7 @@ struct BlkdebugInjectErrorOptions {
     int64_t state;
     bool has_iotype;
     BlkdebugIOType iotype;
-    bool has_errno;
+    bool has_q_errno;
     int64_t q_errno;
     bool has_sector;
     int64_t sector;

@@ -223,7 +223,7 @@ void qapi_free_NetDevPasstOptions(NetDevPasstOptions *obj);
 
 struct NetdevUserOptions {
     char *hostname;
-    bool has_restrict;
+    bool has_q_restrict;
     bool q_restrict;
     bool has_ipv4;
     bool ipv4;

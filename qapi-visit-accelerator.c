@@ -39,16 +39,16 @@ bool visit_type_KvmInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_KvmInfo(const void *o, const char *key)
+int visit_known_KvmInfo(const void *o, const char *key)
 {
     const KvmInfo *obj = (const KvmInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "enabled"))
-        return true;
+        return 0;
     if (!strcmp(key, "present"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_KvmInfo_members(qk_json *out, const KvmInfo *obj)
@@ -213,16 +213,16 @@ bool visit_type_AcceleratorInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_AcceleratorInfo(const void *o, const char *key)
+int visit_known_AcceleratorInfo(const void *o, const char *key)
 {
     const AcceleratorInfo *obj = (const AcceleratorInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "enabled"))
-        return true;
+        return 0;
     if (!strcmp(key, "present"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_AcceleratorInfo_members(qk_json *out, const AcceleratorInfo *obj)

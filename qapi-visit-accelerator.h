@@ -16,7 +16,7 @@ extern "C" {
 
 bool visit_type_KvmInfo_members(const qk_vpath *p, const qk_json *in,
     KvmInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_KvmInfo(const void *obj, const char *key);
+int visit_known_KvmInfo(const void *obj, const char *key);
 bool visit_out_KvmInfo_members(qk_json *out, const KvmInfo *obj);
 bool visit_type_KvmInfo(const qk_vpath *p, const char *name,
     const qk_json *in, KvmInfo **obj, qk_error **errp);
@@ -34,7 +34,7 @@ AcceleratorList *qapi_clone_AcceleratorList(const AcceleratorList *obj);
 
 bool visit_type_AcceleratorInfo_members(const qk_vpath *p, const qk_json *in,
     AcceleratorInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_AcceleratorInfo(const void *obj, const char *key);
+int visit_known_AcceleratorInfo(const void *obj, const char *key);
 bool visit_out_AcceleratorInfo_members(qk_json *out, const AcceleratorInfo *obj);
 bool visit_type_AcceleratorInfo(const qk_vpath *p, const char *name,
     const qk_json *in, AcceleratorInfo **obj, qk_error **errp);

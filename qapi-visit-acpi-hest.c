@@ -30,14 +30,14 @@ bool visit_type_q_obj_inject_ghes_v2_error_arg_members(const qk_vpath *p, const 
     return true;
 }
 
-bool visit_known_q_obj_inject_ghes_v2_error_arg(const void *o, const char *key)
+int visit_known_q_obj_inject_ghes_v2_error_arg(const void *o, const char *key)
 {
     const q_obj_inject_ghes_v2_error_arg *obj = (const q_obj_inject_ghes_v2_error_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "cper"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_inject_ghes_v2_error_arg_members(qk_json *out, const q_obj_inject_ghes_v2_error_arg *obj)

@@ -78,30 +78,30 @@ bool visit_type_AcpiTableOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_AcpiTableOptions(const void *o, const char *key)
+int visit_known_AcpiTableOptions(const void *o, const char *key)
 {
     const AcpiTableOptions *obj = (const AcpiTableOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "sig"))
-        return true;
+        return 0;
     if (!strcmp(key, "rev"))
-        return true;
+        return 1;
     if (!strcmp(key, "oem_id"))
-        return true;
+        return 2;
     if (!strcmp(key, "oem_table_id"))
-        return true;
+        return 3;
     if (!strcmp(key, "oem_rev"))
-        return true;
+        return 4;
     if (!strcmp(key, "asl_compiler_id"))
-        return true;
+        return 5;
     if (!strcmp(key, "asl_compiler_rev"))
-        return true;
+        return 6;
     if (!strcmp(key, "file"))
-        return true;
+        return 7;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 8;
+    return -1;
 }
 
 bool visit_out_AcpiTableOptions_members(qk_json *out, const AcpiTableOptions *obj)
@@ -257,22 +257,22 @@ bool visit_type_ACPIOSTInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ACPIOSTInfo(const void *o, const char *key)
+int visit_known_ACPIOSTInfo(const void *o, const char *key)
 {
     const ACPIOSTInfo *obj = (const ACPIOSTInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "slot"))
-        return true;
+        return 1;
     if (!strcmp(key, "slot-type"))
-        return true;
+        return 2;
     if (!strcmp(key, "source"))
-        return true;
+        return 3;
     if (!strcmp(key, "status"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_ACPIOSTInfo_members(qk_json *out, const ACPIOSTInfo *obj)
@@ -420,14 +420,14 @@ bool visit_type_q_obj_ACPI_DEVICE_OST_arg_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_q_obj_ACPI_DEVICE_OST_arg(const void *o, const char *key)
+int visit_known_q_obj_ACPI_DEVICE_OST_arg(const void *o, const char *key)
 {
     const q_obj_ACPI_DEVICE_OST_arg *obj = (const q_obj_ACPI_DEVICE_OST_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "info"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_ACPI_DEVICE_OST_arg_members(qk_json *out, const q_obj_ACPI_DEVICE_OST_arg *obj)

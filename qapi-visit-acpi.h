@@ -15,7 +15,7 @@ extern "C" {
 
 bool visit_type_AcpiTableOptions_members(const qk_vpath *p, const qk_json *in,
     AcpiTableOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_AcpiTableOptions(const void *obj, const char *key);
+int visit_known_AcpiTableOptions(const void *obj, const char *key);
 bool visit_out_AcpiTableOptions_members(qk_json *out, const AcpiTableOptions *obj);
 bool visit_type_AcpiTableOptions(const qk_vpath *p, const char *name,
     const qk_json *in, AcpiTableOptions **obj, qk_error **errp);
@@ -28,7 +28,7 @@ qk_json *visit_out_ACPISlotType(ACPISlotType obj);
 
 bool visit_type_ACPIOSTInfo_members(const qk_vpath *p, const qk_json *in,
     ACPIOSTInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_ACPIOSTInfo(const void *obj, const char *key);
+int visit_known_ACPIOSTInfo(const void *obj, const char *key);
 bool visit_out_ACPIOSTInfo_members(qk_json *out, const ACPIOSTInfo *obj);
 bool visit_type_ACPIOSTInfo(const qk_vpath *p, const char *name,
     const qk_json *in, ACPIOSTInfo **obj, qk_error **errp);
@@ -42,7 +42,7 @@ ACPIOSTInfoList *qapi_clone_ACPIOSTInfoList(const ACPIOSTInfoList *obj);
 
 bool visit_type_q_obj_ACPI_DEVICE_OST_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_ACPI_DEVICE_OST_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_ACPI_DEVICE_OST_arg(const void *obj, const char *key);
+int visit_known_q_obj_ACPI_DEVICE_OST_arg(const void *obj, const char *key);
 bool visit_out_q_obj_ACPI_DEVICE_OST_arg_members(qk_json *out, const q_obj_ACPI_DEVICE_OST_arg *obj);
 
 #ifdef __cplusplus

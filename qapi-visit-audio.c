@@ -70,26 +70,26 @@ bool visit_type_AudiodevPerDirectionOptions_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_AudiodevPerDirectionOptions(const void *o, const char *key)
+int visit_known_AudiodevPerDirectionOptions(const void *o, const char *key)
 {
     const AudiodevPerDirectionOptions *obj = (const AudiodevPerDirectionOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "mixing-engine"))
-        return true;
+        return 0;
     if (!strcmp(key, "fixed-settings"))
-        return true;
+        return 1;
     if (!strcmp(key, "frequency"))
-        return true;
+        return 2;
     if (!strcmp(key, "channels"))
-        return true;
+        return 3;
     if (!strcmp(key, "voices"))
-        return true;
+        return 4;
     if (!strcmp(key, "format"))
-        return true;
+        return 5;
     if (!strcmp(key, "buffer-length"))
-        return true;
-    return false;
+        return 6;
+    return -1;
 }
 
 bool visit_out_AudiodevPerDirectionOptions_members(qk_json *out, const AudiodevPerDirectionOptions *obj)
@@ -194,16 +194,16 @@ bool visit_type_AudiodevGenericOptions_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_AudiodevGenericOptions(const void *o, const char *key)
+int visit_known_AudiodevGenericOptions(const void *o, const char *key)
 {
     const AudiodevGenericOptions *obj = (const AudiodevGenericOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "in"))
-        return true;
+        return 0;
     if (!strcmp(key, "out"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_AudiodevGenericOptions_members(qk_json *out, const AudiodevGenericOptions *obj)
@@ -300,18 +300,18 @@ bool visit_type_AudiodevDBusOptions_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_AudiodevDBusOptions(const void *o, const char *key)
+int visit_known_AudiodevDBusOptions(const void *o, const char *key)
 {
     const AudiodevDBusOptions *obj = (const AudiodevDBusOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "in"))
-        return true;
+        return 0;
     if (!strcmp(key, "out"))
-        return true;
+        return 1;
     if (!strcmp(key, "nsamples"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_AudiodevDBusOptions_members(qk_json *out, const AudiodevDBusOptions *obj)
@@ -461,32 +461,32 @@ bool visit_type_AudiodevAlsaPerDirectionOptions_members(const qk_vpath *p, const
     return true;
 }
 
-bool visit_known_AudiodevAlsaPerDirectionOptions(const void *o, const char *key)
+int visit_known_AudiodevAlsaPerDirectionOptions(const void *o, const char *key)
 {
     const AudiodevAlsaPerDirectionOptions *obj = (const AudiodevAlsaPerDirectionOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "mixing-engine"))
-        return true;
+        return 0;
     if (!strcmp(key, "fixed-settings"))
-        return true;
+        return 1;
     if (!strcmp(key, "frequency"))
-        return true;
+        return 2;
     if (!strcmp(key, "channels"))
-        return true;
+        return 3;
     if (!strcmp(key, "voices"))
-        return true;
+        return 4;
     if (!strcmp(key, "format"))
-        return true;
+        return 5;
     if (!strcmp(key, "buffer-length"))
-        return true;
+        return 6;
     if (!strcmp(key, "dev"))
-        return true;
+        return 7;
     if (!strcmp(key, "period-length"))
-        return true;
+        return 8;
     if (!strcmp(key, "try-poll"))
-        return true;
-    return false;
+        return 9;
+    return -1;
 }
 
 bool visit_out_AudiodevAlsaPerDirectionOptions_members(qk_json *out, const AudiodevAlsaPerDirectionOptions *obj)
@@ -607,18 +607,18 @@ bool visit_type_AudiodevAlsaOptions_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_AudiodevAlsaOptions(const void *o, const char *key)
+int visit_known_AudiodevAlsaOptions(const void *o, const char *key)
 {
     const AudiodevAlsaOptions *obj = (const AudiodevAlsaOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "in"))
-        return true;
+        return 0;
     if (!strcmp(key, "out"))
-        return true;
+        return 1;
     if (!strcmp(key, "threshold"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_AudiodevAlsaOptions_members(qk_json *out, const AudiodevAlsaOptions *obj)
@@ -724,20 +724,20 @@ bool visit_type_AudiodevSndioOptions_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_AudiodevSndioOptions(const void *o, const char *key)
+int visit_known_AudiodevSndioOptions(const void *o, const char *key)
 {
     const AudiodevSndioOptions *obj = (const AudiodevSndioOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "in"))
-        return true;
+        return 0;
     if (!strcmp(key, "out"))
-        return true;
+        return 1;
     if (!strcmp(key, "dev"))
-        return true;
+        return 2;
     if (!strcmp(key, "latency"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_AudiodevSndioOptions_members(qk_json *out, const AudiodevSndioOptions *obj)
@@ -877,28 +877,28 @@ bool visit_type_AudiodevCoreaudioPerDirectionOptions_members(const qk_vpath *p, 
     return true;
 }
 
-bool visit_known_AudiodevCoreaudioPerDirectionOptions(const void *o, const char *key)
+int visit_known_AudiodevCoreaudioPerDirectionOptions(const void *o, const char *key)
 {
     const AudiodevCoreaudioPerDirectionOptions *obj = (const AudiodevCoreaudioPerDirectionOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "mixing-engine"))
-        return true;
+        return 0;
     if (!strcmp(key, "fixed-settings"))
-        return true;
+        return 1;
     if (!strcmp(key, "frequency"))
-        return true;
+        return 2;
     if (!strcmp(key, "channels"))
-        return true;
+        return 3;
     if (!strcmp(key, "voices"))
-        return true;
+        return 4;
     if (!strcmp(key, "format"))
-        return true;
+        return 5;
     if (!strcmp(key, "buffer-length"))
-        return true;
+        return 6;
     if (!strcmp(key, "buffer-count"))
-        return true;
-    return false;
+        return 7;
+    return -1;
 }
 
 bool visit_out_AudiodevCoreaudioPerDirectionOptions_members(qk_json *out, const AudiodevCoreaudioPerDirectionOptions *obj)
@@ -1006,16 +1006,16 @@ bool visit_type_AudiodevCoreaudioOptions_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_AudiodevCoreaudioOptions(const void *o, const char *key)
+int visit_known_AudiodevCoreaudioOptions(const void *o, const char *key)
 {
     const AudiodevCoreaudioOptions *obj = (const AudiodevCoreaudioOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "in"))
-        return true;
+        return 0;
     if (!strcmp(key, "out"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_AudiodevCoreaudioOptions_members(qk_json *out, const AudiodevCoreaudioOptions *obj)
@@ -1112,18 +1112,18 @@ bool visit_type_AudiodevDsoundOptions_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_AudiodevDsoundOptions(const void *o, const char *key)
+int visit_known_AudiodevDsoundOptions(const void *o, const char *key)
 {
     const AudiodevDsoundOptions *obj = (const AudiodevDsoundOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "in"))
-        return true;
+        return 0;
     if (!strcmp(key, "out"))
-        return true;
+        return 1;
     if (!strcmp(key, "latency"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_AudiodevDsoundOptions_members(qk_json *out, const AudiodevDsoundOptions *obj)
@@ -1285,36 +1285,36 @@ bool visit_type_AudiodevJackPerDirectionOptions_members(const qk_vpath *p, const
     return true;
 }
 
-bool visit_known_AudiodevJackPerDirectionOptions(const void *o, const char *key)
+int visit_known_AudiodevJackPerDirectionOptions(const void *o, const char *key)
 {
     const AudiodevJackPerDirectionOptions *obj = (const AudiodevJackPerDirectionOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "mixing-engine"))
-        return true;
+        return 0;
     if (!strcmp(key, "fixed-settings"))
-        return true;
+        return 1;
     if (!strcmp(key, "frequency"))
-        return true;
+        return 2;
     if (!strcmp(key, "channels"))
-        return true;
+        return 3;
     if (!strcmp(key, "voices"))
-        return true;
+        return 4;
     if (!strcmp(key, "format"))
-        return true;
+        return 5;
     if (!strcmp(key, "buffer-length"))
-        return true;
+        return 6;
     if (!strcmp(key, "server-name"))
-        return true;
+        return 7;
     if (!strcmp(key, "client-name"))
-        return true;
+        return 8;
     if (!strcmp(key, "connect-ports"))
-        return true;
+        return 9;
     if (!strcmp(key, "start-server"))
-        return true;
+        return 10;
     if (!strcmp(key, "exact-name"))
-        return true;
-    return false;
+        return 11;
+    return -1;
 }
 
 bool visit_out_AudiodevJackPerDirectionOptions_members(qk_json *out, const AudiodevJackPerDirectionOptions *obj)
@@ -1434,16 +1434,16 @@ bool visit_type_AudiodevJackOptions_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_AudiodevJackOptions(const void *o, const char *key)
+int visit_known_AudiodevJackOptions(const void *o, const char *key)
 {
     const AudiodevJackOptions *obj = (const AudiodevJackOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "in"))
-        return true;
+        return 0;
     if (!strcmp(key, "out"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_AudiodevJackOptions_members(qk_json *out, const AudiodevJackOptions *obj)
@@ -1590,32 +1590,32 @@ bool visit_type_AudiodevOssPerDirectionOptions_members(const qk_vpath *p, const 
     return true;
 }
 
-bool visit_known_AudiodevOssPerDirectionOptions(const void *o, const char *key)
+int visit_known_AudiodevOssPerDirectionOptions(const void *o, const char *key)
 {
     const AudiodevOssPerDirectionOptions *obj = (const AudiodevOssPerDirectionOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "mixing-engine"))
-        return true;
+        return 0;
     if (!strcmp(key, "fixed-settings"))
-        return true;
+        return 1;
     if (!strcmp(key, "frequency"))
-        return true;
+        return 2;
     if (!strcmp(key, "channels"))
-        return true;
+        return 3;
     if (!strcmp(key, "voices"))
-        return true;
+        return 4;
     if (!strcmp(key, "format"))
-        return true;
+        return 5;
     if (!strcmp(key, "buffer-length"))
-        return true;
+        return 6;
     if (!strcmp(key, "dev"))
-        return true;
+        return 7;
     if (!strcmp(key, "buffer-count"))
-        return true;
+        return 8;
     if (!strcmp(key, "try-poll"))
-        return true;
-    return false;
+        return 9;
+    return -1;
 }
 
 bool visit_out_AudiodevOssPerDirectionOptions_members(qk_json *out, const AudiodevOssPerDirectionOptions *obj)
@@ -1750,22 +1750,22 @@ bool visit_type_AudiodevOssOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_AudiodevOssOptions(const void *o, const char *key)
+int visit_known_AudiodevOssOptions(const void *o, const char *key)
 {
     const AudiodevOssOptions *obj = (const AudiodevOssOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "in"))
-        return true;
+        return 0;
     if (!strcmp(key, "out"))
-        return true;
+        return 1;
     if (!strcmp(key, "try-mmap"))
-        return true;
+        return 2;
     if (!strcmp(key, "exclusive"))
-        return true;
+        return 3;
     if (!strcmp(key, "dsp-policy"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_AudiodevOssOptions_members(qk_json *out, const AudiodevOssOptions *obj)
@@ -1920,32 +1920,32 @@ bool visit_type_AudiodevPaPerDirectionOptions_members(const qk_vpath *p, const q
     return true;
 }
 
-bool visit_known_AudiodevPaPerDirectionOptions(const void *o, const char *key)
+int visit_known_AudiodevPaPerDirectionOptions(const void *o, const char *key)
 {
     const AudiodevPaPerDirectionOptions *obj = (const AudiodevPaPerDirectionOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "mixing-engine"))
-        return true;
+        return 0;
     if (!strcmp(key, "fixed-settings"))
-        return true;
+        return 1;
     if (!strcmp(key, "frequency"))
-        return true;
+        return 2;
     if (!strcmp(key, "channels"))
-        return true;
+        return 3;
     if (!strcmp(key, "voices"))
-        return true;
+        return 4;
     if (!strcmp(key, "format"))
-        return true;
+        return 5;
     if (!strcmp(key, "buffer-length"))
-        return true;
+        return 6;
     if (!strcmp(key, "name"))
-        return true;
+        return 7;
     if (!strcmp(key, "stream-name"))
-        return true;
+        return 8;
     if (!strcmp(key, "latency"))
-        return true;
-    return false;
+        return 9;
+    return -1;
 }
 
 bool visit_out_AudiodevPaPerDirectionOptions_members(qk_json *out, const AudiodevPaPerDirectionOptions *obj)
@@ -2065,18 +2065,18 @@ bool visit_type_AudiodevPaOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_AudiodevPaOptions(const void *o, const char *key)
+int visit_known_AudiodevPaOptions(const void *o, const char *key)
 {
     const AudiodevPaOptions *obj = (const AudiodevPaOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "in"))
-        return true;
+        return 0;
     if (!strcmp(key, "out"))
-        return true;
+        return 1;
     if (!strcmp(key, "server"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_AudiodevPaOptions_members(qk_json *out, const AudiodevPaOptions *obj)
@@ -2225,32 +2225,32 @@ bool visit_type_AudiodevPipewirePerDirectionOptions_members(const qk_vpath *p, c
     return true;
 }
 
-bool visit_known_AudiodevPipewirePerDirectionOptions(const void *o, const char *key)
+int visit_known_AudiodevPipewirePerDirectionOptions(const void *o, const char *key)
 {
     const AudiodevPipewirePerDirectionOptions *obj = (const AudiodevPipewirePerDirectionOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "mixing-engine"))
-        return true;
+        return 0;
     if (!strcmp(key, "fixed-settings"))
-        return true;
+        return 1;
     if (!strcmp(key, "frequency"))
-        return true;
+        return 2;
     if (!strcmp(key, "channels"))
-        return true;
+        return 3;
     if (!strcmp(key, "voices"))
-        return true;
+        return 4;
     if (!strcmp(key, "format"))
-        return true;
+        return 5;
     if (!strcmp(key, "buffer-length"))
-        return true;
+        return 6;
     if (!strcmp(key, "name"))
-        return true;
+        return 7;
     if (!strcmp(key, "stream-name"))
-        return true;
+        return 8;
     if (!strcmp(key, "latency"))
-        return true;
-    return false;
+        return 9;
+    return -1;
 }
 
 bool visit_out_AudiodevPipewirePerDirectionOptions_members(qk_json *out, const AudiodevPipewirePerDirectionOptions *obj)
@@ -2364,16 +2364,16 @@ bool visit_type_AudiodevPipewireOptions_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_AudiodevPipewireOptions(const void *o, const char *key)
+int visit_known_AudiodevPipewireOptions(const void *o, const char *key)
 {
     const AudiodevPipewireOptions *obj = (const AudiodevPipewireOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "in"))
-        return true;
+        return 0;
     if (!strcmp(key, "out"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_AudiodevPipewireOptions_members(qk_json *out, const AudiodevPipewireOptions *obj)
@@ -2507,28 +2507,28 @@ bool visit_type_AudiodevSdlPerDirectionOptions_members(const qk_vpath *p, const 
     return true;
 }
 
-bool visit_known_AudiodevSdlPerDirectionOptions(const void *o, const char *key)
+int visit_known_AudiodevSdlPerDirectionOptions(const void *o, const char *key)
 {
     const AudiodevSdlPerDirectionOptions *obj = (const AudiodevSdlPerDirectionOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "mixing-engine"))
-        return true;
+        return 0;
     if (!strcmp(key, "fixed-settings"))
-        return true;
+        return 1;
     if (!strcmp(key, "frequency"))
-        return true;
+        return 2;
     if (!strcmp(key, "channels"))
-        return true;
+        return 3;
     if (!strcmp(key, "voices"))
-        return true;
+        return 4;
     if (!strcmp(key, "format"))
-        return true;
+        return 5;
     if (!strcmp(key, "buffer-length"))
-        return true;
+        return 6;
     if (!strcmp(key, "buffer-count"))
-        return true;
-    return false;
+        return 7;
+    return -1;
 }
 
 bool visit_out_AudiodevSdlPerDirectionOptions_members(qk_json *out, const AudiodevSdlPerDirectionOptions *obj)
@@ -2636,16 +2636,16 @@ bool visit_type_AudiodevSdlOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_AudiodevSdlOptions(const void *o, const char *key)
+int visit_known_AudiodevSdlOptions(const void *o, const char *key)
 {
     const AudiodevSdlOptions *obj = (const AudiodevSdlOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "in"))
-        return true;
+        return 0;
     if (!strcmp(key, "out"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_AudiodevSdlOptions_members(qk_json *out, const AudiodevSdlOptions *obj)
@@ -2741,18 +2741,18 @@ bool visit_type_AudiodevWavOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_AudiodevWavOptions(const void *o, const char *key)
+int visit_known_AudiodevWavOptions(const void *o, const char *key)
 {
     const AudiodevWavOptions *obj = (const AudiodevWavOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "in"))
-        return true;
+        return 0;
     if (!strcmp(key, "out"))
-        return true;
+        return 1;
     if (!strcmp(key, "path"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_AudiodevWavOptions_members(qk_json *out, const AudiodevWavOptions *obj)
@@ -2888,18 +2888,18 @@ bool visit_type_q_obj_Audiodev_base_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_q_obj_Audiodev_base(const void *o, const char *key)
+int visit_known_q_obj_Audiodev_base(const void *o, const char *key)
 {
     const q_obj_Audiodev_base *obj = (const q_obj_Audiodev_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "driver"))
-        return true;
+        return 1;
     if (!strcmp(key, "timer-period"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_Audiodev_base_members(qk_json *out, const q_obj_Audiodev_base *obj)
@@ -3006,70 +3006,96 @@ bool visit_type_Audiodev_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_Audiodev(const void *o, const char *key)
+int visit_known_Audiodev(const void *o, const char *key)
 {
     const Audiodev *obj = (const Audiodev *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "driver"))
-        return true;
+        return 1;
     if (!strcmp(key, "timer-period"))
-        return true;
+        return 2;
     switch (obj->driver) {
-    case AUDIODEV_DRIVER_NONE:
-        return visit_known_AudiodevGenericOptions(&obj->u.none, key);
+    case AUDIODEV_DRIVER_NONE: {
+        int r = visit_known_AudiodevGenericOptions(&obj->u.none, key);
+        return r < 0 ? r : r + 3;
+    }
 #if defined(CONFIG_AUDIO_ALSA)
-    case AUDIODEV_DRIVER_ALSA:
-        return visit_known_AudiodevAlsaOptions(&obj->u.alsa, key);
+    case AUDIODEV_DRIVER_ALSA: {
+        int r = visit_known_AudiodevAlsaOptions(&obj->u.alsa, key);
+        return r < 0 ? r : r + 3;
+    }
 #endif /* defined(CONFIG_AUDIO_ALSA) */
 #if defined(CONFIG_AUDIO_COREAUDIO)
-    case AUDIODEV_DRIVER_COREAUDIO:
-        return visit_known_AudiodevCoreaudioOptions(&obj->u.coreaudio, key);
+    case AUDIODEV_DRIVER_COREAUDIO: {
+        int r = visit_known_AudiodevCoreaudioOptions(&obj->u.coreaudio, key);
+        return r < 0 ? r : r + 3;
+    }
 #endif /* defined(CONFIG_AUDIO_COREAUDIO) */
 #if defined(CONFIG_DBUS_DISPLAY)
-    case AUDIODEV_DRIVER_DBUS:
-        return visit_known_AudiodevDBusOptions(&obj->u.dbus, key);
+    case AUDIODEV_DRIVER_DBUS: {
+        int r = visit_known_AudiodevDBusOptions(&obj->u.dbus, key);
+        return r < 0 ? r : r + 3;
+    }
 #endif /* defined(CONFIG_DBUS_DISPLAY) */
 #if defined(CONFIG_AUDIO_DSOUND)
-    case AUDIODEV_DRIVER_DSOUND:
-        return visit_known_AudiodevDsoundOptions(&obj->u.dsound, key);
+    case AUDIODEV_DRIVER_DSOUND: {
+        int r = visit_known_AudiodevDsoundOptions(&obj->u.dsound, key);
+        return r < 0 ? r : r + 3;
+    }
 #endif /* defined(CONFIG_AUDIO_DSOUND) */
 #if defined(CONFIG_AUDIO_JACK)
-    case AUDIODEV_DRIVER_JACK:
-        return visit_known_AudiodevJackOptions(&obj->u.jack, key);
+    case AUDIODEV_DRIVER_JACK: {
+        int r = visit_known_AudiodevJackOptions(&obj->u.jack, key);
+        return r < 0 ? r : r + 3;
+    }
 #endif /* defined(CONFIG_AUDIO_JACK) */
 #if defined(CONFIG_AUDIO_OSS)
-    case AUDIODEV_DRIVER_OSS:
-        return visit_known_AudiodevOssOptions(&obj->u.oss, key);
+    case AUDIODEV_DRIVER_OSS: {
+        int r = visit_known_AudiodevOssOptions(&obj->u.oss, key);
+        return r < 0 ? r : r + 3;
+    }
 #endif /* defined(CONFIG_AUDIO_OSS) */
 #if defined(CONFIG_AUDIO_PA)
-    case AUDIODEV_DRIVER_PA:
-        return visit_known_AudiodevPaOptions(&obj->u.pa, key);
+    case AUDIODEV_DRIVER_PA: {
+        int r = visit_known_AudiodevPaOptions(&obj->u.pa, key);
+        return r < 0 ? r : r + 3;
+    }
 #endif /* defined(CONFIG_AUDIO_PA) */
 #if defined(CONFIG_AUDIO_PIPEWIRE)
-    case AUDIODEV_DRIVER_PIPEWIRE:
-        return visit_known_AudiodevPipewireOptions(&obj->u.pipewire, key);
+    case AUDIODEV_DRIVER_PIPEWIRE: {
+        int r = visit_known_AudiodevPipewireOptions(&obj->u.pipewire, key);
+        return r < 0 ? r : r + 3;
+    }
 #endif /* defined(CONFIG_AUDIO_PIPEWIRE) */
 #if defined(CONFIG_AUDIO_SDL)
-    case AUDIODEV_DRIVER_SDL:
-        return visit_known_AudiodevSdlOptions(&obj->u.sdl, key);
+    case AUDIODEV_DRIVER_SDL: {
+        int r = visit_known_AudiodevSdlOptions(&obj->u.sdl, key);
+        return r < 0 ? r : r + 3;
+    }
 #endif /* defined(CONFIG_AUDIO_SDL) */
 #if defined(CONFIG_AUDIO_SNDIO)
-    case AUDIODEV_DRIVER_SNDIO:
-        return visit_known_AudiodevSndioOptions(&obj->u.sndio, key);
+    case AUDIODEV_DRIVER_SNDIO: {
+        int r = visit_known_AudiodevSndioOptions(&obj->u.sndio, key);
+        return r < 0 ? r : r + 3;
+    }
 #endif /* defined(CONFIG_AUDIO_SNDIO) */
 #if defined(CONFIG_SPICE)
-    case AUDIODEV_DRIVER_SPICE:
-        return visit_known_AudiodevGenericOptions(&obj->u.spice, key);
+    case AUDIODEV_DRIVER_SPICE: {
+        int r = visit_known_AudiodevGenericOptions(&obj->u.spice, key);
+        return r < 0 ? r : r + 3;
+    }
 #endif /* defined(CONFIG_SPICE) */
-    case AUDIODEV_DRIVER_WAV:
-        return visit_known_AudiodevWavOptions(&obj->u.wav, key);
+    case AUDIODEV_DRIVER_WAV: {
+        int r = visit_known_AudiodevWavOptions(&obj->u.wav, key);
+        return r < 0 ? r : r + 3;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_Audiodev_members(qk_json *out, const Audiodev *obj)

@@ -15,7 +15,7 @@ extern "C" {
 
 bool visit_type_AudiodevPerDirectionOptions_members(const qk_vpath *p, const qk_json *in,
     AudiodevPerDirectionOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_AudiodevPerDirectionOptions(const void *obj, const char *key);
+int visit_known_AudiodevPerDirectionOptions(const void *obj, const char *key);
 bool visit_out_AudiodevPerDirectionOptions_members(qk_json *out, const AudiodevPerDirectionOptions *obj);
 bool visit_type_AudiodevPerDirectionOptions(const qk_vpath *p, const char *name,
     const qk_json *in, AudiodevPerDirectionOptions **obj, qk_error **errp);
@@ -24,7 +24,7 @@ AudiodevPerDirectionOptions *qapi_clone_AudiodevPerDirectionOptions(const Audiod
 
 bool visit_type_AudiodevGenericOptions_members(const qk_vpath *p, const qk_json *in,
     AudiodevGenericOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_AudiodevGenericOptions(const void *obj, const char *key);
+int visit_known_AudiodevGenericOptions(const void *obj, const char *key);
 bool visit_out_AudiodevGenericOptions_members(qk_json *out, const AudiodevGenericOptions *obj);
 bool visit_type_AudiodevGenericOptions(const qk_vpath *p, const char *name,
     const qk_json *in, AudiodevGenericOptions **obj, qk_error **errp);
@@ -33,7 +33,7 @@ AudiodevGenericOptions *qapi_clone_AudiodevGenericOptions(const AudiodevGenericO
 
 bool visit_type_AudiodevDBusOptions_members(const qk_vpath *p, const qk_json *in,
     AudiodevDBusOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_AudiodevDBusOptions(const void *obj, const char *key);
+int visit_known_AudiodevDBusOptions(const void *obj, const char *key);
 bool visit_out_AudiodevDBusOptions_members(qk_json *out, const AudiodevDBusOptions *obj);
 bool visit_type_AudiodevDBusOptions(const qk_vpath *p, const char *name,
     const qk_json *in, AudiodevDBusOptions **obj, qk_error **errp);
@@ -42,7 +42,7 @@ AudiodevDBusOptions *qapi_clone_AudiodevDBusOptions(const AudiodevDBusOptions *o
 
 bool visit_type_AudiodevAlsaPerDirectionOptions_members(const qk_vpath *p, const qk_json *in,
     AudiodevAlsaPerDirectionOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_AudiodevAlsaPerDirectionOptions(const void *obj, const char *key);
+int visit_known_AudiodevAlsaPerDirectionOptions(const void *obj, const char *key);
 bool visit_out_AudiodevAlsaPerDirectionOptions_members(qk_json *out, const AudiodevAlsaPerDirectionOptions *obj);
 bool visit_type_AudiodevAlsaPerDirectionOptions(const qk_vpath *p, const char *name,
     const qk_json *in, AudiodevAlsaPerDirectionOptions **obj, qk_error **errp);
@@ -51,7 +51,7 @@ AudiodevAlsaPerDirectionOptions *qapi_clone_AudiodevAlsaPerDirectionOptions(cons
 
 bool visit_type_AudiodevAlsaOptions_members(const qk_vpath *p, const qk_json *in,
     AudiodevAlsaOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_AudiodevAlsaOptions(const void *obj, const char *key);
+int visit_known_AudiodevAlsaOptions(const void *obj, const char *key);
 bool visit_out_AudiodevAlsaOptions_members(qk_json *out, const AudiodevAlsaOptions *obj);
 bool visit_type_AudiodevAlsaOptions(const qk_vpath *p, const char *name,
     const qk_json *in, AudiodevAlsaOptions **obj, qk_error **errp);
@@ -60,7 +60,7 @@ AudiodevAlsaOptions *qapi_clone_AudiodevAlsaOptions(const AudiodevAlsaOptions *o
 
 bool visit_type_AudiodevSndioOptions_members(const qk_vpath *p, const qk_json *in,
     AudiodevSndioOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_AudiodevSndioOptions(const void *obj, const char *key);
+int visit_known_AudiodevSndioOptions(const void *obj, const char *key);
 bool visit_out_AudiodevSndioOptions_members(qk_json *out, const AudiodevSndioOptions *obj);
 bool visit_type_AudiodevSndioOptions(const qk_vpath *p, const char *name,
     const qk_json *in, AudiodevSndioOptions **obj, qk_error **errp);
@@ -69,7 +69,7 @@ AudiodevSndioOptions *qapi_clone_AudiodevSndioOptions(const AudiodevSndioOptions
 
 bool visit_type_AudiodevCoreaudioPerDirectionOptions_members(const qk_vpath *p, const qk_json *in,
     AudiodevCoreaudioPerDirectionOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_AudiodevCoreaudioPerDirectionOptions(const void *obj, const char *key);
+int visit_known_AudiodevCoreaudioPerDirectionOptions(const void *obj, const char *key);
 bool visit_out_AudiodevCoreaudioPerDirectionOptions_members(qk_json *out, const AudiodevCoreaudioPerDirectionOptions *obj);
 bool visit_type_AudiodevCoreaudioPerDirectionOptions(const qk_vpath *p, const char *name,
     const qk_json *in, AudiodevCoreaudioPerDirectionOptions **obj, qk_error **errp);
@@ -78,7 +78,7 @@ AudiodevCoreaudioPerDirectionOptions *qapi_clone_AudiodevCoreaudioPerDirectionOp
 
 bool visit_type_AudiodevCoreaudioOptions_members(const qk_vpath *p, const qk_json *in,
     AudiodevCoreaudioOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_AudiodevCoreaudioOptions(const void *obj, const char *key);
+int visit_known_AudiodevCoreaudioOptions(const void *obj, const char *key);
 bool visit_out_AudiodevCoreaudioOptions_members(qk_json *out, const AudiodevCoreaudioOptions *obj);
 bool visit_type_AudiodevCoreaudioOptions(const qk_vpath *p, const char *name,
     const qk_json *in, AudiodevCoreaudioOptions **obj, qk_error **errp);
@@ -87,7 +87,7 @@ AudiodevCoreaudioOptions *qapi_clone_AudiodevCoreaudioOptions(const AudiodevCore
 
 bool visit_type_AudiodevDsoundOptions_members(const qk_vpath *p, const qk_json *in,
     AudiodevDsoundOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_AudiodevDsoundOptions(const void *obj, const char *key);
+int visit_known_AudiodevDsoundOptions(const void *obj, const char *key);
 bool visit_out_AudiodevDsoundOptions_members(qk_json *out, const AudiodevDsoundOptions *obj);
 bool visit_type_AudiodevDsoundOptions(const qk_vpath *p, const char *name,
     const qk_json *in, AudiodevDsoundOptions **obj, qk_error **errp);
@@ -96,7 +96,7 @@ AudiodevDsoundOptions *qapi_clone_AudiodevDsoundOptions(const AudiodevDsoundOpti
 
 bool visit_type_AudiodevJackPerDirectionOptions_members(const qk_vpath *p, const qk_json *in,
     AudiodevJackPerDirectionOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_AudiodevJackPerDirectionOptions(const void *obj, const char *key);
+int visit_known_AudiodevJackPerDirectionOptions(const void *obj, const char *key);
 bool visit_out_AudiodevJackPerDirectionOptions_members(qk_json *out, const AudiodevJackPerDirectionOptions *obj);
 bool visit_type_AudiodevJackPerDirectionOptions(const qk_vpath *p, const char *name,
     const qk_json *in, AudiodevJackPerDirectionOptions **obj, qk_error **errp);
@@ -105,7 +105,7 @@ AudiodevJackPerDirectionOptions *qapi_clone_AudiodevJackPerDirectionOptions(cons
 
 bool visit_type_AudiodevJackOptions_members(const qk_vpath *p, const qk_json *in,
     AudiodevJackOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_AudiodevJackOptions(const void *obj, const char *key);
+int visit_known_AudiodevJackOptions(const void *obj, const char *key);
 bool visit_out_AudiodevJackOptions_members(qk_json *out, const AudiodevJackOptions *obj);
 bool visit_type_AudiodevJackOptions(const qk_vpath *p, const char *name,
     const qk_json *in, AudiodevJackOptions **obj, qk_error **errp);
@@ -114,7 +114,7 @@ AudiodevJackOptions *qapi_clone_AudiodevJackOptions(const AudiodevJackOptions *o
 
 bool visit_type_AudiodevOssPerDirectionOptions_members(const qk_vpath *p, const qk_json *in,
     AudiodevOssPerDirectionOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_AudiodevOssPerDirectionOptions(const void *obj, const char *key);
+int visit_known_AudiodevOssPerDirectionOptions(const void *obj, const char *key);
 bool visit_out_AudiodevOssPerDirectionOptions_members(qk_json *out, const AudiodevOssPerDirectionOptions *obj);
 bool visit_type_AudiodevOssPerDirectionOptions(const qk_vpath *p, const char *name,
     const qk_json *in, AudiodevOssPerDirectionOptions **obj, qk_error **errp);
@@ -123,7 +123,7 @@ AudiodevOssPerDirectionOptions *qapi_clone_AudiodevOssPerDirectionOptions(const 
 
 bool visit_type_AudiodevOssOptions_members(const qk_vpath *p, const qk_json *in,
     AudiodevOssOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_AudiodevOssOptions(const void *obj, const char *key);
+int visit_known_AudiodevOssOptions(const void *obj, const char *key);
 bool visit_out_AudiodevOssOptions_members(qk_json *out, const AudiodevOssOptions *obj);
 bool visit_type_AudiodevOssOptions(const qk_vpath *p, const char *name,
     const qk_json *in, AudiodevOssOptions **obj, qk_error **errp);
@@ -132,7 +132,7 @@ AudiodevOssOptions *qapi_clone_AudiodevOssOptions(const AudiodevOssOptions *obj)
 
 bool visit_type_AudiodevPaPerDirectionOptions_members(const qk_vpath *p, const qk_json *in,
     AudiodevPaPerDirectionOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_AudiodevPaPerDirectionOptions(const void *obj, const char *key);
+int visit_known_AudiodevPaPerDirectionOptions(const void *obj, const char *key);
 bool visit_out_AudiodevPaPerDirectionOptions_members(qk_json *out, const AudiodevPaPerDirectionOptions *obj);
 bool visit_type_AudiodevPaPerDirectionOptions(const qk_vpath *p, const char *name,
     const qk_json *in, AudiodevPaPerDirectionOptions **obj, qk_error **errp);
@@ -141,7 +141,7 @@ AudiodevPaPerDirectionOptions *qapi_clone_AudiodevPaPerDirectionOptions(const Au
 
 bool visit_type_AudiodevPaOptions_members(const qk_vpath *p, const qk_json *in,
     AudiodevPaOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_AudiodevPaOptions(const void *obj, const char *key);
+int visit_known_AudiodevPaOptions(const void *obj, const char *key);
 bool visit_out_AudiodevPaOptions_members(qk_json *out, const AudiodevPaOptions *obj);
 bool visit_type_AudiodevPaOptions(const qk_vpath *p, const char *name,
     const qk_json *in, AudiodevPaOptions **obj, qk_error **errp);
@@ -150,7 +150,7 @@ AudiodevPaOptions *qapi_clone_AudiodevPaOptions(const AudiodevPaOptions *obj);
 
 bool visit_type_AudiodevPipewirePerDirectionOptions_members(const qk_vpath *p, const qk_json *in,
     AudiodevPipewirePerDirectionOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_AudiodevPipewirePerDirectionOptions(const void *obj, const char *key);
+int visit_known_AudiodevPipewirePerDirectionOptions(const void *obj, const char *key);
 bool visit_out_AudiodevPipewirePerDirectionOptions_members(qk_json *out, const AudiodevPipewirePerDirectionOptions *obj);
 bool visit_type_AudiodevPipewirePerDirectionOptions(const qk_vpath *p, const char *name,
     const qk_json *in, AudiodevPipewirePerDirectionOptions **obj, qk_error **errp);
@@ -159,7 +159,7 @@ AudiodevPipewirePerDirectionOptions *qapi_clone_AudiodevPipewirePerDirectionOpti
 
 bool visit_type_AudiodevPipewireOptions_members(const qk_vpath *p, const qk_json *in,
     AudiodevPipewireOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_AudiodevPipewireOptions(const void *obj, const char *key);
+int visit_known_AudiodevPipewireOptions(const void *obj, const char *key);
 bool visit_out_AudiodevPipewireOptions_members(qk_json *out, const AudiodevPipewireOptions *obj);
 bool visit_type_AudiodevPipewireOptions(const qk_vpath *p, const char *name,
     const qk_json *in, AudiodevPipewireOptions **obj, qk_error **errp);
@@ -168,7 +168,7 @@ AudiodevPipewireOptions *qapi_clone_AudiodevPipewireOptions(const AudiodevPipewi
 
 bool visit_type_AudiodevSdlPerDirectionOptions_members(const qk_vpath *p, const qk_json *in,
     AudiodevSdlPerDirectionOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_AudiodevSdlPerDirectionOptions(const void *obj, const char *key);
+int visit_known_AudiodevSdlPerDirectionOptions(const void *obj, const char *key);
 bool visit_out_AudiodevSdlPerDirectionOptions_members(qk_json *out, const AudiodevSdlPerDirectionOptions *obj);
 bool visit_type_AudiodevSdlPerDirectionOptions(const qk_vpath *p, const char *name,
     const qk_json *in, AudiodevSdlPerDirectionOptions **obj, qk_error **errp);
@@ -177,7 +177,7 @@ AudiodevSdlPerDirectionOptions *qapi_clone_AudiodevSdlPerDirectionOptions(const 
 
 bool visit_type_AudiodevSdlOptions_members(const qk_vpath *p, const qk_json *in,
     AudiodevSdlOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_AudiodevSdlOptions(const void *obj, const char *key);
+int visit_known_AudiodevSdlOptions(const void *obj, const char *key);
 bool visit_out_AudiodevSdlOptions_members(qk_json *out, const AudiodevSdlOptions *obj);
 bool visit_type_AudiodevSdlOptions(const qk_vpath *p, const char *name,
     const qk_json *in, AudiodevSdlOptions **obj, qk_error **errp);
@@ -186,7 +186,7 @@ AudiodevSdlOptions *qapi_clone_AudiodevSdlOptions(const AudiodevSdlOptions *obj)
 
 bool visit_type_AudiodevWavOptions_members(const qk_vpath *p, const qk_json *in,
     AudiodevWavOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_AudiodevWavOptions(const void *obj, const char *key);
+int visit_known_AudiodevWavOptions(const void *obj, const char *key);
 bool visit_out_AudiodevWavOptions_members(qk_json *out, const AudiodevWavOptions *obj);
 bool visit_type_AudiodevWavOptions(const qk_vpath *p, const char *name,
     const qk_json *in, AudiodevWavOptions **obj, qk_error **errp);
@@ -203,12 +203,12 @@ qk_json *visit_out_AudiodevDriver(AudiodevDriver obj);
 
 bool visit_type_q_obj_Audiodev_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_Audiodev_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_Audiodev_base(const void *obj, const char *key);
+int visit_known_q_obj_Audiodev_base(const void *obj, const char *key);
 bool visit_out_q_obj_Audiodev_base_members(qk_json *out, const q_obj_Audiodev_base *obj);
 
 bool visit_type_Audiodev_members(const qk_vpath *p, const qk_json *in,
     Audiodev *obj, size_t *seen, qk_error **errp);
-bool visit_known_Audiodev(const void *obj, const char *key);
+int visit_known_Audiodev(const void *obj, const char *key);
 bool visit_out_Audiodev_members(qk_json *out, const Audiodev *obj);
 bool visit_type_Audiodev(const qk_vpath *p, const char *name,
     const qk_json *in, Audiodev **obj, qk_error **errp);

@@ -76,18 +76,18 @@ bool visit_type_QAuthZListRule_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_QAuthZListRule(const void *o, const char *key)
+int visit_known_QAuthZListRule(const void *o, const char *key)
 {
     const QAuthZListRule *obj = (const QAuthZListRule *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "match"))
-        return true;
+        return 0;
     if (!strcmp(key, "policy"))
-        return true;
+        return 1;
     if (!strcmp(key, "format"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_QAuthZListRule_members(qk_json *out, const QAuthZListRule *obj)
@@ -236,16 +236,16 @@ bool visit_type_AuthZListProperties_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_AuthZListProperties(const void *o, const char *key)
+int visit_known_AuthZListProperties(const void *o, const char *key)
 {
     const AuthZListProperties *obj = (const AuthZListProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "policy"))
-        return true;
+        return 0;
     if (!strcmp(key, "rules"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_AuthZListProperties_members(qk_json *out, const AuthZListProperties *obj)
@@ -339,16 +339,16 @@ bool visit_type_AuthZListFileProperties_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_AuthZListFileProperties(const void *o, const char *key)
+int visit_known_AuthZListFileProperties(const void *o, const char *key)
 {
     const AuthZListFileProperties *obj = (const AuthZListFileProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "filename"))
-        return true;
+        return 0;
     if (!strcmp(key, "refresh"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_AuthZListFileProperties_members(qk_json *out, const AuthZListFileProperties *obj)
@@ -434,14 +434,14 @@ bool visit_type_AuthZPAMProperties_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_AuthZPAMProperties(const void *o, const char *key)
+int visit_known_AuthZPAMProperties(const void *o, const char *key)
 {
     const AuthZPAMProperties *obj = (const AuthZPAMProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "service"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_AuthZPAMProperties_members(qk_json *out, const AuthZPAMProperties *obj)
@@ -524,14 +524,14 @@ bool visit_type_AuthZSimpleProperties_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_AuthZSimpleProperties(const void *o, const char *key)
+int visit_known_AuthZSimpleProperties(const void *o, const char *key)
 {
     const AuthZSimpleProperties *obj = (const AuthZSimpleProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "identity"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_AuthZSimpleProperties_members(qk_json *out, const AuthZSimpleProperties *obj)

@@ -23,7 +23,7 @@ qk_json *visit_out_QAuthZListFormat(QAuthZListFormat obj);
 
 bool visit_type_QAuthZListRule_members(const qk_vpath *p, const qk_json *in,
     QAuthZListRule *obj, size_t *seen, qk_error **errp);
-bool visit_known_QAuthZListRule(const void *obj, const char *key);
+int visit_known_QAuthZListRule(const void *obj, const char *key);
 bool visit_out_QAuthZListRule_members(qk_json *out, const QAuthZListRule *obj);
 bool visit_type_QAuthZListRule(const qk_vpath *p, const char *name,
     const qk_json *in, QAuthZListRule **obj, qk_error **errp);
@@ -37,7 +37,7 @@ QAuthZListRuleList *qapi_clone_QAuthZListRuleList(const QAuthZListRuleList *obj)
 
 bool visit_type_AuthZListProperties_members(const qk_vpath *p, const qk_json *in,
     AuthZListProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_AuthZListProperties(const void *obj, const char *key);
+int visit_known_AuthZListProperties(const void *obj, const char *key);
 bool visit_out_AuthZListProperties_members(qk_json *out, const AuthZListProperties *obj);
 bool visit_type_AuthZListProperties(const qk_vpath *p, const char *name,
     const qk_json *in, AuthZListProperties **obj, qk_error **errp);
@@ -46,7 +46,7 @@ AuthZListProperties *qapi_clone_AuthZListProperties(const AuthZListProperties *o
 
 bool visit_type_AuthZListFileProperties_members(const qk_vpath *p, const qk_json *in,
     AuthZListFileProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_AuthZListFileProperties(const void *obj, const char *key);
+int visit_known_AuthZListFileProperties(const void *obj, const char *key);
 bool visit_out_AuthZListFileProperties_members(qk_json *out, const AuthZListFileProperties *obj);
 bool visit_type_AuthZListFileProperties(const qk_vpath *p, const char *name,
     const qk_json *in, AuthZListFileProperties **obj, qk_error **errp);
@@ -55,7 +55,7 @@ AuthZListFileProperties *qapi_clone_AuthZListFileProperties(const AuthZListFileP
 
 bool visit_type_AuthZPAMProperties_members(const qk_vpath *p, const qk_json *in,
     AuthZPAMProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_AuthZPAMProperties(const void *obj, const char *key);
+int visit_known_AuthZPAMProperties(const void *obj, const char *key);
 bool visit_out_AuthZPAMProperties_members(qk_json *out, const AuthZPAMProperties *obj);
 bool visit_type_AuthZPAMProperties(const qk_vpath *p, const char *name,
     const qk_json *in, AuthZPAMProperties **obj, qk_error **errp);
@@ -64,7 +64,7 @@ AuthZPAMProperties *qapi_clone_AuthZPAMProperties(const AuthZPAMProperties *obj)
 
 bool visit_type_AuthZSimpleProperties_members(const qk_vpath *p, const qk_json *in,
     AuthZSimpleProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_AuthZSimpleProperties(const void *obj, const char *key);
+int visit_known_AuthZSimpleProperties(const void *obj, const char *key);
 bool visit_out_AuthZSimpleProperties_members(qk_json *out, const AuthZSimpleProperties *obj);
 bool visit_type_AuthZSimpleProperties(const qk_vpath *p, const char *name,
     const qk_json *in, AuthZSimpleProperties **obj, qk_error **errp);

@@ -91,28 +91,28 @@ bool visit_type_SnapshotInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SnapshotInfo(const void *o, const char *key)
+int visit_known_SnapshotInfo(const void *o, const char *key)
 {
     const SnapshotInfo *obj = (const SnapshotInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "name"))
-        return true;
+        return 1;
     if (!strcmp(key, "vm-state-size"))
-        return true;
+        return 2;
     if (!strcmp(key, "date-sec"))
-        return true;
+        return 3;
     if (!strcmp(key, "date-nsec"))
-        return true;
+        return 4;
     if (!strcmp(key, "vm-clock-sec"))
-        return true;
+        return 5;
     if (!strcmp(key, "vm-clock-nsec"))
-        return true;
+        return 6;
     if (!strcmp(key, "icount"))
-        return true;
-    return false;
+        return 7;
+    return -1;
 }
 
 bool visit_out_SnapshotInfo_members(qk_json *out, const SnapshotInfo *obj)
@@ -210,14 +210,14 @@ bool visit_type_ImageInfoSpecificQCow2EncryptionBase_members(const qk_vpath *p, 
     return true;
 }
 
-bool visit_known_ImageInfoSpecificQCow2EncryptionBase(const void *o, const char *key)
+int visit_known_ImageInfoSpecificQCow2EncryptionBase(const void *o, const char *key)
 {
     const ImageInfoSpecificQCow2EncryptionBase *obj = (const ImageInfoSpecificQCow2EncryptionBase *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "format"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ImageInfoSpecificQCow2EncryptionBase_members(qk_json *out, const ImageInfoSpecificQCow2EncryptionBase *obj)
@@ -306,20 +306,22 @@ bool visit_type_ImageInfoSpecificQCow2Encryption_members(const qk_vpath *p, cons
     return true;
 }
 
-bool visit_known_ImageInfoSpecificQCow2Encryption(const void *o, const char *key)
+int visit_known_ImageInfoSpecificQCow2Encryption(const void *o, const char *key)
 {
     const ImageInfoSpecificQCow2Encryption *obj = (const ImageInfoSpecificQCow2Encryption *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "format"))
-        return true;
+        return 0;
     switch (obj->format) {
-    case BLOCKDEV_QCOW2_ENCRYPTION_FORMAT_LUKS:
-        return visit_known_QCryptoBlockInfoLUKS(&obj->u.luks, key);
+    case BLOCKDEV_QCOW2_ENCRYPTION_FORMAT_LUKS: {
+        int r = visit_known_QCryptoBlockInfoLUKS(&obj->u.luks, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_ImageInfoSpecificQCow2Encryption_members(qk_json *out, const ImageInfoSpecificQCow2Encryption *obj)
@@ -529,32 +531,32 @@ bool visit_type_ImageInfoSpecificQCow2_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_ImageInfoSpecificQCow2(const void *o, const char *key)
+int visit_known_ImageInfoSpecificQCow2(const void *o, const char *key)
 {
     const ImageInfoSpecificQCow2 *obj = (const ImageInfoSpecificQCow2 *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "compat"))
-        return true;
+        return 0;
     if (!strcmp(key, "data-file"))
-        return true;
+        return 1;
     if (!strcmp(key, "data-file-raw"))
-        return true;
+        return 2;
     if (!strcmp(key, "extended-l2"))
-        return true;
+        return 3;
     if (!strcmp(key, "lazy-refcounts"))
-        return true;
+        return 4;
     if (!strcmp(key, "corrupt"))
-        return true;
+        return 5;
     if (!strcmp(key, "refcount-bits"))
-        return true;
+        return 6;
     if (!strcmp(key, "encrypt"))
-        return true;
+        return 7;
     if (!strcmp(key, "bitmaps"))
-        return true;
+        return 8;
     if (!strcmp(key, "compression-type"))
-        return true;
-    return false;
+        return 9;
+    return -1;
 }
 
 bool visit_out_ImageInfoSpecificQCow2_members(qk_json *out, const ImageInfoSpecificQCow2 *obj)
@@ -745,20 +747,20 @@ bool visit_type_ImageInfoSpecificVmdk_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_ImageInfoSpecificVmdk(const void *o, const char *key)
+int visit_known_ImageInfoSpecificVmdk(const void *o, const char *key)
 {
     const ImageInfoSpecificVmdk *obj = (const ImageInfoSpecificVmdk *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "create-type"))
-        return true;
+        return 0;
     if (!strcmp(key, "cid"))
-        return true;
+        return 1;
     if (!strcmp(key, "parent-cid"))
-        return true;
+        return 2;
     if (!strcmp(key, "extents"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_ImageInfoSpecificVmdk_members(qk_json *out, const ImageInfoSpecificVmdk *obj)
@@ -879,22 +881,22 @@ bool visit_type_VmdkExtentInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_VmdkExtentInfo(const void *o, const char *key)
+int visit_known_VmdkExtentInfo(const void *o, const char *key)
 {
     const VmdkExtentInfo *obj = (const VmdkExtentInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "filename"))
-        return true;
+        return 0;
     if (!strcmp(key, "format"))
-        return true;
+        return 1;
     if (!strcmp(key, "virtual-size"))
-        return true;
+        return 2;
     if (!strcmp(key, "cluster-size"))
-        return true;
+        return 3;
     if (!strcmp(key, "compressed"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_VmdkExtentInfo_members(qk_json *out, const VmdkExtentInfo *obj)
@@ -985,14 +987,14 @@ bool visit_type_ImageInfoSpecificRbd_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_ImageInfoSpecificRbd(const void *o, const char *key)
+int visit_known_ImageInfoSpecificRbd(const void *o, const char *key)
 {
     const ImageInfoSpecificRbd *obj = (const ImageInfoSpecificRbd *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "encryption-format"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ImageInfoSpecificRbd_members(qk_json *out, const ImageInfoSpecificRbd *obj)
@@ -1074,14 +1076,14 @@ bool visit_type_ImageInfoSpecificFile_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_ImageInfoSpecificFile(const void *o, const char *key)
+int visit_known_ImageInfoSpecificFile(const void *o, const char *key)
 {
     const ImageInfoSpecificFile *obj = (const ImageInfoSpecificFile *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "extent-size-hint"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ImageInfoSpecificFile_members(qk_json *out, const ImageInfoSpecificFile *obj)
@@ -1180,14 +1182,14 @@ bool visit_type_ImageInfoSpecificQCow2Wrapper_members(const qk_vpath *p, const q
     return true;
 }
 
-bool visit_known_ImageInfoSpecificQCow2Wrapper(const void *o, const char *key)
+int visit_known_ImageInfoSpecificQCow2Wrapper(const void *o, const char *key)
 {
     const ImageInfoSpecificQCow2Wrapper *obj = (const ImageInfoSpecificQCow2Wrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ImageInfoSpecificQCow2Wrapper_members(qk_json *out, const ImageInfoSpecificQCow2Wrapper *obj)
@@ -1270,14 +1272,14 @@ bool visit_type_ImageInfoSpecificVmdkWrapper_members(const qk_vpath *p, const qk
     return true;
 }
 
-bool visit_known_ImageInfoSpecificVmdkWrapper(const void *o, const char *key)
+int visit_known_ImageInfoSpecificVmdkWrapper(const void *o, const char *key)
 {
     const ImageInfoSpecificVmdkWrapper *obj = (const ImageInfoSpecificVmdkWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ImageInfoSpecificVmdkWrapper_members(qk_json *out, const ImageInfoSpecificVmdkWrapper *obj)
@@ -1360,14 +1362,14 @@ bool visit_type_ImageInfoSpecificLUKSWrapper_members(const qk_vpath *p, const qk
     return true;
 }
 
-bool visit_known_ImageInfoSpecificLUKSWrapper(const void *o, const char *key)
+int visit_known_ImageInfoSpecificLUKSWrapper(const void *o, const char *key)
 {
     const ImageInfoSpecificLUKSWrapper *obj = (const ImageInfoSpecificLUKSWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ImageInfoSpecificLUKSWrapper_members(qk_json *out, const ImageInfoSpecificLUKSWrapper *obj)
@@ -1450,14 +1452,14 @@ bool visit_type_ImageInfoSpecificRbdWrapper_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_ImageInfoSpecificRbdWrapper(const void *o, const char *key)
+int visit_known_ImageInfoSpecificRbdWrapper(const void *o, const char *key)
 {
     const ImageInfoSpecificRbdWrapper *obj = (const ImageInfoSpecificRbdWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ImageInfoSpecificRbdWrapper_members(qk_json *out, const ImageInfoSpecificRbdWrapper *obj)
@@ -1540,14 +1542,14 @@ bool visit_type_ImageInfoSpecificFileWrapper_members(const qk_vpath *p, const qk
     return true;
 }
 
-bool visit_known_ImageInfoSpecificFileWrapper(const void *o, const char *key)
+int visit_known_ImageInfoSpecificFileWrapper(const void *o, const char *key)
 {
     const ImageInfoSpecificFileWrapper *obj = (const ImageInfoSpecificFileWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ImageInfoSpecificFileWrapper_members(qk_json *out, const ImageInfoSpecificFileWrapper *obj)
@@ -1630,14 +1632,14 @@ bool visit_type_q_obj_ImageInfoSpecific_base_members(const qk_vpath *p, const qk
     return true;
 }
 
-bool visit_known_q_obj_ImageInfoSpecific_base(const void *o, const char *key)
+int visit_known_q_obj_ImageInfoSpecific_base(const void *o, const char *key)
 {
     const q_obj_ImageInfoSpecific_base *obj = (const q_obj_ImageInfoSpecific_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_ImageInfoSpecific_base_members(qk_json *out, const q_obj_ImageInfoSpecific_base *obj)
@@ -1685,28 +1687,38 @@ bool visit_type_ImageInfoSpecific_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ImageInfoSpecific(const void *o, const char *key)
+int visit_known_ImageInfoSpecific(const void *o, const char *key)
 {
     const ImageInfoSpecific *obj = (const ImageInfoSpecific *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     switch (obj->type) {
-    case IMAGE_INFO_SPECIFIC_KIND_QCOW2:
-        return visit_known_ImageInfoSpecificQCow2Wrapper(&obj->u.qcow2, key);
-    case IMAGE_INFO_SPECIFIC_KIND_VMDK:
-        return visit_known_ImageInfoSpecificVmdkWrapper(&obj->u.vmdk, key);
-    case IMAGE_INFO_SPECIFIC_KIND_LUKS:
-        return visit_known_ImageInfoSpecificLUKSWrapper(&obj->u.luks, key);
-    case IMAGE_INFO_SPECIFIC_KIND_RBD:
-        return visit_known_ImageInfoSpecificRbdWrapper(&obj->u.rbd, key);
-    case IMAGE_INFO_SPECIFIC_KIND_FILE:
-        return visit_known_ImageInfoSpecificFileWrapper(&obj->u.file, key);
+    case IMAGE_INFO_SPECIFIC_KIND_QCOW2: {
+        int r = visit_known_ImageInfoSpecificQCow2Wrapper(&obj->u.qcow2, key);
+        return r < 0 ? r : r + 1;
+    }
+    case IMAGE_INFO_SPECIFIC_KIND_VMDK: {
+        int r = visit_known_ImageInfoSpecificVmdkWrapper(&obj->u.vmdk, key);
+        return r < 0 ? r : r + 1;
+    }
+    case IMAGE_INFO_SPECIFIC_KIND_LUKS: {
+        int r = visit_known_ImageInfoSpecificLUKSWrapper(&obj->u.luks, key);
+        return r < 0 ? r : r + 1;
+    }
+    case IMAGE_INFO_SPECIFIC_KIND_RBD: {
+        int r = visit_known_ImageInfoSpecificRbdWrapper(&obj->u.rbd, key);
+        return r < 0 ? r : r + 1;
+    }
+    case IMAGE_INFO_SPECIFIC_KIND_FILE: {
+        int r = visit_known_ImageInfoSpecificFileWrapper(&obj->u.file, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_ImageInfoSpecific_members(qk_json *out, const ImageInfoSpecific *obj)
@@ -1886,36 +1898,36 @@ bool visit_type_BlockLimitsInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockLimitsInfo(const void *o, const char *key)
+int visit_known_BlockLimitsInfo(const void *o, const char *key)
 {
     const BlockLimitsInfo *obj = (const BlockLimitsInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "request-alignment"))
-        return true;
+        return 0;
     if (!strcmp(key, "max-discard"))
-        return true;
+        return 1;
     if (!strcmp(key, "discard-alignment"))
-        return true;
+        return 2;
     if (!strcmp(key, "max-write-zeroes"))
-        return true;
+        return 3;
     if (!strcmp(key, "write-zeroes-alignment"))
-        return true;
+        return 4;
     if (!strcmp(key, "opt-transfer"))
-        return true;
+        return 5;
     if (!strcmp(key, "max-transfer"))
-        return true;
+        return 6;
     if (!strcmp(key, "max-hw-transfer"))
-        return true;
+        return 7;
     if (!strcmp(key, "max-iov"))
-        return true;
+        return 8;
     if (!strcmp(key, "max-hw-iov"))
-        return true;
+        return 9;
     if (!strcmp(key, "min-mem-alignment"))
-        return true;
+        return 10;
     if (!strcmp(key, "opt-mem-alignment"))
-        return true;
-    return false;
+        return 11;
+    return -1;
 }
 
 bool visit_out_BlockLimitsInfo_members(qk_json *out, const BlockLimitsInfo *obj)
@@ -2174,40 +2186,40 @@ bool visit_type_BlockNodeInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockNodeInfo(const void *o, const char *key)
+int visit_known_BlockNodeInfo(const void *o, const char *key)
 {
     const BlockNodeInfo *obj = (const BlockNodeInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "filename"))
-        return true;
+        return 0;
     if (!strcmp(key, "format"))
-        return true;
+        return 1;
     if (!strcmp(key, "dirty-flag"))
-        return true;
+        return 2;
     if (!strcmp(key, "actual-size"))
-        return true;
+        return 3;
     if (!strcmp(key, "virtual-size"))
-        return true;
+        return 4;
     if (!strcmp(key, "cluster-size"))
-        return true;
+        return 5;
     if (!strcmp(key, "encrypted"))
-        return true;
+        return 6;
     if (!strcmp(key, "compressed"))
-        return true;
+        return 7;
     if (!strcmp(key, "backing-filename"))
-        return true;
+        return 8;
     if (!strcmp(key, "full-backing-filename"))
-        return true;
+        return 9;
     if (!strcmp(key, "backing-filename-format"))
-        return true;
+        return 10;
     if (!strcmp(key, "snapshots"))
-        return true;
+        return 11;
     if (!strcmp(key, "limits"))
-        return true;
+        return 12;
     if (!strcmp(key, "format-specific"))
-        return true;
-    return false;
+        return 13;
+    return -1;
 }
 
 bool visit_out_BlockNodeInfo_members(qk_json *out, const BlockNodeInfo *obj)
@@ -2423,42 +2435,42 @@ bool visit_type_ImageInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ImageInfo(const void *o, const char *key)
+int visit_known_ImageInfo(const void *o, const char *key)
 {
     const ImageInfo *obj = (const ImageInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "filename"))
-        return true;
+        return 0;
     if (!strcmp(key, "format"))
-        return true;
+        return 1;
     if (!strcmp(key, "dirty-flag"))
-        return true;
+        return 2;
     if (!strcmp(key, "actual-size"))
-        return true;
+        return 3;
     if (!strcmp(key, "virtual-size"))
-        return true;
+        return 4;
     if (!strcmp(key, "cluster-size"))
-        return true;
+        return 5;
     if (!strcmp(key, "encrypted"))
-        return true;
+        return 6;
     if (!strcmp(key, "compressed"))
-        return true;
+        return 7;
     if (!strcmp(key, "backing-filename"))
-        return true;
+        return 8;
     if (!strcmp(key, "full-backing-filename"))
-        return true;
+        return 9;
     if (!strcmp(key, "backing-filename-format"))
-        return true;
+        return 10;
     if (!strcmp(key, "snapshots"))
-        return true;
+        return 11;
     if (!strcmp(key, "limits"))
-        return true;
+        return 12;
     if (!strcmp(key, "format-specific"))
-        return true;
+        return 13;
     if (!strcmp(key, "backing-image"))
-        return true;
-    return false;
+        return 14;
+    return -1;
 }
 
 bool visit_out_ImageInfo_members(qk_json *out, const ImageInfo *obj)
@@ -2590,16 +2602,16 @@ bool visit_type_BlockChildInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockChildInfo(const void *o, const char *key)
+int visit_known_BlockChildInfo(const void *o, const char *key)
 {
     const BlockChildInfo *obj = (const BlockChildInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "info"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_BlockChildInfo_members(qk_json *out, const BlockChildInfo *obj)
@@ -2839,42 +2851,42 @@ bool visit_type_BlockGraphInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockGraphInfo(const void *o, const char *key)
+int visit_known_BlockGraphInfo(const void *o, const char *key)
 {
     const BlockGraphInfo *obj = (const BlockGraphInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "filename"))
-        return true;
+        return 0;
     if (!strcmp(key, "format"))
-        return true;
+        return 1;
     if (!strcmp(key, "dirty-flag"))
-        return true;
+        return 2;
     if (!strcmp(key, "actual-size"))
-        return true;
+        return 3;
     if (!strcmp(key, "virtual-size"))
-        return true;
+        return 4;
     if (!strcmp(key, "cluster-size"))
-        return true;
+        return 5;
     if (!strcmp(key, "encrypted"))
-        return true;
+        return 6;
     if (!strcmp(key, "compressed"))
-        return true;
+        return 7;
     if (!strcmp(key, "backing-filename"))
-        return true;
+        return 8;
     if (!strcmp(key, "full-backing-filename"))
-        return true;
+        return 9;
     if (!strcmp(key, "backing-filename-format"))
-        return true;
+        return 10;
     if (!strcmp(key, "snapshots"))
-        return true;
+        return 11;
     if (!strcmp(key, "limits"))
-        return true;
+        return 12;
     if (!strcmp(key, "format-specific"))
-        return true;
+        return 13;
     if (!strcmp(key, "children"))
-        return true;
-    return false;
+        return 14;
+    return -1;
 }
 
 bool visit_out_BlockGraphInfo_members(qk_json *out, const BlockGraphInfo *obj)
@@ -3077,36 +3089,36 @@ bool visit_type_ImageCheck_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ImageCheck(const void *o, const char *key)
+int visit_known_ImageCheck(const void *o, const char *key)
 {
     const ImageCheck *obj = (const ImageCheck *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "filename"))
-        return true;
+        return 0;
     if (!strcmp(key, "format"))
-        return true;
+        return 1;
     if (!strcmp(key, "check-errors"))
-        return true;
+        return 2;
     if (!strcmp(key, "image-end-offset"))
-        return true;
+        return 3;
     if (!strcmp(key, "corruptions"))
-        return true;
+        return 4;
     if (!strcmp(key, "leaks"))
-        return true;
+        return 5;
     if (!strcmp(key, "corruptions-fixed"))
-        return true;
+        return 6;
     if (!strcmp(key, "leaks-fixed"))
-        return true;
+        return 7;
     if (!strcmp(key, "total-clusters"))
-        return true;
+        return 8;
     if (!strcmp(key, "allocated-clusters"))
-        return true;
+        return 9;
     if (!strcmp(key, "fragmented-clusters"))
-        return true;
+        return 10;
     if (!strcmp(key, "compressed-clusters"))
-        return true;
-    return false;
+        return 11;
+    return -1;
 }
 
 bool visit_out_ImageCheck_members(qk_json *out, const ImageCheck *obj)
@@ -3287,30 +3299,30 @@ bool visit_type_MapEntry_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_MapEntry(const void *o, const char *key)
+int visit_known_MapEntry(const void *o, const char *key)
 {
     const MapEntry *obj = (const MapEntry *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "start"))
-        return true;
+        return 0;
     if (!strcmp(key, "length"))
-        return true;
+        return 1;
     if (!strcmp(key, "data"))
-        return true;
+        return 2;
     if (!strcmp(key, "zero"))
-        return true;
+        return 3;
     if (!strcmp(key, "compressed"))
-        return true;
+        return 4;
     if (!strcmp(key, "depth"))
-        return true;
+        return 5;
     if (!strcmp(key, "present"))
-        return true;
+        return 6;
     if (!strcmp(key, "offset"))
-        return true;
+        return 7;
     if (!strcmp(key, "filename"))
-        return true;
-    return false;
+        return 8;
+    return -1;
 }
 
 bool visit_out_MapEntry_members(qk_json *out, const MapEntry *obj)
@@ -3429,18 +3441,18 @@ bool visit_type_BlockdevCacheInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockdevCacheInfo(const void *o, const char *key)
+int visit_known_BlockdevCacheInfo(const void *o, const char *key)
 {
     const BlockdevCacheInfo *obj = (const BlockdevCacheInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "writeback"))
-        return true;
+        return 0;
     if (!strcmp(key, "direct"))
-        return true;
+        return 1;
     if (!strcmp(key, "no-flush"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_BlockdevCacheInfo_members(qk_json *out, const BlockdevCacheInfo *obj)
@@ -3536,16 +3548,16 @@ bool visit_type_BlockdevChild_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockdevChild(const void *o, const char *key)
+int visit_known_BlockdevChild(const void *o, const char *key)
 {
     const BlockdevChild *obj = (const BlockdevChild *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "child"))
-        return true;
+        return 0;
     if (!strcmp(key, "node-name"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_BlockdevChild_members(qk_json *out, const BlockdevChild *obj)
@@ -4005,80 +4017,80 @@ bool visit_type_BlockDeviceInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockDeviceInfo(const void *o, const char *key)
+int visit_known_BlockDeviceInfo(const void *o, const char *key)
 {
     const BlockDeviceInfo *obj = (const BlockDeviceInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "file"))
-        return true;
+        return 0;
     if (!strcmp(key, "node-name"))
-        return true;
+        return 1;
     if (!strcmp(key, "ro"))
-        return true;
+        return 2;
     if (!strcmp(key, "drv"))
-        return true;
+        return 3;
     if (!strcmp(key, "backing_file"))
-        return true;
+        return 4;
     if (!strcmp(key, "backing_file_depth"))
-        return true;
+        return 5;
     if (!strcmp(key, "children"))
-        return true;
+        return 6;
     if (!strcmp(key, "active"))
-        return true;
+        return 7;
     if (!strcmp(key, "encrypted"))
-        return true;
+        return 8;
     if (!strcmp(key, "detect_zeroes"))
-        return true;
+        return 9;
     if (!strcmp(key, "bps"))
-        return true;
+        return 10;
     if (!strcmp(key, "bps_rd"))
-        return true;
+        return 11;
     if (!strcmp(key, "bps_wr"))
-        return true;
+        return 12;
     if (!strcmp(key, "iops"))
-        return true;
+        return 13;
     if (!strcmp(key, "iops_rd"))
-        return true;
+        return 14;
     if (!strcmp(key, "iops_wr"))
-        return true;
+        return 15;
     if (!strcmp(key, "image"))
-        return true;
+        return 16;
     if (!strcmp(key, "bps_max"))
-        return true;
+        return 17;
     if (!strcmp(key, "bps_rd_max"))
-        return true;
+        return 18;
     if (!strcmp(key, "bps_wr_max"))
-        return true;
+        return 19;
     if (!strcmp(key, "iops_max"))
-        return true;
+        return 20;
     if (!strcmp(key, "iops_rd_max"))
-        return true;
+        return 21;
     if (!strcmp(key, "iops_wr_max"))
-        return true;
+        return 22;
     if (!strcmp(key, "bps_max_length"))
-        return true;
+        return 23;
     if (!strcmp(key, "bps_rd_max_length"))
-        return true;
+        return 24;
     if (!strcmp(key, "bps_wr_max_length"))
-        return true;
+        return 25;
     if (!strcmp(key, "iops_max_length"))
-        return true;
+        return 26;
     if (!strcmp(key, "iops_rd_max_length"))
-        return true;
+        return 27;
     if (!strcmp(key, "iops_wr_max_length"))
-        return true;
+        return 28;
     if (!strcmp(key, "iops_size"))
-        return true;
+        return 29;
     if (!strcmp(key, "group"))
-        return true;
+        return 30;
     if (!strcmp(key, "cache"))
-        return true;
+        return 31;
     if (!strcmp(key, "write_threshold"))
-        return true;
+        return 32;
     if (!strcmp(key, "dirty-bitmaps"))
-        return true;
-    return false;
+        return 33;
+    return -1;
 }
 
 bool visit_out_BlockDeviceInfo_members(qk_json *out, const BlockDeviceInfo *obj)
@@ -4307,26 +4319,26 @@ bool visit_type_BlockDirtyInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockDirtyInfo(const void *o, const char *key)
+int visit_known_BlockDirtyInfo(const void *o, const char *key)
 {
     const BlockDirtyInfo *obj = (const BlockDirtyInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "count"))
-        return true;
+        return 1;
     if (!strcmp(key, "granularity"))
-        return true;
+        return 2;
     if (!strcmp(key, "recording"))
-        return true;
+        return 3;
     if (!strcmp(key, "busy"))
-        return true;
+        return 4;
     if (!strcmp(key, "persistent"))
-        return true;
+        return 5;
     if (!strcmp(key, "inconsistent"))
-        return true;
-    return false;
+        return 6;
+    return -1;
 }
 
 bool visit_out_BlockDirtyInfo_members(qk_json *out, const BlockDirtyInfo *obj)
@@ -4512,18 +4524,18 @@ bool visit_type_Qcow2BitmapInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_Qcow2BitmapInfo(const void *o, const char *key)
+int visit_known_Qcow2BitmapInfo(const void *o, const char *key)
 {
     const Qcow2BitmapInfo *obj = (const Qcow2BitmapInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "granularity"))
-        return true;
+        return 1;
     if (!strcmp(key, "flags"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_Qcow2BitmapInfo_members(qk_json *out, const Qcow2BitmapInfo *obj)
@@ -4619,16 +4631,16 @@ bool visit_type_BlockLatencyHistogramInfo_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_BlockLatencyHistogramInfo(const void *o, const char *key)
+int visit_known_BlockLatencyHistogramInfo(const void *o, const char *key)
 {
     const BlockLatencyHistogramInfo *obj = (const BlockLatencyHistogramInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "boundaries"))
-        return true;
+        return 0;
     if (!strcmp(key, "bins"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_BlockLatencyHistogramInfo_members(qk_json *out, const BlockLatencyHistogramInfo *obj)
@@ -4766,28 +4778,28 @@ bool visit_type_BlockInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockInfo(const void *o, const char *key)
+int visit_known_BlockInfo(const void *o, const char *key)
 {
     const BlockInfo *obj = (const BlockInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "qdev"))
-        return true;
+        return 1;
     if (!strcmp(key, "type"))
-        return true;
+        return 2;
     if (!strcmp(key, "removable"))
-        return true;
+        return 3;
     if (!strcmp(key, "locked"))
-        return true;
+        return 4;
     if (!strcmp(key, "inserted"))
-        return true;
+        return 5;
     if (!strcmp(key, "tray_open"))
-        return true;
+        return 6;
     if (!strcmp(key, "io-status"))
-        return true;
-    return false;
+        return 7;
+    return -1;
 }
 
 bool visit_out_BlockInfo_members(qk_json *out, const BlockInfo *obj)
@@ -4904,18 +4916,18 @@ bool visit_type_BlockMeasureInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockMeasureInfo(const void *o, const char *key)
+int visit_known_BlockMeasureInfo(const void *o, const char *key)
 {
     const BlockMeasureInfo *obj = (const BlockMeasureInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "required"))
-        return true;
+        return 0;
     if (!strcmp(key, "fully-allocated"))
-        return true;
+        return 1;
     if (!strcmp(key, "bitmaps"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_BlockMeasureInfo_members(qk_json *out, const BlockMeasureInfo *obj)
@@ -5194,44 +5206,44 @@ bool visit_type_BlockDeviceTimedStats_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_BlockDeviceTimedStats(const void *o, const char *key)
+int visit_known_BlockDeviceTimedStats(const void *o, const char *key)
 {
     const BlockDeviceTimedStats *obj = (const BlockDeviceTimedStats *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "interval_length"))
-        return true;
+        return 0;
     if (!strcmp(key, "min_rd_latency_ns"))
-        return true;
+        return 1;
     if (!strcmp(key, "max_rd_latency_ns"))
-        return true;
+        return 2;
     if (!strcmp(key, "avg_rd_latency_ns"))
-        return true;
+        return 3;
     if (!strcmp(key, "min_wr_latency_ns"))
-        return true;
+        return 4;
     if (!strcmp(key, "max_wr_latency_ns"))
-        return true;
+        return 5;
     if (!strcmp(key, "avg_wr_latency_ns"))
-        return true;
+        return 6;
     if (!strcmp(key, "min_zone_append_latency_ns"))
-        return true;
+        return 7;
     if (!strcmp(key, "max_zone_append_latency_ns"))
-        return true;
+        return 8;
     if (!strcmp(key, "avg_zone_append_latency_ns"))
-        return true;
+        return 9;
     if (!strcmp(key, "min_flush_latency_ns"))
-        return true;
+        return 10;
     if (!strcmp(key, "max_flush_latency_ns"))
-        return true;
+        return 11;
     if (!strcmp(key, "avg_flush_latency_ns"))
-        return true;
+        return 12;
     if (!strcmp(key, "avg_rd_queue_depth"))
-        return true;
+        return 13;
     if (!strcmp(key, "avg_wr_queue_depth"))
-        return true;
+        return 14;
     if (!strcmp(key, "avg_zone_append_queue_depth"))
-        return true;
-    return false;
+        return 15;
+    return -1;
 }
 
 bool visit_out_BlockDeviceTimedStats_members(qk_json *out, const BlockDeviceTimedStats *obj)
@@ -5710,86 +5722,86 @@ bool visit_type_BlockDeviceStats_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockDeviceStats(const void *o, const char *key)
+int visit_known_BlockDeviceStats(const void *o, const char *key)
 {
     const BlockDeviceStats *obj = (const BlockDeviceStats *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "rd_bytes"))
-        return true;
+        return 0;
     if (!strcmp(key, "wr_bytes"))
-        return true;
+        return 1;
     if (!strcmp(key, "zone_append_bytes"))
-        return true;
+        return 2;
     if (!strcmp(key, "unmap_bytes"))
-        return true;
+        return 3;
     if (!strcmp(key, "rd_operations"))
-        return true;
+        return 4;
     if (!strcmp(key, "wr_operations"))
-        return true;
+        return 5;
     if (!strcmp(key, "zone_append_operations"))
-        return true;
+        return 6;
     if (!strcmp(key, "flush_operations"))
-        return true;
+        return 7;
     if (!strcmp(key, "unmap_operations"))
-        return true;
+        return 8;
     if (!strcmp(key, "rd_total_time_ns"))
-        return true;
+        return 9;
     if (!strcmp(key, "wr_total_time_ns"))
-        return true;
+        return 10;
     if (!strcmp(key, "zone_append_total_time_ns"))
-        return true;
+        return 11;
     if (!strcmp(key, "flush_total_time_ns"))
-        return true;
+        return 12;
     if (!strcmp(key, "unmap_total_time_ns"))
-        return true;
+        return 13;
     if (!strcmp(key, "wr_highest_offset"))
-        return true;
+        return 14;
     if (!strcmp(key, "rd_merged"))
-        return true;
+        return 15;
     if (!strcmp(key, "wr_merged"))
-        return true;
+        return 16;
     if (!strcmp(key, "zone_append_merged"))
-        return true;
+        return 17;
     if (!strcmp(key, "unmap_merged"))
-        return true;
+        return 18;
     if (!strcmp(key, "idle_time_ns"))
-        return true;
+        return 19;
     if (!strcmp(key, "failed_rd_operations"))
-        return true;
+        return 20;
     if (!strcmp(key, "failed_wr_operations"))
-        return true;
+        return 21;
     if (!strcmp(key, "failed_zone_append_operations"))
-        return true;
+        return 22;
     if (!strcmp(key, "failed_flush_operations"))
-        return true;
+        return 23;
     if (!strcmp(key, "failed_unmap_operations"))
-        return true;
+        return 24;
     if (!strcmp(key, "invalid_rd_operations"))
-        return true;
+        return 25;
     if (!strcmp(key, "invalid_wr_operations"))
-        return true;
+        return 26;
     if (!strcmp(key, "invalid_zone_append_operations"))
-        return true;
+        return 27;
     if (!strcmp(key, "invalid_flush_operations"))
-        return true;
+        return 28;
     if (!strcmp(key, "invalid_unmap_operations"))
-        return true;
+        return 29;
     if (!strcmp(key, "account_invalid"))
-        return true;
+        return 30;
     if (!strcmp(key, "account_failed"))
-        return true;
+        return 31;
     if (!strcmp(key, "timed_stats"))
-        return true;
+        return 32;
     if (!strcmp(key, "rd_latency_histogram"))
-        return true;
+        return 33;
     if (!strcmp(key, "wr_latency_histogram"))
-        return true;
+        return 34;
     if (!strcmp(key, "zone_append_latency_histogram"))
-        return true;
+        return 35;
     if (!strcmp(key, "flush_latency_histogram"))
-        return true;
-    return false;
+        return 36;
+    return -1;
 }
 
 bool visit_out_BlockDeviceStats_members(qk_json *out, const BlockDeviceStats *obj)
@@ -5967,18 +5979,18 @@ bool visit_type_BlockStatsSpecificFile_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_BlockStatsSpecificFile(const void *o, const char *key)
+int visit_known_BlockStatsSpecificFile(const void *o, const char *key)
 {
     const BlockStatsSpecificFile *obj = (const BlockStatsSpecificFile *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "discard-nb-ok"))
-        return true;
+        return 0;
     if (!strcmp(key, "discard-nb-failed"))
-        return true;
+        return 1;
     if (!strcmp(key, "discard-bytes-ok"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_BlockStatsSpecificFile_members(qk_json *out, const BlockStatsSpecificFile *obj)
@@ -6083,18 +6095,18 @@ bool visit_type_BlockStatsSpecificNvme_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_BlockStatsSpecificNvme(const void *o, const char *key)
+int visit_known_BlockStatsSpecificNvme(const void *o, const char *key)
 {
     const BlockStatsSpecificNvme *obj = (const BlockStatsSpecificNvme *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "completion-errors"))
-        return true;
+        return 0;
     if (!strcmp(key, "aligned-accesses"))
-        return true;
+        return 1;
     if (!strcmp(key, "unaligned-accesses"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_BlockStatsSpecificNvme_members(qk_json *out, const BlockStatsSpecificNvme *obj)
@@ -6181,14 +6193,14 @@ bool visit_type_q_obj_BlockStatsSpecific_base_members(const qk_vpath *p, const q
     return true;
 }
 
-bool visit_known_q_obj_BlockStatsSpecific_base(const void *o, const char *key)
+int visit_known_q_obj_BlockStatsSpecific_base(const void *o, const char *key)
 {
     const q_obj_BlockStatsSpecific_base *obj = (const q_obj_BlockStatsSpecific_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "driver"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_BlockStatsSpecific_base_members(qk_json *out, const q_obj_BlockStatsSpecific_base *obj)
@@ -6234,26 +6246,32 @@ bool visit_type_BlockStatsSpecific_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockStatsSpecific(const void *o, const char *key)
+int visit_known_BlockStatsSpecific(const void *o, const char *key)
 {
     const BlockStatsSpecific *obj = (const BlockStatsSpecific *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "driver"))
-        return true;
+        return 0;
     switch (obj->driver) {
-    case BLOCKDEV_DRIVER_FILE:
-        return visit_known_BlockStatsSpecificFile(&obj->u.file, key);
+    case BLOCKDEV_DRIVER_FILE: {
+        int r = visit_known_BlockStatsSpecificFile(&obj->u.file, key);
+        return r < 0 ? r : r + 1;
+    }
 #if defined(HAVE_HOST_BLOCK_DEVICE)
-    case BLOCKDEV_DRIVER_HOST_DEVICE:
-        return visit_known_BlockStatsSpecificFile(&obj->u.host_device, key);
+    case BLOCKDEV_DRIVER_HOST_DEVICE: {
+        int r = visit_known_BlockStatsSpecificFile(&obj->u.host_device, key);
+        return r < 0 ? r : r + 1;
+    }
 #endif /* defined(HAVE_HOST_BLOCK_DEVICE) */
-    case BLOCKDEV_DRIVER_NVME:
-        return visit_known_BlockStatsSpecificNvme(&obj->u.nvme, key);
+    case BLOCKDEV_DRIVER_NVME: {
+        int r = visit_known_BlockStatsSpecificNvme(&obj->u.nvme, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_BlockStatsSpecific_members(qk_json *out, const BlockStatsSpecific *obj)
@@ -6384,26 +6402,26 @@ bool visit_type_BlockStats_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockStats(const void *o, const char *key)
+int visit_known_BlockStats(const void *o, const char *key)
 {
     const BlockStats *obj = (const BlockStats *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "qdev"))
-        return true;
+        return 1;
     if (!strcmp(key, "node-name"))
-        return true;
+        return 2;
     if (!strcmp(key, "stats"))
-        return true;
+        return 3;
     if (!strcmp(key, "driver-specific"))
-        return true;
+        return 4;
     if (!strcmp(key, "parent"))
-        return true;
+        return 5;
     if (!strcmp(key, "backing"))
-        return true;
-    return false;
+        return 6;
+    return -1;
 }
 
 bool visit_out_BlockStats_members(qk_json *out, const BlockStats *obj)
@@ -6502,14 +6520,14 @@ bool visit_type_q_obj_query_blockstats_arg_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_q_obj_query_blockstats_arg(const void *o, const char *key)
+int visit_known_q_obj_query_blockstats_arg(const void *o, const char *key)
 {
     const q_obj_query_blockstats_arg *obj = (const q_obj_query_blockstats_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "query-nodes"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_query_blockstats_arg_members(qk_json *out, const q_obj_query_blockstats_arg *obj)
@@ -6660,14 +6678,14 @@ bool visit_type_BlockJobInfoMirror_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockJobInfoMirror(const void *o, const char *key)
+int visit_known_BlockJobInfoMirror(const void *o, const char *key)
 {
     const BlockJobInfoMirror *obj = (const BlockJobInfoMirror *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "actively-synced"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_BlockJobInfoMirror_members(qk_json *out, const BlockJobInfoMirror *obj)
@@ -6855,38 +6873,38 @@ bool visit_type_q_obj_BlockJobInfo_base_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_q_obj_BlockJobInfo_base(const void *o, const char *key)
+int visit_known_q_obj_BlockJobInfo_base(const void *o, const char *key)
 {
     const q_obj_BlockJobInfo_base *obj = (const q_obj_BlockJobInfo_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     if (!strcmp(key, "device"))
-        return true;
+        return 1;
     if (!strcmp(key, "len"))
-        return true;
+        return 2;
     if (!strcmp(key, "offset"))
-        return true;
+        return 3;
     if (!strcmp(key, "busy"))
-        return true;
+        return 4;
     if (!strcmp(key, "paused"))
-        return true;
+        return 5;
     if (!strcmp(key, "speed"))
-        return true;
+        return 6;
     if (!strcmp(key, "io-status"))
-        return true;
+        return 7;
     if (!strcmp(key, "ready"))
-        return true;
+        return 8;
     if (!strcmp(key, "status"))
-        return true;
+        return 9;
     if (!strcmp(key, "auto-finalize"))
-        return true;
+        return 10;
     if (!strcmp(key, "auto-dismiss"))
-        return true;
+        return 11;
     if (!strcmp(key, "error"))
-        return true;
-    return false;
+        return 12;
+    return -1;
 }
 
 bool visit_out_q_obj_BlockJobInfo_base_members(qk_json *out, const q_obj_BlockJobInfo_base *obj)
@@ -7056,44 +7074,46 @@ bool visit_type_BlockJobInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockJobInfo(const void *o, const char *key)
+int visit_known_BlockJobInfo(const void *o, const char *key)
 {
     const BlockJobInfo *obj = (const BlockJobInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     if (!strcmp(key, "device"))
-        return true;
+        return 1;
     if (!strcmp(key, "len"))
-        return true;
+        return 2;
     if (!strcmp(key, "offset"))
-        return true;
+        return 3;
     if (!strcmp(key, "busy"))
-        return true;
+        return 4;
     if (!strcmp(key, "paused"))
-        return true;
+        return 5;
     if (!strcmp(key, "speed"))
-        return true;
+        return 6;
     if (!strcmp(key, "io-status"))
-        return true;
+        return 7;
     if (!strcmp(key, "ready"))
-        return true;
+        return 8;
     if (!strcmp(key, "status"))
-        return true;
+        return 9;
     if (!strcmp(key, "auto-finalize"))
-        return true;
+        return 10;
     if (!strcmp(key, "auto-dismiss"))
-        return true;
+        return 11;
     if (!strcmp(key, "error"))
-        return true;
+        return 12;
     switch (obj->type) {
-    case JOB_TYPE_MIRROR:
-        return visit_known_BlockJobInfoMirror(&obj->u.mirror, key);
+    case JOB_TYPE_MIRROR: {
+        int r = visit_known_BlockJobInfoMirror(&obj->u.mirror, key);
+        return r < 0 ? r : r + 13;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_BlockJobInfo_members(qk_json *out, const BlockJobInfo *obj)
@@ -7275,18 +7295,18 @@ bool visit_type_q_obj_block_resize_arg_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_q_obj_block_resize_arg(const void *o, const char *key)
+int visit_known_q_obj_block_resize_arg(const void *o, const char *key)
 {
     const q_obj_block_resize_arg *obj = (const q_obj_block_resize_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "node-name"))
-        return true;
+        return 1;
     if (!strcmp(key, "size"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_block_resize_arg_members(qk_json *out, const q_obj_block_resize_arg *obj)
@@ -7372,24 +7392,24 @@ bool visit_type_BlockdevSnapshotSync_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_BlockdevSnapshotSync(const void *o, const char *key)
+int visit_known_BlockdevSnapshotSync(const void *o, const char *key)
 {
     const BlockdevSnapshotSync *obj = (const BlockdevSnapshotSync *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "node-name"))
-        return true;
+        return 1;
     if (!strcmp(key, "snapshot-file"))
-        return true;
+        return 2;
     if (!strcmp(key, "snapshot-node-name"))
-        return true;
+        return 3;
     if (!strcmp(key, "format"))
-        return true;
+        return 4;
     if (!strcmp(key, "mode"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_BlockdevSnapshotSync_members(qk_json *out, const BlockdevSnapshotSync *obj)
@@ -7496,16 +7516,16 @@ bool visit_type_BlockdevSnapshot_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockdevSnapshot(const void *o, const char *key)
+int visit_known_BlockdevSnapshot(const void *o, const char *key)
 {
     const BlockdevSnapshot *obj = (const BlockdevSnapshot *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "node"))
-        return true;
+        return 0;
     if (!strcmp(key, "overlay"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_BlockdevSnapshot_members(qk_json *out, const BlockdevSnapshot *obj)
@@ -7609,20 +7629,20 @@ bool visit_type_BackupPerf_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BackupPerf(const void *o, const char *key)
+int visit_known_BackupPerf(const void *o, const char *key)
 {
     const BackupPerf *obj = (const BackupPerf *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "use-copy-range"))
-        return true;
+        return 0;
     if (!strcmp(key, "max-workers"))
-        return true;
+        return 1;
     if (!strcmp(key, "max-chunk"))
-        return true;
+        return 2;
     if (!strcmp(key, "min-cluster-size"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_BackupPerf_members(qk_json *out, const BackupPerf *obj)
@@ -7813,42 +7833,42 @@ bool visit_type_BackupCommon_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BackupCommon(const void *o, const char *key)
+int visit_known_BackupCommon(const void *o, const char *key)
 {
     const BackupCommon *obj = (const BackupCommon *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "job-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "device"))
-        return true;
+        return 1;
     if (!strcmp(key, "sync"))
-        return true;
+        return 2;
     if (!strcmp(key, "speed"))
-        return true;
+        return 3;
     if (!strcmp(key, "bitmap"))
-        return true;
+        return 4;
     if (!strcmp(key, "bitmap-mode"))
-        return true;
+        return 5;
     if (!strcmp(key, "compress"))
-        return true;
+        return 6;
     if (!strcmp(key, "on-source-error"))
-        return true;
+        return 7;
     if (!strcmp(key, "on-target-error"))
-        return true;
+        return 8;
     if (!strcmp(key, "on-cbw-error"))
-        return true;
+        return 9;
     if (!strcmp(key, "auto-finalize"))
-        return true;
+        return 10;
     if (!strcmp(key, "auto-dismiss"))
-        return true;
+        return 11;
     if (!strcmp(key, "filter-node-name"))
-        return true;
+        return 12;
     if (!strcmp(key, "discard-source"))
-        return true;
+        return 13;
     if (!strcmp(key, "x-perf"))
-        return true;
-    return false;
+        return 14;
+    return -1;
 }
 
 bool visit_out_BackupCommon_members(qk_json *out, const BackupCommon *obj)
@@ -8092,48 +8112,48 @@ bool visit_type_DriveBackup_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_DriveBackup(const void *o, const char *key)
+int visit_known_DriveBackup(const void *o, const char *key)
 {
     const DriveBackup *obj = (const DriveBackup *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "job-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "device"))
-        return true;
+        return 1;
     if (!strcmp(key, "sync"))
-        return true;
+        return 2;
     if (!strcmp(key, "speed"))
-        return true;
+        return 3;
     if (!strcmp(key, "bitmap"))
-        return true;
+        return 4;
     if (!strcmp(key, "bitmap-mode"))
-        return true;
+        return 5;
     if (!strcmp(key, "compress"))
-        return true;
+        return 6;
     if (!strcmp(key, "on-source-error"))
-        return true;
+        return 7;
     if (!strcmp(key, "on-target-error"))
-        return true;
+        return 8;
     if (!strcmp(key, "on-cbw-error"))
-        return true;
+        return 9;
     if (!strcmp(key, "auto-finalize"))
-        return true;
+        return 10;
     if (!strcmp(key, "auto-dismiss"))
-        return true;
+        return 11;
     if (!strcmp(key, "filter-node-name"))
-        return true;
+        return 12;
     if (!strcmp(key, "discard-source"))
-        return true;
+        return 13;
     if (!strcmp(key, "x-perf"))
-        return true;
+        return 14;
     if (!strcmp(key, "target"))
-        return true;
+        return 15;
     if (!strcmp(key, "format"))
-        return true;
+        return 16;
     if (!strcmp(key, "mode"))
-        return true;
-    return false;
+        return 17;
+    return -1;
 }
 
 bool visit_out_DriveBackup_members(qk_json *out, const DriveBackup *obj)
@@ -8372,44 +8392,44 @@ bool visit_type_BlockdevBackup_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockdevBackup(const void *o, const char *key)
+int visit_known_BlockdevBackup(const void *o, const char *key)
 {
     const BlockdevBackup *obj = (const BlockdevBackup *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "job-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "device"))
-        return true;
+        return 1;
     if (!strcmp(key, "sync"))
-        return true;
+        return 2;
     if (!strcmp(key, "speed"))
-        return true;
+        return 3;
     if (!strcmp(key, "bitmap"))
-        return true;
+        return 4;
     if (!strcmp(key, "bitmap-mode"))
-        return true;
+        return 5;
     if (!strcmp(key, "compress"))
-        return true;
+        return 6;
     if (!strcmp(key, "on-source-error"))
-        return true;
+        return 7;
     if (!strcmp(key, "on-target-error"))
-        return true;
+        return 8;
     if (!strcmp(key, "on-cbw-error"))
-        return true;
+        return 9;
     if (!strcmp(key, "auto-finalize"))
-        return true;
+        return 10;
     if (!strcmp(key, "auto-dismiss"))
-        return true;
+        return 11;
     if (!strcmp(key, "filter-node-name"))
-        return true;
+        return 12;
     if (!strcmp(key, "discard-source"))
-        return true;
+        return 13;
     if (!strcmp(key, "x-perf"))
-        return true;
+        return 14;
     if (!strcmp(key, "target"))
-        return true;
-    return false;
+        return 15;
+    return -1;
 }
 
 bool visit_out_BlockdevBackup_members(qk_json *out, const BlockdevBackup *obj)
@@ -8553,18 +8573,18 @@ bool visit_type_q_obj_change_backing_file_arg_members(const qk_vpath *p, const q
     return true;
 }
 
-bool visit_known_q_obj_change_backing_file_arg(const void *o, const char *key)
+int visit_known_q_obj_change_backing_file_arg(const void *o, const char *key)
 {
     const q_obj_change_backing_file_arg *obj = (const q_obj_change_backing_file_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "image-node-name"))
-        return true;
+        return 1;
     if (!strcmp(key, "backing-file"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_change_backing_file_arg_members(qk_json *out, const q_obj_change_backing_file_arg *obj)
@@ -8683,38 +8703,38 @@ bool visit_type_q_obj_block_commit_arg_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_q_obj_block_commit_arg(const void *o, const char *key)
+int visit_known_q_obj_block_commit_arg(const void *o, const char *key)
 {
     const q_obj_block_commit_arg *obj = (const q_obj_block_commit_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "job-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "device"))
-        return true;
+        return 1;
     if (!strcmp(key, "base-node"))
-        return true;
+        return 2;
     if (!strcmp(key, "base"))
-        return true;
+        return 3;
     if (!strcmp(key, "top-node"))
-        return true;
+        return 4;
     if (!strcmp(key, "top"))
-        return true;
+        return 5;
     if (!strcmp(key, "backing-file"))
-        return true;
+        return 6;
     if (!strcmp(key, "backing-mask-protocol"))
-        return true;
+        return 7;
     if (!strcmp(key, "speed"))
-        return true;
+        return 8;
     if (!strcmp(key, "on-error"))
-        return true;
+        return 9;
     if (!strcmp(key, "filter-node-name"))
-        return true;
+        return 10;
     if (!strcmp(key, "auto-finalize"))
-        return true;
+        return 11;
     if (!strcmp(key, "auto-dismiss"))
-        return true;
-    return false;
+        return 12;
+    return -1;
 }
 
 bool visit_out_q_obj_block_commit_arg_members(qk_json *out, const q_obj_block_commit_arg *obj)
@@ -8782,14 +8802,14 @@ bool visit_type_q_obj_query_named_block_nodes_arg_members(const qk_vpath *p, con
     return true;
 }
 
-bool visit_known_q_obj_query_named_block_nodes_arg(const void *o, const char *key)
+int visit_known_q_obj_query_named_block_nodes_arg(const void *o, const char *key)
 {
     const q_obj_query_named_block_nodes_arg *obj = (const q_obj_query_named_block_nodes_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "flat"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_query_named_block_nodes_arg_members(qk_json *out, const q_obj_query_named_block_nodes_arg *obj)
@@ -8913,18 +8933,18 @@ bool visit_type_XDbgBlockGraphNode_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_XDbgBlockGraphNode(const void *o, const char *key)
+int visit_known_XDbgBlockGraphNode(const void *o, const char *key)
 {
     const XDbgBlockGraphNode *obj = (const XDbgBlockGraphNode *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "type"))
-        return true;
+        return 1;
     if (!strcmp(key, "name"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_XDbgBlockGraphNode_members(qk_json *out, const XDbgBlockGraphNode *obj)
@@ -9118,22 +9138,22 @@ bool visit_type_XDbgBlockGraphEdge_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_XDbgBlockGraphEdge(const void *o, const char *key)
+int visit_known_XDbgBlockGraphEdge(const void *o, const char *key)
 {
     const XDbgBlockGraphEdge *obj = (const XDbgBlockGraphEdge *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "parent"))
-        return true;
+        return 0;
     if (!strcmp(key, "child"))
-        return true;
+        return 1;
     if (!strcmp(key, "name"))
-        return true;
+        return 2;
     if (!strcmp(key, "perm"))
-        return true;
+        return 3;
     if (!strcmp(key, "shared-perm"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_XDbgBlockGraphEdge_members(qk_json *out, const XDbgBlockGraphEdge *obj)
@@ -9345,16 +9365,16 @@ bool visit_type_XDbgBlockGraph_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_XDbgBlockGraph(const void *o, const char *key)
+int visit_known_XDbgBlockGraph(const void *o, const char *key)
 {
     const XDbgBlockGraph *obj = (const XDbgBlockGraph *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "nodes"))
-        return true;
+        return 0;
     if (!strcmp(key, "edges"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_XDbgBlockGraph_members(qk_json *out, const XDbgBlockGraph *obj)
@@ -9551,46 +9571,46 @@ bool visit_type_DriveMirror_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_DriveMirror(const void *o, const char *key)
+int visit_known_DriveMirror(const void *o, const char *key)
 {
     const DriveMirror *obj = (const DriveMirror *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "job-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "device"))
-        return true;
+        return 1;
     if (!strcmp(key, "target"))
-        return true;
+        return 2;
     if (!strcmp(key, "format"))
-        return true;
+        return 3;
     if (!strcmp(key, "node-name"))
-        return true;
+        return 4;
     if (!strcmp(key, "replaces"))
-        return true;
+        return 5;
     if (!strcmp(key, "sync"))
-        return true;
+        return 6;
     if (!strcmp(key, "mode"))
-        return true;
+        return 7;
     if (!strcmp(key, "speed"))
-        return true;
+        return 8;
     if (!strcmp(key, "granularity"))
-        return true;
+        return 9;
     if (!strcmp(key, "buf-size"))
-        return true;
+        return 10;
     if (!strcmp(key, "on-source-error"))
-        return true;
+        return 11;
     if (!strcmp(key, "on-target-error"))
-        return true;
+        return 12;
     if (!strcmp(key, "unmap"))
-        return true;
+        return 13;
     if (!strcmp(key, "copy-mode"))
-        return true;
+        return 14;
     if (!strcmp(key, "auto-finalize"))
-        return true;
+        return 15;
     if (!strcmp(key, "auto-dismiss"))
-        return true;
-    return false;
+        return 16;
+    return -1;
 }
 
 bool visit_out_DriveMirror_members(qk_json *out, const DriveMirror *obj)
@@ -9728,16 +9748,16 @@ bool visit_type_BlockDirtyBitmap_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockDirtyBitmap(const void *o, const char *key)
+int visit_known_BlockDirtyBitmap(const void *o, const char *key)
 {
     const BlockDirtyBitmap *obj = (const BlockDirtyBitmap *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "node"))
-        return true;
+        return 0;
     if (!strcmp(key, "name"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_BlockDirtyBitmap_members(qk_json *out, const BlockDirtyBitmap *obj)
@@ -9852,22 +9872,22 @@ bool visit_type_BlockDirtyBitmapAdd_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_BlockDirtyBitmapAdd(const void *o, const char *key)
+int visit_known_BlockDirtyBitmapAdd(const void *o, const char *key)
 {
     const BlockDirtyBitmapAdd *obj = (const BlockDirtyBitmapAdd *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "node"))
-        return true;
+        return 0;
     if (!strcmp(key, "name"))
-        return true;
+        return 1;
     if (!strcmp(key, "granularity"))
-        return true;
+        return 2;
     if (!strcmp(key, "persistent"))
-        return true;
+        return 3;
     if (!strcmp(key, "disabled"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_BlockDirtyBitmapAdd_members(qk_json *out, const BlockDirtyBitmapAdd *obj)
@@ -10105,18 +10125,18 @@ bool visit_type_BlockDirtyBitmapMerge_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_BlockDirtyBitmapMerge(const void *o, const char *key)
+int visit_known_BlockDirtyBitmapMerge(const void *o, const char *key)
 {
     const BlockDirtyBitmapMerge *obj = (const BlockDirtyBitmapMerge *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "node"))
-        return true;
+        return 0;
     if (!strcmp(key, "target"))
-        return true;
+        return 1;
     if (!strcmp(key, "bitmaps"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_BlockDirtyBitmapMerge_members(qk_json *out, const BlockDirtyBitmapMerge *obj)
@@ -10203,14 +10223,14 @@ bool visit_type_BlockDirtyBitmapSha256_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_BlockDirtyBitmapSha256(const void *o, const char *key)
+int visit_known_BlockDirtyBitmapSha256(const void *o, const char *key)
 {
     const BlockDirtyBitmapSha256 *obj = (const BlockDirtyBitmapSha256 *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "sha256"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_BlockDirtyBitmapSha256_members(qk_json *out, const BlockDirtyBitmapSha256 *obj)
@@ -10392,42 +10412,42 @@ bool visit_type_q_obj_blockdev_mirror_arg_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_q_obj_blockdev_mirror_arg(const void *o, const char *key)
+int visit_known_q_obj_blockdev_mirror_arg(const void *o, const char *key)
 {
     const q_obj_blockdev_mirror_arg *obj = (const q_obj_blockdev_mirror_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "job-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "device"))
-        return true;
+        return 1;
     if (!strcmp(key, "target"))
-        return true;
+        return 2;
     if (!strcmp(key, "replaces"))
-        return true;
+        return 3;
     if (!strcmp(key, "sync"))
-        return true;
+        return 4;
     if (!strcmp(key, "speed"))
-        return true;
+        return 5;
     if (!strcmp(key, "granularity"))
-        return true;
+        return 6;
     if (!strcmp(key, "buf-size"))
-        return true;
+        return 7;
     if (!strcmp(key, "on-source-error"))
-        return true;
+        return 8;
     if (!strcmp(key, "on-target-error"))
-        return true;
+        return 9;
     if (!strcmp(key, "filter-node-name"))
-        return true;
+        return 10;
     if (!strcmp(key, "copy-mode"))
-        return true;
+        return 11;
     if (!strcmp(key, "auto-finalize"))
-        return true;
+        return 12;
     if (!strcmp(key, "auto-dismiss"))
-        return true;
+        return 13;
     if (!strcmp(key, "target-is-zero"))
-        return true;
-    return false;
+        return 14;
+    return -1;
 }
 
 bool visit_out_q_obj_blockdev_mirror_arg_members(qk_json *out, const q_obj_blockdev_mirror_arg *obj)
@@ -10657,56 +10677,56 @@ bool visit_type_BlockIOThrottle_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockIOThrottle(const void *o, const char *key)
+int visit_known_BlockIOThrottle(const void *o, const char *key)
 {
     const BlockIOThrottle *obj = (const BlockIOThrottle *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "id"))
-        return true;
+        return 1;
     if (!strcmp(key, "bps"))
-        return true;
+        return 2;
     if (!strcmp(key, "bps_rd"))
-        return true;
+        return 3;
     if (!strcmp(key, "bps_wr"))
-        return true;
+        return 4;
     if (!strcmp(key, "iops"))
-        return true;
+        return 5;
     if (!strcmp(key, "iops_rd"))
-        return true;
+        return 6;
     if (!strcmp(key, "iops_wr"))
-        return true;
+        return 7;
     if (!strcmp(key, "bps_max"))
-        return true;
+        return 8;
     if (!strcmp(key, "bps_rd_max"))
-        return true;
+        return 9;
     if (!strcmp(key, "bps_wr_max"))
-        return true;
+        return 10;
     if (!strcmp(key, "iops_max"))
-        return true;
+        return 11;
     if (!strcmp(key, "iops_rd_max"))
-        return true;
+        return 12;
     if (!strcmp(key, "iops_wr_max"))
-        return true;
+        return 13;
     if (!strcmp(key, "bps_max_length"))
-        return true;
+        return 14;
     if (!strcmp(key, "bps_rd_max_length"))
-        return true;
+        return 15;
     if (!strcmp(key, "bps_wr_max_length"))
-        return true;
+        return 16;
     if (!strcmp(key, "iops_max_length"))
-        return true;
+        return 17;
     if (!strcmp(key, "iops_rd_max_length"))
-        return true;
+        return 18;
     if (!strcmp(key, "iops_wr_max_length"))
-        return true;
+        return 19;
     if (!strcmp(key, "iops_size"))
-        return true;
+        return 20;
     if (!strcmp(key, "group"))
-        return true;
-    return false;
+        return 21;
+    return -1;
 }
 
 bool visit_out_BlockIOThrottle_members(qk_json *out, const BlockIOThrottle *obj)
@@ -10971,50 +10991,50 @@ bool visit_type_ThrottleLimits_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ThrottleLimits(const void *o, const char *key)
+int visit_known_ThrottleLimits(const void *o, const char *key)
 {
     const ThrottleLimits *obj = (const ThrottleLimits *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "iops-total"))
-        return true;
+        return 0;
     if (!strcmp(key, "iops-total-max"))
-        return true;
+        return 1;
     if (!strcmp(key, "iops-total-max-length"))
-        return true;
+        return 2;
     if (!strcmp(key, "iops-read"))
-        return true;
+        return 3;
     if (!strcmp(key, "iops-read-max"))
-        return true;
+        return 4;
     if (!strcmp(key, "iops-read-max-length"))
-        return true;
+        return 5;
     if (!strcmp(key, "iops-write"))
-        return true;
+        return 6;
     if (!strcmp(key, "iops-write-max"))
-        return true;
+        return 7;
     if (!strcmp(key, "iops-write-max-length"))
-        return true;
+        return 8;
     if (!strcmp(key, "bps-total"))
-        return true;
+        return 9;
     if (!strcmp(key, "bps-total-max"))
-        return true;
+        return 10;
     if (!strcmp(key, "bps-total-max-length"))
-        return true;
+        return 11;
     if (!strcmp(key, "bps-read"))
-        return true;
+        return 12;
     if (!strcmp(key, "bps-read-max"))
-        return true;
+        return 13;
     if (!strcmp(key, "bps-read-max-length"))
-        return true;
+        return 14;
     if (!strcmp(key, "bps-write"))
-        return true;
+        return 15;
     if (!strcmp(key, "bps-write-max"))
-        return true;
+        return 16;
     if (!strcmp(key, "bps-write-max-length"))
-        return true;
+        return 17;
     if (!strcmp(key, "iops-size"))
-        return true;
-    return false;
+        return 18;
+    return -1;
 }
 
 bool visit_out_ThrottleLimits_members(qk_json *out, const ThrottleLimits *obj)
@@ -11320,52 +11340,52 @@ bool visit_type_ThrottleGroupProperties_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_ThrottleGroupProperties(const void *o, const char *key)
+int visit_known_ThrottleGroupProperties(const void *o, const char *key)
 {
     const ThrottleGroupProperties *obj = (const ThrottleGroupProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "limits"))
-        return true;
+        return 0;
     if (!strcmp(key, "x-iops-total"))
-        return true;
+        return 1;
     if (!strcmp(key, "x-iops-total-max"))
-        return true;
+        return 2;
     if (!strcmp(key, "x-iops-total-max-length"))
-        return true;
+        return 3;
     if (!strcmp(key, "x-iops-read"))
-        return true;
+        return 4;
     if (!strcmp(key, "x-iops-read-max"))
-        return true;
+        return 5;
     if (!strcmp(key, "x-iops-read-max-length"))
-        return true;
+        return 6;
     if (!strcmp(key, "x-iops-write"))
-        return true;
+        return 7;
     if (!strcmp(key, "x-iops-write-max"))
-        return true;
+        return 8;
     if (!strcmp(key, "x-iops-write-max-length"))
-        return true;
+        return 9;
     if (!strcmp(key, "x-bps-total"))
-        return true;
+        return 10;
     if (!strcmp(key, "x-bps-total-max"))
-        return true;
+        return 11;
     if (!strcmp(key, "x-bps-total-max-length"))
-        return true;
+        return 12;
     if (!strcmp(key, "x-bps-read"))
-        return true;
+        return 13;
     if (!strcmp(key, "x-bps-read-max"))
-        return true;
+        return 14;
     if (!strcmp(key, "x-bps-read-max-length"))
-        return true;
+        return 15;
     if (!strcmp(key, "x-bps-write"))
-        return true;
+        return 16;
     if (!strcmp(key, "x-bps-write-max"))
-        return true;
+        return 17;
     if (!strcmp(key, "x-bps-write-max-length"))
-        return true;
+        return 18;
     if (!strcmp(key, "x-iops-size"))
-        return true;
-    return false;
+        return 19;
+    return -1;
 }
 
 bool visit_out_ThrottleGroupProperties_members(qk_json *out, const ThrottleGroupProperties *obj)
@@ -11577,36 +11597,36 @@ bool visit_type_q_obj_block_stream_arg_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_q_obj_block_stream_arg(const void *o, const char *key)
+int visit_known_q_obj_block_stream_arg(const void *o, const char *key)
 {
     const q_obj_block_stream_arg *obj = (const q_obj_block_stream_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "job-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "device"))
-        return true;
+        return 1;
     if (!strcmp(key, "base"))
-        return true;
+        return 2;
     if (!strcmp(key, "base-node"))
-        return true;
+        return 3;
     if (!strcmp(key, "backing-file"))
-        return true;
+        return 4;
     if (!strcmp(key, "backing-mask-protocol"))
-        return true;
+        return 5;
     if (!strcmp(key, "bottom"))
-        return true;
+        return 6;
     if (!strcmp(key, "speed"))
-        return true;
+        return 7;
     if (!strcmp(key, "on-error"))
-        return true;
+        return 8;
     if (!strcmp(key, "filter-node-name"))
-        return true;
+        return 9;
     if (!strcmp(key, "auto-finalize"))
-        return true;
+        return 10;
     if (!strcmp(key, "auto-dismiss"))
-        return true;
-    return false;
+        return 11;
+    return -1;
 }
 
 bool visit_out_q_obj_block_stream_arg_members(qk_json *out, const q_obj_block_stream_arg *obj)
@@ -11682,16 +11702,16 @@ bool visit_type_q_obj_block_job_set_speed_arg_members(const qk_vpath *p, const q
     return true;
 }
 
-bool visit_known_q_obj_block_job_set_speed_arg(const void *o, const char *key)
+int visit_known_q_obj_block_job_set_speed_arg(const void *o, const char *key)
 {
     const q_obj_block_job_set_speed_arg *obj = (const q_obj_block_job_set_speed_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "speed"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_block_job_set_speed_arg_members(qk_json *out, const q_obj_block_job_set_speed_arg *obj)
@@ -11734,16 +11754,16 @@ bool visit_type_q_obj_block_job_cancel_arg_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_q_obj_block_job_cancel_arg(const void *o, const char *key)
+int visit_known_q_obj_block_job_cancel_arg(const void *o, const char *key)
 {
     const q_obj_block_job_cancel_arg *obj = (const q_obj_block_job_cancel_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "force"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_block_job_cancel_arg_members(qk_json *out, const q_obj_block_job_cancel_arg *obj)
@@ -11780,14 +11800,14 @@ bool visit_type_q_obj_block_job_pause_arg_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_q_obj_block_job_pause_arg(const void *o, const char *key)
+int visit_known_q_obj_block_job_pause_arg(const void *o, const char *key)
 {
     const q_obj_block_job_pause_arg *obj = (const q_obj_block_job_pause_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_block_job_pause_arg_members(qk_json *out, const q_obj_block_job_pause_arg *obj)
@@ -11821,14 +11841,14 @@ bool visit_type_q_obj_block_job_resume_arg_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_q_obj_block_job_resume_arg(const void *o, const char *key)
+int visit_known_q_obj_block_job_resume_arg(const void *o, const char *key)
 {
     const q_obj_block_job_resume_arg *obj = (const q_obj_block_job_resume_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_block_job_resume_arg_members(qk_json *out, const q_obj_block_job_resume_arg *obj)
@@ -11862,14 +11882,14 @@ bool visit_type_q_obj_block_job_complete_arg_members(const qk_vpath *p, const qk
     return true;
 }
 
-bool visit_known_q_obj_block_job_complete_arg(const void *o, const char *key)
+int visit_known_q_obj_block_job_complete_arg(const void *o, const char *key)
 {
     const q_obj_block_job_complete_arg *obj = (const q_obj_block_job_complete_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_block_job_complete_arg_members(qk_json *out, const q_obj_block_job_complete_arg *obj)
@@ -11903,14 +11923,14 @@ bool visit_type_q_obj_block_job_dismiss_arg_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_q_obj_block_job_dismiss_arg(const void *o, const char *key)
+int visit_known_q_obj_block_job_dismiss_arg(const void *o, const char *key)
 {
     const q_obj_block_job_dismiss_arg *obj = (const q_obj_block_job_dismiss_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_block_job_dismiss_arg_members(qk_json *out, const q_obj_block_job_dismiss_arg *obj)
@@ -11944,14 +11964,14 @@ bool visit_type_q_obj_block_job_finalize_arg_members(const qk_vpath *p, const qk
     return true;
 }
 
-bool visit_known_q_obj_block_job_finalize_arg(const void *o, const char *key)
+int visit_known_q_obj_block_job_finalize_arg(const void *o, const char *key)
 {
     const q_obj_block_job_finalize_arg *obj = (const q_obj_block_job_finalize_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_block_job_finalize_arg_members(qk_json *out, const q_obj_block_job_finalize_arg *obj)
@@ -11985,14 +12005,14 @@ bool visit_type_BlockJobChangeOptionsMirror_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_BlockJobChangeOptionsMirror(const void *o, const char *key)
+int visit_known_BlockJobChangeOptionsMirror(const void *o, const char *key)
 {
     const BlockJobChangeOptionsMirror *obj = (const BlockJobChangeOptionsMirror *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "copy-mode"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_BlockJobChangeOptionsMirror_members(qk_json *out, const BlockJobChangeOptionsMirror *obj)
@@ -12084,16 +12104,16 @@ bool visit_type_q_obj_BlockJobChangeOptions_base_members(const qk_vpath *p, cons
     return true;
 }
 
-bool visit_known_q_obj_BlockJobChangeOptions_base(const void *o, const char *key)
+int visit_known_q_obj_BlockJobChangeOptions_base(const void *o, const char *key)
 {
     const q_obj_BlockJobChangeOptions_base *obj = (const q_obj_BlockJobChangeOptions_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "type"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_BlockJobChangeOptions_base_members(qk_json *out, const q_obj_BlockJobChangeOptions_base *obj)
@@ -12144,22 +12164,24 @@ bool visit_type_BlockJobChangeOptions_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_BlockJobChangeOptions(const void *o, const char *key)
+int visit_known_BlockJobChangeOptions(const void *o, const char *key)
 {
     const BlockJobChangeOptions *obj = (const BlockJobChangeOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "type"))
-        return true;
+        return 1;
     switch (obj->type) {
-    case JOB_TYPE_MIRROR:
-        return visit_known_BlockJobChangeOptionsMirror(&obj->u.mirror, key);
+    case JOB_TYPE_MIRROR: {
+        int r = visit_known_BlockJobChangeOptionsMirror(&obj->u.mirror, key);
+        return r < 0 ? r : r + 2;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_BlockJobChangeOptions_members(qk_json *out, const BlockJobChangeOptions *obj)
@@ -12300,16 +12322,16 @@ bool visit_type_BlockdevCacheOptions_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_BlockdevCacheOptions(const void *o, const char *key)
+int visit_known_BlockdevCacheOptions(const void *o, const char *key)
 {
     const BlockdevCacheOptions *obj = (const BlockdevCacheOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "direct"))
-        return true;
+        return 0;
     if (!strcmp(key, "no-flush"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_BlockdevCacheOptions_members(qk_json *out, const BlockdevCacheOptions *obj)
@@ -12456,28 +12478,28 @@ bool visit_type_BlockdevOptionsFile_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_BlockdevOptionsFile(const void *o, const char *key)
+int visit_known_BlockdevOptionsFile(const void *o, const char *key)
 {
     const BlockdevOptionsFile *obj = (const BlockdevOptionsFile *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "filename"))
-        return true;
+        return 0;
     if (!strcmp(key, "pr-manager"))
-        return true;
+        return 1;
     if (!strcmp(key, "locking"))
-        return true;
+        return 2;
     if (!strcmp(key, "aio"))
-        return true;
+        return 3;
     if (!strcmp(key, "aio-max-batch"))
-        return true;
+        return 4;
 #if defined(CONFIG_LINUX)
     if (!strcmp(key, "drop-cache"))
-        return true;
+        return 5;
 #endif /* defined(CONFIG_LINUX) */
     if (!strcmp(key, "x-check-cache-dropped"))
-        return true;
-    return false;
+        return 6;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsFile_members(qk_json *out, const BlockdevOptionsFile *obj)
@@ -12592,18 +12614,18 @@ bool visit_type_BlockdevOptionsNull_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_BlockdevOptionsNull(const void *o, const char *key)
+int visit_known_BlockdevOptionsNull(const void *o, const char *key)
 {
     const BlockdevOptionsNull *obj = (const BlockdevOptionsNull *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "size"))
-        return true;
+        return 0;
     if (!strcmp(key, "latency-ns"))
-        return true;
+        return 1;
     if (!strcmp(key, "read-zeroes"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsNull_members(qk_json *out, const BlockdevOptionsNull *obj)
@@ -12702,16 +12724,16 @@ bool visit_type_BlockdevOptionsNVMe_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_BlockdevOptionsNVMe(const void *o, const char *key)
+int visit_known_BlockdevOptionsNVMe(const void *o, const char *key)
 {
     const BlockdevOptionsNVMe *obj = (const BlockdevOptionsNVMe *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "namespace"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsNVMe_members(qk_json *out, const BlockdevOptionsNVMe *obj)
@@ -12823,22 +12845,22 @@ bool visit_type_BlockdevOptionsVVFAT_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_BlockdevOptionsVVFAT(const void *o, const char *key)
+int visit_known_BlockdevOptionsVVFAT(const void *o, const char *key)
 {
     const BlockdevOptionsVVFAT *obj = (const BlockdevOptionsVVFAT *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "dir"))
-        return true;
+        return 0;
     if (!strcmp(key, "fat-type"))
-        return true;
+        return 1;
     if (!strcmp(key, "floppy"))
-        return true;
+        return 2;
     if (!strcmp(key, "label"))
-        return true;
+        return 3;
     if (!strcmp(key, "rw"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsVVFAT_members(qk_json *out, const BlockdevOptionsVVFAT *obj)
@@ -12933,14 +12955,14 @@ bool visit_type_BlockdevOptionsGenericFormat_members(const qk_vpath *p, const qk
     return true;
 }
 
-bool visit_known_BlockdevOptionsGenericFormat(const void *o, const char *key)
+int visit_known_BlockdevOptionsGenericFormat(const void *o, const char *key)
 {
     const BlockdevOptionsGenericFormat *obj = (const BlockdevOptionsGenericFormat *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "file"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsGenericFormat_members(qk_json *out, const BlockdevOptionsGenericFormat *obj)
@@ -13035,18 +13057,18 @@ bool visit_type_BlockdevOptionsLUKS_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_BlockdevOptionsLUKS(const void *o, const char *key)
+int visit_known_BlockdevOptionsLUKS(const void *o, const char *key)
 {
     const BlockdevOptionsLUKS *obj = (const BlockdevOptionsLUKS *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "file"))
-        return true;
+        return 0;
     if (!strcmp(key, "key-secret"))
-        return true;
+        return 1;
     if (!strcmp(key, "header"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsLUKS_members(qk_json *out, const BlockdevOptionsLUKS *obj)
@@ -13141,16 +13163,16 @@ bool visit_type_BlockdevOptionsGenericCOWFormat_members(const qk_vpath *p, const
     return true;
 }
 
-bool visit_known_BlockdevOptionsGenericCOWFormat(const void *o, const char *key)
+int visit_known_BlockdevOptionsGenericCOWFormat(const void *o, const char *key)
 {
     const BlockdevOptionsGenericCOWFormat *obj = (const BlockdevOptionsGenericCOWFormat *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "file"))
-        return true;
+        return 0;
     if (!strcmp(key, "backing"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsGenericCOWFormat_members(qk_json *out, const BlockdevOptionsGenericCOWFormat *obj)
@@ -13242,7 +13264,7 @@ bool visit_type_Qcow2OverlapCheckFlags_members(const qk_vpath *p, const qk_json 
     v = qk_json_object_get(in, "template");
     if (v) {
         ++*seen;
-        obj->has_template = true;
+        obj->has_q_template = true;
         if (!visit_type_Qcow2OverlapCheckMode(p, "template", v, &obj->q_template, errp))
             return false;
     }
@@ -13312,39 +13334,39 @@ bool visit_type_Qcow2OverlapCheckFlags_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_Qcow2OverlapCheckFlags(const void *o, const char *key)
+int visit_known_Qcow2OverlapCheckFlags(const void *o, const char *key)
 {
     const Qcow2OverlapCheckFlags *obj = (const Qcow2OverlapCheckFlags *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "template"))
-        return true;
+        return 0;
     if (!strcmp(key, "main-header"))
-        return true;
+        return 1;
     if (!strcmp(key, "active-l1"))
-        return true;
+        return 2;
     if (!strcmp(key, "active-l2"))
-        return true;
+        return 3;
     if (!strcmp(key, "refcount-table"))
-        return true;
+        return 4;
     if (!strcmp(key, "refcount-block"))
-        return true;
+        return 5;
     if (!strcmp(key, "snapshot-table"))
-        return true;
+        return 6;
     if (!strcmp(key, "inactive-l1"))
-        return true;
+        return 7;
     if (!strcmp(key, "inactive-l2"))
-        return true;
+        return 8;
     if (!strcmp(key, "bitmap-directory"))
-        return true;
-    return false;
+        return 9;
+    return -1;
 }
 
 bool visit_out_Qcow2OverlapCheckFlags_members(qk_json *out, const Qcow2OverlapCheckFlags *obj)
 {
     (void)out;
     (void)obj;
-    if (obj->has_template)
+    if (obj->has_q_template)
         if (qk_json_object_set_take(out, "template", visit_out_Qcow2OverlapCheckMode(obj->q_template)) < 0)
             return false;
     if (obj->has_main_header)
@@ -13533,14 +13555,14 @@ bool visit_type_q_obj_BlockdevQcowEncryption_base_members(const qk_vpath *p, con
     return true;
 }
 
-bool visit_known_q_obj_BlockdevQcowEncryption_base(const void *o, const char *key)
+int visit_known_q_obj_BlockdevQcowEncryption_base(const void *o, const char *key)
 {
     const q_obj_BlockdevQcowEncryption_base *obj = (const q_obj_BlockdevQcowEncryption_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "format"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_BlockdevQcowEncryption_base_members(qk_json *out, const q_obj_BlockdevQcowEncryption_base *obj)
@@ -13580,20 +13602,22 @@ bool visit_type_BlockdevQcowEncryption_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_BlockdevQcowEncryption(const void *o, const char *key)
+int visit_known_BlockdevQcowEncryption(const void *o, const char *key)
 {
     const BlockdevQcowEncryption *obj = (const BlockdevQcowEncryption *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "format"))
-        return true;
+        return 0;
     switch (obj->format) {
-    case BLOCKDEV_QCOW_ENCRYPTION_FORMAT_AES:
-        return visit_known_QCryptoBlockOptionsQCow(&obj->u.aes, key);
+    case BLOCKDEV_QCOW_ENCRYPTION_FORMAT_AES: {
+        int r = visit_known_QCryptoBlockOptionsQCow(&obj->u.aes, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_BlockdevQcowEncryption_members(qk_json *out, const BlockdevQcowEncryption *obj)
@@ -13694,18 +13718,18 @@ bool visit_type_BlockdevOptionsQcow_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_BlockdevOptionsQcow(const void *o, const char *key)
+int visit_known_BlockdevOptionsQcow(const void *o, const char *key)
 {
     const BlockdevOptionsQcow *obj = (const BlockdevOptionsQcow *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "file"))
-        return true;
+        return 0;
     if (!strcmp(key, "backing"))
-        return true;
+        return 1;
     if (!strcmp(key, "encrypt"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsQcow_members(qk_json *out, const BlockdevOptionsQcow *obj)
@@ -13809,14 +13833,14 @@ bool visit_type_q_obj_BlockdevQcow2Encryption_base_members(const qk_vpath *p, co
     return true;
 }
 
-bool visit_known_q_obj_BlockdevQcow2Encryption_base(const void *o, const char *key)
+int visit_known_q_obj_BlockdevQcow2Encryption_base(const void *o, const char *key)
 {
     const q_obj_BlockdevQcow2Encryption_base *obj = (const q_obj_BlockdevQcow2Encryption_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "format"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_BlockdevQcow2Encryption_base_members(qk_json *out, const q_obj_BlockdevQcow2Encryption_base *obj)
@@ -13858,22 +13882,26 @@ bool visit_type_BlockdevQcow2Encryption_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_BlockdevQcow2Encryption(const void *o, const char *key)
+int visit_known_BlockdevQcow2Encryption(const void *o, const char *key)
 {
     const BlockdevQcow2Encryption *obj = (const BlockdevQcow2Encryption *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "format"))
-        return true;
+        return 0;
     switch (obj->format) {
-    case BLOCKDEV_QCOW2_ENCRYPTION_FORMAT_AES:
-        return visit_known_QCryptoBlockOptionsQCow(&obj->u.aes, key);
-    case BLOCKDEV_QCOW2_ENCRYPTION_FORMAT_LUKS:
-        return visit_known_QCryptoBlockOptionsLUKS(&obj->u.luks, key);
+    case BLOCKDEV_QCOW2_ENCRYPTION_FORMAT_AES: {
+        int r = visit_known_QCryptoBlockOptionsQCow(&obj->u.aes, key);
+        return r < 0 ? r : r + 1;
+    }
+    case BLOCKDEV_QCOW2_ENCRYPTION_FORMAT_LUKS: {
+        int r = visit_known_QCryptoBlockOptionsLUKS(&obj->u.luks, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_BlockdevQcow2Encryption_members(qk_json *out, const BlockdevQcow2Encryption *obj)
@@ -13978,18 +14006,18 @@ bool visit_type_BlockdevOptionsPreallocate_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_BlockdevOptionsPreallocate(const void *o, const char *key)
+int visit_known_BlockdevOptionsPreallocate(const void *o, const char *key)
 {
     const BlockdevOptionsPreallocate *obj = (const BlockdevOptionsPreallocate *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "file"))
-        return true;
+        return 0;
     if (!strcmp(key, "prealloc-align"))
-        return true;
+        return 1;
     if (!strcmp(key, "prealloc-size"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsPreallocate_members(qk_json *out, const BlockdevOptionsPreallocate *obj)
@@ -14172,42 +14200,42 @@ bool visit_type_BlockdevOptionsQcow2_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_BlockdevOptionsQcow2(const void *o, const char *key)
+int visit_known_BlockdevOptionsQcow2(const void *o, const char *key)
 {
     const BlockdevOptionsQcow2 *obj = (const BlockdevOptionsQcow2 *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "file"))
-        return true;
+        return 0;
     if (!strcmp(key, "backing"))
-        return true;
+        return 1;
     if (!strcmp(key, "lazy-refcounts"))
-        return true;
+        return 2;
     if (!strcmp(key, "pass-discard-request"))
-        return true;
+        return 3;
     if (!strcmp(key, "pass-discard-snapshot"))
-        return true;
+        return 4;
     if (!strcmp(key, "pass-discard-other"))
-        return true;
+        return 5;
     if (!strcmp(key, "discard-no-unref"))
-        return true;
+        return 6;
     if (!strcmp(key, "overlap-check"))
-        return true;
+        return 7;
     if (!strcmp(key, "cache-size"))
-        return true;
+        return 8;
     if (!strcmp(key, "l2-cache-size"))
-        return true;
+        return 9;
     if (!strcmp(key, "l2-cache-entry-size"))
-        return true;
+        return 10;
     if (!strcmp(key, "refcount-cache-size"))
-        return true;
+        return 11;
     if (!strcmp(key, "cache-clean-interval"))
-        return true;
+        return 12;
     if (!strcmp(key, "encrypt"))
-        return true;
+        return 13;
     if (!strcmp(key, "data-file"))
-        return true;
-    return false;
+        return 14;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsQcow2_members(qk_json *out, const BlockdevOptionsQcow2 *obj)
@@ -14371,16 +14399,16 @@ bool visit_type_SshHostKeyHash_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SshHostKeyHash(const void *o, const char *key)
+int visit_known_SshHostKeyHash(const void *o, const char *key)
 {
     const SshHostKeyHash *obj = (const SshHostKeyHash *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     if (!strcmp(key, "hash"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_SshHostKeyHash_members(qk_json *out, const SshHostKeyHash *obj)
@@ -14465,14 +14493,14 @@ bool visit_type_q_obj_SshHostKeyCheck_base_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_q_obj_SshHostKeyCheck_base(const void *o, const char *key)
+int visit_known_q_obj_SshHostKeyCheck_base(const void *o, const char *key)
 {
     const q_obj_SshHostKeyCheck_base *obj = (const q_obj_SshHostKeyCheck_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "mode"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_SshHostKeyCheck_base_members(qk_json *out, const q_obj_SshHostKeyCheck_base *obj)
@@ -14512,20 +14540,22 @@ bool visit_type_SshHostKeyCheck_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SshHostKeyCheck(const void *o, const char *key)
+int visit_known_SshHostKeyCheck(const void *o, const char *key)
 {
     const SshHostKeyCheck *obj = (const SshHostKeyCheck *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "mode"))
-        return true;
+        return 0;
     switch (obj->mode) {
-    case SSH_HOST_KEY_CHECK_MODE_HASH:
-        return visit_known_SshHostKeyHash(&obj->u.hash, key);
+    case SSH_HOST_KEY_CHECK_MODE_HASH: {
+        int r = visit_known_SshHostKeyHash(&obj->u.hash, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_SshHostKeyCheck_members(qk_json *out, const SshHostKeyCheck *obj)
@@ -14635,20 +14665,20 @@ bool visit_type_BlockdevOptionsSsh_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockdevOptionsSsh(const void *o, const char *key)
+int visit_known_BlockdevOptionsSsh(const void *o, const char *key)
 {
     const BlockdevOptionsSsh *obj = (const BlockdevOptionsSsh *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "server"))
-        return true;
+        return 0;
     if (!strcmp(key, "path"))
-        return true;
+        return 1;
     if (!strcmp(key, "user"))
-        return true;
+        return 2;
     if (!strcmp(key, "host-key-check"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsSsh_members(qk_json *out, const BlockdevOptionsSsh *obj)
@@ -14783,7 +14813,7 @@ bool visit_type_BlkdebugInjectErrorOptions_members(const qk_vpath *p, const qk_j
     v = qk_json_object_get(in, "errno");
     if (v) {
         ++*seen;
-        obj->has_errno = true;
+        obj->has_q_errno = true;
         if (!visit_type_int(p, "errno", v, &obj->q_errno, errp))
             return false;
     }
@@ -14811,26 +14841,26 @@ bool visit_type_BlkdebugInjectErrorOptions_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_BlkdebugInjectErrorOptions(const void *o, const char *key)
+int visit_known_BlkdebugInjectErrorOptions(const void *o, const char *key)
 {
     const BlkdebugInjectErrorOptions *obj = (const BlkdebugInjectErrorOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "event"))
-        return true;
+        return 0;
     if (!strcmp(key, "state"))
-        return true;
+        return 1;
     if (!strcmp(key, "iotype"))
-        return true;
+        return 2;
     if (!strcmp(key, "errno"))
-        return true;
+        return 3;
     if (!strcmp(key, "sector"))
-        return true;
+        return 4;
     if (!strcmp(key, "once"))
-        return true;
+        return 5;
     if (!strcmp(key, "immediately"))
-        return true;
-    return false;
+        return 6;
+    return -1;
 }
 
 bool visit_out_BlkdebugInjectErrorOptions_members(qk_json *out, const BlkdebugInjectErrorOptions *obj)
@@ -14845,7 +14875,7 @@ bool visit_out_BlkdebugInjectErrorOptions_members(qk_json *out, const BlkdebugIn
     if (obj->has_iotype)
         if (qk_json_object_set_take(out, "iotype", visit_out_BlkdebugIOType(obj->iotype)) < 0)
             return false;
-    if (obj->has_errno)
+    if (obj->has_q_errno)
         if (qk_json_object_set_take(out, "errno", visit_out_int(obj->q_errno)) < 0)
             return false;
     if (obj->has_sector)
@@ -14947,18 +14977,18 @@ bool visit_type_BlkdebugSetStateOptions_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_BlkdebugSetStateOptions(const void *o, const char *key)
+int visit_known_BlkdebugSetStateOptions(const void *o, const char *key)
 {
     const BlkdebugSetStateOptions *obj = (const BlkdebugSetStateOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "event"))
-        return true;
+        return 0;
     if (!strcmp(key, "state"))
-        return true;
+        return 1;
     if (!strcmp(key, "new_state"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_BlkdebugSetStateOptions_members(qk_json *out, const BlkdebugSetStateOptions *obj)
@@ -15234,36 +15264,36 @@ bool visit_type_BlockdevOptionsBlkdebug_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_BlockdevOptionsBlkdebug(const void *o, const char *key)
+int visit_known_BlockdevOptionsBlkdebug(const void *o, const char *key)
 {
     const BlockdevOptionsBlkdebug *obj = (const BlockdevOptionsBlkdebug *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "image"))
-        return true;
+        return 0;
     if (!strcmp(key, "config"))
-        return true;
+        return 1;
     if (!strcmp(key, "align"))
-        return true;
+        return 2;
     if (!strcmp(key, "max-transfer"))
-        return true;
+        return 3;
     if (!strcmp(key, "opt-write-zero"))
-        return true;
+        return 4;
     if (!strcmp(key, "max-write-zero"))
-        return true;
+        return 5;
     if (!strcmp(key, "opt-discard"))
-        return true;
+        return 6;
     if (!strcmp(key, "max-discard"))
-        return true;
+        return 7;
     if (!strcmp(key, "inject-error"))
-        return true;
+        return 8;
     if (!strcmp(key, "set-state"))
-        return true;
+        return 9;
     if (!strcmp(key, "take-child-perms"))
-        return true;
+        return 10;
     if (!strcmp(key, "unshare-child-perms"))
-        return true;
-    return false;
+        return 11;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsBlkdebug_members(qk_json *out, const BlockdevOptionsBlkdebug *obj)
@@ -15409,22 +15439,22 @@ bool visit_type_BlockdevOptionsBlklogwrites_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_BlockdevOptionsBlklogwrites(const void *o, const char *key)
+int visit_known_BlockdevOptionsBlklogwrites(const void *o, const char *key)
 {
     const BlockdevOptionsBlklogwrites *obj = (const BlockdevOptionsBlklogwrites *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "file"))
-        return true;
+        return 0;
     if (!strcmp(key, "log"))
-        return true;
+        return 1;
     if (!strcmp(key, "log-sector-size"))
-        return true;
+        return 2;
     if (!strcmp(key, "log-append"))
-        return true;
+        return 3;
     if (!strcmp(key, "log-super-update-interval"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsBlklogwrites_members(qk_json *out, const BlockdevOptionsBlklogwrites *obj)
@@ -15527,16 +15557,16 @@ bool visit_type_BlockdevOptionsBlkverify_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_BlockdevOptionsBlkverify(const void *o, const char *key)
+int visit_known_BlockdevOptionsBlkverify(const void *o, const char *key)
 {
     const BlockdevOptionsBlkverify *obj = (const BlockdevOptionsBlkverify *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "test"))
-        return true;
+        return 0;
     if (!strcmp(key, "raw"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsBlkverify_members(qk_json *out, const BlockdevOptionsBlkverify *obj)
@@ -15621,14 +15651,14 @@ bool visit_type_BlockdevOptionsBlkreplay_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_BlockdevOptionsBlkreplay(const void *o, const char *key)
+int visit_known_BlockdevOptionsBlkreplay(const void *o, const char *key)
 {
     const BlockdevOptionsBlkreplay *obj = (const BlockdevOptionsBlkreplay *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "image"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsBlkreplay_members(qk_json *out, const BlockdevOptionsBlkreplay *obj)
@@ -15812,22 +15842,22 @@ bool visit_type_BlockdevOptionsQuorum_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_BlockdevOptionsQuorum(const void *o, const char *key)
+int visit_known_BlockdevOptionsQuorum(const void *o, const char *key)
 {
     const BlockdevOptionsQuorum *obj = (const BlockdevOptionsQuorum *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "blkverify"))
-        return true;
+        return 0;
     if (!strcmp(key, "children"))
-        return true;
+        return 1;
     if (!strcmp(key, "vote-threshold"))
-        return true;
+        return 2;
     if (!strcmp(key, "rewrite-corrupted"))
-        return true;
+        return 3;
     if (!strcmp(key, "read-pattern"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsQuorum_members(qk_json *out, const BlockdevOptionsQuorum *obj)
@@ -15952,22 +15982,22 @@ bool visit_type_BlockdevOptionsGluster_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_BlockdevOptionsGluster(const void *o, const char *key)
+int visit_known_BlockdevOptionsGluster(const void *o, const char *key)
 {
     const BlockdevOptionsGluster *obj = (const BlockdevOptionsGluster *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "volume"))
-        return true;
+        return 0;
     if (!strcmp(key, "path"))
-        return true;
+        return 1;
     if (!strcmp(key, "server"))
-        return true;
+        return 2;
     if (!strcmp(key, "debug"))
-        return true;
+        return 3;
     if (!strcmp(key, "logfile"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsGluster_members(qk_json *out, const BlockdevOptionsGluster *obj)
@@ -16061,14 +16091,14 @@ bool visit_type_BlockdevOptionsIoUring_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_BlockdevOptionsIoUring(const void *o, const char *key)
+int visit_known_BlockdevOptionsIoUring(const void *o, const char *key)
 {
     const BlockdevOptionsIoUring *obj = (const BlockdevOptionsIoUring *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "filename"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsIoUring_members(qk_json *out, const BlockdevOptionsIoUring *obj)
@@ -16153,14 +16183,14 @@ bool visit_type_BlockdevOptionsNvmeIoUring_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_BlockdevOptionsNvmeIoUring(const void *o, const char *key)
+int visit_known_BlockdevOptionsNvmeIoUring(const void *o, const char *key)
 {
     const BlockdevOptionsNvmeIoUring *obj = (const BlockdevOptionsNvmeIoUring *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsNvmeIoUring_members(qk_json *out, const BlockdevOptionsNvmeIoUring *obj)
@@ -16245,14 +16275,14 @@ bool visit_type_BlockdevOptionsVirtioBlkVfioPci_members(const qk_vpath *p, const
     return true;
 }
 
-bool visit_known_BlockdevOptionsVirtioBlkVfioPci(const void *o, const char *key)
+int visit_known_BlockdevOptionsVirtioBlkVfioPci(const void *o, const char *key)
 {
     const BlockdevOptionsVirtioBlkVfioPci *obj = (const BlockdevOptionsVirtioBlkVfioPci *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsVirtioBlkVfioPci_members(qk_json *out, const BlockdevOptionsVirtioBlkVfioPci *obj)
@@ -16337,14 +16367,14 @@ bool visit_type_BlockdevOptionsVirtioBlkVhostUser_members(const qk_vpath *p, con
     return true;
 }
 
-bool visit_known_BlockdevOptionsVirtioBlkVhostUser(const void *o, const char *key)
+int visit_known_BlockdevOptionsVirtioBlkVhostUser(const void *o, const char *key)
 {
     const BlockdevOptionsVirtioBlkVhostUser *obj = (const BlockdevOptionsVirtioBlkVhostUser *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsVirtioBlkVhostUser_members(qk_json *out, const BlockdevOptionsVirtioBlkVhostUser *obj)
@@ -16429,14 +16459,14 @@ bool visit_type_BlockdevOptionsVirtioBlkVhostVdpa_members(const qk_vpath *p, con
     return true;
 }
 
-bool visit_known_BlockdevOptionsVirtioBlkVhostVdpa(const void *o, const char *key)
+int visit_known_BlockdevOptionsVirtioBlkVhostVdpa(const void *o, const char *key)
 {
     const BlockdevOptionsVirtioBlkVhostVdpa *obj = (const BlockdevOptionsVirtioBlkVhostVdpa *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsVirtioBlkVhostVdpa_members(qk_json *out, const BlockdevOptionsVirtioBlkVhostVdpa *obj)
@@ -16607,30 +16637,30 @@ bool visit_type_BlockdevOptionsIscsi_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_BlockdevOptionsIscsi(const void *o, const char *key)
+int visit_known_BlockdevOptionsIscsi(const void *o, const char *key)
 {
     const BlockdevOptionsIscsi *obj = (const BlockdevOptionsIscsi *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "transport"))
-        return true;
+        return 0;
     if (!strcmp(key, "portal"))
-        return true;
+        return 1;
     if (!strcmp(key, "target"))
-        return true;
+        return 2;
     if (!strcmp(key, "lun"))
-        return true;
+        return 3;
     if (!strcmp(key, "user"))
-        return true;
+        return 4;
     if (!strcmp(key, "password-secret"))
-        return true;
+        return 5;
     if (!strcmp(key, "initiator-name"))
-        return true;
+        return 6;
     if (!strcmp(key, "header-digest"))
-        return true;
+        return 7;
     if (!strcmp(key, "timeout"))
-        return true;
-    return false;
+        return 8;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsIscsi_members(qk_json *out, const BlockdevOptionsIscsi *obj)
@@ -16765,14 +16795,14 @@ bool visit_type_RbdEncryptionOptionsLUKSBase_members(const qk_vpath *p, const qk
     return true;
 }
 
-bool visit_known_RbdEncryptionOptionsLUKSBase(const void *o, const char *key)
+int visit_known_RbdEncryptionOptionsLUKSBase(const void *o, const char *key)
 {
     const RbdEncryptionOptionsLUKSBase *obj = (const RbdEncryptionOptionsLUKSBase *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "key-secret"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_RbdEncryptionOptionsLUKSBase_members(qk_json *out, const RbdEncryptionOptionsLUKSBase *obj)
@@ -16862,16 +16892,16 @@ bool visit_type_RbdEncryptionCreateOptionsLUKSBase_members(const qk_vpath *p, co
     return true;
 }
 
-bool visit_known_RbdEncryptionCreateOptionsLUKSBase(const void *o, const char *key)
+int visit_known_RbdEncryptionCreateOptionsLUKSBase(const void *o, const char *key)
 {
     const RbdEncryptionCreateOptionsLUKSBase *obj = (const RbdEncryptionCreateOptionsLUKSBase *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "key-secret"))
-        return true;
+        return 0;
     if (!strcmp(key, "cipher-alg"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_RbdEncryptionCreateOptionsLUKSBase_members(qk_json *out, const RbdEncryptionCreateOptionsLUKSBase *obj)
@@ -16957,14 +16987,14 @@ bool visit_type_RbdEncryptionOptionsLUKS_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_RbdEncryptionOptionsLUKS(const void *o, const char *key)
+int visit_known_RbdEncryptionOptionsLUKS(const void *o, const char *key)
 {
     const RbdEncryptionOptionsLUKS *obj = (const RbdEncryptionOptionsLUKS *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "key-secret"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_RbdEncryptionOptionsLUKS_members(qk_json *out, const RbdEncryptionOptionsLUKS *obj)
@@ -17047,14 +17077,14 @@ bool visit_type_RbdEncryptionOptionsLUKS2_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_RbdEncryptionOptionsLUKS2(const void *o, const char *key)
+int visit_known_RbdEncryptionOptionsLUKS2(const void *o, const char *key)
 {
     const RbdEncryptionOptionsLUKS2 *obj = (const RbdEncryptionOptionsLUKS2 *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "key-secret"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_RbdEncryptionOptionsLUKS2_members(qk_json *out, const RbdEncryptionOptionsLUKS2 *obj)
@@ -17137,14 +17167,14 @@ bool visit_type_RbdEncryptionOptionsLUKSAny_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_RbdEncryptionOptionsLUKSAny(const void *o, const char *key)
+int visit_known_RbdEncryptionOptionsLUKSAny(const void *o, const char *key)
 {
     const RbdEncryptionOptionsLUKSAny *obj = (const RbdEncryptionOptionsLUKSAny *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "key-secret"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_RbdEncryptionOptionsLUKSAny_members(qk_json *out, const RbdEncryptionOptionsLUKSAny *obj)
@@ -17234,16 +17264,16 @@ bool visit_type_RbdEncryptionCreateOptionsLUKS_members(const qk_vpath *p, const 
     return true;
 }
 
-bool visit_known_RbdEncryptionCreateOptionsLUKS(const void *o, const char *key)
+int visit_known_RbdEncryptionCreateOptionsLUKS(const void *o, const char *key)
 {
     const RbdEncryptionCreateOptionsLUKS *obj = (const RbdEncryptionCreateOptionsLUKS *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "key-secret"))
-        return true;
+        return 0;
     if (!strcmp(key, "cipher-alg"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_RbdEncryptionCreateOptionsLUKS_members(qk_json *out, const RbdEncryptionCreateOptionsLUKS *obj)
@@ -17336,16 +17366,16 @@ bool visit_type_RbdEncryptionCreateOptionsLUKS2_members(const qk_vpath *p, const
     return true;
 }
 
-bool visit_known_RbdEncryptionCreateOptionsLUKS2(const void *o, const char *key)
+int visit_known_RbdEncryptionCreateOptionsLUKS2(const void *o, const char *key)
 {
     const RbdEncryptionCreateOptionsLUKS2 *obj = (const RbdEncryptionCreateOptionsLUKS2 *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "key-secret"))
-        return true;
+        return 0;
     if (!strcmp(key, "cipher-alg"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_RbdEncryptionCreateOptionsLUKS2_members(qk_json *out, const RbdEncryptionCreateOptionsLUKS2 *obj)
@@ -17437,16 +17467,16 @@ bool visit_type_q_obj_RbdEncryptionOptions_base_members(const qk_vpath *p, const
     return true;
 }
 
-bool visit_known_q_obj_RbdEncryptionOptions_base(const void *o, const char *key)
+int visit_known_q_obj_RbdEncryptionOptions_base(const void *o, const char *key)
 {
     const q_obj_RbdEncryptionOptions_base *obj = (const q_obj_RbdEncryptionOptions_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "format"))
-        return true;
+        return 0;
     if (!strcmp(key, "parent"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_RbdEncryptionOptions_base_members(qk_json *out, const q_obj_RbdEncryptionOptions_base *obj)
@@ -17499,26 +17529,32 @@ bool visit_type_RbdEncryptionOptions_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_RbdEncryptionOptions(const void *o, const char *key)
+int visit_known_RbdEncryptionOptions(const void *o, const char *key)
 {
     const RbdEncryptionOptions *obj = (const RbdEncryptionOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "format"))
-        return true;
+        return 0;
     if (!strcmp(key, "parent"))
-        return true;
+        return 1;
     switch (obj->format) {
-    case RBD_IMAGE_ENCRYPTION_FORMAT_LUKS:
-        return visit_known_RbdEncryptionOptionsLUKS(&obj->u.luks, key);
-    case RBD_IMAGE_ENCRYPTION_FORMAT_LUKS2:
-        return visit_known_RbdEncryptionOptionsLUKS2(&obj->u.luks2, key);
-    case RBD_IMAGE_ENCRYPTION_FORMAT_LUKS_ANY:
-        return visit_known_RbdEncryptionOptionsLUKSAny(&obj->u.luks_any, key);
+    case RBD_IMAGE_ENCRYPTION_FORMAT_LUKS: {
+        int r = visit_known_RbdEncryptionOptionsLUKS(&obj->u.luks, key);
+        return r < 0 ? r : r + 2;
+    }
+    case RBD_IMAGE_ENCRYPTION_FORMAT_LUKS2: {
+        int r = visit_known_RbdEncryptionOptionsLUKS2(&obj->u.luks2, key);
+        return r < 0 ? r : r + 2;
+    }
+    case RBD_IMAGE_ENCRYPTION_FORMAT_LUKS_ANY: {
+        int r = visit_known_RbdEncryptionOptionsLUKSAny(&obj->u.luks_any, key);
+        return r < 0 ? r : r + 2;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_RbdEncryptionOptions_members(qk_json *out, const RbdEncryptionOptions *obj)
@@ -17614,14 +17650,14 @@ bool visit_type_q_obj_RbdEncryptionCreateOptions_base_members(const qk_vpath *p,
     return true;
 }
 
-bool visit_known_q_obj_RbdEncryptionCreateOptions_base(const void *o, const char *key)
+int visit_known_q_obj_RbdEncryptionCreateOptions_base(const void *o, const char *key)
 {
     const q_obj_RbdEncryptionCreateOptions_base *obj = (const q_obj_RbdEncryptionCreateOptions_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "format"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_RbdEncryptionCreateOptions_base_members(qk_json *out, const q_obj_RbdEncryptionCreateOptions_base *obj)
@@ -17663,22 +17699,26 @@ bool visit_type_RbdEncryptionCreateOptions_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_RbdEncryptionCreateOptions(const void *o, const char *key)
+int visit_known_RbdEncryptionCreateOptions(const void *o, const char *key)
 {
     const RbdEncryptionCreateOptions *obj = (const RbdEncryptionCreateOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "format"))
-        return true;
+        return 0;
     switch (obj->format) {
-    case RBD_IMAGE_ENCRYPTION_FORMAT_LUKS:
-        return visit_known_RbdEncryptionCreateOptionsLUKS(&obj->u.luks, key);
-    case RBD_IMAGE_ENCRYPTION_FORMAT_LUKS2:
-        return visit_known_RbdEncryptionCreateOptionsLUKS2(&obj->u.luks2, key);
+    case RBD_IMAGE_ENCRYPTION_FORMAT_LUKS: {
+        int r = visit_known_RbdEncryptionCreateOptionsLUKS(&obj->u.luks, key);
+        return r < 0 ? r : r + 1;
+    }
+    case RBD_IMAGE_ENCRYPTION_FORMAT_LUKS2: {
+        int r = visit_known_RbdEncryptionCreateOptionsLUKS2(&obj->u.luks2, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_RbdEncryptionCreateOptions_members(qk_json *out, const RbdEncryptionCreateOptions *obj)
@@ -17884,32 +17924,32 @@ bool visit_type_BlockdevOptionsRbd_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockdevOptionsRbd(const void *o, const char *key)
+int visit_known_BlockdevOptionsRbd(const void *o, const char *key)
 {
     const BlockdevOptionsRbd *obj = (const BlockdevOptionsRbd *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "pool"))
-        return true;
+        return 0;
     if (!strcmp(key, "namespace"))
-        return true;
+        return 1;
     if (!strcmp(key, "image"))
-        return true;
+        return 2;
     if (!strcmp(key, "conf"))
-        return true;
+        return 3;
     if (!strcmp(key, "snapshot"))
-        return true;
+        return 4;
     if (!strcmp(key, "encrypt"))
-        return true;
+        return 5;
     if (!strcmp(key, "user"))
-        return true;
+        return 6;
     if (!strcmp(key, "auth-client-required"))
-        return true;
+        return 7;
     if (!strcmp(key, "key-secret"))
-        return true;
+        return 8;
     if (!strcmp(key, "server"))
-        return true;
-    return false;
+        return 9;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsRbd_members(qk_json *out, const BlockdevOptionsRbd *obj)
@@ -18051,18 +18091,18 @@ bool visit_type_BlockdevOptionsReplication_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_BlockdevOptionsReplication(const void *o, const char *key)
+int visit_known_BlockdevOptionsReplication(const void *o, const char *key)
 {
     const BlockdevOptionsReplication *obj = (const BlockdevOptionsReplication *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "file"))
-        return true;
+        return 0;
     if (!strcmp(key, "mode"))
-        return true;
+        return 1;
     if (!strcmp(key, "top-id"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsReplication_members(qk_json *out, const BlockdevOptionsReplication *obj)
@@ -18175,16 +18215,16 @@ bool visit_type_NFSServer_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_NFSServer(const void *o, const char *key)
+int visit_known_NFSServer(const void *o, const char *key)
 {
     const NFSServer *obj = (const NFSServer *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     if (!strcmp(key, "host"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_NFSServer_members(qk_json *out, const NFSServer *obj)
@@ -18320,28 +18360,28 @@ bool visit_type_BlockdevOptionsNfs_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockdevOptionsNfs(const void *o, const char *key)
+int visit_known_BlockdevOptionsNfs(const void *o, const char *key)
 {
     const BlockdevOptionsNfs *obj = (const BlockdevOptionsNfs *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "server"))
-        return true;
+        return 0;
     if (!strcmp(key, "path"))
-        return true;
+        return 1;
     if (!strcmp(key, "user"))
-        return true;
+        return 2;
     if (!strcmp(key, "group"))
-        return true;
+        return 3;
     if (!strcmp(key, "tcp-syn-count"))
-        return true;
+        return 4;
     if (!strcmp(key, "readahead-size"))
-        return true;
+        return 5;
     if (!strcmp(key, "page-cache-size"))
-        return true;
+        return 6;
     if (!strcmp(key, "debug"))
-        return true;
-    return false;
+        return 7;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsNfs_members(qk_json *out, const BlockdevOptionsNfs *obj)
@@ -18482,26 +18522,26 @@ bool visit_type_BlockdevOptionsCurlBase_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_BlockdevOptionsCurlBase(const void *o, const char *key)
+int visit_known_BlockdevOptionsCurlBase(const void *o, const char *key)
 {
     const BlockdevOptionsCurlBase *obj = (const BlockdevOptionsCurlBase *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "url"))
-        return true;
+        return 0;
     if (!strcmp(key, "readahead"))
-        return true;
+        return 1;
     if (!strcmp(key, "timeout"))
-        return true;
+        return 2;
     if (!strcmp(key, "username"))
-        return true;
+        return 3;
     if (!strcmp(key, "password-secret"))
-        return true;
+        return 4;
     if (!strcmp(key, "proxy-username"))
-        return true;
+        return 5;
     if (!strcmp(key, "proxy-password-secret"))
-        return true;
-    return false;
+        return 6;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsCurlBase_members(qk_json *out, const BlockdevOptionsCurlBase *obj)
@@ -18652,30 +18692,30 @@ bool visit_type_BlockdevOptionsCurlHttp_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_BlockdevOptionsCurlHttp(const void *o, const char *key)
+int visit_known_BlockdevOptionsCurlHttp(const void *o, const char *key)
 {
     const BlockdevOptionsCurlHttp *obj = (const BlockdevOptionsCurlHttp *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "url"))
-        return true;
+        return 0;
     if (!strcmp(key, "readahead"))
-        return true;
+        return 1;
     if (!strcmp(key, "timeout"))
-        return true;
+        return 2;
     if (!strcmp(key, "username"))
-        return true;
+        return 3;
     if (!strcmp(key, "password-secret"))
-        return true;
+        return 4;
     if (!strcmp(key, "proxy-username"))
-        return true;
+        return 5;
     if (!strcmp(key, "proxy-password-secret"))
-        return true;
+        return 6;
     if (!strcmp(key, "cookie"))
-        return true;
+        return 7;
     if (!strcmp(key, "cookie-secret"))
-        return true;
-    return false;
+        return 8;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsCurlHttp_members(qk_json *out, const BlockdevOptionsCurlHttp *obj)
@@ -18839,32 +18879,32 @@ bool visit_type_BlockdevOptionsCurlHttps_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_BlockdevOptionsCurlHttps(const void *o, const char *key)
+int visit_known_BlockdevOptionsCurlHttps(const void *o, const char *key)
 {
     const BlockdevOptionsCurlHttps *obj = (const BlockdevOptionsCurlHttps *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "url"))
-        return true;
+        return 0;
     if (!strcmp(key, "readahead"))
-        return true;
+        return 1;
     if (!strcmp(key, "timeout"))
-        return true;
+        return 2;
     if (!strcmp(key, "username"))
-        return true;
+        return 3;
     if (!strcmp(key, "password-secret"))
-        return true;
+        return 4;
     if (!strcmp(key, "proxy-username"))
-        return true;
+        return 5;
     if (!strcmp(key, "proxy-password-secret"))
-        return true;
+        return 6;
     if (!strcmp(key, "cookie"))
-        return true;
+        return 7;
     if (!strcmp(key, "sslverify"))
-        return true;
+        return 8;
     if (!strcmp(key, "cookie-secret"))
-        return true;
-    return false;
+        return 9;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsCurlHttps_members(qk_json *out, const BlockdevOptionsCurlHttps *obj)
@@ -19012,26 +19052,26 @@ bool visit_type_BlockdevOptionsCurlFtp_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_BlockdevOptionsCurlFtp(const void *o, const char *key)
+int visit_known_BlockdevOptionsCurlFtp(const void *o, const char *key)
 {
     const BlockdevOptionsCurlFtp *obj = (const BlockdevOptionsCurlFtp *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "url"))
-        return true;
+        return 0;
     if (!strcmp(key, "readahead"))
-        return true;
+        return 1;
     if (!strcmp(key, "timeout"))
-        return true;
+        return 2;
     if (!strcmp(key, "username"))
-        return true;
+        return 3;
     if (!strcmp(key, "password-secret"))
-        return true;
+        return 4;
     if (!strcmp(key, "proxy-username"))
-        return true;
+        return 5;
     if (!strcmp(key, "proxy-password-secret"))
-        return true;
-    return false;
+        return 6;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsCurlFtp_members(qk_json *out, const BlockdevOptionsCurlFtp *obj)
@@ -19177,28 +19217,28 @@ bool visit_type_BlockdevOptionsCurlFtps_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_BlockdevOptionsCurlFtps(const void *o, const char *key)
+int visit_known_BlockdevOptionsCurlFtps(const void *o, const char *key)
 {
     const BlockdevOptionsCurlFtps *obj = (const BlockdevOptionsCurlFtps *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "url"))
-        return true;
+        return 0;
     if (!strcmp(key, "readahead"))
-        return true;
+        return 1;
     if (!strcmp(key, "timeout"))
-        return true;
+        return 2;
     if (!strcmp(key, "username"))
-        return true;
+        return 3;
     if (!strcmp(key, "password-secret"))
-        return true;
+        return 4;
     if (!strcmp(key, "proxy-username"))
-        return true;
+        return 5;
     if (!strcmp(key, "proxy-password-secret"))
-        return true;
+        return 6;
     if (!strcmp(key, "sslverify"))
-        return true;
-    return false;
+        return 7;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsCurlFtps_members(qk_json *out, const BlockdevOptionsCurlFtps *obj)
@@ -19342,26 +19382,26 @@ bool visit_type_BlockdevOptionsNbd_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockdevOptionsNbd(const void *o, const char *key)
+int visit_known_BlockdevOptionsNbd(const void *o, const char *key)
 {
     const BlockdevOptionsNbd *obj = (const BlockdevOptionsNbd *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "server"))
-        return true;
+        return 0;
     if (!strcmp(key, "export"))
-        return true;
+        return 1;
     if (!strcmp(key, "tls-creds"))
-        return true;
+        return 2;
     if (!strcmp(key, "tls-hostname"))
-        return true;
+        return 3;
     if (!strcmp(key, "x-dirty-bitmap"))
-        return true;
+        return 4;
     if (!strcmp(key, "reconnect-delay"))
-        return true;
+        return 5;
     if (!strcmp(key, "open-timeout"))
-        return true;
-    return false;
+        return 6;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsNbd_members(qk_json *out, const BlockdevOptionsNbd *obj)
@@ -19476,18 +19516,18 @@ bool visit_type_BlockdevOptionsRaw_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockdevOptionsRaw(const void *o, const char *key)
+int visit_known_BlockdevOptionsRaw(const void *o, const char *key)
 {
     const BlockdevOptionsRaw *obj = (const BlockdevOptionsRaw *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "file"))
-        return true;
+        return 0;
     if (!strcmp(key, "offset"))
-        return true;
+        return 1;
     if (!strcmp(key, "size"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsRaw_members(qk_json *out, const BlockdevOptionsRaw *obj)
@@ -19585,16 +19625,16 @@ bool visit_type_BlockdevOptionsThrottle_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_BlockdevOptionsThrottle(const void *o, const char *key)
+int visit_known_BlockdevOptionsThrottle(const void *o, const char *key)
 {
     const BlockdevOptionsThrottle *obj = (const BlockdevOptionsThrottle *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "throttle-group"))
-        return true;
+        return 0;
     if (!strcmp(key, "file"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsThrottle_members(qk_json *out, const BlockdevOptionsThrottle *obj)
@@ -19685,16 +19725,16 @@ bool visit_type_BlockdevOptionsCor_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockdevOptionsCor(const void *o, const char *key)
+int visit_known_BlockdevOptionsCor(const void *o, const char *key)
 {
     const BlockdevOptionsCor *obj = (const BlockdevOptionsCor *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "file"))
-        return true;
+        return 0;
     if (!strcmp(key, "bottom"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsCor_members(qk_json *out, const BlockdevOptionsCor *obj)
@@ -19831,24 +19871,24 @@ bool visit_type_BlockdevOptionsCbw_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockdevOptionsCbw(const void *o, const char *key)
+int visit_known_BlockdevOptionsCbw(const void *o, const char *key)
 {
     const BlockdevOptionsCbw *obj = (const BlockdevOptionsCbw *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "file"))
-        return true;
+        return 0;
     if (!strcmp(key, "target"))
-        return true;
+        return 1;
     if (!strcmp(key, "bitmap"))
-        return true;
+        return 2;
     if (!strcmp(key, "on-cbw-error"))
-        return true;
+        return 3;
     if (!strcmp(key, "cbw-timeout"))
-        return true;
+        return 4;
     if (!strcmp(key, "min-cluster-size"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_BlockdevOptionsCbw_members(qk_json *out, const BlockdevOptionsCbw *obj)
@@ -19999,30 +20039,30 @@ bool visit_type_q_obj_BlockdevOptions_base_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_q_obj_BlockdevOptions_base(const void *o, const char *key)
+int visit_known_q_obj_BlockdevOptions_base(const void *o, const char *key)
 {
     const q_obj_BlockdevOptions_base *obj = (const q_obj_BlockdevOptions_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "driver"))
-        return true;
+        return 0;
     if (!strcmp(key, "node-name"))
-        return true;
+        return 1;
     if (!strcmp(key, "discard"))
-        return true;
+        return 2;
     if (!strcmp(key, "cache"))
-        return true;
+        return 3;
     if (!strcmp(key, "active"))
-        return true;
+        return 4;
     if (!strcmp(key, "read-only"))
-        return true;
+        return 5;
     if (!strcmp(key, "auto-read-only"))
-        return true;
+        return 6;
     if (!strcmp(key, "force-share"))
-        return true;
+        return 7;
     if (!strcmp(key, "detect-zeroes"))
-        return true;
-    return false;
+        return 8;
+    return -1;
 }
 
 bool visit_out_q_obj_BlockdevOptions_base_members(qk_json *out, const q_obj_BlockdevOptions_base *obj)
@@ -20248,144 +20288,238 @@ bool visit_type_BlockdevOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockdevOptions(const void *o, const char *key)
+int visit_known_BlockdevOptions(const void *o, const char *key)
 {
     const BlockdevOptions *obj = (const BlockdevOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "driver"))
-        return true;
+        return 0;
     if (!strcmp(key, "node-name"))
-        return true;
+        return 1;
     if (!strcmp(key, "discard"))
-        return true;
+        return 2;
     if (!strcmp(key, "cache"))
-        return true;
+        return 3;
     if (!strcmp(key, "active"))
-        return true;
+        return 4;
     if (!strcmp(key, "read-only"))
-        return true;
+        return 5;
     if (!strcmp(key, "auto-read-only"))
-        return true;
+        return 6;
     if (!strcmp(key, "force-share"))
-        return true;
+        return 7;
     if (!strcmp(key, "detect-zeroes"))
-        return true;
+        return 8;
     switch (obj->driver) {
-    case BLOCKDEV_DRIVER_BLKDEBUG:
-        return visit_known_BlockdevOptionsBlkdebug(&obj->u.blkdebug, key);
-    case BLOCKDEV_DRIVER_BLKLOGWRITES:
-        return visit_known_BlockdevOptionsBlklogwrites(&obj->u.blklogwrites, key);
-    case BLOCKDEV_DRIVER_BLKVERIFY:
-        return visit_known_BlockdevOptionsBlkverify(&obj->u.blkverify, key);
-    case BLOCKDEV_DRIVER_BLKREPLAY:
-        return visit_known_BlockdevOptionsBlkreplay(&obj->u.blkreplay, key);
-    case BLOCKDEV_DRIVER_BOCHS:
-        return visit_known_BlockdevOptionsGenericFormat(&obj->u.bochs, key);
-    case BLOCKDEV_DRIVER_CLOOP:
-        return visit_known_BlockdevOptionsGenericFormat(&obj->u.cloop, key);
-    case BLOCKDEV_DRIVER_COMPRESS:
-        return visit_known_BlockdevOptionsGenericFormat(&obj->u.compress, key);
-    case BLOCKDEV_DRIVER_COPY_BEFORE_WRITE:
-        return visit_known_BlockdevOptionsCbw(&obj->u.copy_before_write, key);
-    case BLOCKDEV_DRIVER_COPY_ON_READ:
-        return visit_known_BlockdevOptionsCor(&obj->u.copy_on_read, key);
-    case BLOCKDEV_DRIVER_DMG:
-        return visit_known_BlockdevOptionsGenericFormat(&obj->u.dmg, key);
-    case BLOCKDEV_DRIVER_FILE:
-        return visit_known_BlockdevOptionsFile(&obj->u.file, key);
-    case BLOCKDEV_DRIVER_FTP:
-        return visit_known_BlockdevOptionsCurlFtp(&obj->u.ftp, key);
-    case BLOCKDEV_DRIVER_FTPS:
-        return visit_known_BlockdevOptionsCurlFtps(&obj->u.ftps, key);
-    case BLOCKDEV_DRIVER_GLUSTER:
-        return visit_known_BlockdevOptionsGluster(&obj->u.gluster, key);
+    case BLOCKDEV_DRIVER_BLKDEBUG: {
+        int r = visit_known_BlockdevOptionsBlkdebug(&obj->u.blkdebug, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_BLKLOGWRITES: {
+        int r = visit_known_BlockdevOptionsBlklogwrites(&obj->u.blklogwrites, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_BLKVERIFY: {
+        int r = visit_known_BlockdevOptionsBlkverify(&obj->u.blkverify, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_BLKREPLAY: {
+        int r = visit_known_BlockdevOptionsBlkreplay(&obj->u.blkreplay, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_BOCHS: {
+        int r = visit_known_BlockdevOptionsGenericFormat(&obj->u.bochs, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_CLOOP: {
+        int r = visit_known_BlockdevOptionsGenericFormat(&obj->u.cloop, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_COMPRESS: {
+        int r = visit_known_BlockdevOptionsGenericFormat(&obj->u.compress, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_COPY_BEFORE_WRITE: {
+        int r = visit_known_BlockdevOptionsCbw(&obj->u.copy_before_write, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_COPY_ON_READ: {
+        int r = visit_known_BlockdevOptionsCor(&obj->u.copy_on_read, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_DMG: {
+        int r = visit_known_BlockdevOptionsGenericFormat(&obj->u.dmg, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_FILE: {
+        int r = visit_known_BlockdevOptionsFile(&obj->u.file, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_FTP: {
+        int r = visit_known_BlockdevOptionsCurlFtp(&obj->u.ftp, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_FTPS: {
+        int r = visit_known_BlockdevOptionsCurlFtps(&obj->u.ftps, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_GLUSTER: {
+        int r = visit_known_BlockdevOptionsGluster(&obj->u.gluster, key);
+        return r < 0 ? r : r + 9;
+    }
 #if defined(HAVE_HOST_BLOCK_DEVICE)
-    case BLOCKDEV_DRIVER_HOST_CDROM:
-        return visit_known_BlockdevOptionsFile(&obj->u.host_cdrom, key);
+    case BLOCKDEV_DRIVER_HOST_CDROM: {
+        int r = visit_known_BlockdevOptionsFile(&obj->u.host_cdrom, key);
+        return r < 0 ? r : r + 9;
+    }
 #endif /* defined(HAVE_HOST_BLOCK_DEVICE) */
 #if defined(HAVE_HOST_BLOCK_DEVICE)
-    case BLOCKDEV_DRIVER_HOST_DEVICE:
-        return visit_known_BlockdevOptionsFile(&obj->u.host_device, key);
+    case BLOCKDEV_DRIVER_HOST_DEVICE: {
+        int r = visit_known_BlockdevOptionsFile(&obj->u.host_device, key);
+        return r < 0 ? r : r + 9;
+    }
 #endif /* defined(HAVE_HOST_BLOCK_DEVICE) */
-    case BLOCKDEV_DRIVER_HTTP:
-        return visit_known_BlockdevOptionsCurlHttp(&obj->u.http, key);
-    case BLOCKDEV_DRIVER_HTTPS:
-        return visit_known_BlockdevOptionsCurlHttps(&obj->u.https, key);
+    case BLOCKDEV_DRIVER_HTTP: {
+        int r = visit_known_BlockdevOptionsCurlHttp(&obj->u.http, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_HTTPS: {
+        int r = visit_known_BlockdevOptionsCurlHttps(&obj->u.https, key);
+        return r < 0 ? r : r + 9;
+    }
 #if defined(CONFIG_BLKIO)
-    case BLOCKDEV_DRIVER_IO_URING:
-        return visit_known_BlockdevOptionsIoUring(&obj->u.io_uring, key);
+    case BLOCKDEV_DRIVER_IO_URING: {
+        int r = visit_known_BlockdevOptionsIoUring(&obj->u.io_uring, key);
+        return r < 0 ? r : r + 9;
+    }
 #endif /* defined(CONFIG_BLKIO) */
-    case BLOCKDEV_DRIVER_ISCSI:
-        return visit_known_BlockdevOptionsIscsi(&obj->u.iscsi, key);
-    case BLOCKDEV_DRIVER_LUKS:
-        return visit_known_BlockdevOptionsLUKS(&obj->u.luks, key);
-    case BLOCKDEV_DRIVER_NBD:
-        return visit_known_BlockdevOptionsNbd(&obj->u.nbd, key);
-    case BLOCKDEV_DRIVER_NFS:
-        return visit_known_BlockdevOptionsNfs(&obj->u.nfs, key);
-    case BLOCKDEV_DRIVER_NULL_AIO:
-        return visit_known_BlockdevOptionsNull(&obj->u.null_aio, key);
-    case BLOCKDEV_DRIVER_NULL_CO:
-        return visit_known_BlockdevOptionsNull(&obj->u.null_co, key);
-    case BLOCKDEV_DRIVER_NVME:
-        return visit_known_BlockdevOptionsNVMe(&obj->u.nvme, key);
+    case BLOCKDEV_DRIVER_ISCSI: {
+        int r = visit_known_BlockdevOptionsIscsi(&obj->u.iscsi, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_LUKS: {
+        int r = visit_known_BlockdevOptionsLUKS(&obj->u.luks, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_NBD: {
+        int r = visit_known_BlockdevOptionsNbd(&obj->u.nbd, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_NFS: {
+        int r = visit_known_BlockdevOptionsNfs(&obj->u.nfs, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_NULL_AIO: {
+        int r = visit_known_BlockdevOptionsNull(&obj->u.null_aio, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_NULL_CO: {
+        int r = visit_known_BlockdevOptionsNull(&obj->u.null_co, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_NVME: {
+        int r = visit_known_BlockdevOptionsNVMe(&obj->u.nvme, key);
+        return r < 0 ? r : r + 9;
+    }
 #if defined(CONFIG_BLKIO)
-    case BLOCKDEV_DRIVER_NVME_IO_URING:
-        return visit_known_BlockdevOptionsNvmeIoUring(&obj->u.nvme_io_uring, key);
+    case BLOCKDEV_DRIVER_NVME_IO_URING: {
+        int r = visit_known_BlockdevOptionsNvmeIoUring(&obj->u.nvme_io_uring, key);
+        return r < 0 ? r : r + 9;
+    }
 #endif /* defined(CONFIG_BLKIO) */
-    case BLOCKDEV_DRIVER_PARALLELS:
-        return visit_known_BlockdevOptionsGenericFormat(&obj->u.parallels, key);
-    case BLOCKDEV_DRIVER_PREALLOCATE:
-        return visit_known_BlockdevOptionsPreallocate(&obj->u.preallocate, key);
-    case BLOCKDEV_DRIVER_QCOW2:
-        return visit_known_BlockdevOptionsQcow2(&obj->u.qcow2, key);
-    case BLOCKDEV_DRIVER_QCOW:
-        return visit_known_BlockdevOptionsQcow(&obj->u.qcow, key);
-    case BLOCKDEV_DRIVER_QED:
-        return visit_known_BlockdevOptionsGenericCOWFormat(&obj->u.qed, key);
-    case BLOCKDEV_DRIVER_QUORUM:
-        return visit_known_BlockdevOptionsQuorum(&obj->u.quorum, key);
-    case BLOCKDEV_DRIVER_RAW:
-        return visit_known_BlockdevOptionsRaw(&obj->u.raw, key);
-    case BLOCKDEV_DRIVER_RBD:
-        return visit_known_BlockdevOptionsRbd(&obj->u.rbd, key);
+    case BLOCKDEV_DRIVER_PARALLELS: {
+        int r = visit_known_BlockdevOptionsGenericFormat(&obj->u.parallels, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_PREALLOCATE: {
+        int r = visit_known_BlockdevOptionsPreallocate(&obj->u.preallocate, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_QCOW2: {
+        int r = visit_known_BlockdevOptionsQcow2(&obj->u.qcow2, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_QCOW: {
+        int r = visit_known_BlockdevOptionsQcow(&obj->u.qcow, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_QED: {
+        int r = visit_known_BlockdevOptionsGenericCOWFormat(&obj->u.qed, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_QUORUM: {
+        int r = visit_known_BlockdevOptionsQuorum(&obj->u.quorum, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_RAW: {
+        int r = visit_known_BlockdevOptionsRaw(&obj->u.raw, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_RBD: {
+        int r = visit_known_BlockdevOptionsRbd(&obj->u.rbd, key);
+        return r < 0 ? r : r + 9;
+    }
 #if defined(CONFIG_REPLICATION)
-    case BLOCKDEV_DRIVER_REPLICATION:
-        return visit_known_BlockdevOptionsReplication(&obj->u.replication, key);
+    case BLOCKDEV_DRIVER_REPLICATION: {
+        int r = visit_known_BlockdevOptionsReplication(&obj->u.replication, key);
+        return r < 0 ? r : r + 9;
+    }
 #endif /* defined(CONFIG_REPLICATION) */
-    case BLOCKDEV_DRIVER_SNAPSHOT_ACCESS:
-        return visit_known_BlockdevOptionsGenericFormat(&obj->u.snapshot_access, key);
-    case BLOCKDEV_DRIVER_SSH:
-        return visit_known_BlockdevOptionsSsh(&obj->u.ssh, key);
-    case BLOCKDEV_DRIVER_THROTTLE:
-        return visit_known_BlockdevOptionsThrottle(&obj->u.throttle, key);
-    case BLOCKDEV_DRIVER_VDI:
-        return visit_known_BlockdevOptionsGenericFormat(&obj->u.vdi, key);
-    case BLOCKDEV_DRIVER_VHDX:
-        return visit_known_BlockdevOptionsGenericFormat(&obj->u.vhdx, key);
+    case BLOCKDEV_DRIVER_SNAPSHOT_ACCESS: {
+        int r = visit_known_BlockdevOptionsGenericFormat(&obj->u.snapshot_access, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_SSH: {
+        int r = visit_known_BlockdevOptionsSsh(&obj->u.ssh, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_THROTTLE: {
+        int r = visit_known_BlockdevOptionsThrottle(&obj->u.throttle, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_VDI: {
+        int r = visit_known_BlockdevOptionsGenericFormat(&obj->u.vdi, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_VHDX: {
+        int r = visit_known_BlockdevOptionsGenericFormat(&obj->u.vhdx, key);
+        return r < 0 ? r : r + 9;
+    }
 #if defined(CONFIG_BLKIO)
-    case BLOCKDEV_DRIVER_VIRTIO_BLK_VFIO_PCI:
-        return visit_known_BlockdevOptionsVirtioBlkVfioPci(&obj->u.virtio_blk_vfio_pci, key);
+    case BLOCKDEV_DRIVER_VIRTIO_BLK_VFIO_PCI: {
+        int r = visit_known_BlockdevOptionsVirtioBlkVfioPci(&obj->u.virtio_blk_vfio_pci, key);
+        return r < 0 ? r : r + 9;
+    }
 #endif /* defined(CONFIG_BLKIO) */
 #if defined(CONFIG_BLKIO)
-    case BLOCKDEV_DRIVER_VIRTIO_BLK_VHOST_USER:
-        return visit_known_BlockdevOptionsVirtioBlkVhostUser(&obj->u.virtio_blk_vhost_user, key);
+    case BLOCKDEV_DRIVER_VIRTIO_BLK_VHOST_USER: {
+        int r = visit_known_BlockdevOptionsVirtioBlkVhostUser(&obj->u.virtio_blk_vhost_user, key);
+        return r < 0 ? r : r + 9;
+    }
 #endif /* defined(CONFIG_BLKIO) */
 #if defined(CONFIG_BLKIO)
-    case BLOCKDEV_DRIVER_VIRTIO_BLK_VHOST_VDPA:
-        return visit_known_BlockdevOptionsVirtioBlkVhostVdpa(&obj->u.virtio_blk_vhost_vdpa, key);
+    case BLOCKDEV_DRIVER_VIRTIO_BLK_VHOST_VDPA: {
+        int r = visit_known_BlockdevOptionsVirtioBlkVhostVdpa(&obj->u.virtio_blk_vhost_vdpa, key);
+        return r < 0 ? r : r + 9;
+    }
 #endif /* defined(CONFIG_BLKIO) */
-    case BLOCKDEV_DRIVER_VMDK:
-        return visit_known_BlockdevOptionsGenericCOWFormat(&obj->u.vmdk, key);
-    case BLOCKDEV_DRIVER_VPC:
-        return visit_known_BlockdevOptionsGenericFormat(&obj->u.vpc, key);
-    case BLOCKDEV_DRIVER_VVFAT:
-        return visit_known_BlockdevOptionsVVFAT(&obj->u.vvfat, key);
+    case BLOCKDEV_DRIVER_VMDK: {
+        int r = visit_known_BlockdevOptionsGenericCOWFormat(&obj->u.vmdk, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_VPC: {
+        int r = visit_known_BlockdevOptionsGenericFormat(&obj->u.vpc, key);
+        return r < 0 ? r : r + 9;
+    }
+    case BLOCKDEV_DRIVER_VVFAT: {
+        int r = visit_known_BlockdevOptionsVVFAT(&obj->u.vvfat, key);
+        return r < 0 ? r : r + 9;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_BlockdevOptions_members(qk_json *out, const BlockdevOptions *obj)
@@ -20809,14 +20943,14 @@ bool visit_type_q_obj_blockdev_reopen_arg_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_q_obj_blockdev_reopen_arg(const void *o, const char *key)
+int visit_known_q_obj_blockdev_reopen_arg(const void *o, const char *key)
 {
     const q_obj_blockdev_reopen_arg *obj = (const q_obj_blockdev_reopen_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "options"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_blockdev_reopen_arg_members(qk_json *out, const q_obj_blockdev_reopen_arg *obj)
@@ -20850,14 +20984,14 @@ bool visit_type_q_obj_blockdev_del_arg_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_q_obj_blockdev_del_arg(const void *o, const char *key)
+int visit_known_q_obj_blockdev_del_arg(const void *o, const char *key)
 {
     const q_obj_blockdev_del_arg *obj = (const q_obj_blockdev_del_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "node-name"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_blockdev_del_arg_members(qk_json *out, const q_obj_blockdev_del_arg *obj)
@@ -20897,16 +21031,16 @@ bool visit_type_q_obj_blockdev_set_active_arg_members(const qk_vpath *p, const q
     return true;
 }
 
-bool visit_known_q_obj_blockdev_set_active_arg(const void *o, const char *key)
+int visit_known_q_obj_blockdev_set_active_arg(const void *o, const char *key)
 {
     const q_obj_blockdev_set_active_arg *obj = (const q_obj_blockdev_set_active_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "node-name"))
-        return true;
+        return 0;
     if (!strcmp(key, "active"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_blockdev_set_active_arg_members(qk_json *out, const q_obj_blockdev_set_active_arg *obj)
@@ -20973,22 +21107,22 @@ bool visit_type_BlockdevCreateOptionsFile_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_BlockdevCreateOptionsFile(const void *o, const char *key)
+int visit_known_BlockdevCreateOptionsFile(const void *o, const char *key)
 {
     const BlockdevCreateOptionsFile *obj = (const BlockdevCreateOptionsFile *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "filename"))
-        return true;
+        return 0;
     if (!strcmp(key, "size"))
-        return true;
+        return 1;
     if (!strcmp(key, "preallocation"))
-        return true;
+        return 2;
     if (!strcmp(key, "nocow"))
-        return true;
+        return 3;
     if (!strcmp(key, "extent-size-hint"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_BlockdevCreateOptionsFile_members(qk_json *out, const BlockdevCreateOptionsFile *obj)
@@ -21098,18 +21232,18 @@ bool visit_type_BlockdevCreateOptionsGluster_members(const qk_vpath *p, const qk
     return true;
 }
 
-bool visit_known_BlockdevCreateOptionsGluster(const void *o, const char *key)
+int visit_known_BlockdevCreateOptionsGluster(const void *o, const char *key)
 {
     const BlockdevCreateOptionsGluster *obj = (const BlockdevCreateOptionsGluster *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "location"))
-        return true;
+        return 0;
     if (!strcmp(key, "size"))
-        return true;
+        return 1;
     if (!strcmp(key, "preallocation"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_BlockdevCreateOptionsGluster_members(qk_json *out, const BlockdevCreateOptionsGluster *obj)
@@ -21264,34 +21398,34 @@ bool visit_type_BlockdevCreateOptionsLUKS_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_BlockdevCreateOptionsLUKS(const void *o, const char *key)
+int visit_known_BlockdevCreateOptionsLUKS(const void *o, const char *key)
 {
     const BlockdevCreateOptionsLUKS *obj = (const BlockdevCreateOptionsLUKS *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "key-secret"))
-        return true;
+        return 0;
     if (!strcmp(key, "cipher-alg"))
-        return true;
+        return 1;
     if (!strcmp(key, "cipher-mode"))
-        return true;
+        return 2;
     if (!strcmp(key, "ivgen-alg"))
-        return true;
+        return 3;
     if (!strcmp(key, "ivgen-hash-alg"))
-        return true;
+        return 4;
     if (!strcmp(key, "hash-alg"))
-        return true;
+        return 5;
     if (!strcmp(key, "iter-time"))
-        return true;
+        return 6;
     if (!strcmp(key, "file"))
-        return true;
+        return 7;
     if (!strcmp(key, "header"))
-        return true;
+        return 8;
     if (!strcmp(key, "size"))
-        return true;
+        return 9;
     if (!strcmp(key, "preallocation"))
-        return true;
-    return false;
+        return 10;
+    return -1;
 }
 
 bool visit_out_BlockdevCreateOptionsLUKS_members(qk_json *out, const BlockdevCreateOptionsLUKS *obj)
@@ -21413,16 +21547,16 @@ bool visit_type_BlockdevCreateOptionsNfs_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_BlockdevCreateOptionsNfs(const void *o, const char *key)
+int visit_known_BlockdevCreateOptionsNfs(const void *o, const char *key)
 {
     const BlockdevCreateOptionsNfs *obj = (const BlockdevCreateOptionsNfs *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "location"))
-        return true;
+        return 0;
     if (!strcmp(key, "size"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_BlockdevCreateOptionsNfs_members(qk_json *out, const BlockdevCreateOptionsNfs *obj)
@@ -21523,18 +21657,18 @@ bool visit_type_BlockdevCreateOptionsParallels_members(const qk_vpath *p, const 
     return true;
 }
 
-bool visit_known_BlockdevCreateOptionsParallels(const void *o, const char *key)
+int visit_known_BlockdevCreateOptionsParallels(const void *o, const char *key)
 {
     const BlockdevCreateOptionsParallels *obj = (const BlockdevCreateOptionsParallels *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "file"))
-        return true;
+        return 0;
     if (!strcmp(key, "size"))
-        return true;
+        return 1;
     if (!strcmp(key, "cluster-size"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_BlockdevCreateOptionsParallels_members(qk_json *out, const BlockdevCreateOptionsParallels *obj)
@@ -21643,20 +21777,20 @@ bool visit_type_BlockdevCreateOptionsQcow_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_BlockdevCreateOptionsQcow(const void *o, const char *key)
+int visit_known_BlockdevCreateOptionsQcow(const void *o, const char *key)
 {
     const BlockdevCreateOptionsQcow *obj = (const BlockdevCreateOptionsQcow *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "file"))
-        return true;
+        return 0;
     if (!strcmp(key, "size"))
-        return true;
+        return 1;
     if (!strcmp(key, "backing-file"))
-        return true;
+        return 2;
     if (!strcmp(key, "encrypt"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_BlockdevCreateOptionsQcow_members(qk_json *out, const BlockdevCreateOptionsQcow *obj)
@@ -21867,40 +22001,40 @@ bool visit_type_BlockdevCreateOptionsQcow2_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_BlockdevCreateOptionsQcow2(const void *o, const char *key)
+int visit_known_BlockdevCreateOptionsQcow2(const void *o, const char *key)
 {
     const BlockdevCreateOptionsQcow2 *obj = (const BlockdevCreateOptionsQcow2 *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "file"))
-        return true;
+        return 0;
     if (!strcmp(key, "data-file"))
-        return true;
+        return 1;
     if (!strcmp(key, "data-file-raw"))
-        return true;
+        return 2;
     if (!strcmp(key, "extended-l2"))
-        return true;
+        return 3;
     if (!strcmp(key, "size"))
-        return true;
+        return 4;
     if (!strcmp(key, "version"))
-        return true;
+        return 5;
     if (!strcmp(key, "backing-file"))
-        return true;
+        return 6;
     if (!strcmp(key, "backing-fmt"))
-        return true;
+        return 7;
     if (!strcmp(key, "encrypt"))
-        return true;
+        return 8;
     if (!strcmp(key, "cluster-size"))
-        return true;
+        return 9;
     if (!strcmp(key, "preallocation"))
-        return true;
+        return 10;
     if (!strcmp(key, "lazy-refcounts"))
-        return true;
+        return 11;
     if (!strcmp(key, "refcount-bits"))
-        return true;
+        return 12;
     if (!strcmp(key, "compression-type"))
-        return true;
-    return false;
+        return 13;
+    return -1;
 }
 
 bool visit_out_BlockdevCreateOptionsQcow2_members(qk_json *out, const BlockdevCreateOptionsQcow2 *obj)
@@ -22057,24 +22191,24 @@ bool visit_type_BlockdevCreateOptionsQed_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_BlockdevCreateOptionsQed(const void *o, const char *key)
+int visit_known_BlockdevCreateOptionsQed(const void *o, const char *key)
 {
     const BlockdevCreateOptionsQed *obj = (const BlockdevCreateOptionsQed *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "file"))
-        return true;
+        return 0;
     if (!strcmp(key, "size"))
-        return true;
+        return 1;
     if (!strcmp(key, "backing-file"))
-        return true;
+        return 2;
     if (!strcmp(key, "backing-fmt"))
-        return true;
+        return 3;
     if (!strcmp(key, "cluster-size"))
-        return true;
+        return 4;
     if (!strcmp(key, "table-size"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_BlockdevCreateOptionsQed_members(qk_json *out, const BlockdevCreateOptionsQed *obj)
@@ -22193,20 +22327,20 @@ bool visit_type_BlockdevCreateOptionsRbd_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_BlockdevCreateOptionsRbd(const void *o, const char *key)
+int visit_known_BlockdevCreateOptionsRbd(const void *o, const char *key)
 {
     const BlockdevCreateOptionsRbd *obj = (const BlockdevCreateOptionsRbd *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "location"))
-        return true;
+        return 0;
     if (!strcmp(key, "size"))
-        return true;
+        return 1;
     if (!strcmp(key, "cluster-size"))
-        return true;
+        return 2;
     if (!strcmp(key, "encrypt"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_BlockdevCreateOptionsRbd_members(qk_json *out, const BlockdevCreateOptionsRbd *obj)
@@ -22382,30 +22516,30 @@ bool visit_type_BlockdevCreateOptionsVmdk_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_BlockdevCreateOptionsVmdk(const void *o, const char *key)
+int visit_known_BlockdevCreateOptionsVmdk(const void *o, const char *key)
 {
     const BlockdevCreateOptionsVmdk *obj = (const BlockdevCreateOptionsVmdk *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "file"))
-        return true;
+        return 0;
     if (!strcmp(key, "size"))
-        return true;
+        return 1;
     if (!strcmp(key, "extents"))
-        return true;
+        return 2;
     if (!strcmp(key, "subformat"))
-        return true;
+        return 3;
     if (!strcmp(key, "backing-file"))
-        return true;
+        return 4;
     if (!strcmp(key, "adapter-type"))
-        return true;
+        return 5;
     if (!strcmp(key, "hwversion"))
-        return true;
+        return 6;
     if (!strcmp(key, "toolsversion"))
-        return true;
+        return 7;
     if (!strcmp(key, "zeroed-grain"))
-        return true;
-    return false;
+        return 8;
+    return -1;
 }
 
 bool visit_out_BlockdevCreateOptionsVmdk_members(qk_json *out, const BlockdevCreateOptionsVmdk *obj)
@@ -22520,16 +22654,16 @@ bool visit_type_BlockdevCreateOptionsSsh_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_BlockdevCreateOptionsSsh(const void *o, const char *key)
+int visit_known_BlockdevCreateOptionsSsh(const void *o, const char *key)
 {
     const BlockdevCreateOptionsSsh *obj = (const BlockdevCreateOptionsSsh *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "location"))
-        return true;
+        return 0;
     if (!strcmp(key, "size"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_BlockdevCreateOptionsSsh_members(qk_json *out, const BlockdevCreateOptionsSsh *obj)
@@ -22630,18 +22764,18 @@ bool visit_type_BlockdevCreateOptionsVdi_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_BlockdevCreateOptionsVdi(const void *o, const char *key)
+int visit_known_BlockdevCreateOptionsVdi(const void *o, const char *key)
 {
     const BlockdevCreateOptionsVdi *obj = (const BlockdevCreateOptionsVdi *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "file"))
-        return true;
+        return 0;
     if (!strcmp(key, "size"))
-        return true;
+        return 1;
     if (!strcmp(key, "preallocation"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_BlockdevCreateOptionsVdi_members(qk_json *out, const BlockdevCreateOptionsVdi *obj)
@@ -22781,24 +22915,24 @@ bool visit_type_BlockdevCreateOptionsVhdx_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_BlockdevCreateOptionsVhdx(const void *o, const char *key)
+int visit_known_BlockdevCreateOptionsVhdx(const void *o, const char *key)
 {
     const BlockdevCreateOptionsVhdx *obj = (const BlockdevCreateOptionsVhdx *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "file"))
-        return true;
+        return 0;
     if (!strcmp(key, "size"))
-        return true;
+        return 1;
     if (!strcmp(key, "log-size"))
-        return true;
+        return 2;
     if (!strcmp(key, "block-size"))
-        return true;
+        return 3;
     if (!strcmp(key, "subformat"))
-        return true;
+        return 4;
     if (!strcmp(key, "block-state-zero"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_BlockdevCreateOptionsVhdx_members(qk_json *out, const BlockdevCreateOptionsVhdx *obj)
@@ -22933,20 +23067,20 @@ bool visit_type_BlockdevCreateOptionsVpc_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_BlockdevCreateOptionsVpc(const void *o, const char *key)
+int visit_known_BlockdevCreateOptionsVpc(const void *o, const char *key)
 {
     const BlockdevCreateOptionsVpc *obj = (const BlockdevCreateOptionsVpc *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "file"))
-        return true;
+        return 0;
     if (!strcmp(key, "size"))
-        return true;
+        return 1;
     if (!strcmp(key, "subformat"))
-        return true;
+        return 2;
     if (!strcmp(key, "force-size"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_BlockdevCreateOptionsVpc_members(qk_json *out, const BlockdevCreateOptionsVpc *obj)
@@ -23037,14 +23171,14 @@ bool visit_type_q_obj_BlockdevCreateOptions_base_members(const qk_vpath *p, cons
     return true;
 }
 
-bool visit_known_q_obj_BlockdevCreateOptions_base(const void *o, const char *key)
+int visit_known_q_obj_BlockdevCreateOptions_base(const void *o, const char *key)
 {
     const q_obj_BlockdevCreateOptions_base *obj = (const q_obj_BlockdevCreateOptions_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "driver"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_BlockdevCreateOptions_base_members(qk_json *out, const q_obj_BlockdevCreateOptions_base *obj)
@@ -23110,46 +23244,74 @@ bool visit_type_BlockdevCreateOptions_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_BlockdevCreateOptions(const void *o, const char *key)
+int visit_known_BlockdevCreateOptions(const void *o, const char *key)
 {
     const BlockdevCreateOptions *obj = (const BlockdevCreateOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "driver"))
-        return true;
+        return 0;
     switch (obj->driver) {
-    case BLOCKDEV_DRIVER_FILE:
-        return visit_known_BlockdevCreateOptionsFile(&obj->u.file, key);
-    case BLOCKDEV_DRIVER_GLUSTER:
-        return visit_known_BlockdevCreateOptionsGluster(&obj->u.gluster, key);
-    case BLOCKDEV_DRIVER_LUKS:
-        return visit_known_BlockdevCreateOptionsLUKS(&obj->u.luks, key);
-    case BLOCKDEV_DRIVER_NFS:
-        return visit_known_BlockdevCreateOptionsNfs(&obj->u.nfs, key);
-    case BLOCKDEV_DRIVER_PARALLELS:
-        return visit_known_BlockdevCreateOptionsParallels(&obj->u.parallels, key);
-    case BLOCKDEV_DRIVER_QCOW:
-        return visit_known_BlockdevCreateOptionsQcow(&obj->u.qcow, key);
-    case BLOCKDEV_DRIVER_QCOW2:
-        return visit_known_BlockdevCreateOptionsQcow2(&obj->u.qcow2, key);
-    case BLOCKDEV_DRIVER_QED:
-        return visit_known_BlockdevCreateOptionsQed(&obj->u.qed, key);
-    case BLOCKDEV_DRIVER_RBD:
-        return visit_known_BlockdevCreateOptionsRbd(&obj->u.rbd, key);
-    case BLOCKDEV_DRIVER_SSH:
-        return visit_known_BlockdevCreateOptionsSsh(&obj->u.ssh, key);
-    case BLOCKDEV_DRIVER_VDI:
-        return visit_known_BlockdevCreateOptionsVdi(&obj->u.vdi, key);
-    case BLOCKDEV_DRIVER_VHDX:
-        return visit_known_BlockdevCreateOptionsVhdx(&obj->u.vhdx, key);
-    case BLOCKDEV_DRIVER_VMDK:
-        return visit_known_BlockdevCreateOptionsVmdk(&obj->u.vmdk, key);
-    case BLOCKDEV_DRIVER_VPC:
-        return visit_known_BlockdevCreateOptionsVpc(&obj->u.vpc, key);
+    case BLOCKDEV_DRIVER_FILE: {
+        int r = visit_known_BlockdevCreateOptionsFile(&obj->u.file, key);
+        return r < 0 ? r : r + 1;
+    }
+    case BLOCKDEV_DRIVER_GLUSTER: {
+        int r = visit_known_BlockdevCreateOptionsGluster(&obj->u.gluster, key);
+        return r < 0 ? r : r + 1;
+    }
+    case BLOCKDEV_DRIVER_LUKS: {
+        int r = visit_known_BlockdevCreateOptionsLUKS(&obj->u.luks, key);
+        return r < 0 ? r : r + 1;
+    }
+    case BLOCKDEV_DRIVER_NFS: {
+        int r = visit_known_BlockdevCreateOptionsNfs(&obj->u.nfs, key);
+        return r < 0 ? r : r + 1;
+    }
+    case BLOCKDEV_DRIVER_PARALLELS: {
+        int r = visit_known_BlockdevCreateOptionsParallels(&obj->u.parallels, key);
+        return r < 0 ? r : r + 1;
+    }
+    case BLOCKDEV_DRIVER_QCOW: {
+        int r = visit_known_BlockdevCreateOptionsQcow(&obj->u.qcow, key);
+        return r < 0 ? r : r + 1;
+    }
+    case BLOCKDEV_DRIVER_QCOW2: {
+        int r = visit_known_BlockdevCreateOptionsQcow2(&obj->u.qcow2, key);
+        return r < 0 ? r : r + 1;
+    }
+    case BLOCKDEV_DRIVER_QED: {
+        int r = visit_known_BlockdevCreateOptionsQed(&obj->u.qed, key);
+        return r < 0 ? r : r + 1;
+    }
+    case BLOCKDEV_DRIVER_RBD: {
+        int r = visit_known_BlockdevCreateOptionsRbd(&obj->u.rbd, key);
+        return r < 0 ? r : r + 1;
+    }
+    case BLOCKDEV_DRIVER_SSH: {
+        int r = visit_known_BlockdevCreateOptionsSsh(&obj->u.ssh, key);
+        return r < 0 ? r : r + 1;
+    }
+    case BLOCKDEV_DRIVER_VDI: {
+        int r = visit_known_BlockdevCreateOptionsVdi(&obj->u.vdi, key);
+        return r < 0 ? r : r + 1;
+    }
+    case BLOCKDEV_DRIVER_VHDX: {
+        int r = visit_known_BlockdevCreateOptionsVhdx(&obj->u.vhdx, key);
+        return r < 0 ? r : r + 1;
+    }
+    case BLOCKDEV_DRIVER_VMDK: {
+        int r = visit_known_BlockdevCreateOptionsVmdk(&obj->u.vmdk, key);
+        return r < 0 ? r : r + 1;
+    }
+    case BLOCKDEV_DRIVER_VPC: {
+        int r = visit_known_BlockdevCreateOptionsVpc(&obj->u.vpc, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_BlockdevCreateOptions_members(qk_json *out, const BlockdevCreateOptions *obj)
@@ -23273,16 +23435,16 @@ bool visit_type_q_obj_blockdev_create_arg_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_q_obj_blockdev_create_arg(const void *o, const char *key)
+int visit_known_q_obj_blockdev_create_arg(const void *o, const char *key)
 {
     const q_obj_blockdev_create_arg *obj = (const q_obj_blockdev_create_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "job-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "options"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_blockdev_create_arg_members(qk_json *out, const q_obj_blockdev_create_arg *obj)
@@ -23350,24 +23512,24 @@ bool visit_type_BlockdevAmendOptionsLUKS_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_BlockdevAmendOptionsLUKS(const void *o, const char *key)
+int visit_known_BlockdevAmendOptionsLUKS(const void *o, const char *key)
 {
     const BlockdevAmendOptionsLUKS *obj = (const BlockdevAmendOptionsLUKS *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "state"))
-        return true;
+        return 0;
     if (!strcmp(key, "new-secret"))
-        return true;
+        return 1;
     if (!strcmp(key, "old-secret"))
-        return true;
+        return 2;
     if (!strcmp(key, "keyslot"))
-        return true;
+        return 3;
     if (!strcmp(key, "iter-time"))
-        return true;
+        return 4;
     if (!strcmp(key, "secret"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_BlockdevAmendOptionsLUKS_members(qk_json *out, const BlockdevAmendOptionsLUKS *obj)
@@ -23462,14 +23624,14 @@ bool visit_type_BlockdevAmendOptionsQcow2_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_BlockdevAmendOptionsQcow2(const void *o, const char *key)
+int visit_known_BlockdevAmendOptionsQcow2(const void *o, const char *key)
 {
     const BlockdevAmendOptionsQcow2 *obj = (const BlockdevAmendOptionsQcow2 *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "encrypt"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_BlockdevAmendOptionsQcow2_members(qk_json *out, const BlockdevAmendOptionsQcow2 *obj)
@@ -23553,14 +23715,14 @@ bool visit_type_q_obj_BlockdevAmendOptions_base_members(const qk_vpath *p, const
     return true;
 }
 
-bool visit_known_q_obj_BlockdevAmendOptions_base(const void *o, const char *key)
+int visit_known_q_obj_BlockdevAmendOptions_base(const void *o, const char *key)
 {
     const q_obj_BlockdevAmendOptions_base *obj = (const q_obj_BlockdevAmendOptions_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "driver"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_BlockdevAmendOptions_base_members(qk_json *out, const q_obj_BlockdevAmendOptions_base *obj)
@@ -23602,22 +23764,26 @@ bool visit_type_BlockdevAmendOptions_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_BlockdevAmendOptions(const void *o, const char *key)
+int visit_known_BlockdevAmendOptions(const void *o, const char *key)
 {
     const BlockdevAmendOptions *obj = (const BlockdevAmendOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "driver"))
-        return true;
+        return 0;
     switch (obj->driver) {
-    case BLOCKDEV_DRIVER_LUKS:
-        return visit_known_BlockdevAmendOptionsLUKS(&obj->u.luks, key);
-    case BLOCKDEV_DRIVER_QCOW2:
-        return visit_known_BlockdevAmendOptionsQcow2(&obj->u.qcow2, key);
+    case BLOCKDEV_DRIVER_LUKS: {
+        int r = visit_known_BlockdevAmendOptionsLUKS(&obj->u.luks, key);
+        return r < 0 ? r : r + 1;
+    }
+    case BLOCKDEV_DRIVER_QCOW2: {
+        int r = visit_known_BlockdevAmendOptionsQcow2(&obj->u.qcow2, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_BlockdevAmendOptions_members(qk_json *out, const BlockdevAmendOptions *obj)
@@ -23733,20 +23899,20 @@ bool visit_type_q_obj_x_blockdev_amend_arg_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_q_obj_x_blockdev_amend_arg(const void *o, const char *key)
+int visit_known_q_obj_x_blockdev_amend_arg(const void *o, const char *key)
 {
     const q_obj_x_blockdev_amend_arg *obj = (const q_obj_x_blockdev_amend_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "job-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "node-name"))
-        return true;
+        return 1;
     if (!strcmp(key, "options"))
-        return true;
+        return 2;
     if (!strcmp(key, "force"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_q_obj_x_blockdev_amend_arg_members(qk_json *out, const q_obj_x_blockdev_amend_arg *obj)
@@ -23840,24 +24006,24 @@ bool visit_type_q_obj_BLOCK_IMAGE_CORRUPTED_arg_members(const qk_vpath *p, const
     return true;
 }
 
-bool visit_known_q_obj_BLOCK_IMAGE_CORRUPTED_arg(const void *o, const char *key)
+int visit_known_q_obj_BLOCK_IMAGE_CORRUPTED_arg(const void *o, const char *key)
 {
     const q_obj_BLOCK_IMAGE_CORRUPTED_arg *obj = (const q_obj_BLOCK_IMAGE_CORRUPTED_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "node-name"))
-        return true;
+        return 1;
     if (!strcmp(key, "msg"))
-        return true;
+        return 2;
     if (!strcmp(key, "offset"))
-        return true;
+        return 3;
     if (!strcmp(key, "size"))
-        return true;
+        return 4;
     if (!strcmp(key, "fatal"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_q_obj_BLOCK_IMAGE_CORRUPTED_arg_members(qk_json *out, const q_obj_BLOCK_IMAGE_CORRUPTED_arg *obj)
@@ -23953,26 +24119,26 @@ bool visit_type_q_obj_BLOCK_IO_ERROR_arg_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_q_obj_BLOCK_IO_ERROR_arg(const void *o, const char *key)
+int visit_known_q_obj_BLOCK_IO_ERROR_arg(const void *o, const char *key)
 {
     const q_obj_BLOCK_IO_ERROR_arg *obj = (const q_obj_BLOCK_IO_ERROR_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "qom-path"))
-        return true;
+        return 0;
     if (!strcmp(key, "device"))
-        return true;
+        return 1;
     if (!strcmp(key, "node-name"))
-        return true;
+        return 2;
     if (!strcmp(key, "operation"))
-        return true;
+        return 3;
     if (!strcmp(key, "action"))
-        return true;
+        return 4;
     if (!strcmp(key, "nospace"))
-        return true;
+        return 5;
     if (!strcmp(key, "reason"))
-        return true;
-    return false;
+        return 6;
+    return -1;
 }
 
 bool visit_out_q_obj_BLOCK_IO_ERROR_arg_members(qk_json *out, const q_obj_BLOCK_IO_ERROR_arg *obj)
@@ -24062,24 +24228,24 @@ bool visit_type_q_obj_BLOCK_JOB_COMPLETED_arg_members(const qk_vpath *p, const q
     return true;
 }
 
-bool visit_known_q_obj_BLOCK_JOB_COMPLETED_arg(const void *o, const char *key)
+int visit_known_q_obj_BLOCK_JOB_COMPLETED_arg(const void *o, const char *key)
 {
     const q_obj_BLOCK_JOB_COMPLETED_arg *obj = (const q_obj_BLOCK_JOB_COMPLETED_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     if (!strcmp(key, "device"))
-        return true;
+        return 1;
     if (!strcmp(key, "len"))
-        return true;
+        return 2;
     if (!strcmp(key, "offset"))
-        return true;
+        return 3;
     if (!strcmp(key, "speed"))
-        return true;
+        return 4;
     if (!strcmp(key, "error"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_q_obj_BLOCK_JOB_COMPLETED_arg_members(qk_json *out, const q_obj_BLOCK_JOB_COMPLETED_arg *obj)
@@ -24160,22 +24326,22 @@ bool visit_type_q_obj_BLOCK_JOB_CANCELLED_arg_members(const qk_vpath *p, const q
     return true;
 }
 
-bool visit_known_q_obj_BLOCK_JOB_CANCELLED_arg(const void *o, const char *key)
+int visit_known_q_obj_BLOCK_JOB_CANCELLED_arg(const void *o, const char *key)
 {
     const q_obj_BLOCK_JOB_CANCELLED_arg *obj = (const q_obj_BLOCK_JOB_CANCELLED_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     if (!strcmp(key, "device"))
-        return true;
+        return 1;
     if (!strcmp(key, "len"))
-        return true;
+        return 2;
     if (!strcmp(key, "offset"))
-        return true;
+        return 3;
     if (!strcmp(key, "speed"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_q_obj_BLOCK_JOB_CANCELLED_arg_members(qk_json *out, const q_obj_BLOCK_JOB_CANCELLED_arg *obj)
@@ -24235,18 +24401,18 @@ bool visit_type_q_obj_BLOCK_JOB_ERROR_arg_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_q_obj_BLOCK_JOB_ERROR_arg(const void *o, const char *key)
+int visit_known_q_obj_BLOCK_JOB_ERROR_arg(const void *o, const char *key)
 {
     const q_obj_BLOCK_JOB_ERROR_arg *obj = (const q_obj_BLOCK_JOB_ERROR_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "operation"))
-        return true;
+        return 1;
     if (!strcmp(key, "action"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_BLOCK_JOB_ERROR_arg_members(qk_json *out, const q_obj_BLOCK_JOB_ERROR_arg *obj)
@@ -24320,22 +24486,22 @@ bool visit_type_q_obj_BLOCK_JOB_READY_arg_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_q_obj_BLOCK_JOB_READY_arg(const void *o, const char *key)
+int visit_known_q_obj_BLOCK_JOB_READY_arg(const void *o, const char *key)
 {
     const q_obj_BLOCK_JOB_READY_arg *obj = (const q_obj_BLOCK_JOB_READY_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     if (!strcmp(key, "device"))
-        return true;
+        return 1;
     if (!strcmp(key, "len"))
-        return true;
+        return 2;
     if (!strcmp(key, "offset"))
-        return true;
+        return 3;
     if (!strcmp(key, "speed"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_q_obj_BLOCK_JOB_READY_arg_members(qk_json *out, const q_obj_BLOCK_JOB_READY_arg *obj)
@@ -24386,16 +24552,16 @@ bool visit_type_q_obj_BLOCK_JOB_PENDING_arg_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_q_obj_BLOCK_JOB_PENDING_arg(const void *o, const char *key)
+int visit_known_q_obj_BLOCK_JOB_PENDING_arg(const void *o, const char *key)
 {
     const q_obj_BLOCK_JOB_PENDING_arg *obj = (const q_obj_BLOCK_JOB_PENDING_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     if (!strcmp(key, "id"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_BLOCK_JOB_PENDING_arg_members(qk_json *out, const q_obj_BLOCK_JOB_PENDING_arg *obj)
@@ -24464,18 +24630,18 @@ bool visit_type_q_obj_BLOCK_WRITE_THRESHOLD_arg_members(const qk_vpath *p, const
     return true;
 }
 
-bool visit_known_q_obj_BLOCK_WRITE_THRESHOLD_arg(const void *o, const char *key)
+int visit_known_q_obj_BLOCK_WRITE_THRESHOLD_arg(const void *o, const char *key)
 {
     const q_obj_BLOCK_WRITE_THRESHOLD_arg *obj = (const q_obj_BLOCK_WRITE_THRESHOLD_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "node-name"))
-        return true;
+        return 0;
     if (!strcmp(key, "amount-exceeded"))
-        return true;
+        return 1;
     if (!strcmp(key, "write-threshold"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_BLOCK_WRITE_THRESHOLD_arg_members(qk_json *out, const q_obj_BLOCK_WRITE_THRESHOLD_arg *obj)
@@ -24522,16 +24688,16 @@ bool visit_type_q_obj_block_set_write_threshold_arg_members(const qk_vpath *p, c
     return true;
 }
 
-bool visit_known_q_obj_block_set_write_threshold_arg(const void *o, const char *key)
+int visit_known_q_obj_block_set_write_threshold_arg(const void *o, const char *key)
 {
     const q_obj_block_set_write_threshold_arg *obj = (const q_obj_block_set_write_threshold_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "node-name"))
-        return true;
+        return 0;
     if (!strcmp(key, "write-threshold"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_block_set_write_threshold_arg_members(qk_json *out, const q_obj_block_set_write_threshold_arg *obj)
@@ -24579,18 +24745,18 @@ bool visit_type_q_obj_x_blockdev_change_arg_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_q_obj_x_blockdev_change_arg(const void *o, const char *key)
+int visit_known_q_obj_x_blockdev_change_arg(const void *o, const char *key)
 {
     const q_obj_x_blockdev_change_arg *obj = (const q_obj_x_blockdev_change_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "parent"))
-        return true;
+        return 0;
     if (!strcmp(key, "child"))
-        return true;
+        return 1;
     if (!strcmp(key, "node"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_x_blockdev_change_arg_members(qk_json *out, const q_obj_x_blockdev_change_arg *obj)
@@ -24646,18 +24812,18 @@ bool visit_type_q_obj_x_blockdev_set_iothread_arg_members(const qk_vpath *p, con
     return true;
 }
 
-bool visit_known_q_obj_x_blockdev_set_iothread_arg(const void *o, const char *key)
+int visit_known_q_obj_x_blockdev_set_iothread_arg(const void *o, const char *key)
 {
     const q_obj_x_blockdev_set_iothread_arg *obj = (const q_obj_x_blockdev_set_iothread_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "node-name"))
-        return true;
+        return 0;
     if (!strcmp(key, "iothread"))
-        return true;
+        return 1;
     if (!strcmp(key, "force"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_x_blockdev_set_iothread_arg_members(qk_json *out, const q_obj_x_blockdev_set_iothread_arg *obj)
@@ -24729,18 +24895,18 @@ bool visit_type_q_obj_QUORUM_FAILURE_arg_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_q_obj_QUORUM_FAILURE_arg(const void *o, const char *key)
+int visit_known_q_obj_QUORUM_FAILURE_arg(const void *o, const char *key)
 {
     const q_obj_QUORUM_FAILURE_arg *obj = (const q_obj_QUORUM_FAILURE_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "reference"))
-        return true;
+        return 0;
     if (!strcmp(key, "sector-num"))
-        return true;
+        return 1;
     if (!strcmp(key, "sectors-count"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_QUORUM_FAILURE_arg_members(qk_json *out, const q_obj_QUORUM_FAILURE_arg *obj)
@@ -24811,22 +24977,22 @@ bool visit_type_q_obj_QUORUM_REPORT_BAD_arg_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_q_obj_QUORUM_REPORT_BAD_arg(const void *o, const char *key)
+int visit_known_q_obj_QUORUM_REPORT_BAD_arg(const void *o, const char *key)
 {
     const q_obj_QUORUM_REPORT_BAD_arg *obj = (const q_obj_QUORUM_REPORT_BAD_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     if (!strcmp(key, "error"))
-        return true;
+        return 1;
     if (!strcmp(key, "node-name"))
-        return true;
+        return 2;
     if (!strcmp(key, "sector-num"))
-        return true;
+        return 3;
     if (!strcmp(key, "sectors-count"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_q_obj_QUORUM_REPORT_BAD_arg_members(qk_json *out, const q_obj_QUORUM_REPORT_BAD_arg *obj)
@@ -24878,16 +25044,16 @@ bool visit_type_BlockdevSnapshotInternal_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_BlockdevSnapshotInternal(const void *o, const char *key)
+int visit_known_BlockdevSnapshotInternal(const void *o, const char *key)
 {
     const BlockdevSnapshotInternal *obj = (const BlockdevSnapshotInternal *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "name"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_BlockdevSnapshotInternal_members(qk_json *out, const BlockdevSnapshotInternal *obj)
@@ -24984,18 +25150,18 @@ bool visit_type_q_obj_blockdev_snapshot_delete_internal_sync_arg_members(const q
     return true;
 }
 
-bool visit_known_q_obj_blockdev_snapshot_delete_internal_sync_arg(const void *o, const char *key)
+int visit_known_q_obj_blockdev_snapshot_delete_internal_sync_arg(const void *o, const char *key)
 {
     const q_obj_blockdev_snapshot_delete_internal_sync_arg *obj = (const q_obj_blockdev_snapshot_delete_internal_sync_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "id"))
-        return true;
+        return 1;
     if (!strcmp(key, "name"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_blockdev_snapshot_delete_internal_sync_arg_members(qk_json *out, const q_obj_blockdev_snapshot_delete_internal_sync_arg *obj)
@@ -25091,14 +25257,14 @@ bool visit_type_DummyBlockCoreForceArrays_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_DummyBlockCoreForceArrays(const void *o, const char *key)
+int visit_known_DummyBlockCoreForceArrays(const void *o, const char *key)
 {
     const DummyBlockCoreForceArrays *obj = (const DummyBlockCoreForceArrays *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "unused-block-graph-info"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_DummyBlockCoreForceArrays_members(qk_json *out, const DummyBlockCoreForceArrays *obj)

@@ -19,7 +19,7 @@ extern "C" {
 
 bool visit_type_SnapshotInfo_members(const qk_vpath *p, const qk_json *in,
     SnapshotInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_SnapshotInfo(const void *obj, const char *key);
+int visit_known_SnapshotInfo(const void *obj, const char *key);
 bool visit_out_SnapshotInfo_members(qk_json *out, const SnapshotInfo *obj);
 bool visit_type_SnapshotInfo(const qk_vpath *p, const char *name,
     const qk_json *in, SnapshotInfo **obj, qk_error **errp);
@@ -28,7 +28,7 @@ SnapshotInfo *qapi_clone_SnapshotInfo(const SnapshotInfo *obj);
 
 bool visit_type_ImageInfoSpecificQCow2EncryptionBase_members(const qk_vpath *p, const qk_json *in,
     ImageInfoSpecificQCow2EncryptionBase *obj, size_t *seen, qk_error **errp);
-bool visit_known_ImageInfoSpecificQCow2EncryptionBase(const void *obj, const char *key);
+int visit_known_ImageInfoSpecificQCow2EncryptionBase(const void *obj, const char *key);
 bool visit_out_ImageInfoSpecificQCow2EncryptionBase_members(qk_json *out, const ImageInfoSpecificQCow2EncryptionBase *obj);
 bool visit_type_ImageInfoSpecificQCow2EncryptionBase(const qk_vpath *p, const char *name,
     const qk_json *in, ImageInfoSpecificQCow2EncryptionBase **obj, qk_error **errp);
@@ -37,7 +37,7 @@ ImageInfoSpecificQCow2EncryptionBase *qapi_clone_ImageInfoSpecificQCow2Encryptio
 
 bool visit_type_ImageInfoSpecificQCow2Encryption_members(const qk_vpath *p, const qk_json *in,
     ImageInfoSpecificQCow2Encryption *obj, size_t *seen, qk_error **errp);
-bool visit_known_ImageInfoSpecificQCow2Encryption(const void *obj, const char *key);
+int visit_known_ImageInfoSpecificQCow2Encryption(const void *obj, const char *key);
 bool visit_out_ImageInfoSpecificQCow2Encryption_members(qk_json *out, const ImageInfoSpecificQCow2Encryption *obj);
 bool visit_type_ImageInfoSpecificQCow2Encryption(const qk_vpath *p, const char *name,
     const qk_json *in, ImageInfoSpecificQCow2Encryption **obj, qk_error **errp);
@@ -51,7 +51,7 @@ Qcow2BitmapInfoList *qapi_clone_Qcow2BitmapInfoList(const Qcow2BitmapInfoList *o
 
 bool visit_type_ImageInfoSpecificQCow2_members(const qk_vpath *p, const qk_json *in,
     ImageInfoSpecificQCow2 *obj, size_t *seen, qk_error **errp);
-bool visit_known_ImageInfoSpecificQCow2(const void *obj, const char *key);
+int visit_known_ImageInfoSpecificQCow2(const void *obj, const char *key);
 bool visit_out_ImageInfoSpecificQCow2_members(qk_json *out, const ImageInfoSpecificQCow2 *obj);
 bool visit_type_ImageInfoSpecificQCow2(const qk_vpath *p, const char *name,
     const qk_json *in, ImageInfoSpecificQCow2 **obj, qk_error **errp);
@@ -65,7 +65,7 @@ VmdkExtentInfoList *qapi_clone_VmdkExtentInfoList(const VmdkExtentInfoList *obj)
 
 bool visit_type_ImageInfoSpecificVmdk_members(const qk_vpath *p, const qk_json *in,
     ImageInfoSpecificVmdk *obj, size_t *seen, qk_error **errp);
-bool visit_known_ImageInfoSpecificVmdk(const void *obj, const char *key);
+int visit_known_ImageInfoSpecificVmdk(const void *obj, const char *key);
 bool visit_out_ImageInfoSpecificVmdk_members(qk_json *out, const ImageInfoSpecificVmdk *obj);
 bool visit_type_ImageInfoSpecificVmdk(const qk_vpath *p, const char *name,
     const qk_json *in, ImageInfoSpecificVmdk **obj, qk_error **errp);
@@ -74,7 +74,7 @@ ImageInfoSpecificVmdk *qapi_clone_ImageInfoSpecificVmdk(const ImageInfoSpecificV
 
 bool visit_type_VmdkExtentInfo_members(const qk_vpath *p, const qk_json *in,
     VmdkExtentInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_VmdkExtentInfo(const void *obj, const char *key);
+int visit_known_VmdkExtentInfo(const void *obj, const char *key);
 bool visit_out_VmdkExtentInfo_members(qk_json *out, const VmdkExtentInfo *obj);
 bool visit_type_VmdkExtentInfo(const qk_vpath *p, const char *name,
     const qk_json *in, VmdkExtentInfo **obj, qk_error **errp);
@@ -83,7 +83,7 @@ VmdkExtentInfo *qapi_clone_VmdkExtentInfo(const VmdkExtentInfo *obj);
 
 bool visit_type_ImageInfoSpecificRbd_members(const qk_vpath *p, const qk_json *in,
     ImageInfoSpecificRbd *obj, size_t *seen, qk_error **errp);
-bool visit_known_ImageInfoSpecificRbd(const void *obj, const char *key);
+int visit_known_ImageInfoSpecificRbd(const void *obj, const char *key);
 bool visit_out_ImageInfoSpecificRbd_members(qk_json *out, const ImageInfoSpecificRbd *obj);
 bool visit_type_ImageInfoSpecificRbd(const qk_vpath *p, const char *name,
     const qk_json *in, ImageInfoSpecificRbd **obj, qk_error **errp);
@@ -92,7 +92,7 @@ ImageInfoSpecificRbd *qapi_clone_ImageInfoSpecificRbd(const ImageInfoSpecificRbd
 
 bool visit_type_ImageInfoSpecificFile_members(const qk_vpath *p, const qk_json *in,
     ImageInfoSpecificFile *obj, size_t *seen, qk_error **errp);
-bool visit_known_ImageInfoSpecificFile(const void *obj, const char *key);
+int visit_known_ImageInfoSpecificFile(const void *obj, const char *key);
 bool visit_out_ImageInfoSpecificFile_members(qk_json *out, const ImageInfoSpecificFile *obj);
 bool visit_type_ImageInfoSpecificFile(const qk_vpath *p, const char *name,
     const qk_json *in, ImageInfoSpecificFile **obj, qk_error **errp);
@@ -105,7 +105,7 @@ qk_json *visit_out_ImageInfoSpecificKind(ImageInfoSpecificKind obj);
 
 bool visit_type_ImageInfoSpecificQCow2Wrapper_members(const qk_vpath *p, const qk_json *in,
     ImageInfoSpecificQCow2Wrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_ImageInfoSpecificQCow2Wrapper(const void *obj, const char *key);
+int visit_known_ImageInfoSpecificQCow2Wrapper(const void *obj, const char *key);
 bool visit_out_ImageInfoSpecificQCow2Wrapper_members(qk_json *out, const ImageInfoSpecificQCow2Wrapper *obj);
 bool visit_type_ImageInfoSpecificQCow2Wrapper(const qk_vpath *p, const char *name,
     const qk_json *in, ImageInfoSpecificQCow2Wrapper **obj, qk_error **errp);
@@ -114,7 +114,7 @@ ImageInfoSpecificQCow2Wrapper *qapi_clone_ImageInfoSpecificQCow2Wrapper(const Im
 
 bool visit_type_ImageInfoSpecificVmdkWrapper_members(const qk_vpath *p, const qk_json *in,
     ImageInfoSpecificVmdkWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_ImageInfoSpecificVmdkWrapper(const void *obj, const char *key);
+int visit_known_ImageInfoSpecificVmdkWrapper(const void *obj, const char *key);
 bool visit_out_ImageInfoSpecificVmdkWrapper_members(qk_json *out, const ImageInfoSpecificVmdkWrapper *obj);
 bool visit_type_ImageInfoSpecificVmdkWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, ImageInfoSpecificVmdkWrapper **obj, qk_error **errp);
@@ -123,7 +123,7 @@ ImageInfoSpecificVmdkWrapper *qapi_clone_ImageInfoSpecificVmdkWrapper(const Imag
 
 bool visit_type_ImageInfoSpecificLUKSWrapper_members(const qk_vpath *p, const qk_json *in,
     ImageInfoSpecificLUKSWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_ImageInfoSpecificLUKSWrapper(const void *obj, const char *key);
+int visit_known_ImageInfoSpecificLUKSWrapper(const void *obj, const char *key);
 bool visit_out_ImageInfoSpecificLUKSWrapper_members(qk_json *out, const ImageInfoSpecificLUKSWrapper *obj);
 bool visit_type_ImageInfoSpecificLUKSWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, ImageInfoSpecificLUKSWrapper **obj, qk_error **errp);
@@ -132,7 +132,7 @@ ImageInfoSpecificLUKSWrapper *qapi_clone_ImageInfoSpecificLUKSWrapper(const Imag
 
 bool visit_type_ImageInfoSpecificRbdWrapper_members(const qk_vpath *p, const qk_json *in,
     ImageInfoSpecificRbdWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_ImageInfoSpecificRbdWrapper(const void *obj, const char *key);
+int visit_known_ImageInfoSpecificRbdWrapper(const void *obj, const char *key);
 bool visit_out_ImageInfoSpecificRbdWrapper_members(qk_json *out, const ImageInfoSpecificRbdWrapper *obj);
 bool visit_type_ImageInfoSpecificRbdWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, ImageInfoSpecificRbdWrapper **obj, qk_error **errp);
@@ -141,7 +141,7 @@ ImageInfoSpecificRbdWrapper *qapi_clone_ImageInfoSpecificRbdWrapper(const ImageI
 
 bool visit_type_ImageInfoSpecificFileWrapper_members(const qk_vpath *p, const qk_json *in,
     ImageInfoSpecificFileWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_ImageInfoSpecificFileWrapper(const void *obj, const char *key);
+int visit_known_ImageInfoSpecificFileWrapper(const void *obj, const char *key);
 bool visit_out_ImageInfoSpecificFileWrapper_members(qk_json *out, const ImageInfoSpecificFileWrapper *obj);
 bool visit_type_ImageInfoSpecificFileWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, ImageInfoSpecificFileWrapper **obj, qk_error **errp);
@@ -150,12 +150,12 @@ ImageInfoSpecificFileWrapper *qapi_clone_ImageInfoSpecificFileWrapper(const Imag
 
 bool visit_type_q_obj_ImageInfoSpecific_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_ImageInfoSpecific_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_ImageInfoSpecific_base(const void *obj, const char *key);
+int visit_known_q_obj_ImageInfoSpecific_base(const void *obj, const char *key);
 bool visit_out_q_obj_ImageInfoSpecific_base_members(qk_json *out, const q_obj_ImageInfoSpecific_base *obj);
 
 bool visit_type_ImageInfoSpecific_members(const qk_vpath *p, const qk_json *in,
     ImageInfoSpecific *obj, size_t *seen, qk_error **errp);
-bool visit_known_ImageInfoSpecific(const void *obj, const char *key);
+int visit_known_ImageInfoSpecific(const void *obj, const char *key);
 bool visit_out_ImageInfoSpecific_members(qk_json *out, const ImageInfoSpecific *obj);
 bool visit_type_ImageInfoSpecific(const qk_vpath *p, const char *name,
     const qk_json *in, ImageInfoSpecific **obj, qk_error **errp);
@@ -164,7 +164,7 @@ ImageInfoSpecific *qapi_clone_ImageInfoSpecific(const ImageInfoSpecific *obj);
 
 bool visit_type_BlockLimitsInfo_members(const qk_vpath *p, const qk_json *in,
     BlockLimitsInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockLimitsInfo(const void *obj, const char *key);
+int visit_known_BlockLimitsInfo(const void *obj, const char *key);
 bool visit_out_BlockLimitsInfo_members(qk_json *out, const BlockLimitsInfo *obj);
 bool visit_type_BlockLimitsInfo(const qk_vpath *p, const char *name,
     const qk_json *in, BlockLimitsInfo **obj, qk_error **errp);
@@ -178,7 +178,7 @@ SnapshotInfoList *qapi_clone_SnapshotInfoList(const SnapshotInfoList *obj);
 
 bool visit_type_BlockNodeInfo_members(const qk_vpath *p, const qk_json *in,
     BlockNodeInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockNodeInfo(const void *obj, const char *key);
+int visit_known_BlockNodeInfo(const void *obj, const char *key);
 bool visit_out_BlockNodeInfo_members(qk_json *out, const BlockNodeInfo *obj);
 bool visit_type_BlockNodeInfo(const qk_vpath *p, const char *name,
     const qk_json *in, BlockNodeInfo **obj, qk_error **errp);
@@ -187,7 +187,7 @@ BlockNodeInfo *qapi_clone_BlockNodeInfo(const BlockNodeInfo *obj);
 
 bool visit_type_ImageInfo_members(const qk_vpath *p, const qk_json *in,
     ImageInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_ImageInfo(const void *obj, const char *key);
+int visit_known_ImageInfo(const void *obj, const char *key);
 bool visit_out_ImageInfo_members(qk_json *out, const ImageInfo *obj);
 bool visit_type_ImageInfo(const qk_vpath *p, const char *name,
     const qk_json *in, ImageInfo **obj, qk_error **errp);
@@ -196,7 +196,7 @@ ImageInfo *qapi_clone_ImageInfo(const ImageInfo *obj);
 
 bool visit_type_BlockChildInfo_members(const qk_vpath *p, const qk_json *in,
     BlockChildInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockChildInfo(const void *obj, const char *key);
+int visit_known_BlockChildInfo(const void *obj, const char *key);
 bool visit_out_BlockChildInfo_members(qk_json *out, const BlockChildInfo *obj);
 bool visit_type_BlockChildInfo(const qk_vpath *p, const char *name,
     const qk_json *in, BlockChildInfo **obj, qk_error **errp);
@@ -210,7 +210,7 @@ BlockChildInfoList *qapi_clone_BlockChildInfoList(const BlockChildInfoList *obj)
 
 bool visit_type_BlockGraphInfo_members(const qk_vpath *p, const qk_json *in,
     BlockGraphInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockGraphInfo(const void *obj, const char *key);
+int visit_known_BlockGraphInfo(const void *obj, const char *key);
 bool visit_out_BlockGraphInfo_members(qk_json *out, const BlockGraphInfo *obj);
 bool visit_type_BlockGraphInfo(const qk_vpath *p, const char *name,
     const qk_json *in, BlockGraphInfo **obj, qk_error **errp);
@@ -219,7 +219,7 @@ BlockGraphInfo *qapi_clone_BlockGraphInfo(const BlockGraphInfo *obj);
 
 bool visit_type_ImageCheck_members(const qk_vpath *p, const qk_json *in,
     ImageCheck *obj, size_t *seen, qk_error **errp);
-bool visit_known_ImageCheck(const void *obj, const char *key);
+int visit_known_ImageCheck(const void *obj, const char *key);
 bool visit_out_ImageCheck_members(qk_json *out, const ImageCheck *obj);
 bool visit_type_ImageCheck(const qk_vpath *p, const char *name,
     const qk_json *in, ImageCheck **obj, qk_error **errp);
@@ -228,7 +228,7 @@ ImageCheck *qapi_clone_ImageCheck(const ImageCheck *obj);
 
 bool visit_type_MapEntry_members(const qk_vpath *p, const qk_json *in,
     MapEntry *obj, size_t *seen, qk_error **errp);
-bool visit_known_MapEntry(const void *obj, const char *key);
+int visit_known_MapEntry(const void *obj, const char *key);
 bool visit_out_MapEntry_members(qk_json *out, const MapEntry *obj);
 bool visit_type_MapEntry(const qk_vpath *p, const char *name,
     const qk_json *in, MapEntry **obj, qk_error **errp);
@@ -237,7 +237,7 @@ MapEntry *qapi_clone_MapEntry(const MapEntry *obj);
 
 bool visit_type_BlockdevCacheInfo_members(const qk_vpath *p, const qk_json *in,
     BlockdevCacheInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevCacheInfo(const void *obj, const char *key);
+int visit_known_BlockdevCacheInfo(const void *obj, const char *key);
 bool visit_out_BlockdevCacheInfo_members(qk_json *out, const BlockdevCacheInfo *obj);
 bool visit_type_BlockdevCacheInfo(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevCacheInfo **obj, qk_error **errp);
@@ -246,7 +246,7 @@ BlockdevCacheInfo *qapi_clone_BlockdevCacheInfo(const BlockdevCacheInfo *obj);
 
 bool visit_type_BlockdevChild_members(const qk_vpath *p, const qk_json *in,
     BlockdevChild *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevChild(const void *obj, const char *key);
+int visit_known_BlockdevChild(const void *obj, const char *key);
 bool visit_out_BlockdevChild_members(qk_json *out, const BlockdevChild *obj);
 bool visit_type_BlockdevChild(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevChild **obj, qk_error **errp);
@@ -265,7 +265,7 @@ BlockDirtyInfoList *qapi_clone_BlockDirtyInfoList(const BlockDirtyInfoList *obj)
 
 bool visit_type_BlockDeviceInfo_members(const qk_vpath *p, const qk_json *in,
     BlockDeviceInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockDeviceInfo(const void *obj, const char *key);
+int visit_known_BlockDeviceInfo(const void *obj, const char *key);
 bool visit_out_BlockDeviceInfo_members(qk_json *out, const BlockDeviceInfo *obj);
 bool visit_type_BlockDeviceInfo(const qk_vpath *p, const char *name,
     const qk_json *in, BlockDeviceInfo **obj, qk_error **errp);
@@ -278,7 +278,7 @@ qk_json *visit_out_BlockDeviceIoStatus(BlockDeviceIoStatus obj);
 
 bool visit_type_BlockDirtyInfo_members(const qk_vpath *p, const qk_json *in,
     BlockDirtyInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockDirtyInfo(const void *obj, const char *key);
+int visit_known_BlockDirtyInfo(const void *obj, const char *key);
 bool visit_out_BlockDirtyInfo_members(qk_json *out, const BlockDirtyInfo *obj);
 bool visit_type_BlockDirtyInfo(const qk_vpath *p, const char *name,
     const qk_json *in, BlockDirtyInfo **obj, qk_error **errp);
@@ -296,7 +296,7 @@ Qcow2BitmapInfoFlagsList *qapi_clone_Qcow2BitmapInfoFlagsList(const Qcow2BitmapI
 
 bool visit_type_Qcow2BitmapInfo_members(const qk_vpath *p, const qk_json *in,
     Qcow2BitmapInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_Qcow2BitmapInfo(const void *obj, const char *key);
+int visit_known_Qcow2BitmapInfo(const void *obj, const char *key);
 bool visit_out_Qcow2BitmapInfo_members(qk_json *out, const Qcow2BitmapInfo *obj);
 bool visit_type_Qcow2BitmapInfo(const qk_vpath *p, const char *name,
     const qk_json *in, Qcow2BitmapInfo **obj, qk_error **errp);
@@ -305,7 +305,7 @@ Qcow2BitmapInfo *qapi_clone_Qcow2BitmapInfo(const Qcow2BitmapInfo *obj);
 
 bool visit_type_BlockLatencyHistogramInfo_members(const qk_vpath *p, const qk_json *in,
     BlockLatencyHistogramInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockLatencyHistogramInfo(const void *obj, const char *key);
+int visit_known_BlockLatencyHistogramInfo(const void *obj, const char *key);
 bool visit_out_BlockLatencyHistogramInfo_members(qk_json *out, const BlockLatencyHistogramInfo *obj);
 bool visit_type_BlockLatencyHistogramInfo(const qk_vpath *p, const char *name,
     const qk_json *in, BlockLatencyHistogramInfo **obj, qk_error **errp);
@@ -314,7 +314,7 @@ BlockLatencyHistogramInfo *qapi_clone_BlockLatencyHistogramInfo(const BlockLaten
 
 bool visit_type_BlockInfo_members(const qk_vpath *p, const qk_json *in,
     BlockInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockInfo(const void *obj, const char *key);
+int visit_known_BlockInfo(const void *obj, const char *key);
 bool visit_out_BlockInfo_members(qk_json *out, const BlockInfo *obj);
 bool visit_type_BlockInfo(const qk_vpath *p, const char *name,
     const qk_json *in, BlockInfo **obj, qk_error **errp);
@@ -323,7 +323,7 @@ BlockInfo *qapi_clone_BlockInfo(const BlockInfo *obj);
 
 bool visit_type_BlockMeasureInfo_members(const qk_vpath *p, const qk_json *in,
     BlockMeasureInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockMeasureInfo(const void *obj, const char *key);
+int visit_known_BlockMeasureInfo(const void *obj, const char *key);
 bool visit_out_BlockMeasureInfo_members(qk_json *out, const BlockMeasureInfo *obj);
 bool visit_type_BlockMeasureInfo(const qk_vpath *p, const char *name,
     const qk_json *in, BlockMeasureInfo **obj, qk_error **errp);
@@ -337,7 +337,7 @@ BlockInfoList *qapi_clone_BlockInfoList(const BlockInfoList *obj);
 
 bool visit_type_BlockDeviceTimedStats_members(const qk_vpath *p, const qk_json *in,
     BlockDeviceTimedStats *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockDeviceTimedStats(const void *obj, const char *key);
+int visit_known_BlockDeviceTimedStats(const void *obj, const char *key);
 bool visit_out_BlockDeviceTimedStats_members(qk_json *out, const BlockDeviceTimedStats *obj);
 bool visit_type_BlockDeviceTimedStats(const qk_vpath *p, const char *name,
     const qk_json *in, BlockDeviceTimedStats **obj, qk_error **errp);
@@ -351,7 +351,7 @@ BlockDeviceTimedStatsList *qapi_clone_BlockDeviceTimedStatsList(const BlockDevic
 
 bool visit_type_BlockDeviceStats_members(const qk_vpath *p, const qk_json *in,
     BlockDeviceStats *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockDeviceStats(const void *obj, const char *key);
+int visit_known_BlockDeviceStats(const void *obj, const char *key);
 bool visit_out_BlockDeviceStats_members(qk_json *out, const BlockDeviceStats *obj);
 bool visit_type_BlockDeviceStats(const qk_vpath *p, const char *name,
     const qk_json *in, BlockDeviceStats **obj, qk_error **errp);
@@ -360,7 +360,7 @@ BlockDeviceStats *qapi_clone_BlockDeviceStats(const BlockDeviceStats *obj);
 
 bool visit_type_BlockStatsSpecificFile_members(const qk_vpath *p, const qk_json *in,
     BlockStatsSpecificFile *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockStatsSpecificFile(const void *obj, const char *key);
+int visit_known_BlockStatsSpecificFile(const void *obj, const char *key);
 bool visit_out_BlockStatsSpecificFile_members(qk_json *out, const BlockStatsSpecificFile *obj);
 bool visit_type_BlockStatsSpecificFile(const qk_vpath *p, const char *name,
     const qk_json *in, BlockStatsSpecificFile **obj, qk_error **errp);
@@ -369,7 +369,7 @@ BlockStatsSpecificFile *qapi_clone_BlockStatsSpecificFile(const BlockStatsSpecif
 
 bool visit_type_BlockStatsSpecificNvme_members(const qk_vpath *p, const qk_json *in,
     BlockStatsSpecificNvme *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockStatsSpecificNvme(const void *obj, const char *key);
+int visit_known_BlockStatsSpecificNvme(const void *obj, const char *key);
 bool visit_out_BlockStatsSpecificNvme_members(qk_json *out, const BlockStatsSpecificNvme *obj);
 bool visit_type_BlockStatsSpecificNvme(const qk_vpath *p, const char *name,
     const qk_json *in, BlockStatsSpecificNvme **obj, qk_error **errp);
@@ -378,12 +378,12 @@ BlockStatsSpecificNvme *qapi_clone_BlockStatsSpecificNvme(const BlockStatsSpecif
 
 bool visit_type_q_obj_BlockStatsSpecific_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_BlockStatsSpecific_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_BlockStatsSpecific_base(const void *obj, const char *key);
+int visit_known_q_obj_BlockStatsSpecific_base(const void *obj, const char *key);
 bool visit_out_q_obj_BlockStatsSpecific_base_members(qk_json *out, const q_obj_BlockStatsSpecific_base *obj);
 
 bool visit_type_BlockStatsSpecific_members(const qk_vpath *p, const qk_json *in,
     BlockStatsSpecific *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockStatsSpecific(const void *obj, const char *key);
+int visit_known_BlockStatsSpecific(const void *obj, const char *key);
 bool visit_out_BlockStatsSpecific_members(qk_json *out, const BlockStatsSpecific *obj);
 bool visit_type_BlockStatsSpecific(const qk_vpath *p, const char *name,
     const qk_json *in, BlockStatsSpecific **obj, qk_error **errp);
@@ -392,7 +392,7 @@ BlockStatsSpecific *qapi_clone_BlockStatsSpecific(const BlockStatsSpecific *obj)
 
 bool visit_type_BlockStats_members(const qk_vpath *p, const qk_json *in,
     BlockStats *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockStats(const void *obj, const char *key);
+int visit_known_BlockStats(const void *obj, const char *key);
 bool visit_out_BlockStats_members(qk_json *out, const BlockStats *obj);
 bool visit_type_BlockStats(const qk_vpath *p, const char *name,
     const qk_json *in, BlockStats **obj, qk_error **errp);
@@ -401,7 +401,7 @@ BlockStats *qapi_clone_BlockStats(const BlockStats *obj);
 
 bool visit_type_q_obj_query_blockstats_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_query_blockstats_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_query_blockstats_arg(const void *obj, const char *key);
+int visit_known_q_obj_query_blockstats_arg(const void *obj, const char *key);
 bool visit_out_q_obj_query_blockstats_arg_members(qk_json *out, const q_obj_query_blockstats_arg *obj);
 
 bool visit_type_BlockStatsList(const qk_vpath *p, const char *name,
@@ -427,7 +427,7 @@ qk_json *visit_out_MirrorCopyMode(MirrorCopyMode obj);
 
 bool visit_type_BlockJobInfoMirror_members(const qk_vpath *p, const qk_json *in,
     BlockJobInfoMirror *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockJobInfoMirror(const void *obj, const char *key);
+int visit_known_BlockJobInfoMirror(const void *obj, const char *key);
 bool visit_out_BlockJobInfoMirror_members(qk_json *out, const BlockJobInfoMirror *obj);
 bool visit_type_BlockJobInfoMirror(const qk_vpath *p, const char *name,
     const qk_json *in, BlockJobInfoMirror **obj, qk_error **errp);
@@ -436,12 +436,12 @@ BlockJobInfoMirror *qapi_clone_BlockJobInfoMirror(const BlockJobInfoMirror *obj)
 
 bool visit_type_q_obj_BlockJobInfo_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_BlockJobInfo_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_BlockJobInfo_base(const void *obj, const char *key);
+int visit_known_q_obj_BlockJobInfo_base(const void *obj, const char *key);
 bool visit_out_q_obj_BlockJobInfo_base_members(qk_json *out, const q_obj_BlockJobInfo_base *obj);
 
 bool visit_type_BlockJobInfo_members(const qk_vpath *p, const qk_json *in,
     BlockJobInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockJobInfo(const void *obj, const char *key);
+int visit_known_BlockJobInfo(const void *obj, const char *key);
 bool visit_out_BlockJobInfo_members(qk_json *out, const BlockJobInfo *obj);
 bool visit_type_BlockJobInfo(const qk_vpath *p, const char *name,
     const qk_json *in, BlockJobInfo **obj, qk_error **errp);
@@ -455,7 +455,7 @@ BlockJobInfoList *qapi_clone_BlockJobInfoList(const BlockJobInfoList *obj);
 
 bool visit_type_q_obj_block_resize_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_block_resize_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_block_resize_arg(const void *obj, const char *key);
+int visit_known_q_obj_block_resize_arg(const void *obj, const char *key);
 bool visit_out_q_obj_block_resize_arg_members(qk_json *out, const q_obj_block_resize_arg *obj);
 
 bool visit_type_NewImageMode(const qk_vpath *p, const char *name,
@@ -464,7 +464,7 @@ qk_json *visit_out_NewImageMode(NewImageMode obj);
 
 bool visit_type_BlockdevSnapshotSync_members(const qk_vpath *p, const qk_json *in,
     BlockdevSnapshotSync *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevSnapshotSync(const void *obj, const char *key);
+int visit_known_BlockdevSnapshotSync(const void *obj, const char *key);
 bool visit_out_BlockdevSnapshotSync_members(qk_json *out, const BlockdevSnapshotSync *obj);
 bool visit_type_BlockdevSnapshotSync(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevSnapshotSync **obj, qk_error **errp);
@@ -473,7 +473,7 @@ BlockdevSnapshotSync *qapi_clone_BlockdevSnapshotSync(const BlockdevSnapshotSync
 
 bool visit_type_BlockdevSnapshot_members(const qk_vpath *p, const qk_json *in,
     BlockdevSnapshot *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevSnapshot(const void *obj, const char *key);
+int visit_known_BlockdevSnapshot(const void *obj, const char *key);
 bool visit_out_BlockdevSnapshot_members(qk_json *out, const BlockdevSnapshot *obj);
 bool visit_type_BlockdevSnapshot(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevSnapshot **obj, qk_error **errp);
@@ -482,7 +482,7 @@ BlockdevSnapshot *qapi_clone_BlockdevSnapshot(const BlockdevSnapshot *obj);
 
 bool visit_type_BackupPerf_members(const qk_vpath *p, const qk_json *in,
     BackupPerf *obj, size_t *seen, qk_error **errp);
-bool visit_known_BackupPerf(const void *obj, const char *key);
+int visit_known_BackupPerf(const void *obj, const char *key);
 bool visit_out_BackupPerf_members(qk_json *out, const BackupPerf *obj);
 bool visit_type_BackupPerf(const qk_vpath *p, const char *name,
     const qk_json *in, BackupPerf **obj, qk_error **errp);
@@ -491,7 +491,7 @@ BackupPerf *qapi_clone_BackupPerf(const BackupPerf *obj);
 
 bool visit_type_BackupCommon_members(const qk_vpath *p, const qk_json *in,
     BackupCommon *obj, size_t *seen, qk_error **errp);
-bool visit_known_BackupCommon(const void *obj, const char *key);
+int visit_known_BackupCommon(const void *obj, const char *key);
 bool visit_out_BackupCommon_members(qk_json *out, const BackupCommon *obj);
 bool visit_type_BackupCommon(const qk_vpath *p, const char *name,
     const qk_json *in, BackupCommon **obj, qk_error **errp);
@@ -500,7 +500,7 @@ BackupCommon *qapi_clone_BackupCommon(const BackupCommon *obj);
 
 bool visit_type_DriveBackup_members(const qk_vpath *p, const qk_json *in,
     DriveBackup *obj, size_t *seen, qk_error **errp);
-bool visit_known_DriveBackup(const void *obj, const char *key);
+int visit_known_DriveBackup(const void *obj, const char *key);
 bool visit_out_DriveBackup_members(qk_json *out, const DriveBackup *obj);
 bool visit_type_DriveBackup(const qk_vpath *p, const char *name,
     const qk_json *in, DriveBackup **obj, qk_error **errp);
@@ -509,7 +509,7 @@ DriveBackup *qapi_clone_DriveBackup(const DriveBackup *obj);
 
 bool visit_type_BlockdevBackup_members(const qk_vpath *p, const qk_json *in,
     BlockdevBackup *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevBackup(const void *obj, const char *key);
+int visit_known_BlockdevBackup(const void *obj, const char *key);
 bool visit_out_BlockdevBackup_members(qk_json *out, const BlockdevBackup *obj);
 bool visit_type_BlockdevBackup(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevBackup **obj, qk_error **errp);
@@ -518,17 +518,17 @@ BlockdevBackup *qapi_clone_BlockdevBackup(const BlockdevBackup *obj);
 
 bool visit_type_q_obj_change_backing_file_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_change_backing_file_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_change_backing_file_arg(const void *obj, const char *key);
+int visit_known_q_obj_change_backing_file_arg(const void *obj, const char *key);
 bool visit_out_q_obj_change_backing_file_arg_members(qk_json *out, const q_obj_change_backing_file_arg *obj);
 
 bool visit_type_q_obj_block_commit_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_block_commit_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_block_commit_arg(const void *obj, const char *key);
+int visit_known_q_obj_block_commit_arg(const void *obj, const char *key);
 bool visit_out_q_obj_block_commit_arg_members(qk_json *out, const q_obj_block_commit_arg *obj);
 
 bool visit_type_q_obj_query_named_block_nodes_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_query_named_block_nodes_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_query_named_block_nodes_arg(const void *obj, const char *key);
+int visit_known_q_obj_query_named_block_nodes_arg(const void *obj, const char *key);
 bool visit_out_q_obj_query_named_block_nodes_arg_members(qk_json *out, const q_obj_query_named_block_nodes_arg *obj);
 
 bool visit_type_BlockDeviceInfoList(const qk_vpath *p, const char *name,
@@ -542,7 +542,7 @@ qk_json *visit_out_XDbgBlockGraphNodeType(XDbgBlockGraphNodeType obj);
 
 bool visit_type_XDbgBlockGraphNode_members(const qk_vpath *p, const qk_json *in,
     XDbgBlockGraphNode *obj, size_t *seen, qk_error **errp);
-bool visit_known_XDbgBlockGraphNode(const void *obj, const char *key);
+int visit_known_XDbgBlockGraphNode(const void *obj, const char *key);
 bool visit_out_XDbgBlockGraphNode_members(qk_json *out, const XDbgBlockGraphNode *obj);
 bool visit_type_XDbgBlockGraphNode(const qk_vpath *p, const char *name,
     const qk_json *in, XDbgBlockGraphNode **obj, qk_error **errp);
@@ -560,7 +560,7 @@ BlockPermissionList *qapi_clone_BlockPermissionList(const BlockPermissionList *o
 
 bool visit_type_XDbgBlockGraphEdge_members(const qk_vpath *p, const qk_json *in,
     XDbgBlockGraphEdge *obj, size_t *seen, qk_error **errp);
-bool visit_known_XDbgBlockGraphEdge(const void *obj, const char *key);
+int visit_known_XDbgBlockGraphEdge(const void *obj, const char *key);
 bool visit_out_XDbgBlockGraphEdge_members(qk_json *out, const XDbgBlockGraphEdge *obj);
 bool visit_type_XDbgBlockGraphEdge(const qk_vpath *p, const char *name,
     const qk_json *in, XDbgBlockGraphEdge **obj, qk_error **errp);
@@ -579,7 +579,7 @@ XDbgBlockGraphEdgeList *qapi_clone_XDbgBlockGraphEdgeList(const XDbgBlockGraphEd
 
 bool visit_type_XDbgBlockGraph_members(const qk_vpath *p, const qk_json *in,
     XDbgBlockGraph *obj, size_t *seen, qk_error **errp);
-bool visit_known_XDbgBlockGraph(const void *obj, const char *key);
+int visit_known_XDbgBlockGraph(const void *obj, const char *key);
 bool visit_out_XDbgBlockGraph_members(qk_json *out, const XDbgBlockGraph *obj);
 bool visit_type_XDbgBlockGraph(const qk_vpath *p, const char *name,
     const qk_json *in, XDbgBlockGraph **obj, qk_error **errp);
@@ -588,7 +588,7 @@ XDbgBlockGraph *qapi_clone_XDbgBlockGraph(const XDbgBlockGraph *obj);
 
 bool visit_type_DriveMirror_members(const qk_vpath *p, const qk_json *in,
     DriveMirror *obj, size_t *seen, qk_error **errp);
-bool visit_known_DriveMirror(const void *obj, const char *key);
+int visit_known_DriveMirror(const void *obj, const char *key);
 bool visit_out_DriveMirror_members(qk_json *out, const DriveMirror *obj);
 bool visit_type_DriveMirror(const qk_vpath *p, const char *name,
     const qk_json *in, DriveMirror **obj, qk_error **errp);
@@ -597,7 +597,7 @@ DriveMirror *qapi_clone_DriveMirror(const DriveMirror *obj);
 
 bool visit_type_BlockDirtyBitmap_members(const qk_vpath *p, const qk_json *in,
     BlockDirtyBitmap *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockDirtyBitmap(const void *obj, const char *key);
+int visit_known_BlockDirtyBitmap(const void *obj, const char *key);
 bool visit_out_BlockDirtyBitmap_members(qk_json *out, const BlockDirtyBitmap *obj);
 bool visit_type_BlockDirtyBitmap(const qk_vpath *p, const char *name,
     const qk_json *in, BlockDirtyBitmap **obj, qk_error **errp);
@@ -606,7 +606,7 @@ BlockDirtyBitmap *qapi_clone_BlockDirtyBitmap(const BlockDirtyBitmap *obj);
 
 bool visit_type_BlockDirtyBitmapAdd_members(const qk_vpath *p, const qk_json *in,
     BlockDirtyBitmapAdd *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockDirtyBitmapAdd(const void *obj, const char *key);
+int visit_known_BlockDirtyBitmapAdd(const void *obj, const char *key);
 bool visit_out_BlockDirtyBitmapAdd_members(qk_json *out, const BlockDirtyBitmapAdd *obj);
 bool visit_type_BlockDirtyBitmapAdd(const qk_vpath *p, const char *name,
     const qk_json *in, BlockDirtyBitmapAdd **obj, qk_error **errp);
@@ -625,7 +625,7 @@ BlockDirtyBitmapOrStrList *qapi_clone_BlockDirtyBitmapOrStrList(const BlockDirty
 
 bool visit_type_BlockDirtyBitmapMerge_members(const qk_vpath *p, const qk_json *in,
     BlockDirtyBitmapMerge *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockDirtyBitmapMerge(const void *obj, const char *key);
+int visit_known_BlockDirtyBitmapMerge(const void *obj, const char *key);
 bool visit_out_BlockDirtyBitmapMerge_members(qk_json *out, const BlockDirtyBitmapMerge *obj);
 bool visit_type_BlockDirtyBitmapMerge(const qk_vpath *p, const char *name,
     const qk_json *in, BlockDirtyBitmapMerge **obj, qk_error **errp);
@@ -634,7 +634,7 @@ BlockDirtyBitmapMerge *qapi_clone_BlockDirtyBitmapMerge(const BlockDirtyBitmapMe
 
 bool visit_type_BlockDirtyBitmapSha256_members(const qk_vpath *p, const qk_json *in,
     BlockDirtyBitmapSha256 *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockDirtyBitmapSha256(const void *obj, const char *key);
+int visit_known_BlockDirtyBitmapSha256(const void *obj, const char *key);
 bool visit_out_BlockDirtyBitmapSha256_members(qk_json *out, const BlockDirtyBitmapSha256 *obj);
 bool visit_type_BlockDirtyBitmapSha256(const qk_vpath *p, const char *name,
     const qk_json *in, BlockDirtyBitmapSha256 **obj, qk_error **errp);
@@ -643,12 +643,12 @@ BlockDirtyBitmapSha256 *qapi_clone_BlockDirtyBitmapSha256(const BlockDirtyBitmap
 
 bool visit_type_q_obj_blockdev_mirror_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_blockdev_mirror_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_blockdev_mirror_arg(const void *obj, const char *key);
+int visit_known_q_obj_blockdev_mirror_arg(const void *obj, const char *key);
 bool visit_out_q_obj_blockdev_mirror_arg_members(qk_json *out, const q_obj_blockdev_mirror_arg *obj);
 
 bool visit_type_BlockIOThrottle_members(const qk_vpath *p, const qk_json *in,
     BlockIOThrottle *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockIOThrottle(const void *obj, const char *key);
+int visit_known_BlockIOThrottle(const void *obj, const char *key);
 bool visit_out_BlockIOThrottle_members(qk_json *out, const BlockIOThrottle *obj);
 bool visit_type_BlockIOThrottle(const qk_vpath *p, const char *name,
     const qk_json *in, BlockIOThrottle **obj, qk_error **errp);
@@ -657,7 +657,7 @@ BlockIOThrottle *qapi_clone_BlockIOThrottle(const BlockIOThrottle *obj);
 
 bool visit_type_ThrottleLimits_members(const qk_vpath *p, const qk_json *in,
     ThrottleLimits *obj, size_t *seen, qk_error **errp);
-bool visit_known_ThrottleLimits(const void *obj, const char *key);
+int visit_known_ThrottleLimits(const void *obj, const char *key);
 bool visit_out_ThrottleLimits_members(qk_json *out, const ThrottleLimits *obj);
 bool visit_type_ThrottleLimits(const qk_vpath *p, const char *name,
     const qk_json *in, ThrottleLimits **obj, qk_error **errp);
@@ -666,7 +666,7 @@ ThrottleLimits *qapi_clone_ThrottleLimits(const ThrottleLimits *obj);
 
 bool visit_type_ThrottleGroupProperties_members(const qk_vpath *p, const qk_json *in,
     ThrottleGroupProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_ThrottleGroupProperties(const void *obj, const char *key);
+int visit_known_ThrottleGroupProperties(const void *obj, const char *key);
 bool visit_out_ThrottleGroupProperties_members(qk_json *out, const ThrottleGroupProperties *obj);
 bool visit_type_ThrottleGroupProperties(const qk_vpath *p, const char *name,
     const qk_json *in, ThrottleGroupProperties **obj, qk_error **errp);
@@ -675,47 +675,47 @@ ThrottleGroupProperties *qapi_clone_ThrottleGroupProperties(const ThrottleGroupP
 
 bool visit_type_q_obj_block_stream_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_block_stream_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_block_stream_arg(const void *obj, const char *key);
+int visit_known_q_obj_block_stream_arg(const void *obj, const char *key);
 bool visit_out_q_obj_block_stream_arg_members(qk_json *out, const q_obj_block_stream_arg *obj);
 
 bool visit_type_q_obj_block_job_set_speed_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_block_job_set_speed_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_block_job_set_speed_arg(const void *obj, const char *key);
+int visit_known_q_obj_block_job_set_speed_arg(const void *obj, const char *key);
 bool visit_out_q_obj_block_job_set_speed_arg_members(qk_json *out, const q_obj_block_job_set_speed_arg *obj);
 
 bool visit_type_q_obj_block_job_cancel_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_block_job_cancel_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_block_job_cancel_arg(const void *obj, const char *key);
+int visit_known_q_obj_block_job_cancel_arg(const void *obj, const char *key);
 bool visit_out_q_obj_block_job_cancel_arg_members(qk_json *out, const q_obj_block_job_cancel_arg *obj);
 
 bool visit_type_q_obj_block_job_pause_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_block_job_pause_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_block_job_pause_arg(const void *obj, const char *key);
+int visit_known_q_obj_block_job_pause_arg(const void *obj, const char *key);
 bool visit_out_q_obj_block_job_pause_arg_members(qk_json *out, const q_obj_block_job_pause_arg *obj);
 
 bool visit_type_q_obj_block_job_resume_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_block_job_resume_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_block_job_resume_arg(const void *obj, const char *key);
+int visit_known_q_obj_block_job_resume_arg(const void *obj, const char *key);
 bool visit_out_q_obj_block_job_resume_arg_members(qk_json *out, const q_obj_block_job_resume_arg *obj);
 
 bool visit_type_q_obj_block_job_complete_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_block_job_complete_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_block_job_complete_arg(const void *obj, const char *key);
+int visit_known_q_obj_block_job_complete_arg(const void *obj, const char *key);
 bool visit_out_q_obj_block_job_complete_arg_members(qk_json *out, const q_obj_block_job_complete_arg *obj);
 
 bool visit_type_q_obj_block_job_dismiss_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_block_job_dismiss_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_block_job_dismiss_arg(const void *obj, const char *key);
+int visit_known_q_obj_block_job_dismiss_arg(const void *obj, const char *key);
 bool visit_out_q_obj_block_job_dismiss_arg_members(qk_json *out, const q_obj_block_job_dismiss_arg *obj);
 
 bool visit_type_q_obj_block_job_finalize_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_block_job_finalize_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_block_job_finalize_arg(const void *obj, const char *key);
+int visit_known_q_obj_block_job_finalize_arg(const void *obj, const char *key);
 bool visit_out_q_obj_block_job_finalize_arg_members(qk_json *out, const q_obj_block_job_finalize_arg *obj);
 
 bool visit_type_BlockJobChangeOptionsMirror_members(const qk_vpath *p, const qk_json *in,
     BlockJobChangeOptionsMirror *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockJobChangeOptionsMirror(const void *obj, const char *key);
+int visit_known_BlockJobChangeOptionsMirror(const void *obj, const char *key);
 bool visit_out_BlockJobChangeOptionsMirror_members(qk_json *out, const BlockJobChangeOptionsMirror *obj);
 bool visit_type_BlockJobChangeOptionsMirror(const qk_vpath *p, const char *name,
     const qk_json *in, BlockJobChangeOptionsMirror **obj, qk_error **errp);
@@ -724,12 +724,12 @@ BlockJobChangeOptionsMirror *qapi_clone_BlockJobChangeOptionsMirror(const BlockJ
 
 bool visit_type_q_obj_BlockJobChangeOptions_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_BlockJobChangeOptions_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_BlockJobChangeOptions_base(const void *obj, const char *key);
+int visit_known_q_obj_BlockJobChangeOptions_base(const void *obj, const char *key);
 bool visit_out_q_obj_BlockJobChangeOptions_base_members(qk_json *out, const q_obj_BlockJobChangeOptions_base *obj);
 
 bool visit_type_BlockJobChangeOptions_members(const qk_vpath *p, const qk_json *in,
     BlockJobChangeOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockJobChangeOptions(const void *obj, const char *key);
+int visit_known_BlockJobChangeOptions(const void *obj, const char *key);
 bool visit_out_BlockJobChangeOptions_members(qk_json *out, const BlockJobChangeOptions *obj);
 bool visit_type_BlockJobChangeOptions(const qk_vpath *p, const char *name,
     const qk_json *in, BlockJobChangeOptions **obj, qk_error **errp);
@@ -750,7 +750,7 @@ qk_json *visit_out_BlockdevAioOptions(BlockdevAioOptions obj);
 
 bool visit_type_BlockdevCacheOptions_members(const qk_vpath *p, const qk_json *in,
     BlockdevCacheOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevCacheOptions(const void *obj, const char *key);
+int visit_known_BlockdevCacheOptions(const void *obj, const char *key);
 bool visit_out_BlockdevCacheOptions_members(qk_json *out, const BlockdevCacheOptions *obj);
 bool visit_type_BlockdevCacheOptions(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevCacheOptions **obj, qk_error **errp);
@@ -763,7 +763,7 @@ qk_json *visit_out_BlockdevDriver(BlockdevDriver obj);
 
 bool visit_type_BlockdevOptionsFile_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsFile *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsFile(const void *obj, const char *key);
+int visit_known_BlockdevOptionsFile(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsFile_members(qk_json *out, const BlockdevOptionsFile *obj);
 bool visit_type_BlockdevOptionsFile(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsFile **obj, qk_error **errp);
@@ -772,7 +772,7 @@ BlockdevOptionsFile *qapi_clone_BlockdevOptionsFile(const BlockdevOptionsFile *o
 
 bool visit_type_BlockdevOptionsNull_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsNull *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsNull(const void *obj, const char *key);
+int visit_known_BlockdevOptionsNull(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsNull_members(qk_json *out, const BlockdevOptionsNull *obj);
 bool visit_type_BlockdevOptionsNull(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsNull **obj, qk_error **errp);
@@ -781,7 +781,7 @@ BlockdevOptionsNull *qapi_clone_BlockdevOptionsNull(const BlockdevOptionsNull *o
 
 bool visit_type_BlockdevOptionsNVMe_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsNVMe *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsNVMe(const void *obj, const char *key);
+int visit_known_BlockdevOptionsNVMe(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsNVMe_members(qk_json *out, const BlockdevOptionsNVMe *obj);
 bool visit_type_BlockdevOptionsNVMe(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsNVMe **obj, qk_error **errp);
@@ -790,7 +790,7 @@ BlockdevOptionsNVMe *qapi_clone_BlockdevOptionsNVMe(const BlockdevOptionsNVMe *o
 
 bool visit_type_BlockdevOptionsVVFAT_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsVVFAT *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsVVFAT(const void *obj, const char *key);
+int visit_known_BlockdevOptionsVVFAT(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsVVFAT_members(qk_json *out, const BlockdevOptionsVVFAT *obj);
 bool visit_type_BlockdevOptionsVVFAT(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsVVFAT **obj, qk_error **errp);
@@ -799,7 +799,7 @@ BlockdevOptionsVVFAT *qapi_clone_BlockdevOptionsVVFAT(const BlockdevOptionsVVFAT
 
 bool visit_type_BlockdevOptionsGenericFormat_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsGenericFormat *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsGenericFormat(const void *obj, const char *key);
+int visit_known_BlockdevOptionsGenericFormat(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsGenericFormat_members(qk_json *out, const BlockdevOptionsGenericFormat *obj);
 bool visit_type_BlockdevOptionsGenericFormat(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsGenericFormat **obj, qk_error **errp);
@@ -808,7 +808,7 @@ BlockdevOptionsGenericFormat *qapi_clone_BlockdevOptionsGenericFormat(const Bloc
 
 bool visit_type_BlockdevOptionsLUKS_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsLUKS *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsLUKS(const void *obj, const char *key);
+int visit_known_BlockdevOptionsLUKS(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsLUKS_members(qk_json *out, const BlockdevOptionsLUKS *obj);
 bool visit_type_BlockdevOptionsLUKS(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsLUKS **obj, qk_error **errp);
@@ -817,7 +817,7 @@ BlockdevOptionsLUKS *qapi_clone_BlockdevOptionsLUKS(const BlockdevOptionsLUKS *o
 
 bool visit_type_BlockdevOptionsGenericCOWFormat_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsGenericCOWFormat *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsGenericCOWFormat(const void *obj, const char *key);
+int visit_known_BlockdevOptionsGenericCOWFormat(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsGenericCOWFormat_members(qk_json *out, const BlockdevOptionsGenericCOWFormat *obj);
 bool visit_type_BlockdevOptionsGenericCOWFormat(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsGenericCOWFormat **obj, qk_error **errp);
@@ -830,7 +830,7 @@ qk_json *visit_out_Qcow2OverlapCheckMode(Qcow2OverlapCheckMode obj);
 
 bool visit_type_Qcow2OverlapCheckFlags_members(const qk_vpath *p, const qk_json *in,
     Qcow2OverlapCheckFlags *obj, size_t *seen, qk_error **errp);
-bool visit_known_Qcow2OverlapCheckFlags(const void *obj, const char *key);
+int visit_known_Qcow2OverlapCheckFlags(const void *obj, const char *key);
 bool visit_out_Qcow2OverlapCheckFlags_members(qk_json *out, const Qcow2OverlapCheckFlags *obj);
 bool visit_type_Qcow2OverlapCheckFlags(const qk_vpath *p, const char *name,
     const qk_json *in, Qcow2OverlapCheckFlags **obj, qk_error **errp);
@@ -848,12 +848,12 @@ qk_json *visit_out_BlockdevQcowEncryptionFormat(BlockdevQcowEncryptionFormat obj
 
 bool visit_type_q_obj_BlockdevQcowEncryption_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_BlockdevQcowEncryption_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_BlockdevQcowEncryption_base(const void *obj, const char *key);
+int visit_known_q_obj_BlockdevQcowEncryption_base(const void *obj, const char *key);
 bool visit_out_q_obj_BlockdevQcowEncryption_base_members(qk_json *out, const q_obj_BlockdevQcowEncryption_base *obj);
 
 bool visit_type_BlockdevQcowEncryption_members(const qk_vpath *p, const qk_json *in,
     BlockdevQcowEncryption *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevQcowEncryption(const void *obj, const char *key);
+int visit_known_BlockdevQcowEncryption(const void *obj, const char *key);
 bool visit_out_BlockdevQcowEncryption_members(qk_json *out, const BlockdevQcowEncryption *obj);
 bool visit_type_BlockdevQcowEncryption(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevQcowEncryption **obj, qk_error **errp);
@@ -862,7 +862,7 @@ BlockdevQcowEncryption *qapi_clone_BlockdevQcowEncryption(const BlockdevQcowEncr
 
 bool visit_type_BlockdevOptionsQcow_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsQcow *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsQcow(const void *obj, const char *key);
+int visit_known_BlockdevOptionsQcow(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsQcow_members(qk_json *out, const BlockdevOptionsQcow *obj);
 bool visit_type_BlockdevOptionsQcow(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsQcow **obj, qk_error **errp);
@@ -875,12 +875,12 @@ qk_json *visit_out_BlockdevQcow2EncryptionFormat(BlockdevQcow2EncryptionFormat o
 
 bool visit_type_q_obj_BlockdevQcow2Encryption_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_BlockdevQcow2Encryption_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_BlockdevQcow2Encryption_base(const void *obj, const char *key);
+int visit_known_q_obj_BlockdevQcow2Encryption_base(const void *obj, const char *key);
 bool visit_out_q_obj_BlockdevQcow2Encryption_base_members(qk_json *out, const q_obj_BlockdevQcow2Encryption_base *obj);
 
 bool visit_type_BlockdevQcow2Encryption_members(const qk_vpath *p, const qk_json *in,
     BlockdevQcow2Encryption *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevQcow2Encryption(const void *obj, const char *key);
+int visit_known_BlockdevQcow2Encryption(const void *obj, const char *key);
 bool visit_out_BlockdevQcow2Encryption_members(qk_json *out, const BlockdevQcow2Encryption *obj);
 bool visit_type_BlockdevQcow2Encryption(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevQcow2Encryption **obj, qk_error **errp);
@@ -889,7 +889,7 @@ BlockdevQcow2Encryption *qapi_clone_BlockdevQcow2Encryption(const BlockdevQcow2E
 
 bool visit_type_BlockdevOptionsPreallocate_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsPreallocate *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsPreallocate(const void *obj, const char *key);
+int visit_known_BlockdevOptionsPreallocate(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsPreallocate_members(qk_json *out, const BlockdevOptionsPreallocate *obj);
 bool visit_type_BlockdevOptionsPreallocate(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsPreallocate **obj, qk_error **errp);
@@ -898,7 +898,7 @@ BlockdevOptionsPreallocate *qapi_clone_BlockdevOptionsPreallocate(const Blockdev
 
 bool visit_type_BlockdevOptionsQcow2_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsQcow2 *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsQcow2(const void *obj, const char *key);
+int visit_known_BlockdevOptionsQcow2(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsQcow2_members(qk_json *out, const BlockdevOptionsQcow2 *obj);
 bool visit_type_BlockdevOptionsQcow2(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsQcow2 **obj, qk_error **errp);
@@ -915,7 +915,7 @@ qk_json *visit_out_SshHostKeyCheckHashType(SshHostKeyCheckHashType obj);
 
 bool visit_type_SshHostKeyHash_members(const qk_vpath *p, const qk_json *in,
     SshHostKeyHash *obj, size_t *seen, qk_error **errp);
-bool visit_known_SshHostKeyHash(const void *obj, const char *key);
+int visit_known_SshHostKeyHash(const void *obj, const char *key);
 bool visit_out_SshHostKeyHash_members(qk_json *out, const SshHostKeyHash *obj);
 bool visit_type_SshHostKeyHash(const qk_vpath *p, const char *name,
     const qk_json *in, SshHostKeyHash **obj, qk_error **errp);
@@ -924,12 +924,12 @@ SshHostKeyHash *qapi_clone_SshHostKeyHash(const SshHostKeyHash *obj);
 
 bool visit_type_q_obj_SshHostKeyCheck_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_SshHostKeyCheck_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_SshHostKeyCheck_base(const void *obj, const char *key);
+int visit_known_q_obj_SshHostKeyCheck_base(const void *obj, const char *key);
 bool visit_out_q_obj_SshHostKeyCheck_base_members(qk_json *out, const q_obj_SshHostKeyCheck_base *obj);
 
 bool visit_type_SshHostKeyCheck_members(const qk_vpath *p, const qk_json *in,
     SshHostKeyCheck *obj, size_t *seen, qk_error **errp);
-bool visit_known_SshHostKeyCheck(const void *obj, const char *key);
+int visit_known_SshHostKeyCheck(const void *obj, const char *key);
 bool visit_out_SshHostKeyCheck_members(qk_json *out, const SshHostKeyCheck *obj);
 bool visit_type_SshHostKeyCheck(const qk_vpath *p, const char *name,
     const qk_json *in, SshHostKeyCheck **obj, qk_error **errp);
@@ -938,7 +938,7 @@ SshHostKeyCheck *qapi_clone_SshHostKeyCheck(const SshHostKeyCheck *obj);
 
 bool visit_type_BlockdevOptionsSsh_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsSsh *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsSsh(const void *obj, const char *key);
+int visit_known_BlockdevOptionsSsh(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsSsh_members(qk_json *out, const BlockdevOptionsSsh *obj);
 bool visit_type_BlockdevOptionsSsh(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsSsh **obj, qk_error **errp);
@@ -955,7 +955,7 @@ qk_json *visit_out_BlkdebugIOType(BlkdebugIOType obj);
 
 bool visit_type_BlkdebugInjectErrorOptions_members(const qk_vpath *p, const qk_json *in,
     BlkdebugInjectErrorOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlkdebugInjectErrorOptions(const void *obj, const char *key);
+int visit_known_BlkdebugInjectErrorOptions(const void *obj, const char *key);
 bool visit_out_BlkdebugInjectErrorOptions_members(qk_json *out, const BlkdebugInjectErrorOptions *obj);
 bool visit_type_BlkdebugInjectErrorOptions(const qk_vpath *p, const char *name,
     const qk_json *in, BlkdebugInjectErrorOptions **obj, qk_error **errp);
@@ -964,7 +964,7 @@ BlkdebugInjectErrorOptions *qapi_clone_BlkdebugInjectErrorOptions(const Blkdebug
 
 bool visit_type_BlkdebugSetStateOptions_members(const qk_vpath *p, const qk_json *in,
     BlkdebugSetStateOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlkdebugSetStateOptions(const void *obj, const char *key);
+int visit_known_BlkdebugSetStateOptions(const void *obj, const char *key);
 bool visit_out_BlkdebugSetStateOptions_members(qk_json *out, const BlkdebugSetStateOptions *obj);
 bool visit_type_BlkdebugSetStateOptions(const qk_vpath *p, const char *name,
     const qk_json *in, BlkdebugSetStateOptions **obj, qk_error **errp);
@@ -983,7 +983,7 @@ BlkdebugSetStateOptionsList *qapi_clone_BlkdebugSetStateOptionsList(const Blkdeb
 
 bool visit_type_BlockdevOptionsBlkdebug_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsBlkdebug *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsBlkdebug(const void *obj, const char *key);
+int visit_known_BlockdevOptionsBlkdebug(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsBlkdebug_members(qk_json *out, const BlockdevOptionsBlkdebug *obj);
 bool visit_type_BlockdevOptionsBlkdebug(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsBlkdebug **obj, qk_error **errp);
@@ -992,7 +992,7 @@ BlockdevOptionsBlkdebug *qapi_clone_BlockdevOptionsBlkdebug(const BlockdevOption
 
 bool visit_type_BlockdevOptionsBlklogwrites_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsBlklogwrites *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsBlklogwrites(const void *obj, const char *key);
+int visit_known_BlockdevOptionsBlklogwrites(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsBlklogwrites_members(qk_json *out, const BlockdevOptionsBlklogwrites *obj);
 bool visit_type_BlockdevOptionsBlklogwrites(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsBlklogwrites **obj, qk_error **errp);
@@ -1001,7 +1001,7 @@ BlockdevOptionsBlklogwrites *qapi_clone_BlockdevOptionsBlklogwrites(const Blockd
 
 bool visit_type_BlockdevOptionsBlkverify_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsBlkverify *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsBlkverify(const void *obj, const char *key);
+int visit_known_BlockdevOptionsBlkverify(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsBlkverify_members(qk_json *out, const BlockdevOptionsBlkverify *obj);
 bool visit_type_BlockdevOptionsBlkverify(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsBlkverify **obj, qk_error **errp);
@@ -1010,7 +1010,7 @@ BlockdevOptionsBlkverify *qapi_clone_BlockdevOptionsBlkverify(const BlockdevOpti
 
 bool visit_type_BlockdevOptionsBlkreplay_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsBlkreplay *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsBlkreplay(const void *obj, const char *key);
+int visit_known_BlockdevOptionsBlkreplay(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsBlkreplay_members(qk_json *out, const BlockdevOptionsBlkreplay *obj);
 bool visit_type_BlockdevOptionsBlkreplay(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsBlkreplay **obj, qk_error **errp);
@@ -1028,7 +1028,7 @@ BlockdevRefList *qapi_clone_BlockdevRefList(const BlockdevRefList *obj);
 
 bool visit_type_BlockdevOptionsQuorum_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsQuorum *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsQuorum(const void *obj, const char *key);
+int visit_known_BlockdevOptionsQuorum(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsQuorum_members(qk_json *out, const BlockdevOptionsQuorum *obj);
 bool visit_type_BlockdevOptionsQuorum(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsQuorum **obj, qk_error **errp);
@@ -1037,7 +1037,7 @@ BlockdevOptionsQuorum *qapi_clone_BlockdevOptionsQuorum(const BlockdevOptionsQuo
 
 bool visit_type_BlockdevOptionsGluster_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsGluster *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsGluster(const void *obj, const char *key);
+int visit_known_BlockdevOptionsGluster(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsGluster_members(qk_json *out, const BlockdevOptionsGluster *obj);
 bool visit_type_BlockdevOptionsGluster(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsGluster **obj, qk_error **errp);
@@ -1047,7 +1047,7 @@ BlockdevOptionsGluster *qapi_clone_BlockdevOptionsGluster(const BlockdevOptionsG
 #if defined(CONFIG_BLKIO)
 bool visit_type_BlockdevOptionsIoUring_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsIoUring *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsIoUring(const void *obj, const char *key);
+int visit_known_BlockdevOptionsIoUring(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsIoUring_members(qk_json *out, const BlockdevOptionsIoUring *obj);
 bool visit_type_BlockdevOptionsIoUring(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsIoUring **obj, qk_error **errp);
@@ -1058,7 +1058,7 @@ BlockdevOptionsIoUring *qapi_clone_BlockdevOptionsIoUring(const BlockdevOptionsI
 #if defined(CONFIG_BLKIO)
 bool visit_type_BlockdevOptionsNvmeIoUring_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsNvmeIoUring *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsNvmeIoUring(const void *obj, const char *key);
+int visit_known_BlockdevOptionsNvmeIoUring(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsNvmeIoUring_members(qk_json *out, const BlockdevOptionsNvmeIoUring *obj);
 bool visit_type_BlockdevOptionsNvmeIoUring(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsNvmeIoUring **obj, qk_error **errp);
@@ -1069,7 +1069,7 @@ BlockdevOptionsNvmeIoUring *qapi_clone_BlockdevOptionsNvmeIoUring(const Blockdev
 #if defined(CONFIG_BLKIO)
 bool visit_type_BlockdevOptionsVirtioBlkVfioPci_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsVirtioBlkVfioPci *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsVirtioBlkVfioPci(const void *obj, const char *key);
+int visit_known_BlockdevOptionsVirtioBlkVfioPci(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsVirtioBlkVfioPci_members(qk_json *out, const BlockdevOptionsVirtioBlkVfioPci *obj);
 bool visit_type_BlockdevOptionsVirtioBlkVfioPci(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsVirtioBlkVfioPci **obj, qk_error **errp);
@@ -1080,7 +1080,7 @@ BlockdevOptionsVirtioBlkVfioPci *qapi_clone_BlockdevOptionsVirtioBlkVfioPci(cons
 #if defined(CONFIG_BLKIO)
 bool visit_type_BlockdevOptionsVirtioBlkVhostUser_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsVirtioBlkVhostUser *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsVirtioBlkVhostUser(const void *obj, const char *key);
+int visit_known_BlockdevOptionsVirtioBlkVhostUser(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsVirtioBlkVhostUser_members(qk_json *out, const BlockdevOptionsVirtioBlkVhostUser *obj);
 bool visit_type_BlockdevOptionsVirtioBlkVhostUser(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsVirtioBlkVhostUser **obj, qk_error **errp);
@@ -1091,7 +1091,7 @@ BlockdevOptionsVirtioBlkVhostUser *qapi_clone_BlockdevOptionsVirtioBlkVhostUser(
 #if defined(CONFIG_BLKIO)
 bool visit_type_BlockdevOptionsVirtioBlkVhostVdpa_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsVirtioBlkVhostVdpa *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsVirtioBlkVhostVdpa(const void *obj, const char *key);
+int visit_known_BlockdevOptionsVirtioBlkVhostVdpa(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsVirtioBlkVhostVdpa_members(qk_json *out, const BlockdevOptionsVirtioBlkVhostVdpa *obj);
 bool visit_type_BlockdevOptionsVirtioBlkVhostVdpa(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsVirtioBlkVhostVdpa **obj, qk_error **errp);
@@ -1109,7 +1109,7 @@ qk_json *visit_out_IscsiHeaderDigest(IscsiHeaderDigest obj);
 
 bool visit_type_BlockdevOptionsIscsi_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsIscsi *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsIscsi(const void *obj, const char *key);
+int visit_known_BlockdevOptionsIscsi(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsIscsi_members(qk_json *out, const BlockdevOptionsIscsi *obj);
 bool visit_type_BlockdevOptionsIscsi(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsIscsi **obj, qk_error **errp);
@@ -1126,7 +1126,7 @@ qk_json *visit_out_RbdImageEncryptionFormat(RbdImageEncryptionFormat obj);
 
 bool visit_type_RbdEncryptionOptionsLUKSBase_members(const qk_vpath *p, const qk_json *in,
     RbdEncryptionOptionsLUKSBase *obj, size_t *seen, qk_error **errp);
-bool visit_known_RbdEncryptionOptionsLUKSBase(const void *obj, const char *key);
+int visit_known_RbdEncryptionOptionsLUKSBase(const void *obj, const char *key);
 bool visit_out_RbdEncryptionOptionsLUKSBase_members(qk_json *out, const RbdEncryptionOptionsLUKSBase *obj);
 bool visit_type_RbdEncryptionOptionsLUKSBase(const qk_vpath *p, const char *name,
     const qk_json *in, RbdEncryptionOptionsLUKSBase **obj, qk_error **errp);
@@ -1135,7 +1135,7 @@ RbdEncryptionOptionsLUKSBase *qapi_clone_RbdEncryptionOptionsLUKSBase(const RbdE
 
 bool visit_type_RbdEncryptionCreateOptionsLUKSBase_members(const qk_vpath *p, const qk_json *in,
     RbdEncryptionCreateOptionsLUKSBase *obj, size_t *seen, qk_error **errp);
-bool visit_known_RbdEncryptionCreateOptionsLUKSBase(const void *obj, const char *key);
+int visit_known_RbdEncryptionCreateOptionsLUKSBase(const void *obj, const char *key);
 bool visit_out_RbdEncryptionCreateOptionsLUKSBase_members(qk_json *out, const RbdEncryptionCreateOptionsLUKSBase *obj);
 bool visit_type_RbdEncryptionCreateOptionsLUKSBase(const qk_vpath *p, const char *name,
     const qk_json *in, RbdEncryptionCreateOptionsLUKSBase **obj, qk_error **errp);
@@ -1144,7 +1144,7 @@ RbdEncryptionCreateOptionsLUKSBase *qapi_clone_RbdEncryptionCreateOptionsLUKSBas
 
 bool visit_type_RbdEncryptionOptionsLUKS_members(const qk_vpath *p, const qk_json *in,
     RbdEncryptionOptionsLUKS *obj, size_t *seen, qk_error **errp);
-bool visit_known_RbdEncryptionOptionsLUKS(const void *obj, const char *key);
+int visit_known_RbdEncryptionOptionsLUKS(const void *obj, const char *key);
 bool visit_out_RbdEncryptionOptionsLUKS_members(qk_json *out, const RbdEncryptionOptionsLUKS *obj);
 bool visit_type_RbdEncryptionOptionsLUKS(const qk_vpath *p, const char *name,
     const qk_json *in, RbdEncryptionOptionsLUKS **obj, qk_error **errp);
@@ -1153,7 +1153,7 @@ RbdEncryptionOptionsLUKS *qapi_clone_RbdEncryptionOptionsLUKS(const RbdEncryptio
 
 bool visit_type_RbdEncryptionOptionsLUKS2_members(const qk_vpath *p, const qk_json *in,
     RbdEncryptionOptionsLUKS2 *obj, size_t *seen, qk_error **errp);
-bool visit_known_RbdEncryptionOptionsLUKS2(const void *obj, const char *key);
+int visit_known_RbdEncryptionOptionsLUKS2(const void *obj, const char *key);
 bool visit_out_RbdEncryptionOptionsLUKS2_members(qk_json *out, const RbdEncryptionOptionsLUKS2 *obj);
 bool visit_type_RbdEncryptionOptionsLUKS2(const qk_vpath *p, const char *name,
     const qk_json *in, RbdEncryptionOptionsLUKS2 **obj, qk_error **errp);
@@ -1162,7 +1162,7 @@ RbdEncryptionOptionsLUKS2 *qapi_clone_RbdEncryptionOptionsLUKS2(const RbdEncrypt
 
 bool visit_type_RbdEncryptionOptionsLUKSAny_members(const qk_vpath *p, const qk_json *in,
     RbdEncryptionOptionsLUKSAny *obj, size_t *seen, qk_error **errp);
-bool visit_known_RbdEncryptionOptionsLUKSAny(const void *obj, const char *key);
+int visit_known_RbdEncryptionOptionsLUKSAny(const void *obj, const char *key);
 bool visit_out_RbdEncryptionOptionsLUKSAny_members(qk_json *out, const RbdEncryptionOptionsLUKSAny *obj);
 bool visit_type_RbdEncryptionOptionsLUKSAny(const qk_vpath *p, const char *name,
     const qk_json *in, RbdEncryptionOptionsLUKSAny **obj, qk_error **errp);
@@ -1171,7 +1171,7 @@ RbdEncryptionOptionsLUKSAny *qapi_clone_RbdEncryptionOptionsLUKSAny(const RbdEnc
 
 bool visit_type_RbdEncryptionCreateOptionsLUKS_members(const qk_vpath *p, const qk_json *in,
     RbdEncryptionCreateOptionsLUKS *obj, size_t *seen, qk_error **errp);
-bool visit_known_RbdEncryptionCreateOptionsLUKS(const void *obj, const char *key);
+int visit_known_RbdEncryptionCreateOptionsLUKS(const void *obj, const char *key);
 bool visit_out_RbdEncryptionCreateOptionsLUKS_members(qk_json *out, const RbdEncryptionCreateOptionsLUKS *obj);
 bool visit_type_RbdEncryptionCreateOptionsLUKS(const qk_vpath *p, const char *name,
     const qk_json *in, RbdEncryptionCreateOptionsLUKS **obj, qk_error **errp);
@@ -1180,7 +1180,7 @@ RbdEncryptionCreateOptionsLUKS *qapi_clone_RbdEncryptionCreateOptionsLUKS(const 
 
 bool visit_type_RbdEncryptionCreateOptionsLUKS2_members(const qk_vpath *p, const qk_json *in,
     RbdEncryptionCreateOptionsLUKS2 *obj, size_t *seen, qk_error **errp);
-bool visit_known_RbdEncryptionCreateOptionsLUKS2(const void *obj, const char *key);
+int visit_known_RbdEncryptionCreateOptionsLUKS2(const void *obj, const char *key);
 bool visit_out_RbdEncryptionCreateOptionsLUKS2_members(qk_json *out, const RbdEncryptionCreateOptionsLUKS2 *obj);
 bool visit_type_RbdEncryptionCreateOptionsLUKS2(const qk_vpath *p, const char *name,
     const qk_json *in, RbdEncryptionCreateOptionsLUKS2 **obj, qk_error **errp);
@@ -1189,12 +1189,12 @@ RbdEncryptionCreateOptionsLUKS2 *qapi_clone_RbdEncryptionCreateOptionsLUKS2(cons
 
 bool visit_type_q_obj_RbdEncryptionOptions_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_RbdEncryptionOptions_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_RbdEncryptionOptions_base(const void *obj, const char *key);
+int visit_known_q_obj_RbdEncryptionOptions_base(const void *obj, const char *key);
 bool visit_out_q_obj_RbdEncryptionOptions_base_members(qk_json *out, const q_obj_RbdEncryptionOptions_base *obj);
 
 bool visit_type_RbdEncryptionOptions_members(const qk_vpath *p, const qk_json *in,
     RbdEncryptionOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_RbdEncryptionOptions(const void *obj, const char *key);
+int visit_known_RbdEncryptionOptions(const void *obj, const char *key);
 bool visit_out_RbdEncryptionOptions_members(qk_json *out, const RbdEncryptionOptions *obj);
 bool visit_type_RbdEncryptionOptions(const qk_vpath *p, const char *name,
     const qk_json *in, RbdEncryptionOptions **obj, qk_error **errp);
@@ -1203,12 +1203,12 @@ RbdEncryptionOptions *qapi_clone_RbdEncryptionOptions(const RbdEncryptionOptions
 
 bool visit_type_q_obj_RbdEncryptionCreateOptions_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_RbdEncryptionCreateOptions_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_RbdEncryptionCreateOptions_base(const void *obj, const char *key);
+int visit_known_q_obj_RbdEncryptionCreateOptions_base(const void *obj, const char *key);
 bool visit_out_q_obj_RbdEncryptionCreateOptions_base_members(qk_json *out, const q_obj_RbdEncryptionCreateOptions_base *obj);
 
 bool visit_type_RbdEncryptionCreateOptions_members(const qk_vpath *p, const qk_json *in,
     RbdEncryptionCreateOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_RbdEncryptionCreateOptions(const void *obj, const char *key);
+int visit_known_RbdEncryptionCreateOptions(const void *obj, const char *key);
 bool visit_out_RbdEncryptionCreateOptions_members(qk_json *out, const RbdEncryptionCreateOptions *obj);
 bool visit_type_RbdEncryptionCreateOptions(const qk_vpath *p, const char *name,
     const qk_json *in, RbdEncryptionCreateOptions **obj, qk_error **errp);
@@ -1222,7 +1222,7 @@ RbdAuthModeList *qapi_clone_RbdAuthModeList(const RbdAuthModeList *obj);
 
 bool visit_type_BlockdevOptionsRbd_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsRbd *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsRbd(const void *obj, const char *key);
+int visit_known_BlockdevOptionsRbd(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsRbd_members(qk_json *out, const BlockdevOptionsRbd *obj);
 bool visit_type_BlockdevOptionsRbd(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsRbd **obj, qk_error **errp);
@@ -1238,7 +1238,7 @@ qk_json *visit_out_ReplicationMode(ReplicationMode obj);
 #if defined(CONFIG_REPLICATION)
 bool visit_type_BlockdevOptionsReplication_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsReplication *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsReplication(const void *obj, const char *key);
+int visit_known_BlockdevOptionsReplication(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsReplication_members(qk_json *out, const BlockdevOptionsReplication *obj);
 bool visit_type_BlockdevOptionsReplication(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsReplication **obj, qk_error **errp);
@@ -1252,7 +1252,7 @@ qk_json *visit_out_NFSTransport(NFSTransport obj);
 
 bool visit_type_NFSServer_members(const qk_vpath *p, const qk_json *in,
     NFSServer *obj, size_t *seen, qk_error **errp);
-bool visit_known_NFSServer(const void *obj, const char *key);
+int visit_known_NFSServer(const void *obj, const char *key);
 bool visit_out_NFSServer_members(qk_json *out, const NFSServer *obj);
 bool visit_type_NFSServer(const qk_vpath *p, const char *name,
     const qk_json *in, NFSServer **obj, qk_error **errp);
@@ -1261,7 +1261,7 @@ NFSServer *qapi_clone_NFSServer(const NFSServer *obj);
 
 bool visit_type_BlockdevOptionsNfs_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsNfs *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsNfs(const void *obj, const char *key);
+int visit_known_BlockdevOptionsNfs(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsNfs_members(qk_json *out, const BlockdevOptionsNfs *obj);
 bool visit_type_BlockdevOptionsNfs(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsNfs **obj, qk_error **errp);
@@ -1270,7 +1270,7 @@ BlockdevOptionsNfs *qapi_clone_BlockdevOptionsNfs(const BlockdevOptionsNfs *obj)
 
 bool visit_type_BlockdevOptionsCurlBase_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsCurlBase *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsCurlBase(const void *obj, const char *key);
+int visit_known_BlockdevOptionsCurlBase(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsCurlBase_members(qk_json *out, const BlockdevOptionsCurlBase *obj);
 bool visit_type_BlockdevOptionsCurlBase(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsCurlBase **obj, qk_error **errp);
@@ -1279,7 +1279,7 @@ BlockdevOptionsCurlBase *qapi_clone_BlockdevOptionsCurlBase(const BlockdevOption
 
 bool visit_type_BlockdevOptionsCurlHttp_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsCurlHttp *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsCurlHttp(const void *obj, const char *key);
+int visit_known_BlockdevOptionsCurlHttp(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsCurlHttp_members(qk_json *out, const BlockdevOptionsCurlHttp *obj);
 bool visit_type_BlockdevOptionsCurlHttp(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsCurlHttp **obj, qk_error **errp);
@@ -1288,7 +1288,7 @@ BlockdevOptionsCurlHttp *qapi_clone_BlockdevOptionsCurlHttp(const BlockdevOption
 
 bool visit_type_BlockdevOptionsCurlHttps_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsCurlHttps *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsCurlHttps(const void *obj, const char *key);
+int visit_known_BlockdevOptionsCurlHttps(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsCurlHttps_members(qk_json *out, const BlockdevOptionsCurlHttps *obj);
 bool visit_type_BlockdevOptionsCurlHttps(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsCurlHttps **obj, qk_error **errp);
@@ -1297,7 +1297,7 @@ BlockdevOptionsCurlHttps *qapi_clone_BlockdevOptionsCurlHttps(const BlockdevOpti
 
 bool visit_type_BlockdevOptionsCurlFtp_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsCurlFtp *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsCurlFtp(const void *obj, const char *key);
+int visit_known_BlockdevOptionsCurlFtp(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsCurlFtp_members(qk_json *out, const BlockdevOptionsCurlFtp *obj);
 bool visit_type_BlockdevOptionsCurlFtp(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsCurlFtp **obj, qk_error **errp);
@@ -1306,7 +1306,7 @@ BlockdevOptionsCurlFtp *qapi_clone_BlockdevOptionsCurlFtp(const BlockdevOptionsC
 
 bool visit_type_BlockdevOptionsCurlFtps_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsCurlFtps *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsCurlFtps(const void *obj, const char *key);
+int visit_known_BlockdevOptionsCurlFtps(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsCurlFtps_members(qk_json *out, const BlockdevOptionsCurlFtps *obj);
 bool visit_type_BlockdevOptionsCurlFtps(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsCurlFtps **obj, qk_error **errp);
@@ -1315,7 +1315,7 @@ BlockdevOptionsCurlFtps *qapi_clone_BlockdevOptionsCurlFtps(const BlockdevOption
 
 bool visit_type_BlockdevOptionsNbd_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsNbd *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsNbd(const void *obj, const char *key);
+int visit_known_BlockdevOptionsNbd(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsNbd_members(qk_json *out, const BlockdevOptionsNbd *obj);
 bool visit_type_BlockdevOptionsNbd(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsNbd **obj, qk_error **errp);
@@ -1324,7 +1324,7 @@ BlockdevOptionsNbd *qapi_clone_BlockdevOptionsNbd(const BlockdevOptionsNbd *obj)
 
 bool visit_type_BlockdevOptionsRaw_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsRaw *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsRaw(const void *obj, const char *key);
+int visit_known_BlockdevOptionsRaw(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsRaw_members(qk_json *out, const BlockdevOptionsRaw *obj);
 bool visit_type_BlockdevOptionsRaw(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsRaw **obj, qk_error **errp);
@@ -1333,7 +1333,7 @@ BlockdevOptionsRaw *qapi_clone_BlockdevOptionsRaw(const BlockdevOptionsRaw *obj)
 
 bool visit_type_BlockdevOptionsThrottle_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsThrottle *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsThrottle(const void *obj, const char *key);
+int visit_known_BlockdevOptionsThrottle(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsThrottle_members(qk_json *out, const BlockdevOptionsThrottle *obj);
 bool visit_type_BlockdevOptionsThrottle(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsThrottle **obj, qk_error **errp);
@@ -1342,7 +1342,7 @@ BlockdevOptionsThrottle *qapi_clone_BlockdevOptionsThrottle(const BlockdevOption
 
 bool visit_type_BlockdevOptionsCor_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsCor *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsCor(const void *obj, const char *key);
+int visit_known_BlockdevOptionsCor(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsCor_members(qk_json *out, const BlockdevOptionsCor *obj);
 bool visit_type_BlockdevOptionsCor(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsCor **obj, qk_error **errp);
@@ -1355,7 +1355,7 @@ qk_json *visit_out_OnCbwError(OnCbwError obj);
 
 bool visit_type_BlockdevOptionsCbw_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptionsCbw *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptionsCbw(const void *obj, const char *key);
+int visit_known_BlockdevOptionsCbw(const void *obj, const char *key);
 bool visit_out_BlockdevOptionsCbw_members(qk_json *out, const BlockdevOptionsCbw *obj);
 bool visit_type_BlockdevOptionsCbw(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptionsCbw **obj, qk_error **errp);
@@ -1364,12 +1364,12 @@ BlockdevOptionsCbw *qapi_clone_BlockdevOptionsCbw(const BlockdevOptionsCbw *obj)
 
 bool visit_type_q_obj_BlockdevOptions_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_BlockdevOptions_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_BlockdevOptions_base(const void *obj, const char *key);
+int visit_known_q_obj_BlockdevOptions_base(const void *obj, const char *key);
 bool visit_out_q_obj_BlockdevOptions_base_members(qk_json *out, const q_obj_BlockdevOptions_base *obj);
 
 bool visit_type_BlockdevOptions_members(const qk_vpath *p, const qk_json *in,
     BlockdevOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevOptions(const void *obj, const char *key);
+int visit_known_BlockdevOptions(const void *obj, const char *key);
 bool visit_out_BlockdevOptions_members(qk_json *out, const BlockdevOptions *obj);
 bool visit_type_BlockdevOptions(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevOptions **obj, qk_error **errp);
@@ -1393,22 +1393,22 @@ BlockdevOptionsList *qapi_clone_BlockdevOptionsList(const BlockdevOptionsList *o
 
 bool visit_type_q_obj_blockdev_reopen_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_blockdev_reopen_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_blockdev_reopen_arg(const void *obj, const char *key);
+int visit_known_q_obj_blockdev_reopen_arg(const void *obj, const char *key);
 bool visit_out_q_obj_blockdev_reopen_arg_members(qk_json *out, const q_obj_blockdev_reopen_arg *obj);
 
 bool visit_type_q_obj_blockdev_del_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_blockdev_del_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_blockdev_del_arg(const void *obj, const char *key);
+int visit_known_q_obj_blockdev_del_arg(const void *obj, const char *key);
 bool visit_out_q_obj_blockdev_del_arg_members(qk_json *out, const q_obj_blockdev_del_arg *obj);
 
 bool visit_type_q_obj_blockdev_set_active_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_blockdev_set_active_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_blockdev_set_active_arg(const void *obj, const char *key);
+int visit_known_q_obj_blockdev_set_active_arg(const void *obj, const char *key);
 bool visit_out_q_obj_blockdev_set_active_arg_members(qk_json *out, const q_obj_blockdev_set_active_arg *obj);
 
 bool visit_type_BlockdevCreateOptionsFile_members(const qk_vpath *p, const qk_json *in,
     BlockdevCreateOptionsFile *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevCreateOptionsFile(const void *obj, const char *key);
+int visit_known_BlockdevCreateOptionsFile(const void *obj, const char *key);
 bool visit_out_BlockdevCreateOptionsFile_members(qk_json *out, const BlockdevCreateOptionsFile *obj);
 bool visit_type_BlockdevCreateOptionsFile(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevCreateOptionsFile **obj, qk_error **errp);
@@ -1417,7 +1417,7 @@ BlockdevCreateOptionsFile *qapi_clone_BlockdevCreateOptionsFile(const BlockdevCr
 
 bool visit_type_BlockdevCreateOptionsGluster_members(const qk_vpath *p, const qk_json *in,
     BlockdevCreateOptionsGluster *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevCreateOptionsGluster(const void *obj, const char *key);
+int visit_known_BlockdevCreateOptionsGluster(const void *obj, const char *key);
 bool visit_out_BlockdevCreateOptionsGluster_members(qk_json *out, const BlockdevCreateOptionsGluster *obj);
 bool visit_type_BlockdevCreateOptionsGluster(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevCreateOptionsGluster **obj, qk_error **errp);
@@ -1426,7 +1426,7 @@ BlockdevCreateOptionsGluster *qapi_clone_BlockdevCreateOptionsGluster(const Bloc
 
 bool visit_type_BlockdevCreateOptionsLUKS_members(const qk_vpath *p, const qk_json *in,
     BlockdevCreateOptionsLUKS *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevCreateOptionsLUKS(const void *obj, const char *key);
+int visit_known_BlockdevCreateOptionsLUKS(const void *obj, const char *key);
 bool visit_out_BlockdevCreateOptionsLUKS_members(qk_json *out, const BlockdevCreateOptionsLUKS *obj);
 bool visit_type_BlockdevCreateOptionsLUKS(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevCreateOptionsLUKS **obj, qk_error **errp);
@@ -1435,7 +1435,7 @@ BlockdevCreateOptionsLUKS *qapi_clone_BlockdevCreateOptionsLUKS(const BlockdevCr
 
 bool visit_type_BlockdevCreateOptionsNfs_members(const qk_vpath *p, const qk_json *in,
     BlockdevCreateOptionsNfs *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevCreateOptionsNfs(const void *obj, const char *key);
+int visit_known_BlockdevCreateOptionsNfs(const void *obj, const char *key);
 bool visit_out_BlockdevCreateOptionsNfs_members(qk_json *out, const BlockdevCreateOptionsNfs *obj);
 bool visit_type_BlockdevCreateOptionsNfs(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevCreateOptionsNfs **obj, qk_error **errp);
@@ -1444,7 +1444,7 @@ BlockdevCreateOptionsNfs *qapi_clone_BlockdevCreateOptionsNfs(const BlockdevCrea
 
 bool visit_type_BlockdevCreateOptionsParallels_members(const qk_vpath *p, const qk_json *in,
     BlockdevCreateOptionsParallels *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevCreateOptionsParallels(const void *obj, const char *key);
+int visit_known_BlockdevCreateOptionsParallels(const void *obj, const char *key);
 bool visit_out_BlockdevCreateOptionsParallels_members(qk_json *out, const BlockdevCreateOptionsParallels *obj);
 bool visit_type_BlockdevCreateOptionsParallels(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevCreateOptionsParallels **obj, qk_error **errp);
@@ -1453,7 +1453,7 @@ BlockdevCreateOptionsParallels *qapi_clone_BlockdevCreateOptionsParallels(const 
 
 bool visit_type_BlockdevCreateOptionsQcow_members(const qk_vpath *p, const qk_json *in,
     BlockdevCreateOptionsQcow *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevCreateOptionsQcow(const void *obj, const char *key);
+int visit_known_BlockdevCreateOptionsQcow(const void *obj, const char *key);
 bool visit_out_BlockdevCreateOptionsQcow_members(qk_json *out, const BlockdevCreateOptionsQcow *obj);
 bool visit_type_BlockdevCreateOptionsQcow(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevCreateOptionsQcow **obj, qk_error **errp);
@@ -1470,7 +1470,7 @@ qk_json *visit_out_Qcow2CompressionType(Qcow2CompressionType obj);
 
 bool visit_type_BlockdevCreateOptionsQcow2_members(const qk_vpath *p, const qk_json *in,
     BlockdevCreateOptionsQcow2 *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevCreateOptionsQcow2(const void *obj, const char *key);
+int visit_known_BlockdevCreateOptionsQcow2(const void *obj, const char *key);
 bool visit_out_BlockdevCreateOptionsQcow2_members(qk_json *out, const BlockdevCreateOptionsQcow2 *obj);
 bool visit_type_BlockdevCreateOptionsQcow2(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevCreateOptionsQcow2 **obj, qk_error **errp);
@@ -1479,7 +1479,7 @@ BlockdevCreateOptionsQcow2 *qapi_clone_BlockdevCreateOptionsQcow2(const Blockdev
 
 bool visit_type_BlockdevCreateOptionsQed_members(const qk_vpath *p, const qk_json *in,
     BlockdevCreateOptionsQed *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevCreateOptionsQed(const void *obj, const char *key);
+int visit_known_BlockdevCreateOptionsQed(const void *obj, const char *key);
 bool visit_out_BlockdevCreateOptionsQed_members(qk_json *out, const BlockdevCreateOptionsQed *obj);
 bool visit_type_BlockdevCreateOptionsQed(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevCreateOptionsQed **obj, qk_error **errp);
@@ -1488,7 +1488,7 @@ BlockdevCreateOptionsQed *qapi_clone_BlockdevCreateOptionsQed(const BlockdevCrea
 
 bool visit_type_BlockdevCreateOptionsRbd_members(const qk_vpath *p, const qk_json *in,
     BlockdevCreateOptionsRbd *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevCreateOptionsRbd(const void *obj, const char *key);
+int visit_known_BlockdevCreateOptionsRbd(const void *obj, const char *key);
 bool visit_out_BlockdevCreateOptionsRbd_members(qk_json *out, const BlockdevCreateOptionsRbd *obj);
 bool visit_type_BlockdevCreateOptionsRbd(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevCreateOptionsRbd **obj, qk_error **errp);
@@ -1505,7 +1505,7 @@ qk_json *visit_out_BlockdevVmdkAdapterType(BlockdevVmdkAdapterType obj);
 
 bool visit_type_BlockdevCreateOptionsVmdk_members(const qk_vpath *p, const qk_json *in,
     BlockdevCreateOptionsVmdk *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevCreateOptionsVmdk(const void *obj, const char *key);
+int visit_known_BlockdevCreateOptionsVmdk(const void *obj, const char *key);
 bool visit_out_BlockdevCreateOptionsVmdk_members(qk_json *out, const BlockdevCreateOptionsVmdk *obj);
 bool visit_type_BlockdevCreateOptionsVmdk(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevCreateOptionsVmdk **obj, qk_error **errp);
@@ -1514,7 +1514,7 @@ BlockdevCreateOptionsVmdk *qapi_clone_BlockdevCreateOptionsVmdk(const BlockdevCr
 
 bool visit_type_BlockdevCreateOptionsSsh_members(const qk_vpath *p, const qk_json *in,
     BlockdevCreateOptionsSsh *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevCreateOptionsSsh(const void *obj, const char *key);
+int visit_known_BlockdevCreateOptionsSsh(const void *obj, const char *key);
 bool visit_out_BlockdevCreateOptionsSsh_members(qk_json *out, const BlockdevCreateOptionsSsh *obj);
 bool visit_type_BlockdevCreateOptionsSsh(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevCreateOptionsSsh **obj, qk_error **errp);
@@ -1523,7 +1523,7 @@ BlockdevCreateOptionsSsh *qapi_clone_BlockdevCreateOptionsSsh(const BlockdevCrea
 
 bool visit_type_BlockdevCreateOptionsVdi_members(const qk_vpath *p, const qk_json *in,
     BlockdevCreateOptionsVdi *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevCreateOptionsVdi(const void *obj, const char *key);
+int visit_known_BlockdevCreateOptionsVdi(const void *obj, const char *key);
 bool visit_out_BlockdevCreateOptionsVdi_members(qk_json *out, const BlockdevCreateOptionsVdi *obj);
 bool visit_type_BlockdevCreateOptionsVdi(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevCreateOptionsVdi **obj, qk_error **errp);
@@ -1536,7 +1536,7 @@ qk_json *visit_out_BlockdevVhdxSubformat(BlockdevVhdxSubformat obj);
 
 bool visit_type_BlockdevCreateOptionsVhdx_members(const qk_vpath *p, const qk_json *in,
     BlockdevCreateOptionsVhdx *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevCreateOptionsVhdx(const void *obj, const char *key);
+int visit_known_BlockdevCreateOptionsVhdx(const void *obj, const char *key);
 bool visit_out_BlockdevCreateOptionsVhdx_members(qk_json *out, const BlockdevCreateOptionsVhdx *obj);
 bool visit_type_BlockdevCreateOptionsVhdx(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevCreateOptionsVhdx **obj, qk_error **errp);
@@ -1549,7 +1549,7 @@ qk_json *visit_out_BlockdevVpcSubformat(BlockdevVpcSubformat obj);
 
 bool visit_type_BlockdevCreateOptionsVpc_members(const qk_vpath *p, const qk_json *in,
     BlockdevCreateOptionsVpc *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevCreateOptionsVpc(const void *obj, const char *key);
+int visit_known_BlockdevCreateOptionsVpc(const void *obj, const char *key);
 bool visit_out_BlockdevCreateOptionsVpc_members(qk_json *out, const BlockdevCreateOptionsVpc *obj);
 bool visit_type_BlockdevCreateOptionsVpc(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevCreateOptionsVpc **obj, qk_error **errp);
@@ -1558,12 +1558,12 @@ BlockdevCreateOptionsVpc *qapi_clone_BlockdevCreateOptionsVpc(const BlockdevCrea
 
 bool visit_type_q_obj_BlockdevCreateOptions_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_BlockdevCreateOptions_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_BlockdevCreateOptions_base(const void *obj, const char *key);
+int visit_known_q_obj_BlockdevCreateOptions_base(const void *obj, const char *key);
 bool visit_out_q_obj_BlockdevCreateOptions_base_members(qk_json *out, const q_obj_BlockdevCreateOptions_base *obj);
 
 bool visit_type_BlockdevCreateOptions_members(const qk_vpath *p, const qk_json *in,
     BlockdevCreateOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevCreateOptions(const void *obj, const char *key);
+int visit_known_BlockdevCreateOptions(const void *obj, const char *key);
 bool visit_out_BlockdevCreateOptions_members(qk_json *out, const BlockdevCreateOptions *obj);
 bool visit_type_BlockdevCreateOptions(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevCreateOptions **obj, qk_error **errp);
@@ -1572,12 +1572,12 @@ BlockdevCreateOptions *qapi_clone_BlockdevCreateOptions(const BlockdevCreateOpti
 
 bool visit_type_q_obj_blockdev_create_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_blockdev_create_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_blockdev_create_arg(const void *obj, const char *key);
+int visit_known_q_obj_blockdev_create_arg(const void *obj, const char *key);
 bool visit_out_q_obj_blockdev_create_arg_members(qk_json *out, const q_obj_blockdev_create_arg *obj);
 
 bool visit_type_BlockdevAmendOptionsLUKS_members(const qk_vpath *p, const qk_json *in,
     BlockdevAmendOptionsLUKS *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevAmendOptionsLUKS(const void *obj, const char *key);
+int visit_known_BlockdevAmendOptionsLUKS(const void *obj, const char *key);
 bool visit_out_BlockdevAmendOptionsLUKS_members(qk_json *out, const BlockdevAmendOptionsLUKS *obj);
 bool visit_type_BlockdevAmendOptionsLUKS(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevAmendOptionsLUKS **obj, qk_error **errp);
@@ -1586,7 +1586,7 @@ BlockdevAmendOptionsLUKS *qapi_clone_BlockdevAmendOptionsLUKS(const BlockdevAmen
 
 bool visit_type_BlockdevAmendOptionsQcow2_members(const qk_vpath *p, const qk_json *in,
     BlockdevAmendOptionsQcow2 *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevAmendOptionsQcow2(const void *obj, const char *key);
+int visit_known_BlockdevAmendOptionsQcow2(const void *obj, const char *key);
 bool visit_out_BlockdevAmendOptionsQcow2_members(qk_json *out, const BlockdevAmendOptionsQcow2 *obj);
 bool visit_type_BlockdevAmendOptionsQcow2(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevAmendOptionsQcow2 **obj, qk_error **errp);
@@ -1595,12 +1595,12 @@ BlockdevAmendOptionsQcow2 *qapi_clone_BlockdevAmendOptionsQcow2(const BlockdevAm
 
 bool visit_type_q_obj_BlockdevAmendOptions_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_BlockdevAmendOptions_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_BlockdevAmendOptions_base(const void *obj, const char *key);
+int visit_known_q_obj_BlockdevAmendOptions_base(const void *obj, const char *key);
 bool visit_out_q_obj_BlockdevAmendOptions_base_members(qk_json *out, const q_obj_BlockdevAmendOptions_base *obj);
 
 bool visit_type_BlockdevAmendOptions_members(const qk_vpath *p, const qk_json *in,
     BlockdevAmendOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevAmendOptions(const void *obj, const char *key);
+int visit_known_BlockdevAmendOptions(const void *obj, const char *key);
 bool visit_out_BlockdevAmendOptions_members(qk_json *out, const BlockdevAmendOptions *obj);
 bool visit_type_BlockdevAmendOptions(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevAmendOptions **obj, qk_error **errp);
@@ -1609,7 +1609,7 @@ BlockdevAmendOptions *qapi_clone_BlockdevAmendOptions(const BlockdevAmendOptions
 
 bool visit_type_q_obj_x_blockdev_amend_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_x_blockdev_amend_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_x_blockdev_amend_arg(const void *obj, const char *key);
+int visit_known_q_obj_x_blockdev_amend_arg(const void *obj, const char *key);
 bool visit_out_q_obj_x_blockdev_amend_arg_members(qk_json *out, const q_obj_x_blockdev_amend_arg *obj);
 
 bool visit_type_BlockErrorAction(const qk_vpath *p, const char *name,
@@ -1618,37 +1618,37 @@ qk_json *visit_out_BlockErrorAction(BlockErrorAction obj);
 
 bool visit_type_q_obj_BLOCK_IMAGE_CORRUPTED_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_BLOCK_IMAGE_CORRUPTED_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_BLOCK_IMAGE_CORRUPTED_arg(const void *obj, const char *key);
+int visit_known_q_obj_BLOCK_IMAGE_CORRUPTED_arg(const void *obj, const char *key);
 bool visit_out_q_obj_BLOCK_IMAGE_CORRUPTED_arg_members(qk_json *out, const q_obj_BLOCK_IMAGE_CORRUPTED_arg *obj);
 
 bool visit_type_q_obj_BLOCK_IO_ERROR_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_BLOCK_IO_ERROR_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_BLOCK_IO_ERROR_arg(const void *obj, const char *key);
+int visit_known_q_obj_BLOCK_IO_ERROR_arg(const void *obj, const char *key);
 bool visit_out_q_obj_BLOCK_IO_ERROR_arg_members(qk_json *out, const q_obj_BLOCK_IO_ERROR_arg *obj);
 
 bool visit_type_q_obj_BLOCK_JOB_COMPLETED_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_BLOCK_JOB_COMPLETED_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_BLOCK_JOB_COMPLETED_arg(const void *obj, const char *key);
+int visit_known_q_obj_BLOCK_JOB_COMPLETED_arg(const void *obj, const char *key);
 bool visit_out_q_obj_BLOCK_JOB_COMPLETED_arg_members(qk_json *out, const q_obj_BLOCK_JOB_COMPLETED_arg *obj);
 
 bool visit_type_q_obj_BLOCK_JOB_CANCELLED_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_BLOCK_JOB_CANCELLED_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_BLOCK_JOB_CANCELLED_arg(const void *obj, const char *key);
+int visit_known_q_obj_BLOCK_JOB_CANCELLED_arg(const void *obj, const char *key);
 bool visit_out_q_obj_BLOCK_JOB_CANCELLED_arg_members(qk_json *out, const q_obj_BLOCK_JOB_CANCELLED_arg *obj);
 
 bool visit_type_q_obj_BLOCK_JOB_ERROR_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_BLOCK_JOB_ERROR_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_BLOCK_JOB_ERROR_arg(const void *obj, const char *key);
+int visit_known_q_obj_BLOCK_JOB_ERROR_arg(const void *obj, const char *key);
 bool visit_out_q_obj_BLOCK_JOB_ERROR_arg_members(qk_json *out, const q_obj_BLOCK_JOB_ERROR_arg *obj);
 
 bool visit_type_q_obj_BLOCK_JOB_READY_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_BLOCK_JOB_READY_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_BLOCK_JOB_READY_arg(const void *obj, const char *key);
+int visit_known_q_obj_BLOCK_JOB_READY_arg(const void *obj, const char *key);
 bool visit_out_q_obj_BLOCK_JOB_READY_arg_members(qk_json *out, const q_obj_BLOCK_JOB_READY_arg *obj);
 
 bool visit_type_q_obj_BLOCK_JOB_PENDING_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_BLOCK_JOB_PENDING_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_BLOCK_JOB_PENDING_arg(const void *obj, const char *key);
+int visit_known_q_obj_BLOCK_JOB_PENDING_arg(const void *obj, const char *key);
 bool visit_out_q_obj_BLOCK_JOB_PENDING_arg_members(qk_json *out, const q_obj_BLOCK_JOB_PENDING_arg *obj);
 
 bool visit_type_PreallocMode(const qk_vpath *p, const char *name,
@@ -1657,22 +1657,22 @@ qk_json *visit_out_PreallocMode(PreallocMode obj);
 
 bool visit_type_q_obj_BLOCK_WRITE_THRESHOLD_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_BLOCK_WRITE_THRESHOLD_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_BLOCK_WRITE_THRESHOLD_arg(const void *obj, const char *key);
+int visit_known_q_obj_BLOCK_WRITE_THRESHOLD_arg(const void *obj, const char *key);
 bool visit_out_q_obj_BLOCK_WRITE_THRESHOLD_arg_members(qk_json *out, const q_obj_BLOCK_WRITE_THRESHOLD_arg *obj);
 
 bool visit_type_q_obj_block_set_write_threshold_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_block_set_write_threshold_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_block_set_write_threshold_arg(const void *obj, const char *key);
+int visit_known_q_obj_block_set_write_threshold_arg(const void *obj, const char *key);
 bool visit_out_q_obj_block_set_write_threshold_arg_members(qk_json *out, const q_obj_block_set_write_threshold_arg *obj);
 
 bool visit_type_q_obj_x_blockdev_change_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_x_blockdev_change_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_x_blockdev_change_arg(const void *obj, const char *key);
+int visit_known_q_obj_x_blockdev_change_arg(const void *obj, const char *key);
 bool visit_out_q_obj_x_blockdev_change_arg_members(qk_json *out, const q_obj_x_blockdev_change_arg *obj);
 
 bool visit_type_q_obj_x_blockdev_set_iothread_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_x_blockdev_set_iothread_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_x_blockdev_set_iothread_arg(const void *obj, const char *key);
+int visit_known_q_obj_x_blockdev_set_iothread_arg(const void *obj, const char *key);
 bool visit_out_q_obj_x_blockdev_set_iothread_arg_members(qk_json *out, const q_obj_x_blockdev_set_iothread_arg *obj);
 
 bool visit_type_QuorumOpType(const qk_vpath *p, const char *name,
@@ -1681,17 +1681,17 @@ qk_json *visit_out_QuorumOpType(QuorumOpType obj);
 
 bool visit_type_q_obj_QUORUM_FAILURE_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_QUORUM_FAILURE_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_QUORUM_FAILURE_arg(const void *obj, const char *key);
+int visit_known_q_obj_QUORUM_FAILURE_arg(const void *obj, const char *key);
 bool visit_out_q_obj_QUORUM_FAILURE_arg_members(qk_json *out, const q_obj_QUORUM_FAILURE_arg *obj);
 
 bool visit_type_q_obj_QUORUM_REPORT_BAD_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_QUORUM_REPORT_BAD_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_QUORUM_REPORT_BAD_arg(const void *obj, const char *key);
+int visit_known_q_obj_QUORUM_REPORT_BAD_arg(const void *obj, const char *key);
 bool visit_out_q_obj_QUORUM_REPORT_BAD_arg_members(qk_json *out, const q_obj_QUORUM_REPORT_BAD_arg *obj);
 
 bool visit_type_BlockdevSnapshotInternal_members(const qk_vpath *p, const qk_json *in,
     BlockdevSnapshotInternal *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevSnapshotInternal(const void *obj, const char *key);
+int visit_known_BlockdevSnapshotInternal(const void *obj, const char *key);
 bool visit_out_BlockdevSnapshotInternal_members(qk_json *out, const BlockdevSnapshotInternal *obj);
 bool visit_type_BlockdevSnapshotInternal(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevSnapshotInternal **obj, qk_error **errp);
@@ -1700,7 +1700,7 @@ BlockdevSnapshotInternal *qapi_clone_BlockdevSnapshotInternal(const BlockdevSnap
 
 bool visit_type_q_obj_blockdev_snapshot_delete_internal_sync_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_blockdev_snapshot_delete_internal_sync_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_blockdev_snapshot_delete_internal_sync_arg(const void *obj, const char *key);
+int visit_known_q_obj_blockdev_snapshot_delete_internal_sync_arg(const void *obj, const char *key);
 bool visit_out_q_obj_blockdev_snapshot_delete_internal_sync_arg_members(qk_json *out, const q_obj_blockdev_snapshot_delete_internal_sync_arg *obj);
 
 bool visit_type_BlockGraphInfoList(const qk_vpath *p, const char *name,
@@ -1710,7 +1710,7 @@ BlockGraphInfoList *qapi_clone_BlockGraphInfoList(const BlockGraphInfoList *obj)
 
 bool visit_type_DummyBlockCoreForceArrays_members(const qk_vpath *p, const qk_json *in,
     DummyBlockCoreForceArrays *obj, size_t *seen, qk_error **errp);
-bool visit_known_DummyBlockCoreForceArrays(const void *obj, const char *key);
+int visit_known_DummyBlockCoreForceArrays(const void *obj, const char *key);
 bool visit_out_DummyBlockCoreForceArrays_members(qk_json *out, const DummyBlockCoreForceArrays *obj);
 bool visit_type_DummyBlockCoreForceArrays(const qk_vpath *p, const char *name,
     const qk_json *in, DummyBlockCoreForceArrays **obj, qk_error **errp);

@@ -47,20 +47,20 @@ bool visit_type_NbdServerOptionsBase_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_NbdServerOptionsBase(const void *o, const char *key)
+int visit_known_NbdServerOptionsBase(const void *o, const char *key)
 {
     const NbdServerOptionsBase *obj = (const NbdServerOptionsBase *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "handshake-max-seconds"))
-        return true;
+        return 0;
     if (!strcmp(key, "tls-creds"))
-        return true;
+        return 1;
     if (!strcmp(key, "tls-authz"))
-        return true;
+        return 2;
     if (!strcmp(key, "max-connections"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_NbdServerOptionsBase_members(qk_json *out, const NbdServerOptionsBase *obj)
@@ -179,22 +179,22 @@ bool visit_type_NbdServerOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_NbdServerOptions(const void *o, const char *key)
+int visit_known_NbdServerOptions(const void *o, const char *key)
 {
     const NbdServerOptions *obj = (const NbdServerOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "handshake-max-seconds"))
-        return true;
+        return 0;
     if (!strcmp(key, "tls-creds"))
-        return true;
+        return 1;
     if (!strcmp(key, "tls-authz"))
-        return true;
+        return 2;
     if (!strcmp(key, "max-connections"))
-        return true;
+        return 3;
     if (!strcmp(key, "addr"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_NbdServerOptions_members(qk_json *out, const NbdServerOptions *obj)
@@ -315,22 +315,22 @@ bool visit_type_NbdServerOptionsLegacy_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_NbdServerOptionsLegacy(const void *o, const char *key)
+int visit_known_NbdServerOptionsLegacy(const void *o, const char *key)
 {
     const NbdServerOptionsLegacy *obj = (const NbdServerOptionsLegacy *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "handshake-max-seconds"))
-        return true;
+        return 0;
     if (!strcmp(key, "tls-creds"))
-        return true;
+        return 1;
     if (!strcmp(key, "tls-authz"))
-        return true;
+        return 2;
     if (!strcmp(key, "max-connections"))
-        return true;
+        return 3;
     if (!strcmp(key, "addr"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_NbdServerOptionsLegacy_members(qk_json *out, const NbdServerOptionsLegacy *obj)
@@ -428,16 +428,16 @@ bool visit_type_BlockExportOptionsNbdBase_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_BlockExportOptionsNbdBase(const void *o, const char *key)
+int visit_known_BlockExportOptionsNbdBase(const void *o, const char *key)
 {
     const BlockExportOptionsNbdBase *obj = (const BlockExportOptionsNbdBase *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "description"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_BlockExportOptionsNbdBase_members(qk_json *out, const BlockExportOptionsNbdBase *obj)
@@ -541,20 +541,20 @@ bool visit_type_BlockExportOptionsNbd_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_BlockExportOptionsNbd(const void *o, const char *key)
+int visit_known_BlockExportOptionsNbd(const void *o, const char *key)
 {
     const BlockExportOptionsNbd *obj = (const BlockExportOptionsNbd *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "description"))
-        return true;
+        return 1;
     if (!strcmp(key, "bitmaps"))
-        return true;
+        return 2;
     if (!strcmp(key, "allocation-depth"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_BlockExportOptionsNbd_members(qk_json *out, const BlockExportOptionsNbd *obj)
@@ -661,18 +661,18 @@ bool visit_type_BlockExportOptionsVhostUserBlk_members(const qk_vpath *p, const 
     return true;
 }
 
-bool visit_known_BlockExportOptionsVhostUserBlk(const void *o, const char *key)
+int visit_known_BlockExportOptionsVhostUserBlk(const void *o, const char *key)
 {
     const BlockExportOptionsVhostUserBlk *obj = (const BlockExportOptionsVhostUserBlk *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "addr"))
-        return true;
+        return 0;
     if (!strcmp(key, "logical-block-size"))
-        return true;
+        return 1;
     if (!strcmp(key, "num-queues"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_BlockExportOptionsVhostUserBlk_members(qk_json *out, const BlockExportOptionsVhostUserBlk *obj)
@@ -791,18 +791,18 @@ bool visit_type_BlockExportOptionsFuse_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_BlockExportOptionsFuse(const void *o, const char *key)
+int visit_known_BlockExportOptionsFuse(const void *o, const char *key)
 {
     const BlockExportOptionsFuse *obj = (const BlockExportOptionsFuse *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "mountpoint"))
-        return true;
+        return 0;
     if (!strcmp(key, "growable"))
-        return true;
+        return 1;
     if (!strcmp(key, "allow-other"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_BlockExportOptionsFuse_members(qk_json *out, const BlockExportOptionsFuse *obj)
@@ -919,22 +919,22 @@ bool visit_type_BlockExportOptionsVduseBlk_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_BlockExportOptionsVduseBlk(const void *o, const char *key)
+int visit_known_BlockExportOptionsVduseBlk(const void *o, const char *key)
 {
     const BlockExportOptionsVduseBlk *obj = (const BlockExportOptionsVduseBlk *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "num-queues"))
-        return true;
+        return 1;
     if (!strcmp(key, "queue-size"))
-        return true;
+        return 2;
     if (!strcmp(key, "logical-block-size"))
-        return true;
+        return 3;
     if (!strcmp(key, "serial"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_BlockExportOptionsVduseBlk_members(qk_json *out, const BlockExportOptionsVduseBlk *obj)
@@ -1054,22 +1054,22 @@ bool visit_type_NbdServerAddOptions_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_NbdServerAddOptions(const void *o, const char *key)
+int visit_known_NbdServerAddOptions(const void *o, const char *key)
 {
     const NbdServerAddOptions *obj = (const NbdServerAddOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "description"))
-        return true;
+        return 1;
     if (!strcmp(key, "device"))
-        return true;
+        return 2;
     if (!strcmp(key, "writable"))
-        return true;
+        return 3;
     if (!strcmp(key, "bitmap"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_NbdServerAddOptions_members(qk_json *out, const NbdServerAddOptions *obj)
@@ -1186,16 +1186,16 @@ bool visit_type_q_obj_nbd_server_remove_arg_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_q_obj_nbd_server_remove_arg(const void *o, const char *key)
+int visit_known_q_obj_nbd_server_remove_arg(const void *o, const char *key)
 {
     const q_obj_nbd_server_remove_arg *obj = (const q_obj_nbd_server_remove_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "mode"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_nbd_server_remove_arg_members(qk_json *out, const q_obj_nbd_server_remove_arg *obj)
@@ -1299,28 +1299,28 @@ bool visit_type_q_obj_BlockExportOptions_base_members(const qk_vpath *p, const q
     return true;
 }
 
-bool visit_known_q_obj_BlockExportOptions_base(const void *o, const char *key)
+int visit_known_q_obj_BlockExportOptions_base(const void *o, const char *key)
 {
     const q_obj_BlockExportOptions_base *obj = (const q_obj_BlockExportOptions_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     if (!strcmp(key, "id"))
-        return true;
+        return 1;
     if (!strcmp(key, "fixed-iothread"))
-        return true;
+        return 2;
     if (!strcmp(key, "iothread"))
-        return true;
+        return 3;
     if (!strcmp(key, "node-name"))
-        return true;
+        return 4;
     if (!strcmp(key, "writable"))
-        return true;
+        return 5;
     if (!strcmp(key, "writethrough"))
-        return true;
+        return 6;
     if (!strcmp(key, "allow-inactive"))
-        return true;
-    return false;
+        return 7;
+    return -1;
 }
 
 bool visit_out_q_obj_BlockExportOptions_base_members(qk_json *out, const q_obj_BlockExportOptions_base *obj)
@@ -1443,46 +1443,54 @@ bool visit_type_BlockExportOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockExportOptions(const void *o, const char *key)
+int visit_known_BlockExportOptions(const void *o, const char *key)
 {
     const BlockExportOptions *obj = (const BlockExportOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     if (!strcmp(key, "id"))
-        return true;
+        return 1;
     if (!strcmp(key, "fixed-iothread"))
-        return true;
+        return 2;
     if (!strcmp(key, "iothread"))
-        return true;
+        return 3;
     if (!strcmp(key, "node-name"))
-        return true;
+        return 4;
     if (!strcmp(key, "writable"))
-        return true;
+        return 5;
     if (!strcmp(key, "writethrough"))
-        return true;
+        return 6;
     if (!strcmp(key, "allow-inactive"))
-        return true;
+        return 7;
     switch (obj->type) {
-    case BLOCK_EXPORT_TYPE_NBD:
-        return visit_known_BlockExportOptionsNbd(&obj->u.nbd, key);
+    case BLOCK_EXPORT_TYPE_NBD: {
+        int r = visit_known_BlockExportOptionsNbd(&obj->u.nbd, key);
+        return r < 0 ? r : r + 8;
+    }
 #if defined(CONFIG_VHOST_USER_BLK_SERVER)
-    case BLOCK_EXPORT_TYPE_VHOST_USER_BLK:
-        return visit_known_BlockExportOptionsVhostUserBlk(&obj->u.vhost_user_blk, key);
+    case BLOCK_EXPORT_TYPE_VHOST_USER_BLK: {
+        int r = visit_known_BlockExportOptionsVhostUserBlk(&obj->u.vhost_user_blk, key);
+        return r < 0 ? r : r + 8;
+    }
 #endif /* defined(CONFIG_VHOST_USER_BLK_SERVER) */
 #if defined(CONFIG_FUSE)
-    case BLOCK_EXPORT_TYPE_FUSE:
-        return visit_known_BlockExportOptionsFuse(&obj->u.fuse, key);
+    case BLOCK_EXPORT_TYPE_FUSE: {
+        int r = visit_known_BlockExportOptionsFuse(&obj->u.fuse, key);
+        return r < 0 ? r : r + 8;
+    }
 #endif /* defined(CONFIG_FUSE) */
 #if defined(CONFIG_VDUSE_BLK_EXPORT)
-    case BLOCK_EXPORT_TYPE_VDUSE_BLK:
-        return visit_known_BlockExportOptionsVduseBlk(&obj->u.vduse_blk, key);
+    case BLOCK_EXPORT_TYPE_VDUSE_BLK: {
+        int r = visit_known_BlockExportOptionsVduseBlk(&obj->u.vduse_blk, key);
+        return r < 0 ? r : r + 8;
+    }
 #endif /* defined(CONFIG_VDUSE_BLK_EXPORT) */
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_BlockExportOptions_members(qk_json *out, const BlockExportOptions *obj)
@@ -1609,16 +1617,16 @@ bool visit_type_q_obj_block_export_del_arg_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_q_obj_block_export_del_arg(const void *o, const char *key)
+int visit_known_q_obj_block_export_del_arg(const void *o, const char *key)
 {
     const q_obj_block_export_del_arg *obj = (const q_obj_block_export_del_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "mode"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_block_export_del_arg_members(qk_json *out, const q_obj_block_export_del_arg *obj)
@@ -1655,14 +1663,14 @@ bool visit_type_q_obj_BLOCK_EXPORT_DELETED_arg_members(const qk_vpath *p, const 
     return true;
 }
 
-bool visit_known_q_obj_BLOCK_EXPORT_DELETED_arg(const void *o, const char *key)
+int visit_known_q_obj_BLOCK_EXPORT_DELETED_arg(const void *o, const char *key)
 {
     const q_obj_BLOCK_EXPORT_DELETED_arg *obj = (const q_obj_BLOCK_EXPORT_DELETED_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_BLOCK_EXPORT_DELETED_arg_members(qk_json *out, const q_obj_BLOCK_EXPORT_DELETED_arg *obj)
@@ -1723,20 +1731,20 @@ bool visit_type_BlockExportInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BlockExportInfo(const void *o, const char *key)
+int visit_known_BlockExportInfo(const void *o, const char *key)
 {
     const BlockExportInfo *obj = (const BlockExportInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "type"))
-        return true;
+        return 1;
     if (!strcmp(key, "node-name"))
-        return true;
+        return 2;
     if (!strcmp(key, "shutting-down"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_BlockExportInfo_members(qk_json *out, const BlockExportInfo *obj)

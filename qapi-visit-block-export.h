@@ -17,7 +17,7 @@ extern "C" {
 
 bool visit_type_NbdServerOptionsBase_members(const qk_vpath *p, const qk_json *in,
     NbdServerOptionsBase *obj, size_t *seen, qk_error **errp);
-bool visit_known_NbdServerOptionsBase(const void *obj, const char *key);
+int visit_known_NbdServerOptionsBase(const void *obj, const char *key);
 bool visit_out_NbdServerOptionsBase_members(qk_json *out, const NbdServerOptionsBase *obj);
 bool visit_type_NbdServerOptionsBase(const qk_vpath *p, const char *name,
     const qk_json *in, NbdServerOptionsBase **obj, qk_error **errp);
@@ -26,7 +26,7 @@ NbdServerOptionsBase *qapi_clone_NbdServerOptionsBase(const NbdServerOptionsBase
 
 bool visit_type_NbdServerOptions_members(const qk_vpath *p, const qk_json *in,
     NbdServerOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NbdServerOptions(const void *obj, const char *key);
+int visit_known_NbdServerOptions(const void *obj, const char *key);
 bool visit_out_NbdServerOptions_members(qk_json *out, const NbdServerOptions *obj);
 bool visit_type_NbdServerOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NbdServerOptions **obj, qk_error **errp);
@@ -35,7 +35,7 @@ NbdServerOptions *qapi_clone_NbdServerOptions(const NbdServerOptions *obj);
 
 bool visit_type_NbdServerOptionsLegacy_members(const qk_vpath *p, const qk_json *in,
     NbdServerOptionsLegacy *obj, size_t *seen, qk_error **errp);
-bool visit_known_NbdServerOptionsLegacy(const void *obj, const char *key);
+int visit_known_NbdServerOptionsLegacy(const void *obj, const char *key);
 bool visit_out_NbdServerOptionsLegacy_members(qk_json *out, const NbdServerOptionsLegacy *obj);
 bool visit_type_NbdServerOptionsLegacy(const qk_vpath *p, const char *name,
     const qk_json *in, NbdServerOptionsLegacy **obj, qk_error **errp);
@@ -44,7 +44,7 @@ NbdServerOptionsLegacy *qapi_clone_NbdServerOptionsLegacy(const NbdServerOptions
 
 bool visit_type_BlockExportOptionsNbdBase_members(const qk_vpath *p, const qk_json *in,
     BlockExportOptionsNbdBase *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockExportOptionsNbdBase(const void *obj, const char *key);
+int visit_known_BlockExportOptionsNbdBase(const void *obj, const char *key);
 bool visit_out_BlockExportOptionsNbdBase_members(qk_json *out, const BlockExportOptionsNbdBase *obj);
 bool visit_type_BlockExportOptionsNbdBase(const qk_vpath *p, const char *name,
     const qk_json *in, BlockExportOptionsNbdBase **obj, qk_error **errp);
@@ -53,7 +53,7 @@ BlockExportOptionsNbdBase *qapi_clone_BlockExportOptionsNbdBase(const BlockExpor
 
 bool visit_type_BlockExportOptionsNbd_members(const qk_vpath *p, const qk_json *in,
     BlockExportOptionsNbd *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockExportOptionsNbd(const void *obj, const char *key);
+int visit_known_BlockExportOptionsNbd(const void *obj, const char *key);
 bool visit_out_BlockExportOptionsNbd_members(qk_json *out, const BlockExportOptionsNbd *obj);
 bool visit_type_BlockExportOptionsNbd(const qk_vpath *p, const char *name,
     const qk_json *in, BlockExportOptionsNbd **obj, qk_error **errp);
@@ -62,7 +62,7 @@ BlockExportOptionsNbd *qapi_clone_BlockExportOptionsNbd(const BlockExportOptions
 
 bool visit_type_BlockExportOptionsVhostUserBlk_members(const qk_vpath *p, const qk_json *in,
     BlockExportOptionsVhostUserBlk *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockExportOptionsVhostUserBlk(const void *obj, const char *key);
+int visit_known_BlockExportOptionsVhostUserBlk(const void *obj, const char *key);
 bool visit_out_BlockExportOptionsVhostUserBlk_members(qk_json *out, const BlockExportOptionsVhostUserBlk *obj);
 bool visit_type_BlockExportOptionsVhostUserBlk(const qk_vpath *p, const char *name,
     const qk_json *in, BlockExportOptionsVhostUserBlk **obj, qk_error **errp);
@@ -76,7 +76,7 @@ qk_json *visit_out_FuseExportAllowOther(FuseExportAllowOther obj);
 #if defined(CONFIG_FUSE)
 bool visit_type_BlockExportOptionsFuse_members(const qk_vpath *p, const qk_json *in,
     BlockExportOptionsFuse *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockExportOptionsFuse(const void *obj, const char *key);
+int visit_known_BlockExportOptionsFuse(const void *obj, const char *key);
 bool visit_out_BlockExportOptionsFuse_members(qk_json *out, const BlockExportOptionsFuse *obj);
 bool visit_type_BlockExportOptionsFuse(const qk_vpath *p, const char *name,
     const qk_json *in, BlockExportOptionsFuse **obj, qk_error **errp);
@@ -86,7 +86,7 @@ BlockExportOptionsFuse *qapi_clone_BlockExportOptionsFuse(const BlockExportOptio
 
 bool visit_type_BlockExportOptionsVduseBlk_members(const qk_vpath *p, const qk_json *in,
     BlockExportOptionsVduseBlk *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockExportOptionsVduseBlk(const void *obj, const char *key);
+int visit_known_BlockExportOptionsVduseBlk(const void *obj, const char *key);
 bool visit_out_BlockExportOptionsVduseBlk_members(qk_json *out, const BlockExportOptionsVduseBlk *obj);
 bool visit_type_BlockExportOptionsVduseBlk(const qk_vpath *p, const char *name,
     const qk_json *in, BlockExportOptionsVduseBlk **obj, qk_error **errp);
@@ -95,7 +95,7 @@ BlockExportOptionsVduseBlk *qapi_clone_BlockExportOptionsVduseBlk(const BlockExp
 
 bool visit_type_NbdServerAddOptions_members(const qk_vpath *p, const qk_json *in,
     NbdServerAddOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NbdServerAddOptions(const void *obj, const char *key);
+int visit_known_NbdServerAddOptions(const void *obj, const char *key);
 bool visit_out_NbdServerAddOptions_members(qk_json *out, const NbdServerAddOptions *obj);
 bool visit_type_NbdServerAddOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NbdServerAddOptions **obj, qk_error **errp);
@@ -108,7 +108,7 @@ qk_json *visit_out_BlockExportRemoveMode(BlockExportRemoveMode obj);
 
 bool visit_type_q_obj_nbd_server_remove_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_nbd_server_remove_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_nbd_server_remove_arg(const void *obj, const char *key);
+int visit_known_q_obj_nbd_server_remove_arg(const void *obj, const char *key);
 bool visit_out_q_obj_nbd_server_remove_arg_members(qk_json *out, const q_obj_nbd_server_remove_arg *obj);
 
 bool visit_type_BlockExportType(const qk_vpath *p, const char *name,
@@ -117,12 +117,12 @@ qk_json *visit_out_BlockExportType(BlockExportType obj);
 
 bool visit_type_q_obj_BlockExportOptions_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_BlockExportOptions_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_BlockExportOptions_base(const void *obj, const char *key);
+int visit_known_q_obj_BlockExportOptions_base(const void *obj, const char *key);
 bool visit_out_q_obj_BlockExportOptions_base_members(qk_json *out, const q_obj_BlockExportOptions_base *obj);
 
 bool visit_type_BlockExportOptions_members(const qk_vpath *p, const qk_json *in,
     BlockExportOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockExportOptions(const void *obj, const char *key);
+int visit_known_BlockExportOptions(const void *obj, const char *key);
 bool visit_out_BlockExportOptions_members(qk_json *out, const BlockExportOptions *obj);
 bool visit_type_BlockExportOptions(const qk_vpath *p, const char *name,
     const qk_json *in, BlockExportOptions **obj, qk_error **errp);
@@ -131,17 +131,17 @@ BlockExportOptions *qapi_clone_BlockExportOptions(const BlockExportOptions *obj)
 
 bool visit_type_q_obj_block_export_del_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_block_export_del_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_block_export_del_arg(const void *obj, const char *key);
+int visit_known_q_obj_block_export_del_arg(const void *obj, const char *key);
 bool visit_out_q_obj_block_export_del_arg_members(qk_json *out, const q_obj_block_export_del_arg *obj);
 
 bool visit_type_q_obj_BLOCK_EXPORT_DELETED_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_BLOCK_EXPORT_DELETED_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_BLOCK_EXPORT_DELETED_arg(const void *obj, const char *key);
+int visit_known_q_obj_BLOCK_EXPORT_DELETED_arg(const void *obj, const char *key);
 bool visit_out_q_obj_BLOCK_EXPORT_DELETED_arg_members(qk_json *out, const q_obj_BLOCK_EXPORT_DELETED_arg *obj);
 
 bool visit_type_BlockExportInfo_members(const qk_vpath *p, const qk_json *in,
     BlockExportInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockExportInfo(const void *obj, const char *key);
+int visit_known_BlockExportInfo(const void *obj, const char *key);
 bool visit_out_BlockExportInfo_members(qk_json *out, const BlockExportInfo *obj);
 bool visit_type_BlockExportInfo(const qk_vpath *p, const char *name,
     const qk_json *in, BlockExportInfo **obj, qk_error **errp);

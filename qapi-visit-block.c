@@ -69,16 +69,16 @@ bool visit_type_PRManagerInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_PRManagerInfo(const void *o, const char *key)
+int visit_known_PRManagerInfo(const void *o, const char *key)
 {
     const PRManagerInfo *obj = (const PRManagerInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "connected"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_PRManagerInfo_members(qk_json *out, const PRManagerInfo *obj)
@@ -231,18 +231,18 @@ bool visit_type_q_obj_eject_arg_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_q_obj_eject_arg(const void *o, const char *key)
+int visit_known_q_obj_eject_arg(const void *o, const char *key)
 {
     const q_obj_eject_arg *obj = (const q_obj_eject_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "id"))
-        return true;
+        return 1;
     if (!strcmp(key, "force"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_eject_arg_members(qk_json *out, const q_obj_eject_arg *obj)
@@ -295,18 +295,18 @@ bool visit_type_q_obj_blockdev_open_tray_arg_members(const qk_vpath *p, const qk
     return true;
 }
 
-bool visit_known_q_obj_blockdev_open_tray_arg(const void *o, const char *key)
+int visit_known_q_obj_blockdev_open_tray_arg(const void *o, const char *key)
 {
     const q_obj_blockdev_open_tray_arg *obj = (const q_obj_blockdev_open_tray_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "id"))
-        return true;
+        return 1;
     if (!strcmp(key, "force"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_blockdev_open_tray_arg_members(qk_json *out, const q_obj_blockdev_open_tray_arg *obj)
@@ -352,16 +352,16 @@ bool visit_type_q_obj_blockdev_close_tray_arg_members(const qk_vpath *p, const q
     return true;
 }
 
-bool visit_known_q_obj_blockdev_close_tray_arg(const void *o, const char *key)
+int visit_known_q_obj_blockdev_close_tray_arg(const void *o, const char *key)
 {
     const q_obj_blockdev_close_tray_arg *obj = (const q_obj_blockdev_close_tray_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "id"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_blockdev_close_tray_arg_members(qk_json *out, const q_obj_blockdev_close_tray_arg *obj)
@@ -399,14 +399,14 @@ bool visit_type_q_obj_blockdev_remove_medium_arg_members(const qk_vpath *p, cons
     return true;
 }
 
-bool visit_known_q_obj_blockdev_remove_medium_arg(const void *o, const char *key)
+int visit_known_q_obj_blockdev_remove_medium_arg(const void *o, const char *key)
 {
     const q_obj_blockdev_remove_medium_arg *obj = (const q_obj_blockdev_remove_medium_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_blockdev_remove_medium_arg_members(qk_json *out, const q_obj_blockdev_remove_medium_arg *obj)
@@ -449,16 +449,16 @@ bool visit_type_q_obj_blockdev_insert_medium_arg_members(const qk_vpath *p, cons
     return true;
 }
 
-bool visit_known_q_obj_blockdev_insert_medium_arg(const void *o, const char *key)
+int visit_known_q_obj_blockdev_insert_medium_arg(const void *o, const char *key)
 {
     const q_obj_blockdev_insert_medium_arg *obj = (const q_obj_blockdev_insert_medium_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "node-name"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_blockdev_insert_medium_arg_members(qk_json *out, const q_obj_blockdev_insert_medium_arg *obj)
@@ -543,24 +543,24 @@ bool visit_type_q_obj_blockdev_change_medium_arg_members(const qk_vpath *p, cons
     return true;
 }
 
-bool visit_known_q_obj_blockdev_change_medium_arg(const void *o, const char *key)
+int visit_known_q_obj_blockdev_change_medium_arg(const void *o, const char *key)
 {
     const q_obj_blockdev_change_medium_arg *obj = (const q_obj_blockdev_change_medium_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "id"))
-        return true;
+        return 1;
     if (!strcmp(key, "filename"))
-        return true;
+        return 2;
     if (!strcmp(key, "format"))
-        return true;
+        return 3;
     if (!strcmp(key, "force"))
-        return true;
+        return 4;
     if (!strcmp(key, "read-only-mode"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_q_obj_blockdev_change_medium_arg_members(qk_json *out, const q_obj_blockdev_change_medium_arg *obj)
@@ -627,18 +627,18 @@ bool visit_type_q_obj_DEVICE_TRAY_MOVED_arg_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_q_obj_DEVICE_TRAY_MOVED_arg(const void *o, const char *key)
+int visit_known_q_obj_DEVICE_TRAY_MOVED_arg(const void *o, const char *key)
 {
     const q_obj_DEVICE_TRAY_MOVED_arg *obj = (const q_obj_DEVICE_TRAY_MOVED_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "id"))
-        return true;
+        return 1;
     if (!strcmp(key, "tray-open"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_DEVICE_TRAY_MOVED_arg_members(qk_json *out, const q_obj_DEVICE_TRAY_MOVED_arg *obj)
@@ -685,16 +685,16 @@ bool visit_type_q_obj_PR_MANAGER_STATUS_CHANGED_arg_members(const qk_vpath *p, c
     return true;
 }
 
-bool visit_known_q_obj_PR_MANAGER_STATUS_CHANGED_arg(const void *o, const char *key)
+int visit_known_q_obj_PR_MANAGER_STATUS_CHANGED_arg(const void *o, const char *key)
 {
     const q_obj_PR_MANAGER_STATUS_CHANGED_arg *obj = (const q_obj_PR_MANAGER_STATUS_CHANGED_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "connected"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_PR_MANAGER_STATUS_CHANGED_arg_members(qk_json *out, const q_obj_PR_MANAGER_STATUS_CHANGED_arg *obj)
@@ -765,24 +765,24 @@ bool visit_type_q_obj_block_latency_histogram_set_arg_members(const qk_vpath *p,
     return true;
 }
 
-bool visit_known_q_obj_block_latency_histogram_set_arg(const void *o, const char *key)
+int visit_known_q_obj_block_latency_histogram_set_arg(const void *o, const char *key)
 {
     const q_obj_block_latency_histogram_set_arg *obj = (const q_obj_block_latency_histogram_set_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "boundaries"))
-        return true;
+        return 1;
     if (!strcmp(key, "boundaries-read"))
-        return true;
+        return 2;
     if (!strcmp(key, "boundaries-write"))
-        return true;
+        return 3;
     if (!strcmp(key, "boundaries-zap"))
-        return true;
+        return 4;
     if (!strcmp(key, "boundaries-flush"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_q_obj_block_latency_histogram_set_arg_members(qk_json *out, const q_obj_block_latency_histogram_set_arg *obj)

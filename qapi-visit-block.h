@@ -24,7 +24,7 @@ qk_json *visit_out_FloppyDriveType(FloppyDriveType obj);
 
 bool visit_type_PRManagerInfo_members(const qk_vpath *p, const qk_json *in,
     PRManagerInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_PRManagerInfo(const void *obj, const char *key);
+int visit_known_PRManagerInfo(const void *obj, const char *key);
 bool visit_out_PRManagerInfo_members(qk_json *out, const PRManagerInfo *obj);
 bool visit_type_PRManagerInfo(const qk_vpath *p, const char *name,
     const qk_json *in, PRManagerInfo **obj, qk_error **errp);
@@ -38,27 +38,27 @@ PRManagerInfoList *qapi_clone_PRManagerInfoList(const PRManagerInfoList *obj);
 
 bool visit_type_q_obj_eject_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_eject_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_eject_arg(const void *obj, const char *key);
+int visit_known_q_obj_eject_arg(const void *obj, const char *key);
 bool visit_out_q_obj_eject_arg_members(qk_json *out, const q_obj_eject_arg *obj);
 
 bool visit_type_q_obj_blockdev_open_tray_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_blockdev_open_tray_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_blockdev_open_tray_arg(const void *obj, const char *key);
+int visit_known_q_obj_blockdev_open_tray_arg(const void *obj, const char *key);
 bool visit_out_q_obj_blockdev_open_tray_arg_members(qk_json *out, const q_obj_blockdev_open_tray_arg *obj);
 
 bool visit_type_q_obj_blockdev_close_tray_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_blockdev_close_tray_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_blockdev_close_tray_arg(const void *obj, const char *key);
+int visit_known_q_obj_blockdev_close_tray_arg(const void *obj, const char *key);
 bool visit_out_q_obj_blockdev_close_tray_arg_members(qk_json *out, const q_obj_blockdev_close_tray_arg *obj);
 
 bool visit_type_q_obj_blockdev_remove_medium_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_blockdev_remove_medium_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_blockdev_remove_medium_arg(const void *obj, const char *key);
+int visit_known_q_obj_blockdev_remove_medium_arg(const void *obj, const char *key);
 bool visit_out_q_obj_blockdev_remove_medium_arg_members(qk_json *out, const q_obj_blockdev_remove_medium_arg *obj);
 
 bool visit_type_q_obj_blockdev_insert_medium_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_blockdev_insert_medium_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_blockdev_insert_medium_arg(const void *obj, const char *key);
+int visit_known_q_obj_blockdev_insert_medium_arg(const void *obj, const char *key);
 bool visit_out_q_obj_blockdev_insert_medium_arg_members(qk_json *out, const q_obj_blockdev_insert_medium_arg *obj);
 
 bool visit_type_BlockdevChangeReadOnlyMode(const qk_vpath *p, const char *name,
@@ -67,22 +67,22 @@ qk_json *visit_out_BlockdevChangeReadOnlyMode(BlockdevChangeReadOnlyMode obj);
 
 bool visit_type_q_obj_blockdev_change_medium_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_blockdev_change_medium_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_blockdev_change_medium_arg(const void *obj, const char *key);
+int visit_known_q_obj_blockdev_change_medium_arg(const void *obj, const char *key);
 bool visit_out_q_obj_blockdev_change_medium_arg_members(qk_json *out, const q_obj_blockdev_change_medium_arg *obj);
 
 bool visit_type_q_obj_DEVICE_TRAY_MOVED_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_DEVICE_TRAY_MOVED_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_DEVICE_TRAY_MOVED_arg(const void *obj, const char *key);
+int visit_known_q_obj_DEVICE_TRAY_MOVED_arg(const void *obj, const char *key);
 bool visit_out_q_obj_DEVICE_TRAY_MOVED_arg_members(qk_json *out, const q_obj_DEVICE_TRAY_MOVED_arg *obj);
 
 bool visit_type_q_obj_PR_MANAGER_STATUS_CHANGED_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_PR_MANAGER_STATUS_CHANGED_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_PR_MANAGER_STATUS_CHANGED_arg(const void *obj, const char *key);
+int visit_known_q_obj_PR_MANAGER_STATUS_CHANGED_arg(const void *obj, const char *key);
 bool visit_out_q_obj_PR_MANAGER_STATUS_CHANGED_arg_members(qk_json *out, const q_obj_PR_MANAGER_STATUS_CHANGED_arg *obj);
 
 bool visit_type_q_obj_block_latency_histogram_set_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_block_latency_histogram_set_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_block_latency_histogram_set_arg(const void *obj, const char *key);
+int visit_known_q_obj_block_latency_histogram_set_arg(const void *obj, const char *key);
 bool visit_out_q_obj_block_latency_histogram_set_arg_members(qk_json *out, const q_obj_block_latency_histogram_set_arg *obj);
 
 #ifdef __cplusplus

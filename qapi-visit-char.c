@@ -48,18 +48,18 @@ bool visit_type_ChardevInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevInfo(const void *o, const char *key)
+int visit_known_ChardevInfo(const void *o, const char *key)
 {
     const ChardevInfo *obj = (const ChardevInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "label"))
-        return true;
+        return 0;
     if (!strcmp(key, "filename"))
-        return true;
+        return 1;
     if (!strcmp(key, "frontend-open"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_ChardevInfo_members(qk_json *out, const ChardevInfo *obj)
@@ -202,14 +202,14 @@ bool visit_type_ChardevBackendInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevBackendInfo(const void *o, const char *key)
+int visit_known_ChardevBackendInfo(const void *o, const char *key)
 {
     const ChardevBackendInfo *obj = (const ChardevBackendInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ChardevBackendInfo_members(qk_json *out, const ChardevBackendInfo *obj)
@@ -379,18 +379,18 @@ bool visit_type_q_obj_ringbuf_write_arg_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_q_obj_ringbuf_write_arg(const void *o, const char *key)
+int visit_known_q_obj_ringbuf_write_arg(const void *o, const char *key)
 {
     const q_obj_ringbuf_write_arg *obj = (const q_obj_ringbuf_write_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "data"))
-        return true;
+        return 1;
     if (!strcmp(key, "format"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_ringbuf_write_arg_members(qk_json *out, const q_obj_ringbuf_write_arg *obj)
@@ -445,18 +445,18 @@ bool visit_type_q_obj_ringbuf_read_arg_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_q_obj_ringbuf_read_arg(const void *o, const char *key)
+int visit_known_q_obj_ringbuf_read_arg(const void *o, const char *key)
 {
     const q_obj_ringbuf_read_arg *obj = (const q_obj_ringbuf_read_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "size"))
-        return true;
+        return 1;
     if (!strcmp(key, "format"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_ringbuf_read_arg_members(qk_json *out, const q_obj_ringbuf_read_arg *obj)
@@ -506,18 +506,18 @@ bool visit_type_ChardevCommon_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevCommon(const void *o, const char *key)
+int visit_known_ChardevCommon(const void *o, const char *key)
 {
     const ChardevCommon *obj = (const ChardevCommon *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "logfile"))
-        return true;
+        return 0;
     if (!strcmp(key, "logappend"))
-        return true;
+        return 1;
     if (!strcmp(key, "logtimestamp"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_ChardevCommon_members(qk_json *out, const ChardevCommon *obj)
@@ -640,24 +640,24 @@ bool visit_type_ChardevFile_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevFile(const void *o, const char *key)
+int visit_known_ChardevFile(const void *o, const char *key)
 {
     const ChardevFile *obj = (const ChardevFile *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "logfile"))
-        return true;
+        return 0;
     if (!strcmp(key, "logappend"))
-        return true;
+        return 1;
     if (!strcmp(key, "logtimestamp"))
-        return true;
+        return 2;
     if (!strcmp(key, "in"))
-        return true;
+        return 3;
     if (!strcmp(key, "out"))
-        return true;
+        return 4;
     if (!strcmp(key, "append"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_ChardevFile_members(qk_json *out, const ChardevFile *obj)
@@ -775,20 +775,20 @@ bool visit_type_ChardevHostdev_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevHostdev(const void *o, const char *key)
+int visit_known_ChardevHostdev(const void *o, const char *key)
 {
     const ChardevHostdev *obj = (const ChardevHostdev *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "logfile"))
-        return true;
+        return 0;
     if (!strcmp(key, "logappend"))
-        return true;
+        return 1;
     if (!strcmp(key, "logtimestamp"))
-        return true;
+        return 2;
     if (!strcmp(key, "device"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_ChardevHostdev_members(qk_json *out, const ChardevHostdev *obj)
@@ -961,38 +961,38 @@ bool visit_type_ChardevSocket_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevSocket(const void *o, const char *key)
+int visit_known_ChardevSocket(const void *o, const char *key)
 {
     const ChardevSocket *obj = (const ChardevSocket *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "logfile"))
-        return true;
+        return 0;
     if (!strcmp(key, "logappend"))
-        return true;
+        return 1;
     if (!strcmp(key, "logtimestamp"))
-        return true;
+        return 2;
     if (!strcmp(key, "addr"))
-        return true;
+        return 3;
     if (!strcmp(key, "tls-creds"))
-        return true;
+        return 4;
     if (!strcmp(key, "tls-authz"))
-        return true;
+        return 5;
     if (!strcmp(key, "server"))
-        return true;
+        return 6;
     if (!strcmp(key, "wait"))
-        return true;
+        return 7;
     if (!strcmp(key, "nodelay"))
-        return true;
+        return 8;
     if (!strcmp(key, "telnet"))
-        return true;
+        return 9;
     if (!strcmp(key, "tn3270"))
-        return true;
+        return 10;
     if (!strcmp(key, "websocket"))
-        return true;
+        return 11;
     if (!strcmp(key, "reconnect-ms"))
-        return true;
-    return false;
+        return 12;
+    return -1;
 }
 
 bool visit_out_ChardevSocket_members(qk_json *out, const ChardevSocket *obj)
@@ -1137,22 +1137,22 @@ bool visit_type_ChardevUdp_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevUdp(const void *o, const char *key)
+int visit_known_ChardevUdp(const void *o, const char *key)
 {
     const ChardevUdp *obj = (const ChardevUdp *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "logfile"))
-        return true;
+        return 0;
     if (!strcmp(key, "logappend"))
-        return true;
+        return 1;
     if (!strcmp(key, "logtimestamp"))
-        return true;
+        return 2;
     if (!strcmp(key, "remote"))
-        return true;
+        return 3;
     if (!strcmp(key, "local"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_ChardevUdp_members(qk_json *out, const ChardevUdp *obj)
@@ -1267,20 +1267,20 @@ bool visit_type_ChardevMux_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevMux(const void *o, const char *key)
+int visit_known_ChardevMux(const void *o, const char *key)
 {
     const ChardevMux *obj = (const ChardevMux *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "logfile"))
-        return true;
+        return 0;
     if (!strcmp(key, "logappend"))
-        return true;
+        return 1;
     if (!strcmp(key, "logtimestamp"))
-        return true;
+        return 2;
     if (!strcmp(key, "chardev"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_ChardevMux_members(qk_json *out, const ChardevMux *obj)
@@ -1392,20 +1392,20 @@ bool visit_type_ChardevHub_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevHub(const void *o, const char *key)
+int visit_known_ChardevHub(const void *o, const char *key)
 {
     const ChardevHub *obj = (const ChardevHub *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "logfile"))
-        return true;
+        return 0;
     if (!strcmp(key, "logappend"))
-        return true;
+        return 1;
     if (!strcmp(key, "logtimestamp"))
-        return true;
+        return 2;
     if (!strcmp(key, "chardevs"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_ChardevHub_members(qk_json *out, const ChardevHub *obj)
@@ -1515,20 +1515,20 @@ bool visit_type_ChardevStdio_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevStdio(const void *o, const char *key)
+int visit_known_ChardevStdio(const void *o, const char *key)
 {
     const ChardevStdio *obj = (const ChardevStdio *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "logfile"))
-        return true;
+        return 0;
     if (!strcmp(key, "logappend"))
-        return true;
+        return 1;
     if (!strcmp(key, "logtimestamp"))
-        return true;
+        return 2;
     if (!strcmp(key, "signal"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_ChardevStdio_members(qk_json *out, const ChardevStdio *obj)
@@ -1642,20 +1642,20 @@ bool visit_type_ChardevSpiceChannel_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_ChardevSpiceChannel(const void *o, const char *key)
+int visit_known_ChardevSpiceChannel(const void *o, const char *key)
 {
     const ChardevSpiceChannel *obj = (const ChardevSpiceChannel *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "logfile"))
-        return true;
+        return 0;
     if (!strcmp(key, "logappend"))
-        return true;
+        return 1;
     if (!strcmp(key, "logtimestamp"))
-        return true;
+        return 2;
     if (!strcmp(key, "type"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_ChardevSpiceChannel_members(qk_json *out, const ChardevSpiceChannel *obj)
@@ -1769,20 +1769,20 @@ bool visit_type_ChardevSpicePort_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevSpicePort(const void *o, const char *key)
+int visit_known_ChardevSpicePort(const void *o, const char *key)
 {
     const ChardevSpicePort *obj = (const ChardevSpicePort *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "logfile"))
-        return true;
+        return 0;
     if (!strcmp(key, "logappend"))
-        return true;
+        return 1;
     if (!strcmp(key, "logtimestamp"))
-        return true;
+        return 2;
     if (!strcmp(key, "fqdn"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_ChardevSpicePort_members(qk_json *out, const ChardevSpicePort *obj)
@@ -1896,20 +1896,20 @@ bool visit_type_ChardevDBus_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevDBus(const void *o, const char *key)
+int visit_known_ChardevDBus(const void *o, const char *key)
 {
     const ChardevDBus *obj = (const ChardevDBus *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "logfile"))
-        return true;
+        return 0;
     if (!strcmp(key, "logappend"))
-        return true;
+        return 1;
     if (!strcmp(key, "logtimestamp"))
-        return true;
+        return 2;
     if (!strcmp(key, "name"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_ChardevDBus_members(qk_json *out, const ChardevDBus *obj)
@@ -2041,26 +2041,26 @@ bool visit_type_ChardevVC_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevVC(const void *o, const char *key)
+int visit_known_ChardevVC(const void *o, const char *key)
 {
     const ChardevVC *obj = (const ChardevVC *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "logfile"))
-        return true;
+        return 0;
     if (!strcmp(key, "logappend"))
-        return true;
+        return 1;
     if (!strcmp(key, "logtimestamp"))
-        return true;
+        return 2;
     if (!strcmp(key, "width"))
-        return true;
+        return 3;
     if (!strcmp(key, "height"))
-        return true;
+        return 4;
     if (!strcmp(key, "cols"))
-        return true;
+        return 5;
     if (!strcmp(key, "rows"))
-        return true;
-    return false;
+        return 6;
+    return -1;
 }
 
 bool visit_out_ChardevVC_members(qk_json *out, const ChardevVC *obj)
@@ -2180,20 +2180,20 @@ bool visit_type_ChardevRingbuf_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevRingbuf(const void *o, const char *key)
+int visit_known_ChardevRingbuf(const void *o, const char *key)
 {
     const ChardevRingbuf *obj = (const ChardevRingbuf *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "logfile"))
-        return true;
+        return 0;
     if (!strcmp(key, "logappend"))
-        return true;
+        return 1;
     if (!strcmp(key, "logtimestamp"))
-        return true;
+        return 2;
     if (!strcmp(key, "size"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_ChardevRingbuf_members(qk_json *out, const ChardevRingbuf *obj)
@@ -2312,22 +2312,22 @@ bool visit_type_ChardevQemuVDAgent_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevQemuVDAgent(const void *o, const char *key)
+int visit_known_ChardevQemuVDAgent(const void *o, const char *key)
 {
     const ChardevQemuVDAgent *obj = (const ChardevQemuVDAgent *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "logfile"))
-        return true;
+        return 0;
     if (!strcmp(key, "logappend"))
-        return true;
+        return 1;
     if (!strcmp(key, "logtimestamp"))
-        return true;
+        return 2;
     if (!strcmp(key, "mouse"))
-        return true;
+        return 3;
     if (!strcmp(key, "clipboard"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_ChardevQemuVDAgent_members(qk_json *out, const ChardevQemuVDAgent *obj)
@@ -2441,20 +2441,20 @@ bool visit_type_ChardevPty_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevPty(const void *o, const char *key)
+int visit_known_ChardevPty(const void *o, const char *key)
 {
     const ChardevPty *obj = (const ChardevPty *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "logfile"))
-        return true;
+        return 0;
     if (!strcmp(key, "logappend"))
-        return true;
+        return 1;
     if (!strcmp(key, "logtimestamp"))
-        return true;
+        return 2;
     if (!strcmp(key, "path"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_ChardevPty_members(qk_json *out, const ChardevPty *obj)
@@ -2562,14 +2562,14 @@ bool visit_type_ChardevFileWrapper_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevFileWrapper(const void *o, const char *key)
+int visit_known_ChardevFileWrapper(const void *o, const char *key)
 {
     const ChardevFileWrapper *obj = (const ChardevFileWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ChardevFileWrapper_members(qk_json *out, const ChardevFileWrapper *obj)
@@ -2652,14 +2652,14 @@ bool visit_type_ChardevHostdevWrapper_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_ChardevHostdevWrapper(const void *o, const char *key)
+int visit_known_ChardevHostdevWrapper(const void *o, const char *key)
 {
     const ChardevHostdevWrapper *obj = (const ChardevHostdevWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ChardevHostdevWrapper_members(qk_json *out, const ChardevHostdevWrapper *obj)
@@ -2742,14 +2742,14 @@ bool visit_type_ChardevSocketWrapper_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_ChardevSocketWrapper(const void *o, const char *key)
+int visit_known_ChardevSocketWrapper(const void *o, const char *key)
 {
     const ChardevSocketWrapper *obj = (const ChardevSocketWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ChardevSocketWrapper_members(qk_json *out, const ChardevSocketWrapper *obj)
@@ -2832,14 +2832,14 @@ bool visit_type_ChardevUdpWrapper_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevUdpWrapper(const void *o, const char *key)
+int visit_known_ChardevUdpWrapper(const void *o, const char *key)
 {
     const ChardevUdpWrapper *obj = (const ChardevUdpWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ChardevUdpWrapper_members(qk_json *out, const ChardevUdpWrapper *obj)
@@ -2922,14 +2922,14 @@ bool visit_type_ChardevCommonWrapper_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_ChardevCommonWrapper(const void *o, const char *key)
+int visit_known_ChardevCommonWrapper(const void *o, const char *key)
 {
     const ChardevCommonWrapper *obj = (const ChardevCommonWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ChardevCommonWrapper_members(qk_json *out, const ChardevCommonWrapper *obj)
@@ -3012,14 +3012,14 @@ bool visit_type_ChardevMuxWrapper_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevMuxWrapper(const void *o, const char *key)
+int visit_known_ChardevMuxWrapper(const void *o, const char *key)
 {
     const ChardevMuxWrapper *obj = (const ChardevMuxWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ChardevMuxWrapper_members(qk_json *out, const ChardevMuxWrapper *obj)
@@ -3102,14 +3102,14 @@ bool visit_type_ChardevHubWrapper_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevHubWrapper(const void *o, const char *key)
+int visit_known_ChardevHubWrapper(const void *o, const char *key)
 {
     const ChardevHubWrapper *obj = (const ChardevHubWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ChardevHubWrapper_members(qk_json *out, const ChardevHubWrapper *obj)
@@ -3192,14 +3192,14 @@ bool visit_type_ChardevStdioWrapper_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_ChardevStdioWrapper(const void *o, const char *key)
+int visit_known_ChardevStdioWrapper(const void *o, const char *key)
 {
     const ChardevStdioWrapper *obj = (const ChardevStdioWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ChardevStdioWrapper_members(qk_json *out, const ChardevStdioWrapper *obj)
@@ -3283,14 +3283,14 @@ bool visit_type_ChardevSpiceChannelWrapper_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_ChardevSpiceChannelWrapper(const void *o, const char *key)
+int visit_known_ChardevSpiceChannelWrapper(const void *o, const char *key)
 {
     const ChardevSpiceChannelWrapper *obj = (const ChardevSpiceChannelWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ChardevSpiceChannelWrapper_members(qk_json *out, const ChardevSpiceChannelWrapper *obj)
@@ -3375,14 +3375,14 @@ bool visit_type_ChardevSpicePortWrapper_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_ChardevSpicePortWrapper(const void *o, const char *key)
+int visit_known_ChardevSpicePortWrapper(const void *o, const char *key)
 {
     const ChardevSpicePortWrapper *obj = (const ChardevSpicePortWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ChardevSpicePortWrapper_members(qk_json *out, const ChardevSpicePortWrapper *obj)
@@ -3467,14 +3467,14 @@ bool visit_type_ChardevQemuVDAgentWrapper_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_ChardevQemuVDAgentWrapper(const void *o, const char *key)
+int visit_known_ChardevQemuVDAgentWrapper(const void *o, const char *key)
 {
     const ChardevQemuVDAgentWrapper *obj = (const ChardevQemuVDAgentWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ChardevQemuVDAgentWrapper_members(qk_json *out, const ChardevQemuVDAgentWrapper *obj)
@@ -3559,14 +3559,14 @@ bool visit_type_ChardevDBusWrapper_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevDBusWrapper(const void *o, const char *key)
+int visit_known_ChardevDBusWrapper(const void *o, const char *key)
 {
     const ChardevDBusWrapper *obj = (const ChardevDBusWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ChardevDBusWrapper_members(qk_json *out, const ChardevDBusWrapper *obj)
@@ -3650,14 +3650,14 @@ bool visit_type_ChardevVCWrapper_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevVCWrapper(const void *o, const char *key)
+int visit_known_ChardevVCWrapper(const void *o, const char *key)
 {
     const ChardevVCWrapper *obj = (const ChardevVCWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ChardevVCWrapper_members(qk_json *out, const ChardevVCWrapper *obj)
@@ -3740,14 +3740,14 @@ bool visit_type_ChardevRingbufWrapper_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_ChardevRingbufWrapper(const void *o, const char *key)
+int visit_known_ChardevRingbufWrapper(const void *o, const char *key)
 {
     const ChardevRingbufWrapper *obj = (const ChardevRingbufWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ChardevRingbufWrapper_members(qk_json *out, const ChardevRingbufWrapper *obj)
@@ -3830,14 +3830,14 @@ bool visit_type_ChardevPtyWrapper_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevPtyWrapper(const void *o, const char *key)
+int visit_known_ChardevPtyWrapper(const void *o, const char *key)
 {
     const ChardevPtyWrapper *obj = (const ChardevPtyWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ChardevPtyWrapper_members(qk_json *out, const ChardevPtyWrapper *obj)
@@ -3920,14 +3920,14 @@ bool visit_type_q_obj_ChardevBackend_base_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_q_obj_ChardevBackend_base(const void *o, const char *key)
+int visit_known_q_obj_ChardevBackend_base(const void *o, const char *key)
 {
     const q_obj_ChardevBackend_base *obj = (const q_obj_ChardevBackend_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_ChardevBackend_base_members(qk_json *out, const q_obj_ChardevBackend_base *obj)
@@ -4027,80 +4027,126 @@ bool visit_type_ChardevBackend_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevBackend(const void *o, const char *key)
+int visit_known_ChardevBackend(const void *o, const char *key)
 {
     const ChardevBackend *obj = (const ChardevBackend *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     switch (obj->type) {
-    case CHARDEV_BACKEND_KIND_FILE:
-        return visit_known_ChardevFileWrapper(&obj->u.file, key);
+    case CHARDEV_BACKEND_KIND_FILE: {
+        int r = visit_known_ChardevFileWrapper(&obj->u.file, key);
+        return r < 0 ? r : r + 1;
+    }
 #if defined(HAVE_CHARDEV_SERIAL)
-    case CHARDEV_BACKEND_KIND_SERIAL:
-        return visit_known_ChardevHostdevWrapper(&obj->u.serial, key);
+    case CHARDEV_BACKEND_KIND_SERIAL: {
+        int r = visit_known_ChardevHostdevWrapper(&obj->u.serial, key);
+        return r < 0 ? r : r + 1;
+    }
 #endif /* defined(HAVE_CHARDEV_SERIAL) */
 #if defined(HAVE_CHARDEV_PARALLEL)
-    case CHARDEV_BACKEND_KIND_PARALLEL:
-        return visit_known_ChardevHostdevWrapper(&obj->u.parallel, key);
+    case CHARDEV_BACKEND_KIND_PARALLEL: {
+        int r = visit_known_ChardevHostdevWrapper(&obj->u.parallel, key);
+        return r < 0 ? r : r + 1;
+    }
 #endif /* defined(HAVE_CHARDEV_PARALLEL) */
-    case CHARDEV_BACKEND_KIND_PIPE:
-        return visit_known_ChardevHostdevWrapper(&obj->u.pipe, key);
-    case CHARDEV_BACKEND_KIND_SOCKET:
-        return visit_known_ChardevSocketWrapper(&obj->u.socket, key);
-    case CHARDEV_BACKEND_KIND_UDP:
-        return visit_known_ChardevUdpWrapper(&obj->u.udp, key);
-    case CHARDEV_BACKEND_KIND_PTY:
-        return visit_known_ChardevPtyWrapper(&obj->u.pty, key);
-    case CHARDEV_BACKEND_KIND_NULL:
-        return visit_known_ChardevCommonWrapper(&obj->u.null, key);
-    case CHARDEV_BACKEND_KIND_MUX:
-        return visit_known_ChardevMuxWrapper(&obj->u.mux, key);
-    case CHARDEV_BACKEND_KIND_HUB:
-        return visit_known_ChardevHubWrapper(&obj->u.hub, key);
-    case CHARDEV_BACKEND_KIND_MSMOUSE:
-        return visit_known_ChardevCommonWrapper(&obj->u.msmouse, key);
-    case CHARDEV_BACKEND_KIND_WCTABLET:
-        return visit_known_ChardevCommonWrapper(&obj->u.wctablet, key);
+    case CHARDEV_BACKEND_KIND_PIPE: {
+        int r = visit_known_ChardevHostdevWrapper(&obj->u.pipe, key);
+        return r < 0 ? r : r + 1;
+    }
+    case CHARDEV_BACKEND_KIND_SOCKET: {
+        int r = visit_known_ChardevSocketWrapper(&obj->u.socket, key);
+        return r < 0 ? r : r + 1;
+    }
+    case CHARDEV_BACKEND_KIND_UDP: {
+        int r = visit_known_ChardevUdpWrapper(&obj->u.udp, key);
+        return r < 0 ? r : r + 1;
+    }
+    case CHARDEV_BACKEND_KIND_PTY: {
+        int r = visit_known_ChardevPtyWrapper(&obj->u.pty, key);
+        return r < 0 ? r : r + 1;
+    }
+    case CHARDEV_BACKEND_KIND_NULL: {
+        int r = visit_known_ChardevCommonWrapper(&obj->u.null, key);
+        return r < 0 ? r : r + 1;
+    }
+    case CHARDEV_BACKEND_KIND_MUX: {
+        int r = visit_known_ChardevMuxWrapper(&obj->u.mux, key);
+        return r < 0 ? r : r + 1;
+    }
+    case CHARDEV_BACKEND_KIND_HUB: {
+        int r = visit_known_ChardevHubWrapper(&obj->u.hub, key);
+        return r < 0 ? r : r + 1;
+    }
+    case CHARDEV_BACKEND_KIND_MSMOUSE: {
+        int r = visit_known_ChardevCommonWrapper(&obj->u.msmouse, key);
+        return r < 0 ? r : r + 1;
+    }
+    case CHARDEV_BACKEND_KIND_WCTABLET: {
+        int r = visit_known_ChardevCommonWrapper(&obj->u.wctablet, key);
+        return r < 0 ? r : r + 1;
+    }
 #if defined(CONFIG_BRLAPI)
-    case CHARDEV_BACKEND_KIND_BRAILLE:
-        return visit_known_ChardevCommonWrapper(&obj->u.braille, key);
+    case CHARDEV_BACKEND_KIND_BRAILLE: {
+        int r = visit_known_ChardevCommonWrapper(&obj->u.braille, key);
+        return r < 0 ? r : r + 1;
+    }
 #endif /* defined(CONFIG_BRLAPI) */
-    case CHARDEV_BACKEND_KIND_TESTDEV:
-        return visit_known_ChardevCommonWrapper(&obj->u.testdev, key);
-    case CHARDEV_BACKEND_KIND_STDIO:
-        return visit_known_ChardevStdioWrapper(&obj->u.stdio, key);
+    case CHARDEV_BACKEND_KIND_TESTDEV: {
+        int r = visit_known_ChardevCommonWrapper(&obj->u.testdev, key);
+        return r < 0 ? r : r + 1;
+    }
+    case CHARDEV_BACKEND_KIND_STDIO: {
+        int r = visit_known_ChardevStdioWrapper(&obj->u.stdio, key);
+        return r < 0 ? r : r + 1;
+    }
 #if defined(CONFIG_WIN32)
-    case CHARDEV_BACKEND_KIND_CONSOLE:
-        return visit_known_ChardevCommonWrapper(&obj->u.console, key);
+    case CHARDEV_BACKEND_KIND_CONSOLE: {
+        int r = visit_known_ChardevCommonWrapper(&obj->u.console, key);
+        return r < 0 ? r : r + 1;
+    }
 #endif /* defined(CONFIG_WIN32) */
 #if defined(CONFIG_SPICE)
-    case CHARDEV_BACKEND_KIND_SPICEVMC:
-        return visit_known_ChardevSpiceChannelWrapper(&obj->u.spicevmc, key);
+    case CHARDEV_BACKEND_KIND_SPICEVMC: {
+        int r = visit_known_ChardevSpiceChannelWrapper(&obj->u.spicevmc, key);
+        return r < 0 ? r : r + 1;
+    }
 #endif /* defined(CONFIG_SPICE) */
 #if defined(CONFIG_SPICE)
-    case CHARDEV_BACKEND_KIND_SPICEPORT:
-        return visit_known_ChardevSpicePortWrapper(&obj->u.spiceport, key);
+    case CHARDEV_BACKEND_KIND_SPICEPORT: {
+        int r = visit_known_ChardevSpicePortWrapper(&obj->u.spiceport, key);
+        return r < 0 ? r : r + 1;
+    }
 #endif /* defined(CONFIG_SPICE) */
 #if defined(CONFIG_SPICE_PROTOCOL)
-    case CHARDEV_BACKEND_KIND_QEMU_VDAGENT:
-        return visit_known_ChardevQemuVDAgentWrapper(&obj->u.qemu_vdagent, key);
+    case CHARDEV_BACKEND_KIND_QEMU_VDAGENT: {
+        int r = visit_known_ChardevQemuVDAgentWrapper(&obj->u.qemu_vdagent, key);
+        return r < 0 ? r : r + 1;
+    }
 #endif /* defined(CONFIG_SPICE_PROTOCOL) */
 #if defined(CONFIG_DBUS_DISPLAY)
-    case CHARDEV_BACKEND_KIND_DBUS:
-        return visit_known_ChardevDBusWrapper(&obj->u.dbus, key);
+    case CHARDEV_BACKEND_KIND_DBUS: {
+        int r = visit_known_ChardevDBusWrapper(&obj->u.dbus, key);
+        return r < 0 ? r : r + 1;
+    }
 #endif /* defined(CONFIG_DBUS_DISPLAY) */
-    case CHARDEV_BACKEND_KIND_VC:
-        return visit_known_ChardevVCWrapper(&obj->u.vc, key);
-    case CHARDEV_BACKEND_KIND_RINGBUF:
-        return visit_known_ChardevRingbufWrapper(&obj->u.ringbuf, key);
-    case CHARDEV_BACKEND_KIND_MEMORY:
-        return visit_known_ChardevRingbufWrapper(&obj->u.memory, key);
+    case CHARDEV_BACKEND_KIND_VC: {
+        int r = visit_known_ChardevVCWrapper(&obj->u.vc, key);
+        return r < 0 ? r : r + 1;
+    }
+    case CHARDEV_BACKEND_KIND_RINGBUF: {
+        int r = visit_known_ChardevRingbufWrapper(&obj->u.ringbuf, key);
+        return r < 0 ? r : r + 1;
+    }
+    case CHARDEV_BACKEND_KIND_MEMORY: {
+        int r = visit_known_ChardevRingbufWrapper(&obj->u.memory, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_ChardevBackend_members(qk_json *out, const ChardevBackend *obj)
@@ -4246,14 +4292,14 @@ bool visit_type_ChardevReturn_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ChardevReturn(const void *o, const char *key)
+int visit_known_ChardevReturn(const void *o, const char *key)
 {
     const ChardevReturn *obj = (const ChardevReturn *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "pty"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ChardevReturn_members(qk_json *out, const ChardevReturn *obj)
@@ -4346,16 +4392,16 @@ bool visit_type_q_obj_chardev_add_arg_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_q_obj_chardev_add_arg(const void *o, const char *key)
+int visit_known_q_obj_chardev_add_arg(const void *o, const char *key)
 {
     const q_obj_chardev_add_arg *obj = (const q_obj_chardev_add_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "backend"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_chardev_add_arg_members(qk_json *out, const q_obj_chardev_add_arg *obj)
@@ -4400,16 +4446,16 @@ bool visit_type_q_obj_chardev_change_arg_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_q_obj_chardev_change_arg(const void *o, const char *key)
+int visit_known_q_obj_chardev_change_arg(const void *o, const char *key)
 {
     const q_obj_chardev_change_arg *obj = (const q_obj_chardev_change_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "backend"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_chardev_change_arg_members(qk_json *out, const q_obj_chardev_change_arg *obj)
@@ -4445,14 +4491,14 @@ bool visit_type_q_obj_chardev_remove_arg_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_q_obj_chardev_remove_arg(const void *o, const char *key)
+int visit_known_q_obj_chardev_remove_arg(const void *o, const char *key)
 {
     const q_obj_chardev_remove_arg *obj = (const q_obj_chardev_remove_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_chardev_remove_arg_members(qk_json *out, const q_obj_chardev_remove_arg *obj)
@@ -4486,14 +4532,14 @@ bool visit_type_q_obj_chardev_send_break_arg_members(const qk_vpath *p, const qk
     return true;
 }
 
-bool visit_known_q_obj_chardev_send_break_arg(const void *o, const char *key)
+int visit_known_q_obj_chardev_send_break_arg(const void *o, const char *key)
 {
     const q_obj_chardev_send_break_arg *obj = (const q_obj_chardev_send_break_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_chardev_send_break_arg_members(qk_json *out, const q_obj_chardev_send_break_arg *obj)
@@ -4536,16 +4582,16 @@ bool visit_type_q_obj_VSERPORT_CHANGE_arg_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_q_obj_VSERPORT_CHANGE_arg(const void *o, const char *key)
+int visit_known_q_obj_VSERPORT_CHANGE_arg(const void *o, const char *key)
 {
     const q_obj_VSERPORT_CHANGE_arg *obj = (const q_obj_VSERPORT_CHANGE_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "open"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_VSERPORT_CHANGE_arg_members(qk_json *out, const q_obj_VSERPORT_CHANGE_arg *obj)

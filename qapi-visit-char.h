@@ -16,7 +16,7 @@ extern "C" {
 
 bool visit_type_ChardevInfo_members(const qk_vpath *p, const qk_json *in,
     ChardevInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevInfo(const void *obj, const char *key);
+int visit_known_ChardevInfo(const void *obj, const char *key);
 bool visit_out_ChardevInfo_members(qk_json *out, const ChardevInfo *obj);
 bool visit_type_ChardevInfo(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevInfo **obj, qk_error **errp);
@@ -30,7 +30,7 @@ ChardevInfoList *qapi_clone_ChardevInfoList(const ChardevInfoList *obj);
 
 bool visit_type_ChardevBackendInfo_members(const qk_vpath *p, const qk_json *in,
     ChardevBackendInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevBackendInfo(const void *obj, const char *key);
+int visit_known_ChardevBackendInfo(const void *obj, const char *key);
 bool visit_out_ChardevBackendInfo_members(qk_json *out, const ChardevBackendInfo *obj);
 bool visit_type_ChardevBackendInfo(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevBackendInfo **obj, qk_error **errp);
@@ -48,17 +48,17 @@ qk_json *visit_out_DataFormat(DataFormat obj);
 
 bool visit_type_q_obj_ringbuf_write_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_ringbuf_write_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_ringbuf_write_arg(const void *obj, const char *key);
+int visit_known_q_obj_ringbuf_write_arg(const void *obj, const char *key);
 bool visit_out_q_obj_ringbuf_write_arg_members(qk_json *out, const q_obj_ringbuf_write_arg *obj);
 
 bool visit_type_q_obj_ringbuf_read_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_ringbuf_read_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_ringbuf_read_arg(const void *obj, const char *key);
+int visit_known_q_obj_ringbuf_read_arg(const void *obj, const char *key);
 bool visit_out_q_obj_ringbuf_read_arg_members(qk_json *out, const q_obj_ringbuf_read_arg *obj);
 
 bool visit_type_ChardevCommon_members(const qk_vpath *p, const qk_json *in,
     ChardevCommon *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevCommon(const void *obj, const char *key);
+int visit_known_ChardevCommon(const void *obj, const char *key);
 bool visit_out_ChardevCommon_members(qk_json *out, const ChardevCommon *obj);
 bool visit_type_ChardevCommon(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevCommon **obj, qk_error **errp);
@@ -67,7 +67,7 @@ ChardevCommon *qapi_clone_ChardevCommon(const ChardevCommon *obj);
 
 bool visit_type_ChardevFile_members(const qk_vpath *p, const qk_json *in,
     ChardevFile *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevFile(const void *obj, const char *key);
+int visit_known_ChardevFile(const void *obj, const char *key);
 bool visit_out_ChardevFile_members(qk_json *out, const ChardevFile *obj);
 bool visit_type_ChardevFile(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevFile **obj, qk_error **errp);
@@ -76,7 +76,7 @@ ChardevFile *qapi_clone_ChardevFile(const ChardevFile *obj);
 
 bool visit_type_ChardevHostdev_members(const qk_vpath *p, const qk_json *in,
     ChardevHostdev *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevHostdev(const void *obj, const char *key);
+int visit_known_ChardevHostdev(const void *obj, const char *key);
 bool visit_out_ChardevHostdev_members(qk_json *out, const ChardevHostdev *obj);
 bool visit_type_ChardevHostdev(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevHostdev **obj, qk_error **errp);
@@ -85,7 +85,7 @@ ChardevHostdev *qapi_clone_ChardevHostdev(const ChardevHostdev *obj);
 
 bool visit_type_ChardevSocket_members(const qk_vpath *p, const qk_json *in,
     ChardevSocket *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevSocket(const void *obj, const char *key);
+int visit_known_ChardevSocket(const void *obj, const char *key);
 bool visit_out_ChardevSocket_members(qk_json *out, const ChardevSocket *obj);
 bool visit_type_ChardevSocket(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevSocket **obj, qk_error **errp);
@@ -94,7 +94,7 @@ ChardevSocket *qapi_clone_ChardevSocket(const ChardevSocket *obj);
 
 bool visit_type_ChardevUdp_members(const qk_vpath *p, const qk_json *in,
     ChardevUdp *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevUdp(const void *obj, const char *key);
+int visit_known_ChardevUdp(const void *obj, const char *key);
 bool visit_out_ChardevUdp_members(qk_json *out, const ChardevUdp *obj);
 bool visit_type_ChardevUdp(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevUdp **obj, qk_error **errp);
@@ -103,7 +103,7 @@ ChardevUdp *qapi_clone_ChardevUdp(const ChardevUdp *obj);
 
 bool visit_type_ChardevMux_members(const qk_vpath *p, const qk_json *in,
     ChardevMux *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevMux(const void *obj, const char *key);
+int visit_known_ChardevMux(const void *obj, const char *key);
 bool visit_out_ChardevMux_members(qk_json *out, const ChardevMux *obj);
 bool visit_type_ChardevMux(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevMux **obj, qk_error **errp);
@@ -112,7 +112,7 @@ ChardevMux *qapi_clone_ChardevMux(const ChardevMux *obj);
 
 bool visit_type_ChardevHub_members(const qk_vpath *p, const qk_json *in,
     ChardevHub *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevHub(const void *obj, const char *key);
+int visit_known_ChardevHub(const void *obj, const char *key);
 bool visit_out_ChardevHub_members(qk_json *out, const ChardevHub *obj);
 bool visit_type_ChardevHub(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevHub **obj, qk_error **errp);
@@ -121,7 +121,7 @@ ChardevHub *qapi_clone_ChardevHub(const ChardevHub *obj);
 
 bool visit_type_ChardevStdio_members(const qk_vpath *p, const qk_json *in,
     ChardevStdio *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevStdio(const void *obj, const char *key);
+int visit_known_ChardevStdio(const void *obj, const char *key);
 bool visit_out_ChardevStdio_members(qk_json *out, const ChardevStdio *obj);
 bool visit_type_ChardevStdio(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevStdio **obj, qk_error **errp);
@@ -131,7 +131,7 @@ ChardevStdio *qapi_clone_ChardevStdio(const ChardevStdio *obj);
 #if defined(CONFIG_SPICE)
 bool visit_type_ChardevSpiceChannel_members(const qk_vpath *p, const qk_json *in,
     ChardevSpiceChannel *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevSpiceChannel(const void *obj, const char *key);
+int visit_known_ChardevSpiceChannel(const void *obj, const char *key);
 bool visit_out_ChardevSpiceChannel_members(qk_json *out, const ChardevSpiceChannel *obj);
 bool visit_type_ChardevSpiceChannel(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevSpiceChannel **obj, qk_error **errp);
@@ -142,7 +142,7 @@ ChardevSpiceChannel *qapi_clone_ChardevSpiceChannel(const ChardevSpiceChannel *o
 #if defined(CONFIG_SPICE)
 bool visit_type_ChardevSpicePort_members(const qk_vpath *p, const qk_json *in,
     ChardevSpicePort *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevSpicePort(const void *obj, const char *key);
+int visit_known_ChardevSpicePort(const void *obj, const char *key);
 bool visit_out_ChardevSpicePort_members(qk_json *out, const ChardevSpicePort *obj);
 bool visit_type_ChardevSpicePort(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevSpicePort **obj, qk_error **errp);
@@ -153,7 +153,7 @@ ChardevSpicePort *qapi_clone_ChardevSpicePort(const ChardevSpicePort *obj);
 #if defined(CONFIG_DBUS_DISPLAY)
 bool visit_type_ChardevDBus_members(const qk_vpath *p, const qk_json *in,
     ChardevDBus *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevDBus(const void *obj, const char *key);
+int visit_known_ChardevDBus(const void *obj, const char *key);
 bool visit_out_ChardevDBus_members(qk_json *out, const ChardevDBus *obj);
 bool visit_type_ChardevDBus(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevDBus **obj, qk_error **errp);
@@ -163,7 +163,7 @@ ChardevDBus *qapi_clone_ChardevDBus(const ChardevDBus *obj);
 
 bool visit_type_ChardevVC_members(const qk_vpath *p, const qk_json *in,
     ChardevVC *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevVC(const void *obj, const char *key);
+int visit_known_ChardevVC(const void *obj, const char *key);
 bool visit_out_ChardevVC_members(qk_json *out, const ChardevVC *obj);
 bool visit_type_ChardevVC(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevVC **obj, qk_error **errp);
@@ -172,7 +172,7 @@ ChardevVC *qapi_clone_ChardevVC(const ChardevVC *obj);
 
 bool visit_type_ChardevRingbuf_members(const qk_vpath *p, const qk_json *in,
     ChardevRingbuf *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevRingbuf(const void *obj, const char *key);
+int visit_known_ChardevRingbuf(const void *obj, const char *key);
 bool visit_out_ChardevRingbuf_members(qk_json *out, const ChardevRingbuf *obj);
 bool visit_type_ChardevRingbuf(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevRingbuf **obj, qk_error **errp);
@@ -182,7 +182,7 @@ ChardevRingbuf *qapi_clone_ChardevRingbuf(const ChardevRingbuf *obj);
 #if defined(CONFIG_SPICE_PROTOCOL)
 bool visit_type_ChardevQemuVDAgent_members(const qk_vpath *p, const qk_json *in,
     ChardevQemuVDAgent *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevQemuVDAgent(const void *obj, const char *key);
+int visit_known_ChardevQemuVDAgent(const void *obj, const char *key);
 bool visit_out_ChardevQemuVDAgent_members(qk_json *out, const ChardevQemuVDAgent *obj);
 bool visit_type_ChardevQemuVDAgent(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevQemuVDAgent **obj, qk_error **errp);
@@ -192,7 +192,7 @@ ChardevQemuVDAgent *qapi_clone_ChardevQemuVDAgent(const ChardevQemuVDAgent *obj)
 
 bool visit_type_ChardevPty_members(const qk_vpath *p, const qk_json *in,
     ChardevPty *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevPty(const void *obj, const char *key);
+int visit_known_ChardevPty(const void *obj, const char *key);
 bool visit_out_ChardevPty_members(qk_json *out, const ChardevPty *obj);
 bool visit_type_ChardevPty(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevPty **obj, qk_error **errp);
@@ -205,7 +205,7 @@ qk_json *visit_out_ChardevBackendKind(ChardevBackendKind obj);
 
 bool visit_type_ChardevFileWrapper_members(const qk_vpath *p, const qk_json *in,
     ChardevFileWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevFileWrapper(const void *obj, const char *key);
+int visit_known_ChardevFileWrapper(const void *obj, const char *key);
 bool visit_out_ChardevFileWrapper_members(qk_json *out, const ChardevFileWrapper *obj);
 bool visit_type_ChardevFileWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevFileWrapper **obj, qk_error **errp);
@@ -214,7 +214,7 @@ ChardevFileWrapper *qapi_clone_ChardevFileWrapper(const ChardevFileWrapper *obj)
 
 bool visit_type_ChardevHostdevWrapper_members(const qk_vpath *p, const qk_json *in,
     ChardevHostdevWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevHostdevWrapper(const void *obj, const char *key);
+int visit_known_ChardevHostdevWrapper(const void *obj, const char *key);
 bool visit_out_ChardevHostdevWrapper_members(qk_json *out, const ChardevHostdevWrapper *obj);
 bool visit_type_ChardevHostdevWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevHostdevWrapper **obj, qk_error **errp);
@@ -223,7 +223,7 @@ ChardevHostdevWrapper *qapi_clone_ChardevHostdevWrapper(const ChardevHostdevWrap
 
 bool visit_type_ChardevSocketWrapper_members(const qk_vpath *p, const qk_json *in,
     ChardevSocketWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevSocketWrapper(const void *obj, const char *key);
+int visit_known_ChardevSocketWrapper(const void *obj, const char *key);
 bool visit_out_ChardevSocketWrapper_members(qk_json *out, const ChardevSocketWrapper *obj);
 bool visit_type_ChardevSocketWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevSocketWrapper **obj, qk_error **errp);
@@ -232,7 +232,7 @@ ChardevSocketWrapper *qapi_clone_ChardevSocketWrapper(const ChardevSocketWrapper
 
 bool visit_type_ChardevUdpWrapper_members(const qk_vpath *p, const qk_json *in,
     ChardevUdpWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevUdpWrapper(const void *obj, const char *key);
+int visit_known_ChardevUdpWrapper(const void *obj, const char *key);
 bool visit_out_ChardevUdpWrapper_members(qk_json *out, const ChardevUdpWrapper *obj);
 bool visit_type_ChardevUdpWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevUdpWrapper **obj, qk_error **errp);
@@ -241,7 +241,7 @@ ChardevUdpWrapper *qapi_clone_ChardevUdpWrapper(const ChardevUdpWrapper *obj);
 
 bool visit_type_ChardevCommonWrapper_members(const qk_vpath *p, const qk_json *in,
     ChardevCommonWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevCommonWrapper(const void *obj, const char *key);
+int visit_known_ChardevCommonWrapper(const void *obj, const char *key);
 bool visit_out_ChardevCommonWrapper_members(qk_json *out, const ChardevCommonWrapper *obj);
 bool visit_type_ChardevCommonWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevCommonWrapper **obj, qk_error **errp);
@@ -250,7 +250,7 @@ ChardevCommonWrapper *qapi_clone_ChardevCommonWrapper(const ChardevCommonWrapper
 
 bool visit_type_ChardevMuxWrapper_members(const qk_vpath *p, const qk_json *in,
     ChardevMuxWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevMuxWrapper(const void *obj, const char *key);
+int visit_known_ChardevMuxWrapper(const void *obj, const char *key);
 bool visit_out_ChardevMuxWrapper_members(qk_json *out, const ChardevMuxWrapper *obj);
 bool visit_type_ChardevMuxWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevMuxWrapper **obj, qk_error **errp);
@@ -259,7 +259,7 @@ ChardevMuxWrapper *qapi_clone_ChardevMuxWrapper(const ChardevMuxWrapper *obj);
 
 bool visit_type_ChardevHubWrapper_members(const qk_vpath *p, const qk_json *in,
     ChardevHubWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevHubWrapper(const void *obj, const char *key);
+int visit_known_ChardevHubWrapper(const void *obj, const char *key);
 bool visit_out_ChardevHubWrapper_members(qk_json *out, const ChardevHubWrapper *obj);
 bool visit_type_ChardevHubWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevHubWrapper **obj, qk_error **errp);
@@ -268,7 +268,7 @@ ChardevHubWrapper *qapi_clone_ChardevHubWrapper(const ChardevHubWrapper *obj);
 
 bool visit_type_ChardevStdioWrapper_members(const qk_vpath *p, const qk_json *in,
     ChardevStdioWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevStdioWrapper(const void *obj, const char *key);
+int visit_known_ChardevStdioWrapper(const void *obj, const char *key);
 bool visit_out_ChardevStdioWrapper_members(qk_json *out, const ChardevStdioWrapper *obj);
 bool visit_type_ChardevStdioWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevStdioWrapper **obj, qk_error **errp);
@@ -278,7 +278,7 @@ ChardevStdioWrapper *qapi_clone_ChardevStdioWrapper(const ChardevStdioWrapper *o
 #if defined(CONFIG_SPICE)
 bool visit_type_ChardevSpiceChannelWrapper_members(const qk_vpath *p, const qk_json *in,
     ChardevSpiceChannelWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevSpiceChannelWrapper(const void *obj, const char *key);
+int visit_known_ChardevSpiceChannelWrapper(const void *obj, const char *key);
 bool visit_out_ChardevSpiceChannelWrapper_members(qk_json *out, const ChardevSpiceChannelWrapper *obj);
 bool visit_type_ChardevSpiceChannelWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevSpiceChannelWrapper **obj, qk_error **errp);
@@ -289,7 +289,7 @@ ChardevSpiceChannelWrapper *qapi_clone_ChardevSpiceChannelWrapper(const ChardevS
 #if defined(CONFIG_SPICE)
 bool visit_type_ChardevSpicePortWrapper_members(const qk_vpath *p, const qk_json *in,
     ChardevSpicePortWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevSpicePortWrapper(const void *obj, const char *key);
+int visit_known_ChardevSpicePortWrapper(const void *obj, const char *key);
 bool visit_out_ChardevSpicePortWrapper_members(qk_json *out, const ChardevSpicePortWrapper *obj);
 bool visit_type_ChardevSpicePortWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevSpicePortWrapper **obj, qk_error **errp);
@@ -300,7 +300,7 @@ ChardevSpicePortWrapper *qapi_clone_ChardevSpicePortWrapper(const ChardevSpicePo
 #if defined(CONFIG_SPICE_PROTOCOL)
 bool visit_type_ChardevQemuVDAgentWrapper_members(const qk_vpath *p, const qk_json *in,
     ChardevQemuVDAgentWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevQemuVDAgentWrapper(const void *obj, const char *key);
+int visit_known_ChardevQemuVDAgentWrapper(const void *obj, const char *key);
 bool visit_out_ChardevQemuVDAgentWrapper_members(qk_json *out, const ChardevQemuVDAgentWrapper *obj);
 bool visit_type_ChardevQemuVDAgentWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevQemuVDAgentWrapper **obj, qk_error **errp);
@@ -311,7 +311,7 @@ ChardevQemuVDAgentWrapper *qapi_clone_ChardevQemuVDAgentWrapper(const ChardevQem
 #if defined(CONFIG_DBUS_DISPLAY)
 bool visit_type_ChardevDBusWrapper_members(const qk_vpath *p, const qk_json *in,
     ChardevDBusWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevDBusWrapper(const void *obj, const char *key);
+int visit_known_ChardevDBusWrapper(const void *obj, const char *key);
 bool visit_out_ChardevDBusWrapper_members(qk_json *out, const ChardevDBusWrapper *obj);
 bool visit_type_ChardevDBusWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevDBusWrapper **obj, qk_error **errp);
@@ -321,7 +321,7 @@ ChardevDBusWrapper *qapi_clone_ChardevDBusWrapper(const ChardevDBusWrapper *obj)
 
 bool visit_type_ChardevVCWrapper_members(const qk_vpath *p, const qk_json *in,
     ChardevVCWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevVCWrapper(const void *obj, const char *key);
+int visit_known_ChardevVCWrapper(const void *obj, const char *key);
 bool visit_out_ChardevVCWrapper_members(qk_json *out, const ChardevVCWrapper *obj);
 bool visit_type_ChardevVCWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevVCWrapper **obj, qk_error **errp);
@@ -330,7 +330,7 @@ ChardevVCWrapper *qapi_clone_ChardevVCWrapper(const ChardevVCWrapper *obj);
 
 bool visit_type_ChardevRingbufWrapper_members(const qk_vpath *p, const qk_json *in,
     ChardevRingbufWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevRingbufWrapper(const void *obj, const char *key);
+int visit_known_ChardevRingbufWrapper(const void *obj, const char *key);
 bool visit_out_ChardevRingbufWrapper_members(qk_json *out, const ChardevRingbufWrapper *obj);
 bool visit_type_ChardevRingbufWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevRingbufWrapper **obj, qk_error **errp);
@@ -339,7 +339,7 @@ ChardevRingbufWrapper *qapi_clone_ChardevRingbufWrapper(const ChardevRingbufWrap
 
 bool visit_type_ChardevPtyWrapper_members(const qk_vpath *p, const qk_json *in,
     ChardevPtyWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevPtyWrapper(const void *obj, const char *key);
+int visit_known_ChardevPtyWrapper(const void *obj, const char *key);
 bool visit_out_ChardevPtyWrapper_members(qk_json *out, const ChardevPtyWrapper *obj);
 bool visit_type_ChardevPtyWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevPtyWrapper **obj, qk_error **errp);
@@ -348,12 +348,12 @@ ChardevPtyWrapper *qapi_clone_ChardevPtyWrapper(const ChardevPtyWrapper *obj);
 
 bool visit_type_q_obj_ChardevBackend_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_ChardevBackend_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_ChardevBackend_base(const void *obj, const char *key);
+int visit_known_q_obj_ChardevBackend_base(const void *obj, const char *key);
 bool visit_out_q_obj_ChardevBackend_base_members(qk_json *out, const q_obj_ChardevBackend_base *obj);
 
 bool visit_type_ChardevBackend_members(const qk_vpath *p, const qk_json *in,
     ChardevBackend *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevBackend(const void *obj, const char *key);
+int visit_known_ChardevBackend(const void *obj, const char *key);
 bool visit_out_ChardevBackend_members(qk_json *out, const ChardevBackend *obj);
 bool visit_type_ChardevBackend(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevBackend **obj, qk_error **errp);
@@ -362,7 +362,7 @@ ChardevBackend *qapi_clone_ChardevBackend(const ChardevBackend *obj);
 
 bool visit_type_ChardevReturn_members(const qk_vpath *p, const qk_json *in,
     ChardevReturn *obj, size_t *seen, qk_error **errp);
-bool visit_known_ChardevReturn(const void *obj, const char *key);
+int visit_known_ChardevReturn(const void *obj, const char *key);
 bool visit_out_ChardevReturn_members(qk_json *out, const ChardevReturn *obj);
 bool visit_type_ChardevReturn(const qk_vpath *p, const char *name,
     const qk_json *in, ChardevReturn **obj, qk_error **errp);
@@ -371,27 +371,27 @@ ChardevReturn *qapi_clone_ChardevReturn(const ChardevReturn *obj);
 
 bool visit_type_q_obj_chardev_add_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_chardev_add_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_chardev_add_arg(const void *obj, const char *key);
+int visit_known_q_obj_chardev_add_arg(const void *obj, const char *key);
 bool visit_out_q_obj_chardev_add_arg_members(qk_json *out, const q_obj_chardev_add_arg *obj);
 
 bool visit_type_q_obj_chardev_change_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_chardev_change_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_chardev_change_arg(const void *obj, const char *key);
+int visit_known_q_obj_chardev_change_arg(const void *obj, const char *key);
 bool visit_out_q_obj_chardev_change_arg_members(qk_json *out, const q_obj_chardev_change_arg *obj);
 
 bool visit_type_q_obj_chardev_remove_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_chardev_remove_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_chardev_remove_arg(const void *obj, const char *key);
+int visit_known_q_obj_chardev_remove_arg(const void *obj, const char *key);
 bool visit_out_q_obj_chardev_remove_arg_members(qk_json *out, const q_obj_chardev_remove_arg *obj);
 
 bool visit_type_q_obj_chardev_send_break_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_chardev_send_break_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_chardev_send_break_arg(const void *obj, const char *key);
+int visit_known_q_obj_chardev_send_break_arg(const void *obj, const char *key);
 bool visit_out_q_obj_chardev_send_break_arg_members(qk_json *out, const q_obj_chardev_send_break_arg *obj);
 
 bool visit_type_q_obj_VSERPORT_CHANGE_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_VSERPORT_CHANGE_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_VSERPORT_CHANGE_arg(const void *obj, const char *key);
+int visit_known_q_obj_VSERPORT_CHANGE_arg(const void *obj, const char *key);
 bool visit_out_q_obj_VSERPORT_CHANGE_arg_members(qk_json *out, const q_obj_VSERPORT_CHANGE_arg *obj);
 
 #ifdef __cplusplus

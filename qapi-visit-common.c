@@ -226,14 +226,14 @@ bool visit_type_HumanReadableText_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_HumanReadableText(const void *o, const char *key)
+int visit_known_HumanReadableText(const void *o, const char *key)
 {
     const HumanReadableText *obj = (const HumanReadableText *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "human-readable-text"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_HumanReadableText_members(qk_json *out, const HumanReadableText *obj)

@@ -56,7 +56,7 @@ qk_json *visit_out_GrabToggleKeys(GrabToggleKeys obj);
 
 bool visit_type_HumanReadableText_members(const qk_vpath *p, const qk_json *in,
     HumanReadableText *obj, size_t *seen, qk_error **errp);
-bool visit_known_HumanReadableText(const void *obj, const char *key);
+int visit_known_HumanReadableText(const void *obj, const char *key);
 bool visit_out_HumanReadableText_members(qk_json *out, const HumanReadableText *obj);
 bool visit_type_HumanReadableText(const qk_vpath *p, const char *name,
     const qk_json *in, HumanReadableText **obj, qk_error **errp);

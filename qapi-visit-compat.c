@@ -79,20 +79,20 @@ bool visit_type_CompatPolicy_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_CompatPolicy(const void *o, const char *key)
+int visit_known_CompatPolicy(const void *o, const char *key)
 {
     const CompatPolicy *obj = (const CompatPolicy *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "deprecated-input"))
-        return true;
+        return 0;
     if (!strcmp(key, "deprecated-output"))
-        return true;
+        return 1;
     if (!strcmp(key, "unstable-input"))
-        return true;
+        return 2;
     if (!strcmp(key, "unstable-output"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_CompatPolicy_members(qk_json *out, const CompatPolicy *obj)

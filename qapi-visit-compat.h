@@ -23,7 +23,7 @@ qk_json *visit_out_CompatPolicyOutput(CompatPolicyOutput obj);
 
 bool visit_type_CompatPolicy_members(const qk_vpath *p, const qk_json *in,
     CompatPolicy *obj, size_t *seen, qk_error **errp);
-bool visit_known_CompatPolicy(const void *obj, const char *key);
+int visit_known_CompatPolicy(const void *obj, const char *key);
 bool visit_out_CompatPolicy_members(qk_json *out, const CompatPolicy *obj);
 bool visit_type_CompatPolicy(const qk_vpath *p, const char *name,
     const qk_json *in, CompatPolicy **obj, qk_error **errp);

@@ -84,14 +84,14 @@ bool visit_type_q_obj_qmp_capabilities_arg_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_q_obj_qmp_capabilities_arg(const void *o, const char *key)
+int visit_known_q_obj_qmp_capabilities_arg(const void *o, const char *key)
 {
     const q_obj_qmp_capabilities_arg *obj = (const q_obj_qmp_capabilities_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "enable"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_qmp_capabilities_arg_members(qk_json *out, const q_obj_qmp_capabilities_arg *obj)
@@ -159,18 +159,18 @@ bool visit_type_VersionTriple_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_VersionTriple(const void *o, const char *key)
+int visit_known_VersionTriple(const void *o, const char *key)
 {
     const VersionTriple *obj = (const VersionTriple *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "major"))
-        return true;
+        return 0;
     if (!strcmp(key, "minor"))
-        return true;
+        return 1;
     if (!strcmp(key, "micro"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_VersionTriple_members(qk_json *out, const VersionTriple *obj)
@@ -266,16 +266,16 @@ bool visit_type_VersionInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_VersionInfo(const void *o, const char *key)
+int visit_known_VersionInfo(const void *o, const char *key)
 {
     const VersionInfo *obj = (const VersionInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "qemu"))
-        return true;
+        return 0;
     if (!strcmp(key, "package"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_VersionInfo_members(qk_json *out, const VersionInfo *obj)
@@ -360,14 +360,14 @@ bool visit_type_CommandInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_CommandInfo(const void *o, const char *key)
+int visit_known_CommandInfo(const void *o, const char *key)
 {
     const CommandInfo *obj = (const CommandInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_CommandInfo_members(qk_json *out, const CommandInfo *obj)
@@ -541,20 +541,20 @@ bool visit_type_MonitorOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_MonitorOptions(const void *o, const char *key)
+int visit_known_MonitorOptions(const void *o, const char *key)
 {
     const MonitorOptions *obj = (const MonitorOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "mode"))
-        return true;
+        return 1;
     if (!strcmp(key, "pretty"))
-        return true;
+        return 2;
     if (!strcmp(key, "chardev"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_MonitorOptions_members(qk_json *out, const MonitorOptions *obj)

@@ -20,7 +20,7 @@ QMPCapabilityList *qapi_clone_QMPCapabilityList(const QMPCapabilityList *obj);
 
 bool visit_type_q_obj_qmp_capabilities_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_qmp_capabilities_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_qmp_capabilities_arg(const void *obj, const char *key);
+int visit_known_q_obj_qmp_capabilities_arg(const void *obj, const char *key);
 bool visit_out_q_obj_qmp_capabilities_arg_members(qk_json *out, const q_obj_qmp_capabilities_arg *obj);
 
 bool visit_type_QMPCapability(const qk_vpath *p, const char *name,
@@ -29,7 +29,7 @@ qk_json *visit_out_QMPCapability(QMPCapability obj);
 
 bool visit_type_VersionTriple_members(const qk_vpath *p, const qk_json *in,
     VersionTriple *obj, size_t *seen, qk_error **errp);
-bool visit_known_VersionTriple(const void *obj, const char *key);
+int visit_known_VersionTriple(const void *obj, const char *key);
 bool visit_out_VersionTriple_members(qk_json *out, const VersionTriple *obj);
 bool visit_type_VersionTriple(const qk_vpath *p, const char *name,
     const qk_json *in, VersionTriple **obj, qk_error **errp);
@@ -38,7 +38,7 @@ VersionTriple *qapi_clone_VersionTriple(const VersionTriple *obj);
 
 bool visit_type_VersionInfo_members(const qk_vpath *p, const qk_json *in,
     VersionInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_VersionInfo(const void *obj, const char *key);
+int visit_known_VersionInfo(const void *obj, const char *key);
 bool visit_out_VersionInfo_members(qk_json *out, const VersionInfo *obj);
 bool visit_type_VersionInfo(const qk_vpath *p, const char *name,
     const qk_json *in, VersionInfo **obj, qk_error **errp);
@@ -47,7 +47,7 @@ VersionInfo *qapi_clone_VersionInfo(const VersionInfo *obj);
 
 bool visit_type_CommandInfo_members(const qk_vpath *p, const qk_json *in,
     CommandInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_CommandInfo(const void *obj, const char *key);
+int visit_known_CommandInfo(const void *obj, const char *key);
 bool visit_out_CommandInfo_members(qk_json *out, const CommandInfo *obj);
 bool visit_type_CommandInfo(const qk_vpath *p, const char *name,
     const qk_json *in, CommandInfo **obj, qk_error **errp);
@@ -65,7 +65,7 @@ qk_json *visit_out_MonitorMode(MonitorMode obj);
 
 bool visit_type_MonitorOptions_members(const qk_vpath *p, const qk_json *in,
     MonitorOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_MonitorOptions(const void *obj, const char *key);
+int visit_known_MonitorOptions(const void *obj, const char *key);
 bool visit_out_MonitorOptions_members(qk_json *out, const MonitorOptions *obj);
 bool visit_type_MonitorOptions(const qk_vpath *p, const char *name,
     const qk_json *in, MonitorOptions **obj, qk_error **errp);

@@ -135,14 +135,14 @@ bool visit_type_QCryptoBlockOptionsBase_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_QCryptoBlockOptionsBase(const void *o, const char *key)
+int visit_known_QCryptoBlockOptionsBase(const void *o, const char *key)
 {
     const QCryptoBlockOptionsBase *obj = (const QCryptoBlockOptionsBase *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "format"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_QCryptoBlockOptionsBase_members(qk_json *out, const QCryptoBlockOptionsBase *obj)
@@ -222,14 +222,14 @@ bool visit_type_QCryptoBlockOptionsQCow_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_QCryptoBlockOptionsQCow(const void *o, const char *key)
+int visit_known_QCryptoBlockOptionsQCow(const void *o, const char *key)
 {
     const QCryptoBlockOptionsQCow *obj = (const QCryptoBlockOptionsQCow *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "key-secret"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_QCryptoBlockOptionsQCow_members(qk_json *out, const QCryptoBlockOptionsQCow *obj)
@@ -310,14 +310,14 @@ bool visit_type_QCryptoBlockOptionsLUKS_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_QCryptoBlockOptionsLUKS(const void *o, const char *key)
+int visit_known_QCryptoBlockOptionsLUKS(const void *o, const char *key)
 {
     const QCryptoBlockOptionsLUKS *obj = (const QCryptoBlockOptionsLUKS *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "key-secret"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_QCryptoBlockOptionsLUKS_members(qk_json *out, const QCryptoBlockOptionsLUKS *obj)
@@ -440,26 +440,26 @@ bool visit_type_QCryptoBlockCreateOptionsLUKS_members(const qk_vpath *p, const q
     return true;
 }
 
-bool visit_known_QCryptoBlockCreateOptionsLUKS(const void *o, const char *key)
+int visit_known_QCryptoBlockCreateOptionsLUKS(const void *o, const char *key)
 {
     const QCryptoBlockCreateOptionsLUKS *obj = (const QCryptoBlockCreateOptionsLUKS *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "key-secret"))
-        return true;
+        return 0;
     if (!strcmp(key, "cipher-alg"))
-        return true;
+        return 1;
     if (!strcmp(key, "cipher-mode"))
-        return true;
+        return 2;
     if (!strcmp(key, "ivgen-alg"))
-        return true;
+        return 3;
     if (!strcmp(key, "ivgen-hash-alg"))
-        return true;
+        return 4;
     if (!strcmp(key, "hash-alg"))
-        return true;
+        return 5;
     if (!strcmp(key, "iter-time"))
-        return true;
-    return false;
+        return 6;
+    return -1;
 }
 
 bool visit_out_QCryptoBlockCreateOptionsLUKS_members(qk_json *out, const QCryptoBlockCreateOptionsLUKS *obj)
@@ -569,22 +569,26 @@ bool visit_type_QCryptoBlockOpenOptions_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_QCryptoBlockOpenOptions(const void *o, const char *key)
+int visit_known_QCryptoBlockOpenOptions(const void *o, const char *key)
 {
     const QCryptoBlockOpenOptions *obj = (const QCryptoBlockOpenOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "format"))
-        return true;
+        return 0;
     switch (obj->format) {
-    case QCRYPTO_BLOCK_FORMAT_QCOW:
-        return visit_known_QCryptoBlockOptionsQCow(&obj->u.qcow, key);
-    case QCRYPTO_BLOCK_FORMAT_LUKS:
-        return visit_known_QCryptoBlockOptionsLUKS(&obj->u.luks, key);
+    case QCRYPTO_BLOCK_FORMAT_QCOW: {
+        int r = visit_known_QCryptoBlockOptionsQCow(&obj->u.qcow, key);
+        return r < 0 ? r : r + 1;
+    }
+    case QCRYPTO_BLOCK_FORMAT_LUKS: {
+        int r = visit_known_QCryptoBlockOptionsLUKS(&obj->u.luks, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_QCryptoBlockOpenOptions_members(qk_json *out, const QCryptoBlockOpenOptions *obj)
@@ -683,22 +687,26 @@ bool visit_type_QCryptoBlockCreateOptions_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_QCryptoBlockCreateOptions(const void *o, const char *key)
+int visit_known_QCryptoBlockCreateOptions(const void *o, const char *key)
 {
     const QCryptoBlockCreateOptions *obj = (const QCryptoBlockCreateOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "format"))
-        return true;
+        return 0;
     switch (obj->format) {
-    case QCRYPTO_BLOCK_FORMAT_QCOW:
-        return visit_known_QCryptoBlockOptionsQCow(&obj->u.qcow, key);
-    case QCRYPTO_BLOCK_FORMAT_LUKS:
-        return visit_known_QCryptoBlockCreateOptionsLUKS(&obj->u.luks, key);
+    case QCRYPTO_BLOCK_FORMAT_QCOW: {
+        int r = visit_known_QCryptoBlockOptionsQCow(&obj->u.qcow, key);
+        return r < 0 ? r : r + 1;
+    }
+    case QCRYPTO_BLOCK_FORMAT_LUKS: {
+        int r = visit_known_QCryptoBlockCreateOptionsLUKS(&obj->u.luks, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_QCryptoBlockCreateOptions_members(qk_json *out, const QCryptoBlockCreateOptions *obj)
@@ -789,14 +797,14 @@ bool visit_type_QCryptoBlockInfoBase_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_QCryptoBlockInfoBase(const void *o, const char *key)
+int visit_known_QCryptoBlockInfoBase(const void *o, const char *key)
 {
     const QCryptoBlockInfoBase *obj = (const QCryptoBlockInfoBase *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "format"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_QCryptoBlockInfoBase_members(qk_json *out, const QCryptoBlockInfoBase *obj)
@@ -902,20 +910,20 @@ bool visit_type_QCryptoBlockInfoLUKSSlot_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_QCryptoBlockInfoLUKSSlot(const void *o, const char *key)
+int visit_known_QCryptoBlockInfoLUKSSlot(const void *o, const char *key)
 {
     const QCryptoBlockInfoLUKSSlot *obj = (const QCryptoBlockInfoLUKSSlot *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "active"))
-        return true;
+        return 0;
     if (!strcmp(key, "iters"))
-        return true;
+        return 1;
     if (!strcmp(key, "stripes"))
-        return true;
+        return 2;
     if (!strcmp(key, "key-offset"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_QCryptoBlockInfoLUKSSlot_members(qk_json *out, const QCryptoBlockInfoLUKSSlot *obj)
@@ -1141,32 +1149,32 @@ bool visit_type_QCryptoBlockInfoLUKS_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_QCryptoBlockInfoLUKS(const void *o, const char *key)
+int visit_known_QCryptoBlockInfoLUKS(const void *o, const char *key)
 {
     const QCryptoBlockInfoLUKS *obj = (const QCryptoBlockInfoLUKS *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "cipher-alg"))
-        return true;
+        return 0;
     if (!strcmp(key, "cipher-mode"))
-        return true;
+        return 1;
     if (!strcmp(key, "ivgen-alg"))
-        return true;
+        return 2;
     if (!strcmp(key, "ivgen-hash-alg"))
-        return true;
+        return 3;
     if (!strcmp(key, "hash-alg"))
-        return true;
+        return 4;
     if (!strcmp(key, "detached-header"))
-        return true;
+        return 5;
     if (!strcmp(key, "payload-offset"))
-        return true;
+        return 6;
     if (!strcmp(key, "master-key-iters"))
-        return true;
+        return 7;
     if (!strcmp(key, "uuid"))
-        return true;
+        return 8;
     if (!strcmp(key, "slots"))
-        return true;
-    return false;
+        return 9;
+    return -1;
 }
 
 bool visit_out_QCryptoBlockInfoLUKS_members(qk_json *out, const QCryptoBlockInfoLUKS *obj)
@@ -1274,20 +1282,22 @@ bool visit_type_QCryptoBlockInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_QCryptoBlockInfo(const void *o, const char *key)
+int visit_known_QCryptoBlockInfo(const void *o, const char *key)
 {
     const QCryptoBlockInfo *obj = (const QCryptoBlockInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "format"))
-        return true;
+        return 0;
     switch (obj->format) {
-    case QCRYPTO_BLOCK_FORMAT_LUKS:
-        return visit_known_QCryptoBlockInfoLUKS(&obj->u.luks, key);
+    case QCRYPTO_BLOCK_FORMAT_LUKS: {
+        int r = visit_known_QCryptoBlockInfoLUKS(&obj->u.luks, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_QCryptoBlockInfo_members(qk_json *out, const QCryptoBlockInfo *obj)
@@ -1423,24 +1433,24 @@ bool visit_type_QCryptoBlockAmendOptionsLUKS_members(const qk_vpath *p, const qk
     return true;
 }
 
-bool visit_known_QCryptoBlockAmendOptionsLUKS(const void *o, const char *key)
+int visit_known_QCryptoBlockAmendOptionsLUKS(const void *o, const char *key)
 {
     const QCryptoBlockAmendOptionsLUKS *obj = (const QCryptoBlockAmendOptionsLUKS *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "state"))
-        return true;
+        return 0;
     if (!strcmp(key, "new-secret"))
-        return true;
+        return 1;
     if (!strcmp(key, "old-secret"))
-        return true;
+        return 2;
     if (!strcmp(key, "keyslot"))
-        return true;
+        return 3;
     if (!strcmp(key, "iter-time"))
-        return true;
+        return 4;
     if (!strcmp(key, "secret"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_QCryptoBlockAmendOptionsLUKS_members(qk_json *out, const QCryptoBlockAmendOptionsLUKS *obj)
@@ -1544,20 +1554,22 @@ bool visit_type_QCryptoBlockAmendOptions_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_QCryptoBlockAmendOptions(const void *o, const char *key)
+int visit_known_QCryptoBlockAmendOptions(const void *o, const char *key)
 {
     const QCryptoBlockAmendOptions *obj = (const QCryptoBlockAmendOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "format"))
-        return true;
+        return 0;
     switch (obj->format) {
-    case QCRYPTO_BLOCK_FORMAT_LUKS:
-        return visit_known_QCryptoBlockAmendOptionsLUKS(&obj->u.luks, key);
+    case QCRYPTO_BLOCK_FORMAT_LUKS: {
+        int r = visit_known_QCryptoBlockAmendOptionsLUKS(&obj->u.luks, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_QCryptoBlockAmendOptions_members(qk_json *out, const QCryptoBlockAmendOptions *obj)
@@ -1656,18 +1668,18 @@ bool visit_type_SecretCommonProperties_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_SecretCommonProperties(const void *o, const char *key)
+int visit_known_SecretCommonProperties(const void *o, const char *key)
 {
     const SecretCommonProperties *obj = (const SecretCommonProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "format"))
-        return true;
+        return 0;
     if (!strcmp(key, "keyid"))
-        return true;
+        return 1;
     if (!strcmp(key, "iv"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_SecretCommonProperties_members(qk_json *out, const SecretCommonProperties *obj)
@@ -1779,22 +1791,22 @@ bool visit_type_SecretProperties_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SecretProperties(const void *o, const char *key)
+int visit_known_SecretProperties(const void *o, const char *key)
 {
     const SecretProperties *obj = (const SecretProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "format"))
-        return true;
+        return 0;
     if (!strcmp(key, "keyid"))
-        return true;
+        return 1;
     if (!strcmp(key, "iv"))
-        return true;
+        return 2;
     if (!strcmp(key, "data"))
-        return true;
+        return 3;
     if (!strcmp(key, "file"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_SecretProperties_members(qk_json *out, const SecretProperties *obj)
@@ -1910,20 +1922,20 @@ bool visit_type_SecretKeyringProperties_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_SecretKeyringProperties(const void *o, const char *key)
+int visit_known_SecretKeyringProperties(const void *o, const char *key)
 {
     const SecretKeyringProperties *obj = (const SecretKeyringProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "format"))
-        return true;
+        return 0;
     if (!strcmp(key, "keyid"))
-        return true;
+        return 1;
     if (!strcmp(key, "iv"))
-        return true;
+        return 2;
     if (!strcmp(key, "serial"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_SecretKeyringProperties_members(qk_json *out, const SecretKeyringProperties *obj)
@@ -2033,20 +2045,20 @@ bool visit_type_TlsCredsProperties_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_TlsCredsProperties(const void *o, const char *key)
+int visit_known_TlsCredsProperties(const void *o, const char *key)
 {
     const TlsCredsProperties *obj = (const TlsCredsProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "verify-peer"))
-        return true;
+        return 0;
     if (!strcmp(key, "dir"))
-        return true;
+        return 1;
     if (!strcmp(key, "endpoint"))
-        return true;
+        return 2;
     if (!strcmp(key, "priority"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_TlsCredsProperties_members(qk_json *out, const TlsCredsProperties *obj)
@@ -2156,20 +2168,20 @@ bool visit_type_TlsCredsAnonProperties_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_TlsCredsAnonProperties(const void *o, const char *key)
+int visit_known_TlsCredsAnonProperties(const void *o, const char *key)
 {
     const TlsCredsAnonProperties *obj = (const TlsCredsAnonProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "verify-peer"))
-        return true;
+        return 0;
     if (!strcmp(key, "dir"))
-        return true;
+        return 1;
     if (!strcmp(key, "endpoint"))
-        return true;
+        return 2;
     if (!strcmp(key, "priority"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_TlsCredsAnonProperties_members(qk_json *out, const TlsCredsAnonProperties *obj)
@@ -2285,22 +2297,22 @@ bool visit_type_TlsCredsPskProperties_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_TlsCredsPskProperties(const void *o, const char *key)
+int visit_known_TlsCredsPskProperties(const void *o, const char *key)
 {
     const TlsCredsPskProperties *obj = (const TlsCredsPskProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "verify-peer"))
-        return true;
+        return 0;
     if (!strcmp(key, "dir"))
-        return true;
+        return 1;
     if (!strcmp(key, "endpoint"))
-        return true;
+        return 2;
     if (!strcmp(key, "priority"))
-        return true;
+        return 3;
     if (!strcmp(key, "username"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_TlsCredsPskProperties_members(qk_json *out, const TlsCredsPskProperties *obj)
@@ -2426,24 +2438,24 @@ bool visit_type_TlsCredsX509Properties_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_TlsCredsX509Properties(const void *o, const char *key)
+int visit_known_TlsCredsX509Properties(const void *o, const char *key)
 {
     const TlsCredsX509Properties *obj = (const TlsCredsX509Properties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "verify-peer"))
-        return true;
+        return 0;
     if (!strcmp(key, "dir"))
-        return true;
+        return 1;
     if (!strcmp(key, "endpoint"))
-        return true;
+        return 2;
     if (!strcmp(key, "priority"))
-        return true;
+        return 3;
     if (!strcmp(key, "sanity-check"))
-        return true;
+        return 4;
     if (!strcmp(key, "passwordid"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_TlsCredsX509Properties_members(qk_json *out, const TlsCredsX509Properties *obj)
@@ -2596,16 +2608,16 @@ bool visit_type_QCryptoAkCipherOptionsRSA_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_QCryptoAkCipherOptionsRSA(const void *o, const char *key)
+int visit_known_QCryptoAkCipherOptionsRSA(const void *o, const char *key)
 {
     const QCryptoAkCipherOptionsRSA *obj = (const QCryptoAkCipherOptionsRSA *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "hash-alg"))
-        return true;
+        return 0;
     if (!strcmp(key, "padding-alg"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_QCryptoAkCipherOptionsRSA_members(qk_json *out, const QCryptoAkCipherOptionsRSA *obj)
@@ -2690,14 +2702,14 @@ bool visit_type_q_obj_QCryptoAkCipherOptions_base_members(const qk_vpath *p, con
     return true;
 }
 
-bool visit_known_q_obj_QCryptoAkCipherOptions_base(const void *o, const char *key)
+int visit_known_q_obj_QCryptoAkCipherOptions_base(const void *o, const char *key)
 {
     const q_obj_QCryptoAkCipherOptions_base *obj = (const q_obj_QCryptoAkCipherOptions_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "alg"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_QCryptoAkCipherOptions_base_members(qk_json *out, const q_obj_QCryptoAkCipherOptions_base *obj)
@@ -2737,20 +2749,22 @@ bool visit_type_QCryptoAkCipherOptions_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_QCryptoAkCipherOptions(const void *o, const char *key)
+int visit_known_QCryptoAkCipherOptions(const void *o, const char *key)
 {
     const QCryptoAkCipherOptions *obj = (const QCryptoAkCipherOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "alg"))
-        return true;
+        return 0;
     switch (obj->alg) {
-    case QCRYPTO_AK_CIPHER_ALGO_RSA:
-        return visit_known_QCryptoAkCipherOptionsRSA(&obj->u.rsa, key);
+    case QCRYPTO_AK_CIPHER_ALGO_RSA: {
+        int r = visit_known_QCryptoAkCipherOptionsRSA(&obj->u.rsa, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_QCryptoAkCipherOptions_members(qk_json *out, const QCryptoAkCipherOptions *obj)

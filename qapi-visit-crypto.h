@@ -43,7 +43,7 @@ qk_json *visit_out_QCryptoBlockFormat(QCryptoBlockFormat obj);
 
 bool visit_type_QCryptoBlockOptionsBase_members(const qk_vpath *p, const qk_json *in,
     QCryptoBlockOptionsBase *obj, size_t *seen, qk_error **errp);
-bool visit_known_QCryptoBlockOptionsBase(const void *obj, const char *key);
+int visit_known_QCryptoBlockOptionsBase(const void *obj, const char *key);
 bool visit_out_QCryptoBlockOptionsBase_members(qk_json *out, const QCryptoBlockOptionsBase *obj);
 bool visit_type_QCryptoBlockOptionsBase(const qk_vpath *p, const char *name,
     const qk_json *in, QCryptoBlockOptionsBase **obj, qk_error **errp);
@@ -52,7 +52,7 @@ QCryptoBlockOptionsBase *qapi_clone_QCryptoBlockOptionsBase(const QCryptoBlockOp
 
 bool visit_type_QCryptoBlockOptionsQCow_members(const qk_vpath *p, const qk_json *in,
     QCryptoBlockOptionsQCow *obj, size_t *seen, qk_error **errp);
-bool visit_known_QCryptoBlockOptionsQCow(const void *obj, const char *key);
+int visit_known_QCryptoBlockOptionsQCow(const void *obj, const char *key);
 bool visit_out_QCryptoBlockOptionsQCow_members(qk_json *out, const QCryptoBlockOptionsQCow *obj);
 bool visit_type_QCryptoBlockOptionsQCow(const qk_vpath *p, const char *name,
     const qk_json *in, QCryptoBlockOptionsQCow **obj, qk_error **errp);
@@ -61,7 +61,7 @@ QCryptoBlockOptionsQCow *qapi_clone_QCryptoBlockOptionsQCow(const QCryptoBlockOp
 
 bool visit_type_QCryptoBlockOptionsLUKS_members(const qk_vpath *p, const qk_json *in,
     QCryptoBlockOptionsLUKS *obj, size_t *seen, qk_error **errp);
-bool visit_known_QCryptoBlockOptionsLUKS(const void *obj, const char *key);
+int visit_known_QCryptoBlockOptionsLUKS(const void *obj, const char *key);
 bool visit_out_QCryptoBlockOptionsLUKS_members(qk_json *out, const QCryptoBlockOptionsLUKS *obj);
 bool visit_type_QCryptoBlockOptionsLUKS(const qk_vpath *p, const char *name,
     const qk_json *in, QCryptoBlockOptionsLUKS **obj, qk_error **errp);
@@ -70,7 +70,7 @@ QCryptoBlockOptionsLUKS *qapi_clone_QCryptoBlockOptionsLUKS(const QCryptoBlockOp
 
 bool visit_type_QCryptoBlockCreateOptionsLUKS_members(const qk_vpath *p, const qk_json *in,
     QCryptoBlockCreateOptionsLUKS *obj, size_t *seen, qk_error **errp);
-bool visit_known_QCryptoBlockCreateOptionsLUKS(const void *obj, const char *key);
+int visit_known_QCryptoBlockCreateOptionsLUKS(const void *obj, const char *key);
 bool visit_out_QCryptoBlockCreateOptionsLUKS_members(qk_json *out, const QCryptoBlockCreateOptionsLUKS *obj);
 bool visit_type_QCryptoBlockCreateOptionsLUKS(const qk_vpath *p, const char *name,
     const qk_json *in, QCryptoBlockCreateOptionsLUKS **obj, qk_error **errp);
@@ -79,7 +79,7 @@ QCryptoBlockCreateOptionsLUKS *qapi_clone_QCryptoBlockCreateOptionsLUKS(const QC
 
 bool visit_type_QCryptoBlockOpenOptions_members(const qk_vpath *p, const qk_json *in,
     QCryptoBlockOpenOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_QCryptoBlockOpenOptions(const void *obj, const char *key);
+int visit_known_QCryptoBlockOpenOptions(const void *obj, const char *key);
 bool visit_out_QCryptoBlockOpenOptions_members(qk_json *out, const QCryptoBlockOpenOptions *obj);
 bool visit_type_QCryptoBlockOpenOptions(const qk_vpath *p, const char *name,
     const qk_json *in, QCryptoBlockOpenOptions **obj, qk_error **errp);
@@ -88,7 +88,7 @@ QCryptoBlockOpenOptions *qapi_clone_QCryptoBlockOpenOptions(const QCryptoBlockOp
 
 bool visit_type_QCryptoBlockCreateOptions_members(const qk_vpath *p, const qk_json *in,
     QCryptoBlockCreateOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_QCryptoBlockCreateOptions(const void *obj, const char *key);
+int visit_known_QCryptoBlockCreateOptions(const void *obj, const char *key);
 bool visit_out_QCryptoBlockCreateOptions_members(qk_json *out, const QCryptoBlockCreateOptions *obj);
 bool visit_type_QCryptoBlockCreateOptions(const qk_vpath *p, const char *name,
     const qk_json *in, QCryptoBlockCreateOptions **obj, qk_error **errp);
@@ -97,7 +97,7 @@ QCryptoBlockCreateOptions *qapi_clone_QCryptoBlockCreateOptions(const QCryptoBlo
 
 bool visit_type_QCryptoBlockInfoBase_members(const qk_vpath *p, const qk_json *in,
     QCryptoBlockInfoBase *obj, size_t *seen, qk_error **errp);
-bool visit_known_QCryptoBlockInfoBase(const void *obj, const char *key);
+int visit_known_QCryptoBlockInfoBase(const void *obj, const char *key);
 bool visit_out_QCryptoBlockInfoBase_members(qk_json *out, const QCryptoBlockInfoBase *obj);
 bool visit_type_QCryptoBlockInfoBase(const qk_vpath *p, const char *name,
     const qk_json *in, QCryptoBlockInfoBase **obj, qk_error **errp);
@@ -106,7 +106,7 @@ QCryptoBlockInfoBase *qapi_clone_QCryptoBlockInfoBase(const QCryptoBlockInfoBase
 
 bool visit_type_QCryptoBlockInfoLUKSSlot_members(const qk_vpath *p, const qk_json *in,
     QCryptoBlockInfoLUKSSlot *obj, size_t *seen, qk_error **errp);
-bool visit_known_QCryptoBlockInfoLUKSSlot(const void *obj, const char *key);
+int visit_known_QCryptoBlockInfoLUKSSlot(const void *obj, const char *key);
 bool visit_out_QCryptoBlockInfoLUKSSlot_members(qk_json *out, const QCryptoBlockInfoLUKSSlot *obj);
 bool visit_type_QCryptoBlockInfoLUKSSlot(const qk_vpath *p, const char *name,
     const qk_json *in, QCryptoBlockInfoLUKSSlot **obj, qk_error **errp);
@@ -120,7 +120,7 @@ QCryptoBlockInfoLUKSSlotList *qapi_clone_QCryptoBlockInfoLUKSSlotList(const QCry
 
 bool visit_type_QCryptoBlockInfoLUKS_members(const qk_vpath *p, const qk_json *in,
     QCryptoBlockInfoLUKS *obj, size_t *seen, qk_error **errp);
-bool visit_known_QCryptoBlockInfoLUKS(const void *obj, const char *key);
+int visit_known_QCryptoBlockInfoLUKS(const void *obj, const char *key);
 bool visit_out_QCryptoBlockInfoLUKS_members(qk_json *out, const QCryptoBlockInfoLUKS *obj);
 bool visit_type_QCryptoBlockInfoLUKS(const qk_vpath *p, const char *name,
     const qk_json *in, QCryptoBlockInfoLUKS **obj, qk_error **errp);
@@ -129,7 +129,7 @@ QCryptoBlockInfoLUKS *qapi_clone_QCryptoBlockInfoLUKS(const QCryptoBlockInfoLUKS
 
 bool visit_type_QCryptoBlockInfo_members(const qk_vpath *p, const qk_json *in,
     QCryptoBlockInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_QCryptoBlockInfo(const void *obj, const char *key);
+int visit_known_QCryptoBlockInfo(const void *obj, const char *key);
 bool visit_out_QCryptoBlockInfo_members(qk_json *out, const QCryptoBlockInfo *obj);
 bool visit_type_QCryptoBlockInfo(const qk_vpath *p, const char *name,
     const qk_json *in, QCryptoBlockInfo **obj, qk_error **errp);
@@ -142,7 +142,7 @@ qk_json *visit_out_QCryptoBlockLUKSKeyslotState(QCryptoBlockLUKSKeyslotState obj
 
 bool visit_type_QCryptoBlockAmendOptionsLUKS_members(const qk_vpath *p, const qk_json *in,
     QCryptoBlockAmendOptionsLUKS *obj, size_t *seen, qk_error **errp);
-bool visit_known_QCryptoBlockAmendOptionsLUKS(const void *obj, const char *key);
+int visit_known_QCryptoBlockAmendOptionsLUKS(const void *obj, const char *key);
 bool visit_out_QCryptoBlockAmendOptionsLUKS_members(qk_json *out, const QCryptoBlockAmendOptionsLUKS *obj);
 bool visit_type_QCryptoBlockAmendOptionsLUKS(const qk_vpath *p, const char *name,
     const qk_json *in, QCryptoBlockAmendOptionsLUKS **obj, qk_error **errp);
@@ -151,7 +151,7 @@ QCryptoBlockAmendOptionsLUKS *qapi_clone_QCryptoBlockAmendOptionsLUKS(const QCry
 
 bool visit_type_QCryptoBlockAmendOptions_members(const qk_vpath *p, const qk_json *in,
     QCryptoBlockAmendOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_QCryptoBlockAmendOptions(const void *obj, const char *key);
+int visit_known_QCryptoBlockAmendOptions(const void *obj, const char *key);
 bool visit_out_QCryptoBlockAmendOptions_members(qk_json *out, const QCryptoBlockAmendOptions *obj);
 bool visit_type_QCryptoBlockAmendOptions(const qk_vpath *p, const char *name,
     const qk_json *in, QCryptoBlockAmendOptions **obj, qk_error **errp);
@@ -160,7 +160,7 @@ QCryptoBlockAmendOptions *qapi_clone_QCryptoBlockAmendOptions(const QCryptoBlock
 
 bool visit_type_SecretCommonProperties_members(const qk_vpath *p, const qk_json *in,
     SecretCommonProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_SecretCommonProperties(const void *obj, const char *key);
+int visit_known_SecretCommonProperties(const void *obj, const char *key);
 bool visit_out_SecretCommonProperties_members(qk_json *out, const SecretCommonProperties *obj);
 bool visit_type_SecretCommonProperties(const qk_vpath *p, const char *name,
     const qk_json *in, SecretCommonProperties **obj, qk_error **errp);
@@ -169,7 +169,7 @@ SecretCommonProperties *qapi_clone_SecretCommonProperties(const SecretCommonProp
 
 bool visit_type_SecretProperties_members(const qk_vpath *p, const qk_json *in,
     SecretProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_SecretProperties(const void *obj, const char *key);
+int visit_known_SecretProperties(const void *obj, const char *key);
 bool visit_out_SecretProperties_members(qk_json *out, const SecretProperties *obj);
 bool visit_type_SecretProperties(const qk_vpath *p, const char *name,
     const qk_json *in, SecretProperties **obj, qk_error **errp);
@@ -179,7 +179,7 @@ SecretProperties *qapi_clone_SecretProperties(const SecretProperties *obj);
 #if defined(CONFIG_SECRET_KEYRING)
 bool visit_type_SecretKeyringProperties_members(const qk_vpath *p, const qk_json *in,
     SecretKeyringProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_SecretKeyringProperties(const void *obj, const char *key);
+int visit_known_SecretKeyringProperties(const void *obj, const char *key);
 bool visit_out_SecretKeyringProperties_members(qk_json *out, const SecretKeyringProperties *obj);
 bool visit_type_SecretKeyringProperties(const qk_vpath *p, const char *name,
     const qk_json *in, SecretKeyringProperties **obj, qk_error **errp);
@@ -189,7 +189,7 @@ SecretKeyringProperties *qapi_clone_SecretKeyringProperties(const SecretKeyringP
 
 bool visit_type_TlsCredsProperties_members(const qk_vpath *p, const qk_json *in,
     TlsCredsProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_TlsCredsProperties(const void *obj, const char *key);
+int visit_known_TlsCredsProperties(const void *obj, const char *key);
 bool visit_out_TlsCredsProperties_members(qk_json *out, const TlsCredsProperties *obj);
 bool visit_type_TlsCredsProperties(const qk_vpath *p, const char *name,
     const qk_json *in, TlsCredsProperties **obj, qk_error **errp);
@@ -198,7 +198,7 @@ TlsCredsProperties *qapi_clone_TlsCredsProperties(const TlsCredsProperties *obj)
 
 bool visit_type_TlsCredsAnonProperties_members(const qk_vpath *p, const qk_json *in,
     TlsCredsAnonProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_TlsCredsAnonProperties(const void *obj, const char *key);
+int visit_known_TlsCredsAnonProperties(const void *obj, const char *key);
 bool visit_out_TlsCredsAnonProperties_members(qk_json *out, const TlsCredsAnonProperties *obj);
 bool visit_type_TlsCredsAnonProperties(const qk_vpath *p, const char *name,
     const qk_json *in, TlsCredsAnonProperties **obj, qk_error **errp);
@@ -207,7 +207,7 @@ TlsCredsAnonProperties *qapi_clone_TlsCredsAnonProperties(const TlsCredsAnonProp
 
 bool visit_type_TlsCredsPskProperties_members(const qk_vpath *p, const qk_json *in,
     TlsCredsPskProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_TlsCredsPskProperties(const void *obj, const char *key);
+int visit_known_TlsCredsPskProperties(const void *obj, const char *key);
 bool visit_out_TlsCredsPskProperties_members(qk_json *out, const TlsCredsPskProperties *obj);
 bool visit_type_TlsCredsPskProperties(const qk_vpath *p, const char *name,
     const qk_json *in, TlsCredsPskProperties **obj, qk_error **errp);
@@ -216,7 +216,7 @@ TlsCredsPskProperties *qapi_clone_TlsCredsPskProperties(const TlsCredsPskPropert
 
 bool visit_type_TlsCredsX509Properties_members(const qk_vpath *p, const qk_json *in,
     TlsCredsX509Properties *obj, size_t *seen, qk_error **errp);
-bool visit_known_TlsCredsX509Properties(const void *obj, const char *key);
+int visit_known_TlsCredsX509Properties(const void *obj, const char *key);
 bool visit_out_TlsCredsX509Properties_members(qk_json *out, const TlsCredsX509Properties *obj);
 bool visit_type_TlsCredsX509Properties(const qk_vpath *p, const char *name,
     const qk_json *in, TlsCredsX509Properties **obj, qk_error **errp);
@@ -237,7 +237,7 @@ qk_json *visit_out_QCryptoRSAPaddingAlgo(QCryptoRSAPaddingAlgo obj);
 
 bool visit_type_QCryptoAkCipherOptionsRSA_members(const qk_vpath *p, const qk_json *in,
     QCryptoAkCipherOptionsRSA *obj, size_t *seen, qk_error **errp);
-bool visit_known_QCryptoAkCipherOptionsRSA(const void *obj, const char *key);
+int visit_known_QCryptoAkCipherOptionsRSA(const void *obj, const char *key);
 bool visit_out_QCryptoAkCipherOptionsRSA_members(qk_json *out, const QCryptoAkCipherOptionsRSA *obj);
 bool visit_type_QCryptoAkCipherOptionsRSA(const qk_vpath *p, const char *name,
     const qk_json *in, QCryptoAkCipherOptionsRSA **obj, qk_error **errp);
@@ -246,12 +246,12 @@ QCryptoAkCipherOptionsRSA *qapi_clone_QCryptoAkCipherOptionsRSA(const QCryptoAkC
 
 bool visit_type_q_obj_QCryptoAkCipherOptions_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_QCryptoAkCipherOptions_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_QCryptoAkCipherOptions_base(const void *obj, const char *key);
+int visit_known_q_obj_QCryptoAkCipherOptions_base(const void *obj, const char *key);
 bool visit_out_q_obj_QCryptoAkCipherOptions_base_members(qk_json *out, const q_obj_QCryptoAkCipherOptions_base *obj);
 
 bool visit_type_QCryptoAkCipherOptions_members(const qk_vpath *p, const qk_json *in,
     QCryptoAkCipherOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_QCryptoAkCipherOptions(const void *obj, const char *key);
+int visit_known_QCryptoAkCipherOptions(const void *obj, const char *key);
 bool visit_out_QCryptoAkCipherOptions_members(qk_json *out, const QCryptoAkCipherOptions *obj);
 bool visit_type_QCryptoAkCipherOptions(const qk_vpath *p, const char *name,
     const qk_json *in, QCryptoAkCipherOptions **obj, qk_error **errp);

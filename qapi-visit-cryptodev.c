@@ -84,16 +84,16 @@ bool visit_type_QCryptodevBackendClient_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_QCryptodevBackendClient(const void *o, const char *key)
+int visit_known_QCryptodevBackendClient(const void *o, const char *key)
 {
     const QCryptodevBackendClient *obj = (const QCryptodevBackendClient *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "queue"))
-        return true;
+        return 0;
     if (!strcmp(key, "type"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_QCryptodevBackendClient_members(qk_json *out, const QCryptodevBackendClient *obj)
@@ -308,18 +308,18 @@ bool visit_type_QCryptodevInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_QCryptodevInfo(const void *o, const char *key)
+int visit_known_QCryptodevInfo(const void *o, const char *key)
 {
     const QCryptodevInfo *obj = (const QCryptodevInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "service"))
-        return true;
+        return 1;
     if (!strcmp(key, "client"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_QCryptodevInfo_members(qk_json *out, const QCryptodevInfo *obj)

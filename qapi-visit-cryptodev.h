@@ -27,7 +27,7 @@ qk_json *visit_out_QCryptodevBackendType(QCryptodevBackendType obj);
 
 bool visit_type_QCryptodevBackendClient_members(const qk_vpath *p, const qk_json *in,
     QCryptodevBackendClient *obj, size_t *seen, qk_error **errp);
-bool visit_known_QCryptodevBackendClient(const void *obj, const char *key);
+int visit_known_QCryptodevBackendClient(const void *obj, const char *key);
 bool visit_out_QCryptodevBackendClient_members(qk_json *out, const QCryptodevBackendClient *obj);
 bool visit_type_QCryptodevBackendClient(const qk_vpath *p, const char *name,
     const qk_json *in, QCryptodevBackendClient **obj, qk_error **errp);
@@ -46,7 +46,7 @@ QCryptodevBackendClientList *qapi_clone_QCryptodevBackendClientList(const QCrypt
 
 bool visit_type_QCryptodevInfo_members(const qk_vpath *p, const qk_json *in,
     QCryptodevInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_QCryptodevInfo(const void *obj, const char *key);
+int visit_known_QCryptodevInfo(const void *obj, const char *key);
 bool visit_out_QCryptodevInfo_members(qk_json *out, const QCryptodevInfo *obj);
 bool visit_type_QCryptodevInfo(const qk_vpath *p, const char *name,
     const qk_json *in, QCryptodevInfo **obj, qk_error **errp);

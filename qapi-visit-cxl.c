@@ -126,34 +126,34 @@ bool visit_type_q_obj_cxl_inject_general_media_event_arg_members(const qk_vpath 
     return true;
 }
 
-bool visit_known_q_obj_cxl_inject_general_media_event_arg(const void *o, const char *key)
+int visit_known_q_obj_cxl_inject_general_media_event_arg(const void *o, const char *key)
 {
     const q_obj_cxl_inject_general_media_event_arg *obj = (const q_obj_cxl_inject_general_media_event_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
+        return 0;
     if (!strcmp(key, "log"))
-        return true;
+        return 1;
     if (!strcmp(key, "flags"))
-        return true;
+        return 2;
     if (!strcmp(key, "dpa"))
-        return true;
+        return 3;
     if (!strcmp(key, "descriptor"))
-        return true;
+        return 4;
     if (!strcmp(key, "type"))
-        return true;
+        return 5;
     if (!strcmp(key, "transaction-type"))
-        return true;
+        return 6;
     if (!strcmp(key, "channel"))
-        return true;
+        return 7;
     if (!strcmp(key, "rank"))
-        return true;
+        return 8;
     if (!strcmp(key, "device"))
-        return true;
+        return 9;
     if (!strcmp(key, "component-id"))
-        return true;
-    return false;
+        return 10;
+    return -1;
 }
 
 bool visit_out_q_obj_cxl_inject_general_media_event_arg_members(qk_json *out, const q_obj_cxl_inject_general_media_event_arg *obj)
@@ -321,42 +321,42 @@ bool visit_type_q_obj_cxl_inject_dram_event_arg_members(const qk_vpath *p, const
     return true;
 }
 
-bool visit_known_q_obj_cxl_inject_dram_event_arg(const void *o, const char *key)
+int visit_known_q_obj_cxl_inject_dram_event_arg(const void *o, const char *key)
 {
     const q_obj_cxl_inject_dram_event_arg *obj = (const q_obj_cxl_inject_dram_event_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
+        return 0;
     if (!strcmp(key, "log"))
-        return true;
+        return 1;
     if (!strcmp(key, "flags"))
-        return true;
+        return 2;
     if (!strcmp(key, "dpa"))
-        return true;
+        return 3;
     if (!strcmp(key, "descriptor"))
-        return true;
+        return 4;
     if (!strcmp(key, "type"))
-        return true;
+        return 5;
     if (!strcmp(key, "transaction-type"))
-        return true;
+        return 6;
     if (!strcmp(key, "channel"))
-        return true;
+        return 7;
     if (!strcmp(key, "rank"))
-        return true;
+        return 8;
     if (!strcmp(key, "nibble-mask"))
-        return true;
+        return 9;
     if (!strcmp(key, "bank-group"))
-        return true;
+        return 10;
     if (!strcmp(key, "bank"))
-        return true;
+        return 11;
     if (!strcmp(key, "row"))
-        return true;
+        return 12;
     if (!strcmp(key, "column"))
-        return true;
+        return 13;
     if (!strcmp(key, "correction-mask"))
-        return true;
-    return false;
+        return 14;
+    return -1;
 }
 
 bool visit_out_q_obj_cxl_inject_dram_event_arg_members(qk_json *out, const q_obj_cxl_inject_dram_event_arg *obj)
@@ -525,36 +525,36 @@ bool visit_type_q_obj_cxl_inject_memory_module_event_arg_members(const qk_vpath 
     return true;
 }
 
-bool visit_known_q_obj_cxl_inject_memory_module_event_arg(const void *o, const char *key)
+int visit_known_q_obj_cxl_inject_memory_module_event_arg(const void *o, const char *key)
 {
     const q_obj_cxl_inject_memory_module_event_arg *obj = (const q_obj_cxl_inject_memory_module_event_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
+        return 0;
     if (!strcmp(key, "log"))
-        return true;
+        return 1;
     if (!strcmp(key, "flags"))
-        return true;
+        return 2;
     if (!strcmp(key, "type"))
-        return true;
+        return 3;
     if (!strcmp(key, "health-status"))
-        return true;
+        return 4;
     if (!strcmp(key, "media-status"))
-        return true;
+        return 5;
     if (!strcmp(key, "additional-status"))
-        return true;
+        return 6;
     if (!strcmp(key, "life-used"))
-        return true;
+        return 7;
     if (!strcmp(key, "temperature"))
-        return true;
+        return 8;
     if (!strcmp(key, "dirty-shutdown-count"))
-        return true;
+        return 9;
     if (!strcmp(key, "corrected-volatile-error-count"))
-        return true;
+        return 10;
     if (!strcmp(key, "corrected-persistent-error-count"))
-        return true;
-    return false;
+        return 11;
+    return -1;
 }
 
 bool visit_out_q_obj_cxl_inject_memory_module_event_arg_members(qk_json *out, const q_obj_cxl_inject_memory_module_event_arg *obj)
@@ -628,18 +628,18 @@ bool visit_type_q_obj_cxl_inject_poison_arg_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_q_obj_cxl_inject_poison_arg(const void *o, const char *key)
+int visit_known_q_obj_cxl_inject_poison_arg(const void *o, const char *key)
 {
     const q_obj_cxl_inject_poison_arg *obj = (const q_obj_cxl_inject_poison_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
+        return 0;
     if (!strcmp(key, "start"))
-        return true;
+        return 1;
     if (!strcmp(key, "length"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_cxl_inject_poison_arg_members(qk_json *out, const q_obj_cxl_inject_poison_arg *obj)
@@ -701,16 +701,16 @@ bool visit_type_CXLUncorErrorRecord_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_CXLUncorErrorRecord(const void *o, const char *key)
+int visit_known_CXLUncorErrorRecord(const void *o, const char *key)
 {
     const CXLUncorErrorRecord *obj = (const CXLUncorErrorRecord *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     if (!strcmp(key, "header"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_CXLUncorErrorRecord_members(qk_json *out, const CXLUncorErrorRecord *obj)
@@ -860,16 +860,16 @@ bool visit_type_q_obj_cxl_inject_uncorrectable_errors_arg_members(const qk_vpath
     return true;
 }
 
-bool visit_known_q_obj_cxl_inject_uncorrectable_errors_arg(const void *o, const char *key)
+int visit_known_q_obj_cxl_inject_uncorrectable_errors_arg(const void *o, const char *key)
 {
     const q_obj_cxl_inject_uncorrectable_errors_arg *obj = (const q_obj_cxl_inject_uncorrectable_errors_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
+        return 0;
     if (!strcmp(key, "errors"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_cxl_inject_uncorrectable_errors_arg_members(qk_json *out, const q_obj_cxl_inject_uncorrectable_errors_arg *obj)
@@ -929,16 +929,16 @@ bool visit_type_q_obj_cxl_inject_correctable_error_arg_members(const qk_vpath *p
     return true;
 }
 
-bool visit_known_q_obj_cxl_inject_correctable_error_arg(const void *o, const char *key)
+int visit_known_q_obj_cxl_inject_correctable_error_arg(const void *o, const char *key)
 {
     const q_obj_cxl_inject_correctable_error_arg *obj = (const q_obj_cxl_inject_correctable_error_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
+        return 0;
     if (!strcmp(key, "type"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_cxl_inject_correctable_error_arg_members(qk_json *out, const q_obj_cxl_inject_correctable_error_arg *obj)
@@ -983,16 +983,16 @@ bool visit_type_CxlDynamicCapacityExtent_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_CxlDynamicCapacityExtent(const void *o, const char *key)
+int visit_known_CxlDynamicCapacityExtent(const void *o, const char *key)
 {
     const CxlDynamicCapacityExtent *obj = (const CxlDynamicCapacityExtent *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "offset"))
-        return true;
+        return 0;
     if (!strcmp(key, "len"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_CxlDynamicCapacityExtent_members(qk_json *out, const CxlDynamicCapacityExtent *obj)
@@ -1190,24 +1190,24 @@ bool visit_type_q_obj_cxl_add_dynamic_capacity_arg_members(const qk_vpath *p, co
     return true;
 }
 
-bool visit_known_q_obj_cxl_add_dynamic_capacity_arg(const void *o, const char *key)
+int visit_known_q_obj_cxl_add_dynamic_capacity_arg(const void *o, const char *key)
 {
     const q_obj_cxl_add_dynamic_capacity_arg *obj = (const q_obj_cxl_add_dynamic_capacity_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
+        return 0;
     if (!strcmp(key, "host-id"))
-        return true;
+        return 1;
     if (!strcmp(key, "selection-policy"))
-        return true;
+        return 2;
     if (!strcmp(key, "region"))
-        return true;
+        return 3;
     if (!strcmp(key, "tag"))
-        return true;
+        return 4;
     if (!strcmp(key, "extents"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_q_obj_cxl_add_dynamic_capacity_arg_members(qk_json *out, const q_obj_cxl_add_dynamic_capacity_arg *obj)
@@ -1323,28 +1323,28 @@ bool visit_type_q_obj_cxl_release_dynamic_capacity_arg_members(const qk_vpath *p
     return true;
 }
 
-bool visit_known_q_obj_cxl_release_dynamic_capacity_arg(const void *o, const char *key)
+int visit_known_q_obj_cxl_release_dynamic_capacity_arg(const void *o, const char *key)
 {
     const q_obj_cxl_release_dynamic_capacity_arg *obj = (const q_obj_cxl_release_dynamic_capacity_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
+        return 0;
     if (!strcmp(key, "host-id"))
-        return true;
+        return 1;
     if (!strcmp(key, "removal-policy"))
-        return true;
+        return 2;
     if (!strcmp(key, "forced-removal"))
-        return true;
+        return 3;
     if (!strcmp(key, "sanitize-on-release"))
-        return true;
+        return 4;
     if (!strcmp(key, "region"))
-        return true;
+        return 5;
     if (!strcmp(key, "tag"))
-        return true;
+        return 6;
     if (!strcmp(key, "extents"))
-        return true;
-    return false;
+        return 7;
+    return -1;
 }
 
 bool visit_out_q_obj_cxl_release_dynamic_capacity_arg_members(qk_json *out, const q_obj_cxl_release_dynamic_capacity_arg *obj)

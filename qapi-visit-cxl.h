@@ -19,22 +19,22 @@ qk_json *visit_out_CxlEventLog(CxlEventLog obj);
 
 bool visit_type_q_obj_cxl_inject_general_media_event_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_cxl_inject_general_media_event_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_cxl_inject_general_media_event_arg(const void *obj, const char *key);
+int visit_known_q_obj_cxl_inject_general_media_event_arg(const void *obj, const char *key);
 bool visit_out_q_obj_cxl_inject_general_media_event_arg_members(qk_json *out, const q_obj_cxl_inject_general_media_event_arg *obj);
 
 bool visit_type_q_obj_cxl_inject_dram_event_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_cxl_inject_dram_event_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_cxl_inject_dram_event_arg(const void *obj, const char *key);
+int visit_known_q_obj_cxl_inject_dram_event_arg(const void *obj, const char *key);
 bool visit_out_q_obj_cxl_inject_dram_event_arg_members(qk_json *out, const q_obj_cxl_inject_dram_event_arg *obj);
 
 bool visit_type_q_obj_cxl_inject_memory_module_event_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_cxl_inject_memory_module_event_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_cxl_inject_memory_module_event_arg(const void *obj, const char *key);
+int visit_known_q_obj_cxl_inject_memory_module_event_arg(const void *obj, const char *key);
 bool visit_out_q_obj_cxl_inject_memory_module_event_arg_members(qk_json *out, const q_obj_cxl_inject_memory_module_event_arg *obj);
 
 bool visit_type_q_obj_cxl_inject_poison_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_cxl_inject_poison_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_cxl_inject_poison_arg(const void *obj, const char *key);
+int visit_known_q_obj_cxl_inject_poison_arg(const void *obj, const char *key);
 bool visit_out_q_obj_cxl_inject_poison_arg_members(qk_json *out, const q_obj_cxl_inject_poison_arg *obj);
 
 bool visit_type_CxlUncorErrorType(const qk_vpath *p, const char *name,
@@ -43,7 +43,7 @@ qk_json *visit_out_CxlUncorErrorType(CxlUncorErrorType obj);
 
 bool visit_type_CXLUncorErrorRecord_members(const qk_vpath *p, const qk_json *in,
     CXLUncorErrorRecord *obj, size_t *seen, qk_error **errp);
-bool visit_known_CXLUncorErrorRecord(const void *obj, const char *key);
+int visit_known_CXLUncorErrorRecord(const void *obj, const char *key);
 bool visit_out_CXLUncorErrorRecord_members(qk_json *out, const CXLUncorErrorRecord *obj);
 bool visit_type_CXLUncorErrorRecord(const qk_vpath *p, const char *name,
     const qk_json *in, CXLUncorErrorRecord **obj, qk_error **errp);
@@ -57,7 +57,7 @@ CXLUncorErrorRecordList *qapi_clone_CXLUncorErrorRecordList(const CXLUncorErrorR
 
 bool visit_type_q_obj_cxl_inject_uncorrectable_errors_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_cxl_inject_uncorrectable_errors_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_cxl_inject_uncorrectable_errors_arg(const void *obj, const char *key);
+int visit_known_q_obj_cxl_inject_uncorrectable_errors_arg(const void *obj, const char *key);
 bool visit_out_q_obj_cxl_inject_uncorrectable_errors_arg_members(qk_json *out, const q_obj_cxl_inject_uncorrectable_errors_arg *obj);
 
 bool visit_type_CxlCorErrorType(const qk_vpath *p, const char *name,
@@ -66,12 +66,12 @@ qk_json *visit_out_CxlCorErrorType(CxlCorErrorType obj);
 
 bool visit_type_q_obj_cxl_inject_correctable_error_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_cxl_inject_correctable_error_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_cxl_inject_correctable_error_arg(const void *obj, const char *key);
+int visit_known_q_obj_cxl_inject_correctable_error_arg(const void *obj, const char *key);
 bool visit_out_q_obj_cxl_inject_correctable_error_arg_members(qk_json *out, const q_obj_cxl_inject_correctable_error_arg *obj);
 
 bool visit_type_CxlDynamicCapacityExtent_members(const qk_vpath *p, const qk_json *in,
     CxlDynamicCapacityExtent *obj, size_t *seen, qk_error **errp);
-bool visit_known_CxlDynamicCapacityExtent(const void *obj, const char *key);
+int visit_known_CxlDynamicCapacityExtent(const void *obj, const char *key);
 bool visit_out_CxlDynamicCapacityExtent_members(qk_json *out, const CxlDynamicCapacityExtent *obj);
 bool visit_type_CxlDynamicCapacityExtent(const qk_vpath *p, const char *name,
     const qk_json *in, CxlDynamicCapacityExtent **obj, qk_error **errp);
@@ -89,7 +89,7 @@ CxlDynamicCapacityExtentList *qapi_clone_CxlDynamicCapacityExtentList(const CxlD
 
 bool visit_type_q_obj_cxl_add_dynamic_capacity_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_cxl_add_dynamic_capacity_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_cxl_add_dynamic_capacity_arg(const void *obj, const char *key);
+int visit_known_q_obj_cxl_add_dynamic_capacity_arg(const void *obj, const char *key);
 bool visit_out_q_obj_cxl_add_dynamic_capacity_arg_members(qk_json *out, const q_obj_cxl_add_dynamic_capacity_arg *obj);
 
 bool visit_type_CxlExtentRemovalPolicy(const qk_vpath *p, const char *name,
@@ -98,7 +98,7 @@ qk_json *visit_out_CxlExtentRemovalPolicy(CxlExtentRemovalPolicy obj);
 
 bool visit_type_q_obj_cxl_release_dynamic_capacity_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_cxl_release_dynamic_capacity_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_cxl_release_dynamic_capacity_arg(const void *obj, const char *key);
+int visit_known_q_obj_cxl_release_dynamic_capacity_arg(const void *obj, const char *key);
 bool visit_out_q_obj_cxl_release_dynamic_capacity_arg_members(qk_json *out, const q_obj_cxl_release_dynamic_capacity_arg *obj);
 
 #ifdef __cplusplus

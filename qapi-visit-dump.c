@@ -82,24 +82,24 @@ bool visit_type_q_obj_dump_guest_memory_arg_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_q_obj_dump_guest_memory_arg(const void *o, const char *key)
+int visit_known_q_obj_dump_guest_memory_arg(const void *o, const char *key)
 {
     const q_obj_dump_guest_memory_arg *obj = (const q_obj_dump_guest_memory_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "paging"))
-        return true;
+        return 0;
     if (!strcmp(key, "protocol"))
-        return true;
+        return 1;
     if (!strcmp(key, "detach"))
-        return true;
+        return 2;
     if (!strcmp(key, "begin"))
-        return true;
+        return 3;
     if (!strcmp(key, "length"))
-        return true;
+        return 4;
     if (!strcmp(key, "format"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_q_obj_dump_guest_memory_arg_members(qk_json *out, const q_obj_dump_guest_memory_arg *obj)
@@ -180,18 +180,18 @@ bool visit_type_DumpQueryResult_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_DumpQueryResult(const void *o, const char *key)
+int visit_known_DumpQueryResult(const void *o, const char *key)
 {
     const DumpQueryResult *obj = (const DumpQueryResult *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "status"))
-        return true;
+        return 0;
     if (!strcmp(key, "completed"))
-        return true;
+        return 1;
     if (!strcmp(key, "total"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_DumpQueryResult_members(qk_json *out, const DumpQueryResult *obj)
@@ -284,16 +284,16 @@ bool visit_type_q_obj_DUMP_COMPLETED_arg_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_q_obj_DUMP_COMPLETED_arg(const void *o, const char *key)
+int visit_known_q_obj_DUMP_COMPLETED_arg(const void *o, const char *key)
 {
     const q_obj_DUMP_COMPLETED_arg *obj = (const q_obj_DUMP_COMPLETED_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "result"))
-        return true;
+        return 0;
     if (!strcmp(key, "error"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_DUMP_COMPLETED_arg_members(qk_json *out, const q_obj_DUMP_COMPLETED_arg *obj)
@@ -386,14 +386,14 @@ bool visit_type_DumpGuestMemoryCapability_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_DumpGuestMemoryCapability(const void *o, const char *key)
+int visit_known_DumpGuestMemoryCapability(const void *o, const char *key)
 {
     const DumpGuestMemoryCapability *obj = (const DumpGuestMemoryCapability *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "formats"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_DumpGuestMemoryCapability_members(qk_json *out, const DumpGuestMemoryCapability *obj)

@@ -19,7 +19,7 @@ qk_json *visit_out_DumpGuestMemoryFormat(DumpGuestMemoryFormat obj);
 
 bool visit_type_q_obj_dump_guest_memory_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_dump_guest_memory_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_dump_guest_memory_arg(const void *obj, const char *key);
+int visit_known_q_obj_dump_guest_memory_arg(const void *obj, const char *key);
 bool visit_out_q_obj_dump_guest_memory_arg_members(qk_json *out, const q_obj_dump_guest_memory_arg *obj);
 
 bool visit_type_DumpStatus(const qk_vpath *p, const char *name,
@@ -28,7 +28,7 @@ qk_json *visit_out_DumpStatus(DumpStatus obj);
 
 bool visit_type_DumpQueryResult_members(const qk_vpath *p, const qk_json *in,
     DumpQueryResult *obj, size_t *seen, qk_error **errp);
-bool visit_known_DumpQueryResult(const void *obj, const char *key);
+int visit_known_DumpQueryResult(const void *obj, const char *key);
 bool visit_out_DumpQueryResult_members(qk_json *out, const DumpQueryResult *obj);
 bool visit_type_DumpQueryResult(const qk_vpath *p, const char *name,
     const qk_json *in, DumpQueryResult **obj, qk_error **errp);
@@ -37,7 +37,7 @@ DumpQueryResult *qapi_clone_DumpQueryResult(const DumpQueryResult *obj);
 
 bool visit_type_q_obj_DUMP_COMPLETED_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_DUMP_COMPLETED_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_DUMP_COMPLETED_arg(const void *obj, const char *key);
+int visit_known_q_obj_DUMP_COMPLETED_arg(const void *obj, const char *key);
 bool visit_out_q_obj_DUMP_COMPLETED_arg_members(qk_json *out, const q_obj_DUMP_COMPLETED_arg *obj);
 
 bool visit_type_DumpGuestMemoryFormatList(const qk_vpath *p, const char *name,
@@ -47,7 +47,7 @@ DumpGuestMemoryFormatList *qapi_clone_DumpGuestMemoryFormatList(const DumpGuestM
 
 bool visit_type_DumpGuestMemoryCapability_members(const qk_vpath *p, const qk_json *in,
     DumpGuestMemoryCapability *obj, size_t *seen, qk_error **errp);
-bool visit_known_DumpGuestMemoryCapability(const void *obj, const char *key);
+int visit_known_DumpGuestMemoryCapability(const void *obj, const char *key);
 bool visit_out_DumpGuestMemoryCapability_members(qk_json *out, const DumpGuestMemoryCapability *obj);
 bool visit_type_DumpGuestMemoryCapability(const qk_vpath *p, const char *name,
     const qk_json *in, DumpGuestMemoryCapability **obj, qk_error **errp);

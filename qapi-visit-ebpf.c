@@ -31,14 +31,14 @@ bool visit_type_EbpfObject_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_EbpfObject(const void *o, const char *key)
+int visit_known_EbpfObject(const void *o, const char *key)
 {
     const EbpfObject *obj = (const EbpfObject *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "object"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_EbpfObject_members(qk_json *out, const EbpfObject *obj)
@@ -140,14 +140,14 @@ bool visit_type_q_obj_request_ebpf_arg_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_q_obj_request_ebpf_arg(const void *o, const char *key)
+int visit_known_q_obj_request_ebpf_arg(const void *o, const char *key)
 {
     const q_obj_request_ebpf_arg *obj = (const q_obj_request_ebpf_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_request_ebpf_arg_members(qk_json *out, const q_obj_request_ebpf_arg *obj)

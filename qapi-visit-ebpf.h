@@ -16,7 +16,7 @@ extern "C" {
 #if defined(CONFIG_EBPF)
 bool visit_type_EbpfObject_members(const qk_vpath *p, const qk_json *in,
     EbpfObject *obj, size_t *seen, qk_error **errp);
-bool visit_known_EbpfObject(const void *obj, const char *key);
+int visit_known_EbpfObject(const void *obj, const char *key);
 bool visit_out_EbpfObject_members(qk_json *out, const EbpfObject *obj);
 bool visit_type_EbpfObject(const qk_vpath *p, const char *name,
     const qk_json *in, EbpfObject **obj, qk_error **errp);
@@ -33,7 +33,7 @@ qk_json *visit_out_EbpfProgramID(EbpfProgramID obj);
 #if defined(CONFIG_EBPF)
 bool visit_type_q_obj_request_ebpf_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_request_ebpf_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_request_ebpf_arg(const void *obj, const char *key);
+int visit_known_q_obj_request_ebpf_arg(const void *obj, const char *key);
 bool visit_out_q_obj_request_ebpf_arg_members(qk_json *out, const q_obj_request_ebpf_arg *obj);
 #endif /* defined(CONFIG_EBPF) */
 

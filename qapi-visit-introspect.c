@@ -117,18 +117,18 @@ bool visit_type_q_obj_SchemaInfo_base_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_q_obj_SchemaInfo_base(const void *o, const char *key)
+int visit_known_q_obj_SchemaInfo_base(const void *o, const char *key)
 {
     const q_obj_SchemaInfo_base *obj = (const q_obj_SchemaInfo_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "meta-type"))
-        return true;
+        return 1;
     if (!strcmp(key, "features"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_SchemaInfo_base_members(qk_json *out, const q_obj_SchemaInfo_base *obj)
@@ -201,36 +201,50 @@ bool visit_type_SchemaInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SchemaInfo(const void *o, const char *key)
+int visit_known_SchemaInfo(const void *o, const char *key)
 {
     const SchemaInfo *obj = (const SchemaInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "meta-type"))
-        return true;
+        return 1;
     if (!strcmp(key, "features"))
-        return true;
+        return 2;
     switch (obj->meta_type) {
-    case SCHEMA_META_TYPE_BUILTIN:
-        return visit_known_SchemaInfoBuiltin(&obj->u.builtin, key);
-    case SCHEMA_META_TYPE_ENUM:
-        return visit_known_SchemaInfoEnum(&obj->u.q_enum, key);
-    case SCHEMA_META_TYPE_ARRAY:
-        return visit_known_SchemaInfoArray(&obj->u.array, key);
-    case SCHEMA_META_TYPE_OBJECT:
-        return visit_known_SchemaInfoObject(&obj->u.object, key);
-    case SCHEMA_META_TYPE_ALTERNATE:
-        return visit_known_SchemaInfoAlternate(&obj->u.alternate, key);
-    case SCHEMA_META_TYPE_COMMAND:
-        return visit_known_SchemaInfoCommand(&obj->u.command, key);
-    case SCHEMA_META_TYPE_EVENT:
-        return visit_known_SchemaInfoEvent(&obj->u.event, key);
+    case SCHEMA_META_TYPE_BUILTIN: {
+        int r = visit_known_SchemaInfoBuiltin(&obj->u.builtin, key);
+        return r < 0 ? r : r + 3;
+    }
+    case SCHEMA_META_TYPE_ENUM: {
+        int r = visit_known_SchemaInfoEnum(&obj->u.q_enum, key);
+        return r < 0 ? r : r + 3;
+    }
+    case SCHEMA_META_TYPE_ARRAY: {
+        int r = visit_known_SchemaInfoArray(&obj->u.array, key);
+        return r < 0 ? r : r + 3;
+    }
+    case SCHEMA_META_TYPE_OBJECT: {
+        int r = visit_known_SchemaInfoObject(&obj->u.object, key);
+        return r < 0 ? r : r + 3;
+    }
+    case SCHEMA_META_TYPE_ALTERNATE: {
+        int r = visit_known_SchemaInfoAlternate(&obj->u.alternate, key);
+        return r < 0 ? r : r + 3;
+    }
+    case SCHEMA_META_TYPE_COMMAND: {
+        int r = visit_known_SchemaInfoCommand(&obj->u.command, key);
+        return r < 0 ? r : r + 3;
+    }
+    case SCHEMA_META_TYPE_EVENT: {
+        int r = visit_known_SchemaInfoEvent(&obj->u.event, key);
+        return r < 0 ? r : r + 3;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_SchemaInfo_members(qk_json *out, const SchemaInfo *obj)
@@ -336,14 +350,14 @@ bool visit_type_SchemaInfoBuiltin_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SchemaInfoBuiltin(const void *o, const char *key)
+int visit_known_SchemaInfoBuiltin(const void *o, const char *key)
 {
     const SchemaInfoBuiltin *obj = (const SchemaInfoBuiltin *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "json-type"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_SchemaInfoBuiltin_members(qk_json *out, const SchemaInfoBuiltin *obj)
@@ -508,16 +522,16 @@ bool visit_type_SchemaInfoEnum_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SchemaInfoEnum(const void *o, const char *key)
+int visit_known_SchemaInfoEnum(const void *o, const char *key)
 {
     const SchemaInfoEnum *obj = (const SchemaInfoEnum *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "members"))
-        return true;
+        return 0;
     if (!strcmp(key, "values"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_SchemaInfoEnum_members(qk_json *out, const SchemaInfoEnum *obj)
@@ -610,16 +624,16 @@ bool visit_type_SchemaInfoEnumMember_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_SchemaInfoEnumMember(const void *o, const char *key)
+int visit_known_SchemaInfoEnumMember(const void *o, const char *key)
 {
     const SchemaInfoEnumMember *obj = (const SchemaInfoEnumMember *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "features"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_SchemaInfoEnumMember_members(qk_json *out, const SchemaInfoEnumMember *obj)
@@ -705,14 +719,14 @@ bool visit_type_SchemaInfoArray_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SchemaInfoArray(const void *o, const char *key)
+int visit_known_SchemaInfoArray(const void *o, const char *key)
 {
     const SchemaInfoArray *obj = (const SchemaInfoArray *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "element-type"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_SchemaInfoArray_members(qk_json *out, const SchemaInfoArray *obj)
@@ -920,18 +934,18 @@ bool visit_type_SchemaInfoObject_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SchemaInfoObject(const void *o, const char *key)
+int visit_known_SchemaInfoObject(const void *o, const char *key)
 {
     const SchemaInfoObject *obj = (const SchemaInfoObject *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "members"))
-        return true;
+        return 0;
     if (!strcmp(key, "tag"))
-        return true;
+        return 1;
     if (!strcmp(key, "variants"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_SchemaInfoObject_members(qk_json *out, const SchemaInfoObject *obj)
@@ -1042,20 +1056,20 @@ bool visit_type_SchemaInfoObjectMember_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_SchemaInfoObjectMember(const void *o, const char *key)
+int visit_known_SchemaInfoObjectMember(const void *o, const char *key)
 {
     const SchemaInfoObjectMember *obj = (const SchemaInfoObjectMember *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "type"))
-        return true;
+        return 1;
     if (!strcmp(key, "default"))
-        return true;
+        return 2;
     if (!strcmp(key, "features"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_SchemaInfoObjectMember_members(qk_json *out, const SchemaInfoObjectMember *obj)
@@ -1155,16 +1169,16 @@ bool visit_type_SchemaInfoObjectVariant_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_SchemaInfoObjectVariant(const void *o, const char *key)
+int visit_known_SchemaInfoObjectVariant(const void *o, const char *key)
 {
     const SchemaInfoObjectVariant *obj = (const SchemaInfoObjectVariant *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "case"))
-        return true;
+        return 0;
     if (!strcmp(key, "type"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_SchemaInfoObjectVariant_members(qk_json *out, const SchemaInfoObjectVariant *obj)
@@ -1305,14 +1319,14 @@ bool visit_type_SchemaInfoAlternate_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_SchemaInfoAlternate(const void *o, const char *key)
+int visit_known_SchemaInfoAlternate(const void *o, const char *key)
 {
     const SchemaInfoAlternate *obj = (const SchemaInfoAlternate *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "members"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_SchemaInfoAlternate_members(qk_json *out, const SchemaInfoAlternate *obj)
@@ -1395,14 +1409,14 @@ bool visit_type_SchemaInfoAlternateMember_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_SchemaInfoAlternateMember(const void *o, const char *key)
+int visit_known_SchemaInfoAlternateMember(const void *o, const char *key)
 {
     const SchemaInfoAlternateMember *obj = (const SchemaInfoAlternateMember *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_SchemaInfoAlternateMember_members(qk_json *out, const SchemaInfoAlternateMember *obj)
@@ -1501,18 +1515,18 @@ bool visit_type_SchemaInfoCommand_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SchemaInfoCommand(const void *o, const char *key)
+int visit_known_SchemaInfoCommand(const void *o, const char *key)
 {
     const SchemaInfoCommand *obj = (const SchemaInfoCommand *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "arg-type"))
-        return true;
+        return 0;
     if (!strcmp(key, "ret-type"))
-        return true;
+        return 1;
     if (!strcmp(key, "allow-oob"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_SchemaInfoCommand_members(qk_json *out, const SchemaInfoCommand *obj)
@@ -1600,14 +1614,14 @@ bool visit_type_SchemaInfoEvent_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SchemaInfoEvent(const void *o, const char *key)
+int visit_known_SchemaInfoEvent(const void *o, const char *key)
 {
     const SchemaInfoEvent *obj = (const SchemaInfoEvent *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "arg-type"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_SchemaInfoEvent_members(qk_json *out, const SchemaInfoEvent *obj)

@@ -24,12 +24,12 @@ qk_json *visit_out_SchemaMetaType(SchemaMetaType obj);
 
 bool visit_type_q_obj_SchemaInfo_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_SchemaInfo_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_SchemaInfo_base(const void *obj, const char *key);
+int visit_known_q_obj_SchemaInfo_base(const void *obj, const char *key);
 bool visit_out_q_obj_SchemaInfo_base_members(qk_json *out, const q_obj_SchemaInfo_base *obj);
 
 bool visit_type_SchemaInfo_members(const qk_vpath *p, const qk_json *in,
     SchemaInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_SchemaInfo(const void *obj, const char *key);
+int visit_known_SchemaInfo(const void *obj, const char *key);
 bool visit_out_SchemaInfo_members(qk_json *out, const SchemaInfo *obj);
 bool visit_type_SchemaInfo(const qk_vpath *p, const char *name,
     const qk_json *in, SchemaInfo **obj, qk_error **errp);
@@ -38,7 +38,7 @@ SchemaInfo *qapi_clone_SchemaInfo(const SchemaInfo *obj);
 
 bool visit_type_SchemaInfoBuiltin_members(const qk_vpath *p, const qk_json *in,
     SchemaInfoBuiltin *obj, size_t *seen, qk_error **errp);
-bool visit_known_SchemaInfoBuiltin(const void *obj, const char *key);
+int visit_known_SchemaInfoBuiltin(const void *obj, const char *key);
 bool visit_out_SchemaInfoBuiltin_members(qk_json *out, const SchemaInfoBuiltin *obj);
 bool visit_type_SchemaInfoBuiltin(const qk_vpath *p, const char *name,
     const qk_json *in, SchemaInfoBuiltin **obj, qk_error **errp);
@@ -56,7 +56,7 @@ SchemaInfoEnumMemberList *qapi_clone_SchemaInfoEnumMemberList(const SchemaInfoEn
 
 bool visit_type_SchemaInfoEnum_members(const qk_vpath *p, const qk_json *in,
     SchemaInfoEnum *obj, size_t *seen, qk_error **errp);
-bool visit_known_SchemaInfoEnum(const void *obj, const char *key);
+int visit_known_SchemaInfoEnum(const void *obj, const char *key);
 bool visit_out_SchemaInfoEnum_members(qk_json *out, const SchemaInfoEnum *obj);
 bool visit_type_SchemaInfoEnum(const qk_vpath *p, const char *name,
     const qk_json *in, SchemaInfoEnum **obj, qk_error **errp);
@@ -65,7 +65,7 @@ SchemaInfoEnum *qapi_clone_SchemaInfoEnum(const SchemaInfoEnum *obj);
 
 bool visit_type_SchemaInfoEnumMember_members(const qk_vpath *p, const qk_json *in,
     SchemaInfoEnumMember *obj, size_t *seen, qk_error **errp);
-bool visit_known_SchemaInfoEnumMember(const void *obj, const char *key);
+int visit_known_SchemaInfoEnumMember(const void *obj, const char *key);
 bool visit_out_SchemaInfoEnumMember_members(qk_json *out, const SchemaInfoEnumMember *obj);
 bool visit_type_SchemaInfoEnumMember(const qk_vpath *p, const char *name,
     const qk_json *in, SchemaInfoEnumMember **obj, qk_error **errp);
@@ -74,7 +74,7 @@ SchemaInfoEnumMember *qapi_clone_SchemaInfoEnumMember(const SchemaInfoEnumMember
 
 bool visit_type_SchemaInfoArray_members(const qk_vpath *p, const qk_json *in,
     SchemaInfoArray *obj, size_t *seen, qk_error **errp);
-bool visit_known_SchemaInfoArray(const void *obj, const char *key);
+int visit_known_SchemaInfoArray(const void *obj, const char *key);
 bool visit_out_SchemaInfoArray_members(qk_json *out, const SchemaInfoArray *obj);
 bool visit_type_SchemaInfoArray(const qk_vpath *p, const char *name,
     const qk_json *in, SchemaInfoArray **obj, qk_error **errp);
@@ -93,7 +93,7 @@ SchemaInfoObjectVariantList *qapi_clone_SchemaInfoObjectVariantList(const Schema
 
 bool visit_type_SchemaInfoObject_members(const qk_vpath *p, const qk_json *in,
     SchemaInfoObject *obj, size_t *seen, qk_error **errp);
-bool visit_known_SchemaInfoObject(const void *obj, const char *key);
+int visit_known_SchemaInfoObject(const void *obj, const char *key);
 bool visit_out_SchemaInfoObject_members(qk_json *out, const SchemaInfoObject *obj);
 bool visit_type_SchemaInfoObject(const qk_vpath *p, const char *name,
     const qk_json *in, SchemaInfoObject **obj, qk_error **errp);
@@ -102,7 +102,7 @@ SchemaInfoObject *qapi_clone_SchemaInfoObject(const SchemaInfoObject *obj);
 
 bool visit_type_SchemaInfoObjectMember_members(const qk_vpath *p, const qk_json *in,
     SchemaInfoObjectMember *obj, size_t *seen, qk_error **errp);
-bool visit_known_SchemaInfoObjectMember(const void *obj, const char *key);
+int visit_known_SchemaInfoObjectMember(const void *obj, const char *key);
 bool visit_out_SchemaInfoObjectMember_members(qk_json *out, const SchemaInfoObjectMember *obj);
 bool visit_type_SchemaInfoObjectMember(const qk_vpath *p, const char *name,
     const qk_json *in, SchemaInfoObjectMember **obj, qk_error **errp);
@@ -111,7 +111,7 @@ SchemaInfoObjectMember *qapi_clone_SchemaInfoObjectMember(const SchemaInfoObject
 
 bool visit_type_SchemaInfoObjectVariant_members(const qk_vpath *p, const qk_json *in,
     SchemaInfoObjectVariant *obj, size_t *seen, qk_error **errp);
-bool visit_known_SchemaInfoObjectVariant(const void *obj, const char *key);
+int visit_known_SchemaInfoObjectVariant(const void *obj, const char *key);
 bool visit_out_SchemaInfoObjectVariant_members(qk_json *out, const SchemaInfoObjectVariant *obj);
 bool visit_type_SchemaInfoObjectVariant(const qk_vpath *p, const char *name,
     const qk_json *in, SchemaInfoObjectVariant **obj, qk_error **errp);
@@ -125,7 +125,7 @@ SchemaInfoAlternateMemberList *qapi_clone_SchemaInfoAlternateMemberList(const Sc
 
 bool visit_type_SchemaInfoAlternate_members(const qk_vpath *p, const qk_json *in,
     SchemaInfoAlternate *obj, size_t *seen, qk_error **errp);
-bool visit_known_SchemaInfoAlternate(const void *obj, const char *key);
+int visit_known_SchemaInfoAlternate(const void *obj, const char *key);
 bool visit_out_SchemaInfoAlternate_members(qk_json *out, const SchemaInfoAlternate *obj);
 bool visit_type_SchemaInfoAlternate(const qk_vpath *p, const char *name,
     const qk_json *in, SchemaInfoAlternate **obj, qk_error **errp);
@@ -134,7 +134,7 @@ SchemaInfoAlternate *qapi_clone_SchemaInfoAlternate(const SchemaInfoAlternate *o
 
 bool visit_type_SchemaInfoAlternateMember_members(const qk_vpath *p, const qk_json *in,
     SchemaInfoAlternateMember *obj, size_t *seen, qk_error **errp);
-bool visit_known_SchemaInfoAlternateMember(const void *obj, const char *key);
+int visit_known_SchemaInfoAlternateMember(const void *obj, const char *key);
 bool visit_out_SchemaInfoAlternateMember_members(qk_json *out, const SchemaInfoAlternateMember *obj);
 bool visit_type_SchemaInfoAlternateMember(const qk_vpath *p, const char *name,
     const qk_json *in, SchemaInfoAlternateMember **obj, qk_error **errp);
@@ -143,7 +143,7 @@ SchemaInfoAlternateMember *qapi_clone_SchemaInfoAlternateMember(const SchemaInfo
 
 bool visit_type_SchemaInfoCommand_members(const qk_vpath *p, const qk_json *in,
     SchemaInfoCommand *obj, size_t *seen, qk_error **errp);
-bool visit_known_SchemaInfoCommand(const void *obj, const char *key);
+int visit_known_SchemaInfoCommand(const void *obj, const char *key);
 bool visit_out_SchemaInfoCommand_members(qk_json *out, const SchemaInfoCommand *obj);
 bool visit_type_SchemaInfoCommand(const qk_vpath *p, const char *name,
     const qk_json *in, SchemaInfoCommand **obj, qk_error **errp);
@@ -152,7 +152,7 @@ SchemaInfoCommand *qapi_clone_SchemaInfoCommand(const SchemaInfoCommand *obj);
 
 bool visit_type_SchemaInfoEvent_members(const qk_vpath *p, const qk_json *in,
     SchemaInfoEvent *obj, size_t *seen, qk_error **errp);
-bool visit_known_SchemaInfoEvent(const void *obj, const char *key);
+int visit_known_SchemaInfoEvent(const void *obj, const char *key);
 bool visit_out_SchemaInfoEvent_members(qk_json *out, const SchemaInfoEvent *obj);
 bool visit_type_SchemaInfoEvent(const qk_vpath *p, const char *name,
     const qk_json *in, SchemaInfoEvent **obj, qk_error **errp);

@@ -84,16 +84,16 @@ bool visit_type_q_obj_JOB_STATUS_CHANGE_arg_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_q_obj_JOB_STATUS_CHANGE_arg(const void *o, const char *key)
+int visit_known_q_obj_JOB_STATUS_CHANGE_arg(const void *o, const char *key)
 {
     const q_obj_JOB_STATUS_CHANGE_arg *obj = (const q_obj_JOB_STATUS_CHANGE_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "status"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_JOB_STATUS_CHANGE_arg_members(qk_json *out, const q_obj_JOB_STATUS_CHANGE_arg *obj)
@@ -129,14 +129,14 @@ bool visit_type_q_obj_job_pause_arg_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_q_obj_job_pause_arg(const void *o, const char *key)
+int visit_known_q_obj_job_pause_arg(const void *o, const char *key)
 {
     const q_obj_job_pause_arg *obj = (const q_obj_job_pause_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_job_pause_arg_members(qk_json *out, const q_obj_job_pause_arg *obj)
@@ -170,14 +170,14 @@ bool visit_type_q_obj_job_resume_arg_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_q_obj_job_resume_arg(const void *o, const char *key)
+int visit_known_q_obj_job_resume_arg(const void *o, const char *key)
 {
     const q_obj_job_resume_arg *obj = (const q_obj_job_resume_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_job_resume_arg_members(qk_json *out, const q_obj_job_resume_arg *obj)
@@ -211,14 +211,14 @@ bool visit_type_q_obj_job_cancel_arg_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_q_obj_job_cancel_arg(const void *o, const char *key)
+int visit_known_q_obj_job_cancel_arg(const void *o, const char *key)
 {
     const q_obj_job_cancel_arg *obj = (const q_obj_job_cancel_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_job_cancel_arg_members(qk_json *out, const q_obj_job_cancel_arg *obj)
@@ -252,14 +252,14 @@ bool visit_type_q_obj_job_complete_arg_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_q_obj_job_complete_arg(const void *o, const char *key)
+int visit_known_q_obj_job_complete_arg(const void *o, const char *key)
 {
     const q_obj_job_complete_arg *obj = (const q_obj_job_complete_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_job_complete_arg_members(qk_json *out, const q_obj_job_complete_arg *obj)
@@ -293,14 +293,14 @@ bool visit_type_q_obj_job_dismiss_arg_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_q_obj_job_dismiss_arg(const void *o, const char *key)
+int visit_known_q_obj_job_dismiss_arg(const void *o, const char *key)
 {
     const q_obj_job_dismiss_arg *obj = (const q_obj_job_dismiss_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_job_dismiss_arg_members(qk_json *out, const q_obj_job_dismiss_arg *obj)
@@ -334,14 +334,14 @@ bool visit_type_q_obj_job_finalize_arg_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_q_obj_job_finalize_arg(const void *o, const char *key)
+int visit_known_q_obj_job_finalize_arg(const void *o, const char *key)
 {
     const q_obj_job_finalize_arg *obj = (const q_obj_job_finalize_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_job_finalize_arg_members(qk_json *out, const q_obj_job_finalize_arg *obj)
@@ -417,24 +417,24 @@ bool visit_type_JobInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_JobInfo(const void *o, const char *key)
+int visit_known_JobInfo(const void *o, const char *key)
 {
     const JobInfo *obj = (const JobInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "type"))
-        return true;
+        return 1;
     if (!strcmp(key, "status"))
-        return true;
+        return 2;
     if (!strcmp(key, "current-progress"))
-        return true;
+        return 3;
     if (!strcmp(key, "total-progress"))
-        return true;
+        return 4;
     if (!strcmp(key, "error"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_JobInfo_members(qk_json *out, const JobInfo *obj)

@@ -27,42 +27,42 @@ qk_json *visit_out_JobVerb(JobVerb obj);
 
 bool visit_type_q_obj_JOB_STATUS_CHANGE_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_JOB_STATUS_CHANGE_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_JOB_STATUS_CHANGE_arg(const void *obj, const char *key);
+int visit_known_q_obj_JOB_STATUS_CHANGE_arg(const void *obj, const char *key);
 bool visit_out_q_obj_JOB_STATUS_CHANGE_arg_members(qk_json *out, const q_obj_JOB_STATUS_CHANGE_arg *obj);
 
 bool visit_type_q_obj_job_pause_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_job_pause_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_job_pause_arg(const void *obj, const char *key);
+int visit_known_q_obj_job_pause_arg(const void *obj, const char *key);
 bool visit_out_q_obj_job_pause_arg_members(qk_json *out, const q_obj_job_pause_arg *obj);
 
 bool visit_type_q_obj_job_resume_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_job_resume_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_job_resume_arg(const void *obj, const char *key);
+int visit_known_q_obj_job_resume_arg(const void *obj, const char *key);
 bool visit_out_q_obj_job_resume_arg_members(qk_json *out, const q_obj_job_resume_arg *obj);
 
 bool visit_type_q_obj_job_cancel_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_job_cancel_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_job_cancel_arg(const void *obj, const char *key);
+int visit_known_q_obj_job_cancel_arg(const void *obj, const char *key);
 bool visit_out_q_obj_job_cancel_arg_members(qk_json *out, const q_obj_job_cancel_arg *obj);
 
 bool visit_type_q_obj_job_complete_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_job_complete_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_job_complete_arg(const void *obj, const char *key);
+int visit_known_q_obj_job_complete_arg(const void *obj, const char *key);
 bool visit_out_q_obj_job_complete_arg_members(qk_json *out, const q_obj_job_complete_arg *obj);
 
 bool visit_type_q_obj_job_dismiss_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_job_dismiss_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_job_dismiss_arg(const void *obj, const char *key);
+int visit_known_q_obj_job_dismiss_arg(const void *obj, const char *key);
 bool visit_out_q_obj_job_dismiss_arg_members(qk_json *out, const q_obj_job_dismiss_arg *obj);
 
 bool visit_type_q_obj_job_finalize_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_job_finalize_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_job_finalize_arg(const void *obj, const char *key);
+int visit_known_q_obj_job_finalize_arg(const void *obj, const char *key);
 bool visit_out_q_obj_job_finalize_arg_members(qk_json *out, const q_obj_job_finalize_arg *obj);
 
 bool visit_type_JobInfo_members(const qk_vpath *p, const qk_json *in,
     JobInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_JobInfo(const void *obj, const char *key);
+int visit_known_JobInfo(const void *obj, const char *key);
 bool visit_out_JobInfo_members(qk_json *out, const JobInfo *obj);
 bool visit_type_JobInfo(const qk_vpath *p, const char *name,
     const qk_json *in, JobInfo **obj, qk_error **errp);

@@ -84,16 +84,16 @@ bool visit_type_SmpCacheProperties_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SmpCacheProperties(const void *o, const char *key)
+int visit_known_SmpCacheProperties(const void *o, const char *key)
 {
     const SmpCacheProperties *obj = (const SmpCacheProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "cache"))
-        return true;
+        return 0;
     if (!strcmp(key, "topology"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_SmpCacheProperties_members(qk_json *out, const SmpCacheProperties *obj)
@@ -234,14 +234,14 @@ bool visit_type_SmpCachePropertiesWrapper_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_SmpCachePropertiesWrapper(const void *o, const char *key)
+int visit_known_SmpCachePropertiesWrapper(const void *o, const char *key)
 {
     const SmpCachePropertiesWrapper *obj = (const SmpCachePropertiesWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "caches"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_SmpCachePropertiesWrapper_members(qk_json *out, const SmpCachePropertiesWrapper *obj)

@@ -27,7 +27,7 @@ qk_json *visit_out_CacheLevelAndType(CacheLevelAndType obj);
 
 bool visit_type_SmpCacheProperties_members(const qk_vpath *p, const qk_json *in,
     SmpCacheProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_SmpCacheProperties(const void *obj, const char *key);
+int visit_known_SmpCacheProperties(const void *obj, const char *key);
 bool visit_out_SmpCacheProperties_members(qk_json *out, const SmpCacheProperties *obj);
 bool visit_type_SmpCacheProperties(const qk_vpath *p, const char *name,
     const qk_json *in, SmpCacheProperties **obj, qk_error **errp);
@@ -41,7 +41,7 @@ SmpCachePropertiesList *qapi_clone_SmpCachePropertiesList(const SmpCacheProperti
 
 bool visit_type_SmpCachePropertiesWrapper_members(const qk_vpath *p, const qk_json *in,
     SmpCachePropertiesWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_SmpCachePropertiesWrapper(const void *obj, const char *key);
+int visit_known_SmpCachePropertiesWrapper(const void *obj, const char *key);
 bool visit_out_SmpCachePropertiesWrapper_members(qk_json *out, const SmpCachePropertiesWrapper *obj);
 bool visit_type_SmpCachePropertiesWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, SmpCachePropertiesWrapper **obj, qk_error **errp);

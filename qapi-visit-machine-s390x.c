@@ -80,24 +80,24 @@ bool visit_type_q_obj_set_cpu_topology_arg_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_q_obj_set_cpu_topology_arg(const void *o, const char *key)
+int visit_known_q_obj_set_cpu_topology_arg(const void *o, const char *key)
 {
     const q_obj_set_cpu_topology_arg *obj = (const q_obj_set_cpu_topology_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "core-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "socket-id"))
-        return true;
+        return 1;
     if (!strcmp(key, "book-id"))
-        return true;
+        return 2;
     if (!strcmp(key, "drawer-id"))
-        return true;
+        return 3;
     if (!strcmp(key, "entitlement"))
-        return true;
+        return 4;
     if (!strcmp(key, "dedicated"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_q_obj_set_cpu_topology_arg_members(qk_json *out, const q_obj_set_cpu_topology_arg *obj)
@@ -146,14 +146,14 @@ bool visit_type_q_obj_CPU_POLARIZATION_CHANGE_arg_members(const qk_vpath *p, con
     return true;
 }
 
-bool visit_known_q_obj_CPU_POLARIZATION_CHANGE_arg(const void *o, const char *key)
+int visit_known_q_obj_CPU_POLARIZATION_CHANGE_arg(const void *o, const char *key)
 {
     const q_obj_CPU_POLARIZATION_CHANGE_arg *obj = (const q_obj_CPU_POLARIZATION_CHANGE_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "polarization"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_CPU_POLARIZATION_CHANGE_arg_members(qk_json *out, const q_obj_CPU_POLARIZATION_CHANGE_arg *obj)
@@ -187,14 +187,14 @@ bool visit_type_CpuPolarizationInfo_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_CpuPolarizationInfo(const void *o, const char *key)
+int visit_known_CpuPolarizationInfo(const void *o, const char *key)
 {
     const CpuPolarizationInfo *obj = (const CpuPolarizationInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "polarization"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_CpuPolarizationInfo_members(qk_json *out, const CpuPolarizationInfo *obj)

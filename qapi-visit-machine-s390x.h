@@ -20,17 +20,17 @@ qk_json *visit_out_S390CpuPolarization(S390CpuPolarization obj);
 
 bool visit_type_q_obj_set_cpu_topology_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_set_cpu_topology_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_set_cpu_topology_arg(const void *obj, const char *key);
+int visit_known_q_obj_set_cpu_topology_arg(const void *obj, const char *key);
 bool visit_out_q_obj_set_cpu_topology_arg_members(qk_json *out, const q_obj_set_cpu_topology_arg *obj);
 
 bool visit_type_q_obj_CPU_POLARIZATION_CHANGE_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_CPU_POLARIZATION_CHANGE_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_CPU_POLARIZATION_CHANGE_arg(const void *obj, const char *key);
+int visit_known_q_obj_CPU_POLARIZATION_CHANGE_arg(const void *obj, const char *key);
 bool visit_out_q_obj_CPU_POLARIZATION_CHANGE_arg_members(qk_json *out, const q_obj_CPU_POLARIZATION_CHANGE_arg *obj);
 
 bool visit_type_CpuPolarizationInfo_members(const qk_vpath *p, const qk_json *in,
     CpuPolarizationInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_CpuPolarizationInfo(const void *obj, const char *key);
+int visit_known_CpuPolarizationInfo(const void *obj, const char *key);
 bool visit_out_CpuPolarizationInfo_members(qk_json *out, const CpuPolarizationInfo *obj);
 bool visit_type_CpuPolarizationInfo(const qk_vpath *p, const char *name,
     const qk_json *in, CpuPolarizationInfo **obj, qk_error **errp);

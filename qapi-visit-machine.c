@@ -74,18 +74,18 @@ bool visit_type_CpuInfoS390_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_CpuInfoS390(const void *o, const char *key)
+int visit_known_CpuInfoS390(const void *o, const char *key)
 {
     const CpuInfoS390 *obj = (const CpuInfoS390 *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "cpu-state"))
-        return true;
+        return 0;
     if (!strcmp(key, "dedicated"))
-        return true;
+        return 1;
     if (!strcmp(key, "entitlement"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_CpuInfoS390_members(qk_json *out, const CpuInfoS390 *obj)
@@ -216,24 +216,24 @@ bool visit_type_q_obj_CpuInfoFast_base_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_q_obj_CpuInfoFast_base(const void *o, const char *key)
+int visit_known_q_obj_CpuInfoFast_base(const void *o, const char *key)
 {
     const q_obj_CpuInfoFast_base *obj = (const q_obj_CpuInfoFast_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "cpu-index"))
-        return true;
+        return 0;
     if (!strcmp(key, "qom-type"))
-        return true;
+        return 1;
     if (!strcmp(key, "qom-path"))
-        return true;
+        return 2;
     if (!strcmp(key, "thread-id"))
-        return true;
+        return 3;
     if (!strcmp(key, "props"))
-        return true;
+        return 4;
     if (!strcmp(key, "target"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_q_obj_CpuInfoFast_base_members(qk_json *out, const q_obj_CpuInfoFast_base *obj)
@@ -326,30 +326,32 @@ bool visit_type_CpuInfoFast_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_CpuInfoFast(const void *o, const char *key)
+int visit_known_CpuInfoFast(const void *o, const char *key)
 {
     const CpuInfoFast *obj = (const CpuInfoFast *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "cpu-index"))
-        return true;
+        return 0;
     if (!strcmp(key, "qom-type"))
-        return true;
+        return 1;
     if (!strcmp(key, "qom-path"))
-        return true;
+        return 2;
     if (!strcmp(key, "thread-id"))
-        return true;
+        return 3;
     if (!strcmp(key, "props"))
-        return true;
+        return 4;
     if (!strcmp(key, "target"))
-        return true;
+        return 5;
     switch (obj->target) {
-    case SYS_EMU_TARGET_S390X:
-        return visit_known_CpuInfoS390(&obj->u.s390x, key);
+    case SYS_EMU_TARGET_S390X: {
+        int r = visit_known_CpuInfoS390(&obj->u.s390x, key);
+        return r < 0 ? r : r + 6;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_CpuInfoFast_members(qk_json *out, const CpuInfoFast *obj)
@@ -523,18 +525,18 @@ bool visit_type_CompatProperty_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_CompatProperty(const void *o, const char *key)
+int visit_known_CompatProperty(const void *o, const char *key)
 {
     const CompatProperty *obj = (const CompatProperty *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "qom-type"))
-        return true;
+        return 0;
     if (!strcmp(key, "property"))
-        return true;
+        return 1;
     if (!strcmp(key, "value"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_CompatProperty_members(qk_json *out, const CompatProperty *obj)
@@ -756,34 +758,34 @@ bool visit_type_MachineInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_MachineInfo(const void *o, const char *key)
+int visit_known_MachineInfo(const void *o, const char *key)
 {
     const MachineInfo *obj = (const MachineInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "alias"))
-        return true;
+        return 1;
     if (!strcmp(key, "is-default"))
-        return true;
+        return 2;
     if (!strcmp(key, "cpu-max"))
-        return true;
+        return 3;
     if (!strcmp(key, "hotpluggable-cpus"))
-        return true;
+        return 4;
     if (!strcmp(key, "numa-mem-supported"))
-        return true;
+        return 5;
     if (!strcmp(key, "deprecated"))
-        return true;
+        return 6;
     if (!strcmp(key, "default-cpu-type"))
-        return true;
+        return 7;
     if (!strcmp(key, "default-ram-id"))
-        return true;
+        return 8;
     if (!strcmp(key, "acpi"))
-        return true;
+        return 9;
     if (!strcmp(key, "compat-props"))
-        return true;
-    return false;
+        return 10;
+    return -1;
 }
 
 bool visit_out_MachineInfo_members(qk_json *out, const MachineInfo *obj)
@@ -891,14 +893,14 @@ bool visit_type_q_obj_query_machines_arg_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_q_obj_query_machines_arg(const void *o, const char *key)
+int visit_known_q_obj_query_machines_arg(const void *o, const char *key)
 {
     const q_obj_query_machines_arg *obj = (const q_obj_query_machines_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "compat-props"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_query_machines_arg_members(qk_json *out, const q_obj_query_machines_arg *obj)
@@ -989,14 +991,14 @@ bool visit_type_CurrentMachineParams_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_CurrentMachineParams(const void *o, const char *key)
+int visit_known_CurrentMachineParams(const void *o, const char *key)
 {
     const CurrentMachineParams *obj = (const CurrentMachineParams *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "wakeup-suspend-support"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_CurrentMachineParams_members(qk_json *out, const CurrentMachineParams *obj)
@@ -1079,14 +1081,14 @@ bool visit_type_QemuTargetInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_QemuTargetInfo(const void *o, const char *key)
+int visit_known_QemuTargetInfo(const void *o, const char *key)
 {
     const QemuTargetInfo *obj = (const QemuTargetInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "arch"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_QemuTargetInfo_members(qk_json *out, const QemuTargetInfo *obj)
@@ -1169,14 +1171,14 @@ bool visit_type_UuidInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_UuidInfo(const void *o, const char *key)
+int visit_known_UuidInfo(const void *o, const char *key)
 {
     const UuidInfo *obj = (const UuidInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "UUID"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_UuidInfo_members(qk_json *out, const UuidInfo *obj)
@@ -1259,14 +1261,14 @@ bool visit_type_GuidInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_GuidInfo(const void *o, const char *key)
+int visit_known_GuidInfo(const void *o, const char *key)
 {
     const GuidInfo *obj = (const GuidInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "guid"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_GuidInfo_members(qk_json *out, const GuidInfo *obj)
@@ -1379,14 +1381,14 @@ bool visit_type_q_obj_NumaOptions_base_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_q_obj_NumaOptions_base(const void *o, const char *key)
+int visit_known_q_obj_NumaOptions_base(const void *o, const char *key)
 {
     const q_obj_NumaOptions_base *obj = (const q_obj_NumaOptions_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_NumaOptions_base_members(qk_json *out, const q_obj_NumaOptions_base *obj)
@@ -1434,28 +1436,38 @@ bool visit_type_NumaOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_NumaOptions(const void *o, const char *key)
+int visit_known_NumaOptions(const void *o, const char *key)
 {
     const NumaOptions *obj = (const NumaOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     switch (obj->type) {
-    case NUMA_OPTIONS_TYPE_NODE:
-        return visit_known_NumaNodeOptions(&obj->u.node, key);
-    case NUMA_OPTIONS_TYPE_DIST:
-        return visit_known_NumaDistOptions(&obj->u.dist, key);
-    case NUMA_OPTIONS_TYPE_CPU:
-        return visit_known_NumaCpuOptions(&obj->u.cpu, key);
-    case NUMA_OPTIONS_TYPE_HMAT_LB:
-        return visit_known_NumaHmatLBOptions(&obj->u.hmat_lb, key);
-    case NUMA_OPTIONS_TYPE_HMAT_CACHE:
-        return visit_known_NumaHmatCacheOptions(&obj->u.hmat_cache, key);
+    case NUMA_OPTIONS_TYPE_NODE: {
+        int r = visit_known_NumaNodeOptions(&obj->u.node, key);
+        return r < 0 ? r : r + 1;
+    }
+    case NUMA_OPTIONS_TYPE_DIST: {
+        int r = visit_known_NumaDistOptions(&obj->u.dist, key);
+        return r < 0 ? r : r + 1;
+    }
+    case NUMA_OPTIONS_TYPE_CPU: {
+        int r = visit_known_NumaCpuOptions(&obj->u.cpu, key);
+        return r < 0 ? r : r + 1;
+    }
+    case NUMA_OPTIONS_TYPE_HMAT_LB: {
+        int r = visit_known_NumaHmatLBOptions(&obj->u.hmat_lb, key);
+        return r < 0 ? r : r + 1;
+    }
+    case NUMA_OPTIONS_TYPE_HMAT_CACHE: {
+        int r = visit_known_NumaHmatCacheOptions(&obj->u.hmat_cache, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_NumaOptions_members(qk_json *out, const NumaOptions *obj)
@@ -1577,22 +1589,22 @@ bool visit_type_NumaNodeOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_NumaNodeOptions(const void *o, const char *key)
+int visit_known_NumaNodeOptions(const void *o, const char *key)
 {
     const NumaNodeOptions *obj = (const NumaNodeOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "nodeid"))
-        return true;
+        return 0;
     if (!strcmp(key, "cpus"))
-        return true;
+        return 1;
     if (!strcmp(key, "mem"))
-        return true;
+        return 2;
     if (!strcmp(key, "memdev"))
-        return true;
+        return 3;
     if (!strcmp(key, "initiator"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_NumaNodeOptions_members(qk_json *out, const NumaNodeOptions *obj)
@@ -1706,18 +1718,18 @@ bool visit_type_NumaDistOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_NumaDistOptions(const void *o, const char *key)
+int visit_known_NumaDistOptions(const void *o, const char *key)
 {
     const NumaDistOptions *obj = (const NumaDistOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "src"))
-        return true;
+        return 0;
     if (!strcmp(key, "dst"))
-        return true;
+        return 1;
     if (!strcmp(key, "val"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_NumaDistOptions_members(qk_json *out, const NumaDistOptions *obj)
@@ -1820,18 +1832,18 @@ bool visit_type_CXLFixedMemoryWindowOptions_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_CXLFixedMemoryWindowOptions(const void *o, const char *key)
+int visit_known_CXLFixedMemoryWindowOptions(const void *o, const char *key)
 {
     const CXLFixedMemoryWindowOptions *obj = (const CXLFixedMemoryWindowOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "size"))
-        return true;
+        return 0;
     if (!strcmp(key, "interleave-granularity"))
-        return true;
+        return 1;
     if (!strcmp(key, "targets"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_CXLFixedMemoryWindowOptions_members(qk_json *out, const CXLFixedMemoryWindowOptions *obj)
@@ -1975,14 +1987,14 @@ bool visit_type_CXLFMWProperties_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_CXLFMWProperties(const void *o, const char *key)
+int visit_known_CXLFMWProperties(const void *o, const char *key)
 {
     const CXLFMWProperties *obj = (const CXLFMWProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "cxl-fmw"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_CXLFMWProperties_members(qk_json *out, const CXLFMWProperties *obj)
@@ -2105,20 +2117,20 @@ bool visit_type_X86CPUFeatureWordInfo_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_X86CPUFeatureWordInfo(const void *o, const char *key)
+int visit_known_X86CPUFeatureWordInfo(const void *o, const char *key)
 {
     const X86CPUFeatureWordInfo *obj = (const X86CPUFeatureWordInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "cpuid-input-eax"))
-        return true;
+        return 0;
     if (!strcmp(key, "cpuid-input-ecx"))
-        return true;
+        return 1;
     if (!strcmp(key, "cpuid-register"))
-        return true;
+        return 2;
     if (!strcmp(key, "features"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_X86CPUFeatureWordInfo_members(qk_json *out, const X86CPUFeatureWordInfo *obj)
@@ -2264,14 +2276,14 @@ bool visit_type_DummyForceArrays_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_DummyForceArrays(const void *o, const char *key)
+int visit_known_DummyForceArrays(const void *o, const char *key)
 {
     const DummyForceArrays *obj = (const DummyForceArrays *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "unused"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_DummyForceArrays_members(qk_json *out, const DummyForceArrays *obj)
@@ -2408,30 +2420,30 @@ bool visit_type_NumaCpuOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_NumaCpuOptions(const void *o, const char *key)
+int visit_known_NumaCpuOptions(const void *o, const char *key)
 {
     const NumaCpuOptions *obj = (const NumaCpuOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "node-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "drawer-id"))
-        return true;
+        return 1;
     if (!strcmp(key, "book-id"))
-        return true;
+        return 2;
     if (!strcmp(key, "socket-id"))
-        return true;
+        return 3;
     if (!strcmp(key, "die-id"))
-        return true;
+        return 4;
     if (!strcmp(key, "cluster-id"))
-        return true;
+        return 5;
     if (!strcmp(key, "module-id"))
-        return true;
+        return 6;
     if (!strcmp(key, "core-id"))
-        return true;
+        return 7;
     if (!strcmp(key, "thread-id"))
-        return true;
-    return false;
+        return 8;
+    return -1;
 }
 
 bool visit_out_NumaCpuOptions_members(qk_json *out, const NumaCpuOptions *obj)
@@ -2610,24 +2622,24 @@ bool visit_type_NumaHmatLBOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_NumaHmatLBOptions(const void *o, const char *key)
+int visit_known_NumaHmatLBOptions(const void *o, const char *key)
 {
     const NumaHmatLBOptions *obj = (const NumaHmatLBOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "initiator"))
-        return true;
+        return 0;
     if (!strcmp(key, "target"))
-        return true;
+        return 1;
     if (!strcmp(key, "hierarchy"))
-        return true;
+        return 2;
     if (!strcmp(key, "data-type"))
-        return true;
+        return 3;
     if (!strcmp(key, "latency"))
-        return true;
+        return 4;
     if (!strcmp(key, "bandwidth"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_NumaHmatLBOptions_members(qk_json *out, const NumaHmatLBOptions *obj)
@@ -2797,24 +2809,24 @@ bool visit_type_NumaHmatCacheOptions_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_NumaHmatCacheOptions(const void *o, const char *key)
+int visit_known_NumaHmatCacheOptions(const void *o, const char *key)
 {
     const NumaHmatCacheOptions *obj = (const NumaHmatCacheOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "node-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "size"))
-        return true;
+        return 1;
     if (!strcmp(key, "level"))
-        return true;
+        return 2;
     if (!strcmp(key, "associativity"))
-        return true;
+        return 3;
     if (!strcmp(key, "policy"))
-        return true;
+        return 4;
     if (!strcmp(key, "line"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_NumaHmatCacheOptions_members(qk_json *out, const NumaHmatCacheOptions *obj)
@@ -2932,20 +2944,20 @@ bool visit_type_q_obj_memsave_arg_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_q_obj_memsave_arg(const void *o, const char *key)
+int visit_known_q_obj_memsave_arg(const void *o, const char *key)
 {
     const q_obj_memsave_arg *obj = (const q_obj_memsave_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "val"))
-        return true;
+        return 0;
     if (!strcmp(key, "size"))
-        return true;
+        return 1;
     if (!strcmp(key, "filename"))
-        return true;
+        return 2;
     if (!strcmp(key, "cpu-index"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_q_obj_memsave_arg_members(qk_json *out, const q_obj_memsave_arg *obj)
@@ -3004,18 +3016,18 @@ bool visit_type_q_obj_pmemsave_arg_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_q_obj_pmemsave_arg(const void *o, const char *key)
+int visit_known_q_obj_pmemsave_arg(const void *o, const char *key)
 {
     const q_obj_pmemsave_arg *obj = (const q_obj_pmemsave_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "val"))
-        return true;
+        return 0;
     if (!strcmp(key, "size"))
-        return true;
+        return 1;
     if (!strcmp(key, "filename"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_pmemsave_arg_members(qk_json *out, const q_obj_pmemsave_arg *obj)
@@ -3120,30 +3132,30 @@ bool visit_type_Memdev_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_Memdev(const void *o, const char *key)
+int visit_known_Memdev(const void *o, const char *key)
 {
     const Memdev *obj = (const Memdev *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "size"))
-        return true;
+        return 1;
     if (!strcmp(key, "merge"))
-        return true;
+        return 2;
     if (!strcmp(key, "dump"))
-        return true;
+        return 3;
     if (!strcmp(key, "prealloc"))
-        return true;
+        return 4;
     if (!strcmp(key, "share"))
-        return true;
+        return 5;
     if (!strcmp(key, "reserve"))
-        return true;
+        return 6;
     if (!strcmp(key, "host-nodes"))
-        return true;
+        return 7;
     if (!strcmp(key, "policy"))
-        return true;
-    return false;
+        return 8;
+    return -1;
 }
 
 bool visit_out_Memdev_members(qk_json *out, const Memdev *obj)
@@ -3354,30 +3366,30 @@ bool visit_type_CpuInstanceProperties_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_CpuInstanceProperties(const void *o, const char *key)
+int visit_known_CpuInstanceProperties(const void *o, const char *key)
 {
     const CpuInstanceProperties *obj = (const CpuInstanceProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "node-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "drawer-id"))
-        return true;
+        return 1;
     if (!strcmp(key, "book-id"))
-        return true;
+        return 2;
     if (!strcmp(key, "socket-id"))
-        return true;
+        return 3;
     if (!strcmp(key, "die-id"))
-        return true;
+        return 4;
     if (!strcmp(key, "cluster-id"))
-        return true;
+        return 5;
     if (!strcmp(key, "module-id"))
-        return true;
+        return 6;
     if (!strcmp(key, "core-id"))
-        return true;
+        return 7;
     if (!strcmp(key, "thread-id"))
-        return true;
-    return false;
+        return 8;
+    return -1;
 }
 
 bool visit_out_CpuInstanceProperties_members(qk_json *out, const CpuInstanceProperties *obj)
@@ -3509,20 +3521,20 @@ bool visit_type_HotpluggableCPU_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_HotpluggableCPU(const void *o, const char *key)
+int visit_known_HotpluggableCPU(const void *o, const char *key)
 {
     const HotpluggableCPU *obj = (const HotpluggableCPU *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     if (!strcmp(key, "vcpus-count"))
-        return true;
+        return 1;
     if (!strcmp(key, "props"))
-        return true;
+        return 2;
     if (!strcmp(key, "qom-path"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_HotpluggableCPU_members(qk_json *out, const HotpluggableCPU *obj)
@@ -3668,14 +3680,14 @@ bool visit_type_q_obj_balloon_arg_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_q_obj_balloon_arg(const void *o, const char *key)
+int visit_known_q_obj_balloon_arg(const void *o, const char *key)
 {
     const q_obj_balloon_arg *obj = (const q_obj_balloon_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "value"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_balloon_arg_members(qk_json *out, const q_obj_balloon_arg *obj)
@@ -3709,14 +3721,14 @@ bool visit_type_BalloonInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BalloonInfo(const void *o, const char *key)
+int visit_known_BalloonInfo(const void *o, const char *key)
 {
     const BalloonInfo *obj = (const BalloonInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "actual"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_BalloonInfo_members(qk_json *out, const BalloonInfo *obj)
@@ -3799,14 +3811,14 @@ bool visit_type_q_obj_BALLOON_CHANGE_arg_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_q_obj_BALLOON_CHANGE_arg(const void *o, const char *key)
+int visit_known_q_obj_BALLOON_CHANGE_arg(const void *o, const char *key)
 {
     const q_obj_BALLOON_CHANGE_arg *obj = (const q_obj_BALLOON_CHANGE_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "actual"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_BALLOON_CHANGE_arg_members(qk_json *out, const q_obj_BALLOON_CHANGE_arg *obj)
@@ -3849,16 +3861,16 @@ bool visit_type_HvBalloonInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_HvBalloonInfo(const void *o, const char *key)
+int visit_known_HvBalloonInfo(const void *o, const char *key)
 {
     const HvBalloonInfo *obj = (const HvBalloonInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "committed"))
-        return true;
+        return 0;
     if (!strcmp(key, "available"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_HvBalloonInfo_members(qk_json *out, const HvBalloonInfo *obj)
@@ -3950,16 +3962,16 @@ bool visit_type_MemoryInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_MemoryInfo(const void *o, const char *key)
+int visit_known_MemoryInfo(const void *o, const char *key)
 {
     const MemoryInfo *obj = (const MemoryInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "base-memory"))
-        return true;
+        return 0;
     if (!strcmp(key, "plugged-memory"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_MemoryInfo_members(qk_json *out, const MemoryInfo *obj)
@@ -4105,28 +4117,28 @@ bool visit_type_PCDIMMDeviceInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_PCDIMMDeviceInfo(const void *o, const char *key)
+int visit_known_PCDIMMDeviceInfo(const void *o, const char *key)
 {
     const PCDIMMDeviceInfo *obj = (const PCDIMMDeviceInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "addr"))
-        return true;
+        return 1;
     if (!strcmp(key, "size"))
-        return true;
+        return 2;
     if (!strcmp(key, "slot"))
-        return true;
+        return 3;
     if (!strcmp(key, "node"))
-        return true;
+        return 4;
     if (!strcmp(key, "memdev"))
-        return true;
+        return 5;
     if (!strcmp(key, "hotplugged"))
-        return true;
+        return 6;
     if (!strcmp(key, "hotpluggable"))
-        return true;
-    return false;
+        return 7;
+    return -1;
 }
 
 bool visit_out_PCDIMMDeviceInfo_members(qk_json *out, const PCDIMMDeviceInfo *obj)
@@ -4248,20 +4260,20 @@ bool visit_type_VirtioPMEMDeviceInfo_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_VirtioPMEMDeviceInfo(const void *o, const char *key)
+int visit_known_VirtioPMEMDeviceInfo(const void *o, const char *key)
 {
     const VirtioPMEMDeviceInfo *obj = (const VirtioPMEMDeviceInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "memaddr"))
-        return true;
+        return 1;
     if (!strcmp(key, "size"))
-        return true;
+        return 2;
     if (!strcmp(key, "memdev"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_VirtioPMEMDeviceInfo_members(qk_json *out, const VirtioPMEMDeviceInfo *obj)
@@ -4411,28 +4423,28 @@ bool visit_type_VirtioMEMDeviceInfo_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_VirtioMEMDeviceInfo(const void *o, const char *key)
+int visit_known_VirtioMEMDeviceInfo(const void *o, const char *key)
 {
     const VirtioMEMDeviceInfo *obj = (const VirtioMEMDeviceInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "memaddr"))
-        return true;
+        return 1;
     if (!strcmp(key, "requested-size"))
-        return true;
+        return 2;
     if (!strcmp(key, "size"))
-        return true;
+        return 3;
     if (!strcmp(key, "max-size"))
-        return true;
+        return 4;
     if (!strcmp(key, "block-size"))
-        return true;
+        return 5;
     if (!strcmp(key, "node"))
-        return true;
+        return 6;
     if (!strcmp(key, "memdev"))
-        return true;
-    return false;
+        return 7;
+    return -1;
 }
 
 bool visit_out_VirtioMEMDeviceInfo_members(qk_json *out, const VirtioMEMDeviceInfo *obj)
@@ -4563,22 +4575,22 @@ bool visit_type_SgxEPCDeviceInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SgxEPCDeviceInfo(const void *o, const char *key)
+int visit_known_SgxEPCDeviceInfo(const void *o, const char *key)
 {
     const SgxEPCDeviceInfo *obj = (const SgxEPCDeviceInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "memaddr"))
-        return true;
+        return 1;
     if (!strcmp(key, "size"))
-        return true;
+        return 2;
     if (!strcmp(key, "node"))
-        return true;
+        return 3;
     if (!strcmp(key, "memdev"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_SgxEPCDeviceInfo_members(qk_json *out, const SgxEPCDeviceInfo *obj)
@@ -4689,20 +4701,20 @@ bool visit_type_HvBalloonDeviceInfo_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_HvBalloonDeviceInfo(const void *o, const char *key)
+int visit_known_HvBalloonDeviceInfo(const void *o, const char *key)
 {
     const HvBalloonDeviceInfo *obj = (const HvBalloonDeviceInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "memaddr"))
-        return true;
+        return 1;
     if (!strcmp(key, "max-size"))
-        return true;
+        return 2;
     if (!strcmp(key, "memdev"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_HvBalloonDeviceInfo_members(qk_json *out, const HvBalloonDeviceInfo *obj)
@@ -4809,14 +4821,14 @@ bool visit_type_PCDIMMDeviceInfoWrapper_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_PCDIMMDeviceInfoWrapper(const void *o, const char *key)
+int visit_known_PCDIMMDeviceInfoWrapper(const void *o, const char *key)
 {
     const PCDIMMDeviceInfoWrapper *obj = (const PCDIMMDeviceInfoWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_PCDIMMDeviceInfoWrapper_members(qk_json *out, const PCDIMMDeviceInfoWrapper *obj)
@@ -4899,14 +4911,14 @@ bool visit_type_VirtioPMEMDeviceInfoWrapper_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_VirtioPMEMDeviceInfoWrapper(const void *o, const char *key)
+int visit_known_VirtioPMEMDeviceInfoWrapper(const void *o, const char *key)
 {
     const VirtioPMEMDeviceInfoWrapper *obj = (const VirtioPMEMDeviceInfoWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_VirtioPMEMDeviceInfoWrapper_members(qk_json *out, const VirtioPMEMDeviceInfoWrapper *obj)
@@ -4989,14 +5001,14 @@ bool visit_type_VirtioMEMDeviceInfoWrapper_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_VirtioMEMDeviceInfoWrapper(const void *o, const char *key)
+int visit_known_VirtioMEMDeviceInfoWrapper(const void *o, const char *key)
 {
     const VirtioMEMDeviceInfoWrapper *obj = (const VirtioMEMDeviceInfoWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_VirtioMEMDeviceInfoWrapper_members(qk_json *out, const VirtioMEMDeviceInfoWrapper *obj)
@@ -5079,14 +5091,14 @@ bool visit_type_SgxEPCDeviceInfoWrapper_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_SgxEPCDeviceInfoWrapper(const void *o, const char *key)
+int visit_known_SgxEPCDeviceInfoWrapper(const void *o, const char *key)
 {
     const SgxEPCDeviceInfoWrapper *obj = (const SgxEPCDeviceInfoWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_SgxEPCDeviceInfoWrapper_members(qk_json *out, const SgxEPCDeviceInfoWrapper *obj)
@@ -5169,14 +5181,14 @@ bool visit_type_HvBalloonDeviceInfoWrapper_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_HvBalloonDeviceInfoWrapper(const void *o, const char *key)
+int visit_known_HvBalloonDeviceInfoWrapper(const void *o, const char *key)
 {
     const HvBalloonDeviceInfoWrapper *obj = (const HvBalloonDeviceInfoWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_HvBalloonDeviceInfoWrapper_members(qk_json *out, const HvBalloonDeviceInfoWrapper *obj)
@@ -5259,14 +5271,14 @@ bool visit_type_q_obj_MemoryDeviceInfo_base_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_q_obj_MemoryDeviceInfo_base(const void *o, const char *key)
+int visit_known_q_obj_MemoryDeviceInfo_base(const void *o, const char *key)
 {
     const q_obj_MemoryDeviceInfo_base *obj = (const q_obj_MemoryDeviceInfo_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_MemoryDeviceInfo_base_members(qk_json *out, const q_obj_MemoryDeviceInfo_base *obj)
@@ -5316,30 +5328,42 @@ bool visit_type_MemoryDeviceInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_MemoryDeviceInfo(const void *o, const char *key)
+int visit_known_MemoryDeviceInfo(const void *o, const char *key)
 {
     const MemoryDeviceInfo *obj = (const MemoryDeviceInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     switch (obj->type) {
-    case MEMORY_DEVICE_INFO_KIND_DIMM:
-        return visit_known_PCDIMMDeviceInfoWrapper(&obj->u.dimm, key);
-    case MEMORY_DEVICE_INFO_KIND_NVDIMM:
-        return visit_known_PCDIMMDeviceInfoWrapper(&obj->u.nvdimm, key);
-    case MEMORY_DEVICE_INFO_KIND_VIRTIO_PMEM:
-        return visit_known_VirtioPMEMDeviceInfoWrapper(&obj->u.virtio_pmem, key);
-    case MEMORY_DEVICE_INFO_KIND_VIRTIO_MEM:
-        return visit_known_VirtioMEMDeviceInfoWrapper(&obj->u.virtio_mem, key);
-    case MEMORY_DEVICE_INFO_KIND_SGX_EPC:
-        return visit_known_SgxEPCDeviceInfoWrapper(&obj->u.sgx_epc, key);
-    case MEMORY_DEVICE_INFO_KIND_HV_BALLOON:
-        return visit_known_HvBalloonDeviceInfoWrapper(&obj->u.hv_balloon, key);
+    case MEMORY_DEVICE_INFO_KIND_DIMM: {
+        int r = visit_known_PCDIMMDeviceInfoWrapper(&obj->u.dimm, key);
+        return r < 0 ? r : r + 1;
+    }
+    case MEMORY_DEVICE_INFO_KIND_NVDIMM: {
+        int r = visit_known_PCDIMMDeviceInfoWrapper(&obj->u.nvdimm, key);
+        return r < 0 ? r : r + 1;
+    }
+    case MEMORY_DEVICE_INFO_KIND_VIRTIO_PMEM: {
+        int r = visit_known_VirtioPMEMDeviceInfoWrapper(&obj->u.virtio_pmem, key);
+        return r < 0 ? r : r + 1;
+    }
+    case MEMORY_DEVICE_INFO_KIND_VIRTIO_MEM: {
+        int r = visit_known_VirtioMEMDeviceInfoWrapper(&obj->u.virtio_mem, key);
+        return r < 0 ? r : r + 1;
+    }
+    case MEMORY_DEVICE_INFO_KIND_SGX_EPC: {
+        int r = visit_known_SgxEPCDeviceInfoWrapper(&obj->u.sgx_epc, key);
+        return r < 0 ? r : r + 1;
+    }
+    case MEMORY_DEVICE_INFO_KIND_HV_BALLOON: {
+        int r = visit_known_HvBalloonDeviceInfoWrapper(&obj->u.hv_balloon, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_MemoryDeviceInfo_members(qk_json *out, const MemoryDeviceInfo *obj)
@@ -5447,16 +5471,16 @@ bool visit_type_SgxEPC_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SgxEPC(const void *o, const char *key)
+int visit_known_SgxEPC(const void *o, const char *key)
 {
     const SgxEPC *obj = (const SgxEPC *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "memdev"))
-        return true;
+        return 0;
     if (!strcmp(key, "node"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_SgxEPC_members(qk_json *out, const SgxEPC *obj)
@@ -5597,14 +5621,14 @@ bool visit_type_SgxEPCProperties_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SgxEPCProperties(const void *o, const char *key)
+int visit_known_SgxEPCProperties(const void *o, const char *key)
 {
     const SgxEPCProperties *obj = (const SgxEPCProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "sgx-epc"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_SgxEPCProperties_members(qk_json *out, const SgxEPCProperties *obj)
@@ -5758,18 +5782,18 @@ bool visit_type_q_obj_MEMORY_DEVICE_SIZE_CHANGE_arg_members(const qk_vpath *p, c
     return true;
 }
 
-bool visit_known_q_obj_MEMORY_DEVICE_SIZE_CHANGE_arg(const void *o, const char *key)
+int visit_known_q_obj_MEMORY_DEVICE_SIZE_CHANGE_arg(const void *o, const char *key)
 {
     const q_obj_MEMORY_DEVICE_SIZE_CHANGE_arg *obj = (const q_obj_MEMORY_DEVICE_SIZE_CHANGE_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "size"))
-        return true;
+        return 1;
     if (!strcmp(key, "qom-path"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_MEMORY_DEVICE_SIZE_CHANGE_arg_members(qk_json *out, const q_obj_MEMORY_DEVICE_SIZE_CHANGE_arg *obj)
@@ -5845,26 +5869,26 @@ bool visit_type_BootConfiguration_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_BootConfiguration(const void *o, const char *key)
+int visit_known_BootConfiguration(const void *o, const char *key)
 {
     const BootConfiguration *obj = (const BootConfiguration *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "order"))
-        return true;
+        return 0;
     if (!strcmp(key, "once"))
-        return true;
+        return 1;
     if (!strcmp(key, "menu"))
-        return true;
+        return 2;
     if (!strcmp(key, "splash"))
-        return true;
+        return 3;
     if (!strcmp(key, "splash-time"))
-        return true;
+        return 4;
     if (!strcmp(key, "reboot-timeout"))
-        return true;
+        return 5;
     if (!strcmp(key, "strict"))
-        return true;
-    return false;
+        return 6;
+    return -1;
 }
 
 bool visit_out_BootConfiguration_members(qk_json *out, const BootConfiguration *obj)
@@ -6027,32 +6051,32 @@ bool visit_type_SMPConfiguration_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SMPConfiguration(const void *o, const char *key)
+int visit_known_SMPConfiguration(const void *o, const char *key)
 {
     const SMPConfiguration *obj = (const SMPConfiguration *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "cpus"))
-        return true;
+        return 0;
     if (!strcmp(key, "drawers"))
-        return true;
+        return 1;
     if (!strcmp(key, "books"))
-        return true;
+        return 2;
     if (!strcmp(key, "sockets"))
-        return true;
+        return 3;
     if (!strcmp(key, "dies"))
-        return true;
+        return 4;
     if (!strcmp(key, "clusters"))
-        return true;
+        return 5;
     if (!strcmp(key, "modules"))
-        return true;
+        return 6;
     if (!strcmp(key, "cores"))
-        return true;
+        return 7;
     if (!strcmp(key, "threads"))
-        return true;
+        return 8;
     if (!strcmp(key, "maxcpus"))
-        return true;
-    return false;
+        return 9;
+    return -1;
 }
 
 bool visit_out_SMPConfiguration_members(qk_json *out, const SMPConfiguration *obj)
@@ -6190,18 +6214,18 @@ bool visit_type_MemorySizeConfiguration_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_MemorySizeConfiguration(const void *o, const char *key)
+int visit_known_MemorySizeConfiguration(const void *o, const char *key)
 {
     const MemorySizeConfiguration *obj = (const MemorySizeConfiguration *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "size"))
-        return true;
+        return 0;
     if (!strcmp(key, "max-size"))
-        return true;
+        return 1;
     if (!strcmp(key, "slots"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_MemorySizeConfiguration_members(qk_json *out, const MemorySizeConfiguration *obj)
@@ -6292,14 +6316,14 @@ bool visit_type_q_obj_dumpdtb_arg_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_q_obj_dumpdtb_arg(const void *o, const char *key)
+int visit_known_q_obj_dumpdtb_arg(const void *o, const char *key)
 {
     const q_obj_dumpdtb_arg *obj = (const q_obj_dumpdtb_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "filename"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_dumpdtb_arg_members(qk_json *out, const q_obj_dumpdtb_arg *obj)
@@ -6340,16 +6364,16 @@ bool visit_type_FirmwareLog_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_FirmwareLog(const void *o, const char *key)
+int visit_known_FirmwareLog(const void *o, const char *key)
 {
     const FirmwareLog *obj = (const FirmwareLog *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "version"))
-        return true;
+        return 0;
     if (!strcmp(key, "log"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_FirmwareLog_members(qk_json *out, const FirmwareLog *obj)
@@ -6433,14 +6457,14 @@ bool visit_type_q_obj_query_firmware_log_arg_members(const qk_vpath *p, const qk
     return true;
 }
 
-bool visit_known_q_obj_query_firmware_log_arg(const void *o, const char *key)
+int visit_known_q_obj_query_firmware_log_arg(const void *o, const char *key)
 {
     const q_obj_query_firmware_log_arg *obj = (const q_obj_query_firmware_log_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "max-size"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_query_firmware_log_arg_members(qk_json *out, const q_obj_query_firmware_log_arg *obj)
@@ -6475,14 +6499,14 @@ bool visit_type_q_obj_dump_skeys_arg_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_q_obj_dump_skeys_arg(const void *o, const char *key)
+int visit_known_q_obj_dump_skeys_arg(const void *o, const char *key)
 {
     const q_obj_dump_skeys_arg *obj = (const q_obj_dump_skeys_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "filename"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_dump_skeys_arg_members(qk_json *out, const q_obj_dump_skeys_arg *obj)
@@ -6522,16 +6546,16 @@ bool visit_type_CpuModelInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_CpuModelInfo(const void *o, const char *key)
+int visit_known_CpuModelInfo(const void *o, const char *key)
 {
     const CpuModelInfo *obj = (const CpuModelInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "props"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_CpuModelInfo_members(qk_json *out, const CpuModelInfo *obj)
@@ -6647,14 +6671,14 @@ bool visit_type_CpuModelBaselineInfo_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_CpuModelBaselineInfo(const void *o, const char *key)
+int visit_known_CpuModelBaselineInfo(const void *o, const char *key)
 {
     const CpuModelBaselineInfo *obj = (const CpuModelBaselineInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "model"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_CpuModelBaselineInfo_members(qk_json *out, const CpuModelBaselineInfo *obj)
@@ -6746,16 +6770,16 @@ bool visit_type_CpuModelCompareInfo_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_CpuModelCompareInfo(const void *o, const char *key)
+int visit_known_CpuModelCompareInfo(const void *o, const char *key)
 {
     const CpuModelCompareInfo *obj = (const CpuModelCompareInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "result"))
-        return true;
+        return 0;
     if (!strcmp(key, "responsible-properties"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_CpuModelCompareInfo_members(qk_json *out, const CpuModelCompareInfo *obj)
@@ -6849,16 +6873,16 @@ bool visit_type_q_obj_query_cpu_model_comparison_arg_members(const qk_vpath *p, 
     return true;
 }
 
-bool visit_known_q_obj_query_cpu_model_comparison_arg(const void *o, const char *key)
+int visit_known_q_obj_query_cpu_model_comparison_arg(const void *o, const char *key)
 {
     const q_obj_query_cpu_model_comparison_arg *obj = (const q_obj_query_cpu_model_comparison_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "modela"))
-        return true;
+        return 0;
     if (!strcmp(key, "modelb"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_query_cpu_model_comparison_arg_members(qk_json *out, const q_obj_query_cpu_model_comparison_arg *obj)
@@ -6903,16 +6927,16 @@ bool visit_type_q_obj_query_cpu_model_baseline_arg_members(const qk_vpath *p, co
     return true;
 }
 
-bool visit_known_q_obj_query_cpu_model_baseline_arg(const void *o, const char *key)
+int visit_known_q_obj_query_cpu_model_baseline_arg(const void *o, const char *key)
 {
     const q_obj_query_cpu_model_baseline_arg *obj = (const q_obj_query_cpu_model_baseline_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "modela"))
-        return true;
+        return 0;
     if (!strcmp(key, "modelb"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_query_cpu_model_baseline_arg_members(qk_json *out, const q_obj_query_cpu_model_baseline_arg *obj)
@@ -6955,16 +6979,16 @@ bool visit_type_CpuModelExpansionInfo_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_CpuModelExpansionInfo(const void *o, const char *key)
+int visit_known_CpuModelExpansionInfo(const void *o, const char *key)
 {
     const CpuModelExpansionInfo *obj = (const CpuModelExpansionInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "model"))
-        return true;
+        return 0;
     if (!strcmp(key, "deprecated-props"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_CpuModelExpansionInfo_members(qk_json *out, const CpuModelExpansionInfo *obj)
@@ -7059,16 +7083,16 @@ bool visit_type_q_obj_query_cpu_model_expansion_arg_members(const qk_vpath *p, c
     return true;
 }
 
-bool visit_known_q_obj_query_cpu_model_expansion_arg(const void *o, const char *key)
+int visit_known_q_obj_query_cpu_model_expansion_arg(const void *o, const char *key)
 {
     const q_obj_query_cpu_model_expansion_arg *obj = (const q_obj_query_cpu_model_expansion_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     if (!strcmp(key, "model"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_query_cpu_model_expansion_arg_members(qk_json *out, const q_obj_query_cpu_model_expansion_arg *obj)
@@ -7151,26 +7175,26 @@ bool visit_type_CpuDefinitionInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_CpuDefinitionInfo(const void *o, const char *key)
+int visit_known_CpuDefinitionInfo(const void *o, const char *key)
 {
     const CpuDefinitionInfo *obj = (const CpuDefinitionInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "migration-safe"))
-        return true;
+        return 1;
     if (!strcmp(key, "static"))
-        return true;
+        return 2;
     if (!strcmp(key, "unavailable-features"))
-        return true;
+        return 3;
     if (!strcmp(key, "typename"))
-        return true;
+        return 4;
     if (!strcmp(key, "alias-of"))
-        return true;
+        return 5;
     if (!strcmp(key, "deprecated"))
-        return true;
-    return false;
+        return 6;
+    return -1;
 }
 
 bool visit_out_CpuDefinitionInfo_members(qk_json *out, const CpuDefinitionInfo *obj)

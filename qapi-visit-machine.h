@@ -25,7 +25,7 @@ qk_json *visit_out_S390CpuState(S390CpuState obj);
 
 bool visit_type_CpuInfoS390_members(const qk_vpath *p, const qk_json *in,
     CpuInfoS390 *obj, size_t *seen, qk_error **errp);
-bool visit_known_CpuInfoS390(const void *obj, const char *key);
+int visit_known_CpuInfoS390(const void *obj, const char *key);
 bool visit_out_CpuInfoS390_members(qk_json *out, const CpuInfoS390 *obj);
 bool visit_type_CpuInfoS390(const qk_vpath *p, const char *name,
     const qk_json *in, CpuInfoS390 **obj, qk_error **errp);
@@ -34,12 +34,12 @@ CpuInfoS390 *qapi_clone_CpuInfoS390(const CpuInfoS390 *obj);
 
 bool visit_type_q_obj_CpuInfoFast_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_CpuInfoFast_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_CpuInfoFast_base(const void *obj, const char *key);
+int visit_known_q_obj_CpuInfoFast_base(const void *obj, const char *key);
 bool visit_out_q_obj_CpuInfoFast_base_members(qk_json *out, const q_obj_CpuInfoFast_base *obj);
 
 bool visit_type_CpuInfoFast_members(const qk_vpath *p, const qk_json *in,
     CpuInfoFast *obj, size_t *seen, qk_error **errp);
-bool visit_known_CpuInfoFast(const void *obj, const char *key);
+int visit_known_CpuInfoFast(const void *obj, const char *key);
 bool visit_out_CpuInfoFast_members(qk_json *out, const CpuInfoFast *obj);
 bool visit_type_CpuInfoFast(const qk_vpath *p, const char *name,
     const qk_json *in, CpuInfoFast **obj, qk_error **errp);
@@ -53,7 +53,7 @@ CpuInfoFastList *qapi_clone_CpuInfoFastList(const CpuInfoFastList *obj);
 
 bool visit_type_CompatProperty_members(const qk_vpath *p, const qk_json *in,
     CompatProperty *obj, size_t *seen, qk_error **errp);
-bool visit_known_CompatProperty(const void *obj, const char *key);
+int visit_known_CompatProperty(const void *obj, const char *key);
 bool visit_out_CompatProperty_members(qk_json *out, const CompatProperty *obj);
 bool visit_type_CompatProperty(const qk_vpath *p, const char *name,
     const qk_json *in, CompatProperty **obj, qk_error **errp);
@@ -67,7 +67,7 @@ CompatPropertyList *qapi_clone_CompatPropertyList(const CompatPropertyList *obj)
 
 bool visit_type_MachineInfo_members(const qk_vpath *p, const qk_json *in,
     MachineInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_MachineInfo(const void *obj, const char *key);
+int visit_known_MachineInfo(const void *obj, const char *key);
 bool visit_out_MachineInfo_members(qk_json *out, const MachineInfo *obj);
 bool visit_type_MachineInfo(const qk_vpath *p, const char *name,
     const qk_json *in, MachineInfo **obj, qk_error **errp);
@@ -76,7 +76,7 @@ MachineInfo *qapi_clone_MachineInfo(const MachineInfo *obj);
 
 bool visit_type_q_obj_query_machines_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_query_machines_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_query_machines_arg(const void *obj, const char *key);
+int visit_known_q_obj_query_machines_arg(const void *obj, const char *key);
 bool visit_out_q_obj_query_machines_arg_members(qk_json *out, const q_obj_query_machines_arg *obj);
 
 bool visit_type_MachineInfoList(const qk_vpath *p, const char *name,
@@ -86,7 +86,7 @@ MachineInfoList *qapi_clone_MachineInfoList(const MachineInfoList *obj);
 
 bool visit_type_CurrentMachineParams_members(const qk_vpath *p, const qk_json *in,
     CurrentMachineParams *obj, size_t *seen, qk_error **errp);
-bool visit_known_CurrentMachineParams(const void *obj, const char *key);
+int visit_known_CurrentMachineParams(const void *obj, const char *key);
 bool visit_out_CurrentMachineParams_members(qk_json *out, const CurrentMachineParams *obj);
 bool visit_type_CurrentMachineParams(const qk_vpath *p, const char *name,
     const qk_json *in, CurrentMachineParams **obj, qk_error **errp);
@@ -95,7 +95,7 @@ CurrentMachineParams *qapi_clone_CurrentMachineParams(const CurrentMachineParams
 
 bool visit_type_QemuTargetInfo_members(const qk_vpath *p, const qk_json *in,
     QemuTargetInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_QemuTargetInfo(const void *obj, const char *key);
+int visit_known_QemuTargetInfo(const void *obj, const char *key);
 bool visit_out_QemuTargetInfo_members(qk_json *out, const QemuTargetInfo *obj);
 bool visit_type_QemuTargetInfo(const qk_vpath *p, const char *name,
     const qk_json *in, QemuTargetInfo **obj, qk_error **errp);
@@ -104,7 +104,7 @@ QemuTargetInfo *qapi_clone_QemuTargetInfo(const QemuTargetInfo *obj);
 
 bool visit_type_UuidInfo_members(const qk_vpath *p, const qk_json *in,
     UuidInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_UuidInfo(const void *obj, const char *key);
+int visit_known_UuidInfo(const void *obj, const char *key);
 bool visit_out_UuidInfo_members(qk_json *out, const UuidInfo *obj);
 bool visit_type_UuidInfo(const qk_vpath *p, const char *name,
     const qk_json *in, UuidInfo **obj, qk_error **errp);
@@ -113,7 +113,7 @@ UuidInfo *qapi_clone_UuidInfo(const UuidInfo *obj);
 
 bool visit_type_GuidInfo_members(const qk_vpath *p, const qk_json *in,
     GuidInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_GuidInfo(const void *obj, const char *key);
+int visit_known_GuidInfo(const void *obj, const char *key);
 bool visit_out_GuidInfo_members(qk_json *out, const GuidInfo *obj);
 bool visit_type_GuidInfo(const qk_vpath *p, const char *name,
     const qk_json *in, GuidInfo **obj, qk_error **errp);
@@ -130,12 +130,12 @@ qk_json *visit_out_NumaOptionsType(NumaOptionsType obj);
 
 bool visit_type_q_obj_NumaOptions_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_NumaOptions_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_NumaOptions_base(const void *obj, const char *key);
+int visit_known_q_obj_NumaOptions_base(const void *obj, const char *key);
 bool visit_out_q_obj_NumaOptions_base_members(qk_json *out, const q_obj_NumaOptions_base *obj);
 
 bool visit_type_NumaOptions_members(const qk_vpath *p, const qk_json *in,
     NumaOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NumaOptions(const void *obj, const char *key);
+int visit_known_NumaOptions(const void *obj, const char *key);
 bool visit_out_NumaOptions_members(qk_json *out, const NumaOptions *obj);
 bool visit_type_NumaOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NumaOptions **obj, qk_error **errp);
@@ -144,7 +144,7 @@ NumaOptions *qapi_clone_NumaOptions(const NumaOptions *obj);
 
 bool visit_type_NumaNodeOptions_members(const qk_vpath *p, const qk_json *in,
     NumaNodeOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NumaNodeOptions(const void *obj, const char *key);
+int visit_known_NumaNodeOptions(const void *obj, const char *key);
 bool visit_out_NumaNodeOptions_members(qk_json *out, const NumaNodeOptions *obj);
 bool visit_type_NumaNodeOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NumaNodeOptions **obj, qk_error **errp);
@@ -153,7 +153,7 @@ NumaNodeOptions *qapi_clone_NumaNodeOptions(const NumaNodeOptions *obj);
 
 bool visit_type_NumaDistOptions_members(const qk_vpath *p, const qk_json *in,
     NumaDistOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NumaDistOptions(const void *obj, const char *key);
+int visit_known_NumaDistOptions(const void *obj, const char *key);
 bool visit_out_NumaDistOptions_members(qk_json *out, const NumaDistOptions *obj);
 bool visit_type_NumaDistOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NumaDistOptions **obj, qk_error **errp);
@@ -162,7 +162,7 @@ NumaDistOptions *qapi_clone_NumaDistOptions(const NumaDistOptions *obj);
 
 bool visit_type_CXLFixedMemoryWindowOptions_members(const qk_vpath *p, const qk_json *in,
     CXLFixedMemoryWindowOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_CXLFixedMemoryWindowOptions(const void *obj, const char *key);
+int visit_known_CXLFixedMemoryWindowOptions(const void *obj, const char *key);
 bool visit_out_CXLFixedMemoryWindowOptions_members(qk_json *out, const CXLFixedMemoryWindowOptions *obj);
 bool visit_type_CXLFixedMemoryWindowOptions(const qk_vpath *p, const char *name,
     const qk_json *in, CXLFixedMemoryWindowOptions **obj, qk_error **errp);
@@ -176,7 +176,7 @@ CXLFixedMemoryWindowOptionsList *qapi_clone_CXLFixedMemoryWindowOptionsList(cons
 
 bool visit_type_CXLFMWProperties_members(const qk_vpath *p, const qk_json *in,
     CXLFMWProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_CXLFMWProperties(const void *obj, const char *key);
+int visit_known_CXLFMWProperties(const void *obj, const char *key);
 bool visit_out_CXLFMWProperties_members(qk_json *out, const CXLFMWProperties *obj);
 bool visit_type_CXLFMWProperties(const qk_vpath *p, const char *name,
     const qk_json *in, CXLFMWProperties **obj, qk_error **errp);
@@ -189,7 +189,7 @@ qk_json *visit_out_X86CPURegister32(X86CPURegister32 obj);
 
 bool visit_type_X86CPUFeatureWordInfo_members(const qk_vpath *p, const qk_json *in,
     X86CPUFeatureWordInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_X86CPUFeatureWordInfo(const void *obj, const char *key);
+int visit_known_X86CPUFeatureWordInfo(const void *obj, const char *key);
 bool visit_out_X86CPUFeatureWordInfo_members(qk_json *out, const X86CPUFeatureWordInfo *obj);
 bool visit_type_X86CPUFeatureWordInfo(const qk_vpath *p, const char *name,
     const qk_json *in, X86CPUFeatureWordInfo **obj, qk_error **errp);
@@ -203,7 +203,7 @@ X86CPUFeatureWordInfoList *qapi_clone_X86CPUFeatureWordInfoList(const X86CPUFeat
 
 bool visit_type_DummyForceArrays_members(const qk_vpath *p, const qk_json *in,
     DummyForceArrays *obj, size_t *seen, qk_error **errp);
-bool visit_known_DummyForceArrays(const void *obj, const char *key);
+int visit_known_DummyForceArrays(const void *obj, const char *key);
 bool visit_out_DummyForceArrays_members(qk_json *out, const DummyForceArrays *obj);
 bool visit_type_DummyForceArrays(const qk_vpath *p, const char *name,
     const qk_json *in, DummyForceArrays **obj, qk_error **errp);
@@ -212,7 +212,7 @@ DummyForceArrays *qapi_clone_DummyForceArrays(const DummyForceArrays *obj);
 
 bool visit_type_NumaCpuOptions_members(const qk_vpath *p, const qk_json *in,
     NumaCpuOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NumaCpuOptions(const void *obj, const char *key);
+int visit_known_NumaCpuOptions(const void *obj, const char *key);
 bool visit_out_NumaCpuOptions_members(qk_json *out, const NumaCpuOptions *obj);
 bool visit_type_NumaCpuOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NumaCpuOptions **obj, qk_error **errp);
@@ -229,7 +229,7 @@ qk_json *visit_out_HmatLBDataType(HmatLBDataType obj);
 
 bool visit_type_NumaHmatLBOptions_members(const qk_vpath *p, const qk_json *in,
     NumaHmatLBOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NumaHmatLBOptions(const void *obj, const char *key);
+int visit_known_NumaHmatLBOptions(const void *obj, const char *key);
 bool visit_out_NumaHmatLBOptions_members(qk_json *out, const NumaHmatLBOptions *obj);
 bool visit_type_NumaHmatLBOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NumaHmatLBOptions **obj, qk_error **errp);
@@ -246,7 +246,7 @@ qk_json *visit_out_HmatCacheWritePolicy(HmatCacheWritePolicy obj);
 
 bool visit_type_NumaHmatCacheOptions_members(const qk_vpath *p, const qk_json *in,
     NumaHmatCacheOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NumaHmatCacheOptions(const void *obj, const char *key);
+int visit_known_NumaHmatCacheOptions(const void *obj, const char *key);
 bool visit_out_NumaHmatCacheOptions_members(qk_json *out, const NumaHmatCacheOptions *obj);
 bool visit_type_NumaHmatCacheOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NumaHmatCacheOptions **obj, qk_error **errp);
@@ -255,17 +255,17 @@ NumaHmatCacheOptions *qapi_clone_NumaHmatCacheOptions(const NumaHmatCacheOptions
 
 bool visit_type_q_obj_memsave_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_memsave_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_memsave_arg(const void *obj, const char *key);
+int visit_known_q_obj_memsave_arg(const void *obj, const char *key);
 bool visit_out_q_obj_memsave_arg_members(qk_json *out, const q_obj_memsave_arg *obj);
 
 bool visit_type_q_obj_pmemsave_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_pmemsave_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_pmemsave_arg(const void *obj, const char *key);
+int visit_known_q_obj_pmemsave_arg(const void *obj, const char *key);
 bool visit_out_q_obj_pmemsave_arg_members(qk_json *out, const q_obj_pmemsave_arg *obj);
 
 bool visit_type_Memdev_members(const qk_vpath *p, const qk_json *in,
     Memdev *obj, size_t *seen, qk_error **errp);
-bool visit_known_Memdev(const void *obj, const char *key);
+int visit_known_Memdev(const void *obj, const char *key);
 bool visit_out_Memdev_members(qk_json *out, const Memdev *obj);
 bool visit_type_Memdev(const qk_vpath *p, const char *name,
     const qk_json *in, Memdev **obj, qk_error **errp);
@@ -279,7 +279,7 @@ MemdevList *qapi_clone_MemdevList(const MemdevList *obj);
 
 bool visit_type_CpuInstanceProperties_members(const qk_vpath *p, const qk_json *in,
     CpuInstanceProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_CpuInstanceProperties(const void *obj, const char *key);
+int visit_known_CpuInstanceProperties(const void *obj, const char *key);
 bool visit_out_CpuInstanceProperties_members(qk_json *out, const CpuInstanceProperties *obj);
 bool visit_type_CpuInstanceProperties(const qk_vpath *p, const char *name,
     const qk_json *in, CpuInstanceProperties **obj, qk_error **errp);
@@ -288,7 +288,7 @@ CpuInstanceProperties *qapi_clone_CpuInstanceProperties(const CpuInstancePropert
 
 bool visit_type_HotpluggableCPU_members(const qk_vpath *p, const qk_json *in,
     HotpluggableCPU *obj, size_t *seen, qk_error **errp);
-bool visit_known_HotpluggableCPU(const void *obj, const char *key);
+int visit_known_HotpluggableCPU(const void *obj, const char *key);
 bool visit_out_HotpluggableCPU_members(qk_json *out, const HotpluggableCPU *obj);
 bool visit_type_HotpluggableCPU(const qk_vpath *p, const char *name,
     const qk_json *in, HotpluggableCPU **obj, qk_error **errp);
@@ -302,12 +302,12 @@ HotpluggableCPUList *qapi_clone_HotpluggableCPUList(const HotpluggableCPUList *o
 
 bool visit_type_q_obj_balloon_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_balloon_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_balloon_arg(const void *obj, const char *key);
+int visit_known_q_obj_balloon_arg(const void *obj, const char *key);
 bool visit_out_q_obj_balloon_arg_members(qk_json *out, const q_obj_balloon_arg *obj);
 
 bool visit_type_BalloonInfo_members(const qk_vpath *p, const qk_json *in,
     BalloonInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_BalloonInfo(const void *obj, const char *key);
+int visit_known_BalloonInfo(const void *obj, const char *key);
 bool visit_out_BalloonInfo_members(qk_json *out, const BalloonInfo *obj);
 bool visit_type_BalloonInfo(const qk_vpath *p, const char *name,
     const qk_json *in, BalloonInfo **obj, qk_error **errp);
@@ -316,12 +316,12 @@ BalloonInfo *qapi_clone_BalloonInfo(const BalloonInfo *obj);
 
 bool visit_type_q_obj_BALLOON_CHANGE_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_BALLOON_CHANGE_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_BALLOON_CHANGE_arg(const void *obj, const char *key);
+int visit_known_q_obj_BALLOON_CHANGE_arg(const void *obj, const char *key);
 bool visit_out_q_obj_BALLOON_CHANGE_arg_members(qk_json *out, const q_obj_BALLOON_CHANGE_arg *obj);
 
 bool visit_type_HvBalloonInfo_members(const qk_vpath *p, const qk_json *in,
     HvBalloonInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_HvBalloonInfo(const void *obj, const char *key);
+int visit_known_HvBalloonInfo(const void *obj, const char *key);
 bool visit_out_HvBalloonInfo_members(qk_json *out, const HvBalloonInfo *obj);
 bool visit_type_HvBalloonInfo(const qk_vpath *p, const char *name,
     const qk_json *in, HvBalloonInfo **obj, qk_error **errp);
@@ -330,7 +330,7 @@ HvBalloonInfo *qapi_clone_HvBalloonInfo(const HvBalloonInfo *obj);
 
 bool visit_type_MemoryInfo_members(const qk_vpath *p, const qk_json *in,
     MemoryInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_MemoryInfo(const void *obj, const char *key);
+int visit_known_MemoryInfo(const void *obj, const char *key);
 bool visit_out_MemoryInfo_members(qk_json *out, const MemoryInfo *obj);
 bool visit_type_MemoryInfo(const qk_vpath *p, const char *name,
     const qk_json *in, MemoryInfo **obj, qk_error **errp);
@@ -339,7 +339,7 @@ MemoryInfo *qapi_clone_MemoryInfo(const MemoryInfo *obj);
 
 bool visit_type_PCDIMMDeviceInfo_members(const qk_vpath *p, const qk_json *in,
     PCDIMMDeviceInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_PCDIMMDeviceInfo(const void *obj, const char *key);
+int visit_known_PCDIMMDeviceInfo(const void *obj, const char *key);
 bool visit_out_PCDIMMDeviceInfo_members(qk_json *out, const PCDIMMDeviceInfo *obj);
 bool visit_type_PCDIMMDeviceInfo(const qk_vpath *p, const char *name,
     const qk_json *in, PCDIMMDeviceInfo **obj, qk_error **errp);
@@ -348,7 +348,7 @@ PCDIMMDeviceInfo *qapi_clone_PCDIMMDeviceInfo(const PCDIMMDeviceInfo *obj);
 
 bool visit_type_VirtioPMEMDeviceInfo_members(const qk_vpath *p, const qk_json *in,
     VirtioPMEMDeviceInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_VirtioPMEMDeviceInfo(const void *obj, const char *key);
+int visit_known_VirtioPMEMDeviceInfo(const void *obj, const char *key);
 bool visit_out_VirtioPMEMDeviceInfo_members(qk_json *out, const VirtioPMEMDeviceInfo *obj);
 bool visit_type_VirtioPMEMDeviceInfo(const qk_vpath *p, const char *name,
     const qk_json *in, VirtioPMEMDeviceInfo **obj, qk_error **errp);
@@ -357,7 +357,7 @@ VirtioPMEMDeviceInfo *qapi_clone_VirtioPMEMDeviceInfo(const VirtioPMEMDeviceInfo
 
 bool visit_type_VirtioMEMDeviceInfo_members(const qk_vpath *p, const qk_json *in,
     VirtioMEMDeviceInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_VirtioMEMDeviceInfo(const void *obj, const char *key);
+int visit_known_VirtioMEMDeviceInfo(const void *obj, const char *key);
 bool visit_out_VirtioMEMDeviceInfo_members(qk_json *out, const VirtioMEMDeviceInfo *obj);
 bool visit_type_VirtioMEMDeviceInfo(const qk_vpath *p, const char *name,
     const qk_json *in, VirtioMEMDeviceInfo **obj, qk_error **errp);
@@ -366,7 +366,7 @@ VirtioMEMDeviceInfo *qapi_clone_VirtioMEMDeviceInfo(const VirtioMEMDeviceInfo *o
 
 bool visit_type_SgxEPCDeviceInfo_members(const qk_vpath *p, const qk_json *in,
     SgxEPCDeviceInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_SgxEPCDeviceInfo(const void *obj, const char *key);
+int visit_known_SgxEPCDeviceInfo(const void *obj, const char *key);
 bool visit_out_SgxEPCDeviceInfo_members(qk_json *out, const SgxEPCDeviceInfo *obj);
 bool visit_type_SgxEPCDeviceInfo(const qk_vpath *p, const char *name,
     const qk_json *in, SgxEPCDeviceInfo **obj, qk_error **errp);
@@ -375,7 +375,7 @@ SgxEPCDeviceInfo *qapi_clone_SgxEPCDeviceInfo(const SgxEPCDeviceInfo *obj);
 
 bool visit_type_HvBalloonDeviceInfo_members(const qk_vpath *p, const qk_json *in,
     HvBalloonDeviceInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_HvBalloonDeviceInfo(const void *obj, const char *key);
+int visit_known_HvBalloonDeviceInfo(const void *obj, const char *key);
 bool visit_out_HvBalloonDeviceInfo_members(qk_json *out, const HvBalloonDeviceInfo *obj);
 bool visit_type_HvBalloonDeviceInfo(const qk_vpath *p, const char *name,
     const qk_json *in, HvBalloonDeviceInfo **obj, qk_error **errp);
@@ -388,7 +388,7 @@ qk_json *visit_out_MemoryDeviceInfoKind(MemoryDeviceInfoKind obj);
 
 bool visit_type_PCDIMMDeviceInfoWrapper_members(const qk_vpath *p, const qk_json *in,
     PCDIMMDeviceInfoWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_PCDIMMDeviceInfoWrapper(const void *obj, const char *key);
+int visit_known_PCDIMMDeviceInfoWrapper(const void *obj, const char *key);
 bool visit_out_PCDIMMDeviceInfoWrapper_members(qk_json *out, const PCDIMMDeviceInfoWrapper *obj);
 bool visit_type_PCDIMMDeviceInfoWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, PCDIMMDeviceInfoWrapper **obj, qk_error **errp);
@@ -397,7 +397,7 @@ PCDIMMDeviceInfoWrapper *qapi_clone_PCDIMMDeviceInfoWrapper(const PCDIMMDeviceIn
 
 bool visit_type_VirtioPMEMDeviceInfoWrapper_members(const qk_vpath *p, const qk_json *in,
     VirtioPMEMDeviceInfoWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_VirtioPMEMDeviceInfoWrapper(const void *obj, const char *key);
+int visit_known_VirtioPMEMDeviceInfoWrapper(const void *obj, const char *key);
 bool visit_out_VirtioPMEMDeviceInfoWrapper_members(qk_json *out, const VirtioPMEMDeviceInfoWrapper *obj);
 bool visit_type_VirtioPMEMDeviceInfoWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, VirtioPMEMDeviceInfoWrapper **obj, qk_error **errp);
@@ -406,7 +406,7 @@ VirtioPMEMDeviceInfoWrapper *qapi_clone_VirtioPMEMDeviceInfoWrapper(const Virtio
 
 bool visit_type_VirtioMEMDeviceInfoWrapper_members(const qk_vpath *p, const qk_json *in,
     VirtioMEMDeviceInfoWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_VirtioMEMDeviceInfoWrapper(const void *obj, const char *key);
+int visit_known_VirtioMEMDeviceInfoWrapper(const void *obj, const char *key);
 bool visit_out_VirtioMEMDeviceInfoWrapper_members(qk_json *out, const VirtioMEMDeviceInfoWrapper *obj);
 bool visit_type_VirtioMEMDeviceInfoWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, VirtioMEMDeviceInfoWrapper **obj, qk_error **errp);
@@ -415,7 +415,7 @@ VirtioMEMDeviceInfoWrapper *qapi_clone_VirtioMEMDeviceInfoWrapper(const VirtioME
 
 bool visit_type_SgxEPCDeviceInfoWrapper_members(const qk_vpath *p, const qk_json *in,
     SgxEPCDeviceInfoWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_SgxEPCDeviceInfoWrapper(const void *obj, const char *key);
+int visit_known_SgxEPCDeviceInfoWrapper(const void *obj, const char *key);
 bool visit_out_SgxEPCDeviceInfoWrapper_members(qk_json *out, const SgxEPCDeviceInfoWrapper *obj);
 bool visit_type_SgxEPCDeviceInfoWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, SgxEPCDeviceInfoWrapper **obj, qk_error **errp);
@@ -424,7 +424,7 @@ SgxEPCDeviceInfoWrapper *qapi_clone_SgxEPCDeviceInfoWrapper(const SgxEPCDeviceIn
 
 bool visit_type_HvBalloonDeviceInfoWrapper_members(const qk_vpath *p, const qk_json *in,
     HvBalloonDeviceInfoWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_HvBalloonDeviceInfoWrapper(const void *obj, const char *key);
+int visit_known_HvBalloonDeviceInfoWrapper(const void *obj, const char *key);
 bool visit_out_HvBalloonDeviceInfoWrapper_members(qk_json *out, const HvBalloonDeviceInfoWrapper *obj);
 bool visit_type_HvBalloonDeviceInfoWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, HvBalloonDeviceInfoWrapper **obj, qk_error **errp);
@@ -433,12 +433,12 @@ HvBalloonDeviceInfoWrapper *qapi_clone_HvBalloonDeviceInfoWrapper(const HvBalloo
 
 bool visit_type_q_obj_MemoryDeviceInfo_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_MemoryDeviceInfo_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_MemoryDeviceInfo_base(const void *obj, const char *key);
+int visit_known_q_obj_MemoryDeviceInfo_base(const void *obj, const char *key);
 bool visit_out_q_obj_MemoryDeviceInfo_base_members(qk_json *out, const q_obj_MemoryDeviceInfo_base *obj);
 
 bool visit_type_MemoryDeviceInfo_members(const qk_vpath *p, const qk_json *in,
     MemoryDeviceInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_MemoryDeviceInfo(const void *obj, const char *key);
+int visit_known_MemoryDeviceInfo(const void *obj, const char *key);
 bool visit_out_MemoryDeviceInfo_members(qk_json *out, const MemoryDeviceInfo *obj);
 bool visit_type_MemoryDeviceInfo(const qk_vpath *p, const char *name,
     const qk_json *in, MemoryDeviceInfo **obj, qk_error **errp);
@@ -447,7 +447,7 @@ MemoryDeviceInfo *qapi_clone_MemoryDeviceInfo(const MemoryDeviceInfo *obj);
 
 bool visit_type_SgxEPC_members(const qk_vpath *p, const qk_json *in,
     SgxEPC *obj, size_t *seen, qk_error **errp);
-bool visit_known_SgxEPC(const void *obj, const char *key);
+int visit_known_SgxEPC(const void *obj, const char *key);
 bool visit_out_SgxEPC_members(qk_json *out, const SgxEPC *obj);
 bool visit_type_SgxEPC(const qk_vpath *p, const char *name,
     const qk_json *in, SgxEPC **obj, qk_error **errp);
@@ -461,7 +461,7 @@ SgxEPCList *qapi_clone_SgxEPCList(const SgxEPCList *obj);
 
 bool visit_type_SgxEPCProperties_members(const qk_vpath *p, const qk_json *in,
     SgxEPCProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_SgxEPCProperties(const void *obj, const char *key);
+int visit_known_SgxEPCProperties(const void *obj, const char *key);
 bool visit_out_SgxEPCProperties_members(qk_json *out, const SgxEPCProperties *obj);
 bool visit_type_SgxEPCProperties(const qk_vpath *p, const char *name,
     const qk_json *in, SgxEPCProperties **obj, qk_error **errp);
@@ -475,12 +475,12 @@ MemoryDeviceInfoList *qapi_clone_MemoryDeviceInfoList(const MemoryDeviceInfoList
 
 bool visit_type_q_obj_MEMORY_DEVICE_SIZE_CHANGE_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_MEMORY_DEVICE_SIZE_CHANGE_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_MEMORY_DEVICE_SIZE_CHANGE_arg(const void *obj, const char *key);
+int visit_known_q_obj_MEMORY_DEVICE_SIZE_CHANGE_arg(const void *obj, const char *key);
 bool visit_out_q_obj_MEMORY_DEVICE_SIZE_CHANGE_arg_members(qk_json *out, const q_obj_MEMORY_DEVICE_SIZE_CHANGE_arg *obj);
 
 bool visit_type_BootConfiguration_members(const qk_vpath *p, const qk_json *in,
     BootConfiguration *obj, size_t *seen, qk_error **errp);
-bool visit_known_BootConfiguration(const void *obj, const char *key);
+int visit_known_BootConfiguration(const void *obj, const char *key);
 bool visit_out_BootConfiguration_members(qk_json *out, const BootConfiguration *obj);
 bool visit_type_BootConfiguration(const qk_vpath *p, const char *name,
     const qk_json *in, BootConfiguration **obj, qk_error **errp);
@@ -489,7 +489,7 @@ BootConfiguration *qapi_clone_BootConfiguration(const BootConfiguration *obj);
 
 bool visit_type_SMPConfiguration_members(const qk_vpath *p, const qk_json *in,
     SMPConfiguration *obj, size_t *seen, qk_error **errp);
-bool visit_known_SMPConfiguration(const void *obj, const char *key);
+int visit_known_SMPConfiguration(const void *obj, const char *key);
 bool visit_out_SMPConfiguration_members(qk_json *out, const SMPConfiguration *obj);
 bool visit_type_SMPConfiguration(const qk_vpath *p, const char *name,
     const qk_json *in, SMPConfiguration **obj, qk_error **errp);
@@ -502,7 +502,7 @@ qk_json *visit_out_SmbiosEntryPointType(SmbiosEntryPointType obj);
 
 bool visit_type_MemorySizeConfiguration_members(const qk_vpath *p, const qk_json *in,
     MemorySizeConfiguration *obj, size_t *seen, qk_error **errp);
-bool visit_known_MemorySizeConfiguration(const void *obj, const char *key);
+int visit_known_MemorySizeConfiguration(const void *obj, const char *key);
 bool visit_out_MemorySizeConfiguration_members(qk_json *out, const MemorySizeConfiguration *obj);
 bool visit_type_MemorySizeConfiguration(const qk_vpath *p, const char *name,
     const qk_json *in, MemorySizeConfiguration **obj, qk_error **errp);
@@ -512,13 +512,13 @@ MemorySizeConfiguration *qapi_clone_MemorySizeConfiguration(const MemorySizeConf
 #if defined(CONFIG_FDT)
 bool visit_type_q_obj_dumpdtb_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_dumpdtb_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_dumpdtb_arg(const void *obj, const char *key);
+int visit_known_q_obj_dumpdtb_arg(const void *obj, const char *key);
 bool visit_out_q_obj_dumpdtb_arg_members(qk_json *out, const q_obj_dumpdtb_arg *obj);
 #endif /* defined(CONFIG_FDT) */
 
 bool visit_type_FirmwareLog_members(const qk_vpath *p, const qk_json *in,
     FirmwareLog *obj, size_t *seen, qk_error **errp);
-bool visit_known_FirmwareLog(const void *obj, const char *key);
+int visit_known_FirmwareLog(const void *obj, const char *key);
 bool visit_out_FirmwareLog_members(qk_json *out, const FirmwareLog *obj);
 bool visit_type_FirmwareLog(const qk_vpath *p, const char *name,
     const qk_json *in, FirmwareLog **obj, qk_error **errp);
@@ -527,17 +527,17 @@ FirmwareLog *qapi_clone_FirmwareLog(const FirmwareLog *obj);
 
 bool visit_type_q_obj_query_firmware_log_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_query_firmware_log_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_query_firmware_log_arg(const void *obj, const char *key);
+int visit_known_q_obj_query_firmware_log_arg(const void *obj, const char *key);
 bool visit_out_q_obj_query_firmware_log_arg_members(qk_json *out, const q_obj_query_firmware_log_arg *obj);
 
 bool visit_type_q_obj_dump_skeys_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_dump_skeys_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_dump_skeys_arg(const void *obj, const char *key);
+int visit_known_q_obj_dump_skeys_arg(const void *obj, const char *key);
 bool visit_out_q_obj_dump_skeys_arg_members(qk_json *out, const q_obj_dump_skeys_arg *obj);
 
 bool visit_type_CpuModelInfo_members(const qk_vpath *p, const qk_json *in,
     CpuModelInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_CpuModelInfo(const void *obj, const char *key);
+int visit_known_CpuModelInfo(const void *obj, const char *key);
 bool visit_out_CpuModelInfo_members(qk_json *out, const CpuModelInfo *obj);
 bool visit_type_CpuModelInfo(const qk_vpath *p, const char *name,
     const qk_json *in, CpuModelInfo **obj, qk_error **errp);
@@ -554,7 +554,7 @@ qk_json *visit_out_CpuModelCompareResult(CpuModelCompareResult obj);
 
 bool visit_type_CpuModelBaselineInfo_members(const qk_vpath *p, const qk_json *in,
     CpuModelBaselineInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_CpuModelBaselineInfo(const void *obj, const char *key);
+int visit_known_CpuModelBaselineInfo(const void *obj, const char *key);
 bool visit_out_CpuModelBaselineInfo_members(qk_json *out, const CpuModelBaselineInfo *obj);
 bool visit_type_CpuModelBaselineInfo(const qk_vpath *p, const char *name,
     const qk_json *in, CpuModelBaselineInfo **obj, qk_error **errp);
@@ -563,7 +563,7 @@ CpuModelBaselineInfo *qapi_clone_CpuModelBaselineInfo(const CpuModelBaselineInfo
 
 bool visit_type_CpuModelCompareInfo_members(const qk_vpath *p, const qk_json *in,
     CpuModelCompareInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_CpuModelCompareInfo(const void *obj, const char *key);
+int visit_known_CpuModelCompareInfo(const void *obj, const char *key);
 bool visit_out_CpuModelCompareInfo_members(qk_json *out, const CpuModelCompareInfo *obj);
 bool visit_type_CpuModelCompareInfo(const qk_vpath *p, const char *name,
     const qk_json *in, CpuModelCompareInfo **obj, qk_error **errp);
@@ -572,17 +572,17 @@ CpuModelCompareInfo *qapi_clone_CpuModelCompareInfo(const CpuModelCompareInfo *o
 
 bool visit_type_q_obj_query_cpu_model_comparison_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_query_cpu_model_comparison_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_query_cpu_model_comparison_arg(const void *obj, const char *key);
+int visit_known_q_obj_query_cpu_model_comparison_arg(const void *obj, const char *key);
 bool visit_out_q_obj_query_cpu_model_comparison_arg_members(qk_json *out, const q_obj_query_cpu_model_comparison_arg *obj);
 
 bool visit_type_q_obj_query_cpu_model_baseline_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_query_cpu_model_baseline_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_query_cpu_model_baseline_arg(const void *obj, const char *key);
+int visit_known_q_obj_query_cpu_model_baseline_arg(const void *obj, const char *key);
 bool visit_out_q_obj_query_cpu_model_baseline_arg_members(qk_json *out, const q_obj_query_cpu_model_baseline_arg *obj);
 
 bool visit_type_CpuModelExpansionInfo_members(const qk_vpath *p, const qk_json *in,
     CpuModelExpansionInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_CpuModelExpansionInfo(const void *obj, const char *key);
+int visit_known_CpuModelExpansionInfo(const void *obj, const char *key);
 bool visit_out_CpuModelExpansionInfo_members(qk_json *out, const CpuModelExpansionInfo *obj);
 bool visit_type_CpuModelExpansionInfo(const qk_vpath *p, const char *name,
     const qk_json *in, CpuModelExpansionInfo **obj, qk_error **errp);
@@ -591,12 +591,12 @@ CpuModelExpansionInfo *qapi_clone_CpuModelExpansionInfo(const CpuModelExpansionI
 
 bool visit_type_q_obj_query_cpu_model_expansion_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_query_cpu_model_expansion_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_query_cpu_model_expansion_arg(const void *obj, const char *key);
+int visit_known_q_obj_query_cpu_model_expansion_arg(const void *obj, const char *key);
 bool visit_out_q_obj_query_cpu_model_expansion_arg_members(qk_json *out, const q_obj_query_cpu_model_expansion_arg *obj);
 
 bool visit_type_CpuDefinitionInfo_members(const qk_vpath *p, const qk_json *in,
     CpuDefinitionInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_CpuDefinitionInfo(const void *obj, const char *key);
+int visit_known_CpuDefinitionInfo(const void *obj, const char *key);
 bool visit_out_CpuDefinitionInfo_members(qk_json *out, const CpuDefinitionInfo *obj);
 bool visit_type_CpuDefinitionInfo(const qk_vpath *p, const char *name,
     const qk_json *in, CpuDefinitionInfo **obj, qk_error **errp);

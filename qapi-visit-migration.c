@@ -174,46 +174,46 @@ bool visit_type_MigrationStats_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_MigrationStats(const void *o, const char *key)
+int visit_known_MigrationStats(const void *o, const char *key)
 {
     const MigrationStats *obj = (const MigrationStats *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "transferred"))
-        return true;
+        return 0;
     if (!strcmp(key, "remaining"))
-        return true;
+        return 1;
     if (!strcmp(key, "total"))
-        return true;
+        return 2;
     if (!strcmp(key, "duplicate"))
-        return true;
+        return 3;
     if (!strcmp(key, "normal"))
-        return true;
+        return 4;
     if (!strcmp(key, "normal-bytes"))
-        return true;
+        return 5;
     if (!strcmp(key, "dirty-pages-rate"))
-        return true;
+        return 6;
     if (!strcmp(key, "mbps"))
-        return true;
+        return 7;
     if (!strcmp(key, "dirty-sync-count"))
-        return true;
+        return 8;
     if (!strcmp(key, "postcopy-requests"))
-        return true;
+        return 9;
     if (!strcmp(key, "page-size"))
-        return true;
+        return 10;
     if (!strcmp(key, "multifd-bytes"))
-        return true;
+        return 11;
     if (!strcmp(key, "pages-per-second"))
-        return true;
+        return 12;
     if (!strcmp(key, "precopy-bytes"))
-        return true;
+        return 13;
     if (!strcmp(key, "downtime-bytes"))
-        return true;
+        return 14;
     if (!strcmp(key, "postcopy-bytes"))
-        return true;
+        return 15;
     if (!strcmp(key, "dirty-sync-missed-zero-copy"))
-        return true;
-    return false;
+        return 16;
+    return -1;
 }
 
 bool visit_out_MigrationStats_members(qk_json *out, const MigrationStats *obj)
@@ -382,26 +382,26 @@ bool visit_type_XBZRLECacheStats_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_XBZRLECacheStats(const void *o, const char *key)
+int visit_known_XBZRLECacheStats(const void *o, const char *key)
 {
     const XBZRLECacheStats *obj = (const XBZRLECacheStats *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "cache-size"))
-        return true;
+        return 0;
     if (!strcmp(key, "bytes"))
-        return true;
+        return 1;
     if (!strcmp(key, "pages"))
-        return true;
+        return 2;
     if (!strcmp(key, "cache-miss"))
-        return true;
+        return 3;
     if (!strcmp(key, "cache-miss-rate"))
-        return true;
+        return 4;
     if (!strcmp(key, "encoding-rate"))
-        return true;
+        return 5;
     if (!strcmp(key, "overflow"))
-        return true;
-    return false;
+        return 6;
+    return -1;
 }
 
 bool visit_out_XBZRLECacheStats_members(qk_json *out, const XBZRLECacheStats *obj)
@@ -532,22 +532,22 @@ bool visit_type_CompressionStats_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_CompressionStats(const void *o, const char *key)
+int visit_known_CompressionStats(const void *o, const char *key)
 {
     const CompressionStats *obj = (const CompressionStats *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "pages"))
-        return true;
+        return 0;
     if (!strcmp(key, "busy"))
-        return true;
+        return 1;
     if (!strcmp(key, "busy-rate"))
-        return true;
+        return 2;
     if (!strcmp(key, "compressed-size"))
-        return true;
+        return 3;
     if (!strcmp(key, "compression-rate"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_CompressionStats_members(qk_json *out, const CompressionStats *obj)
@@ -653,14 +653,14 @@ bool visit_type_VfioStats_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_VfioStats(const void *o, const char *key)
+int visit_known_VfioStats(const void *o, const char *key)
 {
     const VfioStats *obj = (const VfioStats *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "transferred"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_VfioStats_members(qk_json *out, const VfioStats *obj)
@@ -878,52 +878,52 @@ bool visit_type_MigrationInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_MigrationInfo(const void *o, const char *key)
+int visit_known_MigrationInfo(const void *o, const char *key)
 {
     const MigrationInfo *obj = (const MigrationInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "status"))
-        return true;
+        return 0;
     if (!strcmp(key, "ram"))
-        return true;
+        return 1;
     if (!strcmp(key, "vfio"))
-        return true;
+        return 2;
     if (!strcmp(key, "xbzrle-cache"))
-        return true;
+        return 3;
     if (!strcmp(key, "total-time"))
-        return true;
+        return 4;
     if (!strcmp(key, "expected-downtime"))
-        return true;
+        return 5;
     if (!strcmp(key, "downtime"))
-        return true;
+        return 6;
     if (!strcmp(key, "setup-time"))
-        return true;
+        return 7;
     if (!strcmp(key, "cpu-throttle-percentage"))
-        return true;
+        return 8;
     if (!strcmp(key, "error-desc"))
-        return true;
+        return 9;
     if (!strcmp(key, "blocked-reasons"))
-        return true;
+        return 10;
     if (!strcmp(key, "postcopy-blocktime"))
-        return true;
+        return 11;
     if (!strcmp(key, "postcopy-vcpu-blocktime"))
-        return true;
+        return 12;
     if (!strcmp(key, "postcopy-latency"))
-        return true;
+        return 13;
     if (!strcmp(key, "postcopy-latency-dist"))
-        return true;
+        return 14;
     if (!strcmp(key, "postcopy-vcpu-latency"))
-        return true;
+        return 15;
     if (!strcmp(key, "postcopy-non-vcpu-latency"))
-        return true;
+        return 16;
     if (!strcmp(key, "socket-address"))
-        return true;
+        return 17;
     if (!strcmp(key, "dirty-limit-throttle-time-per-round"))
-        return true;
+        return 18;
     if (!strcmp(key, "dirty-limit-ring-full-time"))
-        return true;
-    return false;
+        return 19;
+    return -1;
 }
 
 bool visit_out_MigrationInfo_members(qk_json *out, const MigrationInfo *obj)
@@ -1088,16 +1088,16 @@ bool visit_type_MigrationCapabilityStatus_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_MigrationCapabilityStatus(const void *o, const char *key)
+int visit_known_MigrationCapabilityStatus(const void *o, const char *key)
 {
     const MigrationCapabilityStatus *obj = (const MigrationCapabilityStatus *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "capability"))
-        return true;
+        return 0;
     if (!strcmp(key, "state"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_MigrationCapabilityStatus_members(qk_json *out, const MigrationCapabilityStatus *obj)
@@ -1238,14 +1238,14 @@ bool visit_type_q_obj_migrate_set_capabilities_arg_members(const qk_vpath *p, co
     return true;
 }
 
-bool visit_known_q_obj_migrate_set_capabilities_arg(const void *o, const char *key)
+int visit_known_q_obj_migrate_set_capabilities_arg(const void *o, const char *key)
 {
     const q_obj_migrate_set_capabilities_arg *obj = (const q_obj_migrate_set_capabilities_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "capabilities"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_migrate_set_capabilities_arg_members(qk_json *out, const q_obj_migrate_set_capabilities_arg *obj)
@@ -1322,14 +1322,14 @@ bool visit_type_BitmapMigrationBitmapAliasTransform_members(const qk_vpath *p, c
     return true;
 }
 
-bool visit_known_BitmapMigrationBitmapAliasTransform(const void *o, const char *key)
+int visit_known_BitmapMigrationBitmapAliasTransform(const void *o, const char *key)
 {
     const BitmapMigrationBitmapAliasTransform *obj = (const BitmapMigrationBitmapAliasTransform *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "persistent"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_BitmapMigrationBitmapAliasTransform_members(qk_json *out, const BitmapMigrationBitmapAliasTransform *obj)
@@ -1428,18 +1428,18 @@ bool visit_type_BitmapMigrationBitmapAlias_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_BitmapMigrationBitmapAlias(const void *o, const char *key)
+int visit_known_BitmapMigrationBitmapAlias(const void *o, const char *key)
 {
     const BitmapMigrationBitmapAlias *obj = (const BitmapMigrationBitmapAlias *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "alias"))
-        return true;
+        return 1;
     if (!strcmp(key, "transform"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_BitmapMigrationBitmapAlias_members(qk_json *out, const BitmapMigrationBitmapAlias *obj)
@@ -1601,18 +1601,18 @@ bool visit_type_BitmapMigrationNodeAlias_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_BitmapMigrationNodeAlias(const void *o, const char *key)
+int visit_known_BitmapMigrationNodeAlias(const void *o, const char *key)
 {
     const BitmapMigrationNodeAlias *obj = (const BitmapMigrationNodeAlias *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "node-name"))
-        return true;
+        return 0;
     if (!strcmp(key, "alias"))
-        return true;
+        return 1;
     if (!strcmp(key, "bitmaps"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_BitmapMigrationNodeAlias_members(qk_json *out, const BitmapMigrationNodeAlias *obj)
@@ -1972,72 +1972,72 @@ bool visit_type_MigrationParameters_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_MigrationParameters(const void *o, const char *key)
+int visit_known_MigrationParameters(const void *o, const char *key)
 {
     const MigrationParameters *obj = (const MigrationParameters *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "announce-initial"))
-        return true;
+        return 0;
     if (!strcmp(key, "announce-max"))
-        return true;
+        return 1;
     if (!strcmp(key, "announce-rounds"))
-        return true;
+        return 2;
     if (!strcmp(key, "announce-step"))
-        return true;
+        return 3;
     if (!strcmp(key, "throttle-trigger-threshold"))
-        return true;
+        return 4;
     if (!strcmp(key, "cpu-throttle-initial"))
-        return true;
+        return 5;
     if (!strcmp(key, "cpu-throttle-increment"))
-        return true;
+        return 6;
     if (!strcmp(key, "cpu-throttle-tailslow"))
-        return true;
+        return 7;
     if (!strcmp(key, "tls-creds"))
-        return true;
+        return 8;
     if (!strcmp(key, "tls-hostname"))
-        return true;
+        return 9;
     if (!strcmp(key, "tls-authz"))
-        return true;
+        return 10;
     if (!strcmp(key, "max-bandwidth"))
-        return true;
+        return 11;
     if (!strcmp(key, "avail-switchover-bandwidth"))
-        return true;
+        return 12;
     if (!strcmp(key, "downtime-limit"))
-        return true;
+        return 13;
     if (!strcmp(key, "x-checkpoint-delay"))
-        return true;
+        return 14;
     if (!strcmp(key, "multifd-channels"))
-        return true;
+        return 15;
     if (!strcmp(key, "xbzrle-cache-size"))
-        return true;
+        return 16;
     if (!strcmp(key, "max-postcopy-bandwidth"))
-        return true;
+        return 17;
     if (!strcmp(key, "max-cpu-throttle"))
-        return true;
+        return 18;
     if (!strcmp(key, "multifd-compression"))
-        return true;
+        return 19;
     if (!strcmp(key, "multifd-zlib-level"))
-        return true;
+        return 20;
     if (!strcmp(key, "multifd-qatzip-level"))
-        return true;
+        return 21;
     if (!strcmp(key, "multifd-zstd-level"))
-        return true;
+        return 22;
     if (!strcmp(key, "block-bitmap-mapping"))
-        return true;
+        return 23;
     if (!strcmp(key, "x-vcpu-dirty-limit-period"))
-        return true;
+        return 24;
     if (!strcmp(key, "vcpu-dirty-limit"))
-        return true;
+        return 25;
     if (!strcmp(key, "mode"))
-        return true;
+        return 26;
     if (!strcmp(key, "zero-page-detection"))
-        return true;
+        return 27;
     if (!strcmp(key, "direct-io"))
-        return true;
+        return 28;
     if (!strcmp(key, "cpr-exec-command"))
-        return true;
-    return false;
+        return 29;
+    return -1;
 }
 
 bool visit_out_MigrationParameters_members(qk_json *out, const MigrationParameters *obj)
@@ -2208,14 +2208,14 @@ bool visit_type_q_obj_MIGRATION_arg_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_q_obj_MIGRATION_arg(const void *o, const char *key)
+int visit_known_q_obj_MIGRATION_arg(const void *o, const char *key)
 {
     const q_obj_MIGRATION_arg *obj = (const q_obj_MIGRATION_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "status"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_MIGRATION_arg_members(qk_json *out, const q_obj_MIGRATION_arg *obj)
@@ -2249,14 +2249,14 @@ bool visit_type_q_obj_MIGRATION_PASS_arg_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_q_obj_MIGRATION_PASS_arg(const void *o, const char *key)
+int visit_known_q_obj_MIGRATION_PASS_arg(const void *o, const char *key)
 {
     const q_obj_MIGRATION_PASS_arg *obj = (const q_obj_MIGRATION_PASS_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "pass"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_MIGRATION_PASS_arg_members(qk_json *out, const q_obj_MIGRATION_PASS_arg *obj)
@@ -2344,16 +2344,16 @@ bool visit_type_q_obj_COLO_EXIT_arg_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_q_obj_COLO_EXIT_arg(const void *o, const char *key)
+int visit_known_q_obj_COLO_EXIT_arg(const void *o, const char *key)
 {
     const q_obj_COLO_EXIT_arg *obj = (const q_obj_COLO_EXIT_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "mode"))
-        return true;
+        return 0;
     if (!strcmp(key, "reason"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_COLO_EXIT_arg_members(qk_json *out, const q_obj_COLO_EXIT_arg *obj)
@@ -2404,14 +2404,14 @@ bool visit_type_q_obj_migrate_continue_arg_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_q_obj_migrate_continue_arg(const void *o, const char *key)
+int visit_known_q_obj_migrate_continue_arg(const void *o, const char *key)
 {
     const q_obj_migrate_continue_arg *obj = (const q_obj_migrate_continue_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "state"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_migrate_continue_arg_members(qk_json *out, const q_obj_migrate_continue_arg *obj)
@@ -2469,16 +2469,16 @@ bool visit_type_FileMigrationArgs_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_FileMigrationArgs(const void *o, const char *key)
+int visit_known_FileMigrationArgs(const void *o, const char *key)
 {
     const FileMigrationArgs *obj = (const FileMigrationArgs *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "filename"))
-        return true;
+        return 0;
     if (!strcmp(key, "offset"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_FileMigrationArgs_members(qk_json *out, const FileMigrationArgs *obj)
@@ -2563,14 +2563,14 @@ bool visit_type_MigrationExecCommand_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_MigrationExecCommand(const void *o, const char *key)
+int visit_known_MigrationExecCommand(const void *o, const char *key)
 {
     const MigrationExecCommand *obj = (const MigrationExecCommand *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "args"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_MigrationExecCommand_members(qk_json *out, const MigrationExecCommand *obj)
@@ -2653,14 +2653,14 @@ bool visit_type_q_obj_MigrationAddress_base_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_q_obj_MigrationAddress_base(const void *o, const char *key)
+int visit_known_q_obj_MigrationAddress_base(const void *o, const char *key)
 {
     const q_obj_MigrationAddress_base *obj = (const q_obj_MigrationAddress_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "transport"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_MigrationAddress_base_members(qk_json *out, const q_obj_MigrationAddress_base *obj)
@@ -2706,26 +2706,34 @@ bool visit_type_MigrationAddress_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_MigrationAddress(const void *o, const char *key)
+int visit_known_MigrationAddress(const void *o, const char *key)
 {
     const MigrationAddress *obj = (const MigrationAddress *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "transport"))
-        return true;
+        return 0;
     switch (obj->transport) {
-    case MIGRATION_ADDRESS_TYPE_SOCKET:
-        return visit_known_SocketAddress(&obj->u.socket, key);
-    case MIGRATION_ADDRESS_TYPE_EXEC:
-        return visit_known_MigrationExecCommand(&obj->u.exec, key);
-    case MIGRATION_ADDRESS_TYPE_RDMA:
-        return visit_known_InetSocketAddress(&obj->u.rdma, key);
-    case MIGRATION_ADDRESS_TYPE_FILE:
-        return visit_known_FileMigrationArgs(&obj->u.file, key);
+    case MIGRATION_ADDRESS_TYPE_SOCKET: {
+        int r = visit_known_SocketAddress(&obj->u.socket, key);
+        return r < 0 ? r : r + 1;
+    }
+    case MIGRATION_ADDRESS_TYPE_EXEC: {
+        int r = visit_known_MigrationExecCommand(&obj->u.exec, key);
+        return r < 0 ? r : r + 1;
+    }
+    case MIGRATION_ADDRESS_TYPE_RDMA: {
+        int r = visit_known_InetSocketAddress(&obj->u.rdma, key);
+        return r < 0 ? r : r + 1;
+    }
+    case MIGRATION_ADDRESS_TYPE_FILE: {
+        int r = visit_known_FileMigrationArgs(&obj->u.file, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_MigrationAddress_members(qk_json *out, const MigrationAddress *obj)
@@ -2844,16 +2852,16 @@ bool visit_type_MigrationChannel_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_MigrationChannel(const void *o, const char *key)
+int visit_known_MigrationChannel(const void *o, const char *key)
 {
     const MigrationChannel *obj = (const MigrationChannel *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "channel-type"))
-        return true;
+        return 0;
     if (!strcmp(key, "addr"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_MigrationChannel_members(qk_json *out, const MigrationChannel *obj)
@@ -3005,18 +3013,18 @@ bool visit_type_q_obj_migrate_arg_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_q_obj_migrate_arg(const void *o, const char *key)
+int visit_known_q_obj_migrate_arg(const void *o, const char *key)
 {
     const q_obj_migrate_arg *obj = (const q_obj_migrate_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "uri"))
-        return true;
+        return 0;
     if (!strcmp(key, "channels"))
-        return true;
+        return 1;
     if (!strcmp(key, "resume"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_migrate_arg_members(qk_json *out, const q_obj_migrate_arg *obj)
@@ -3068,18 +3076,18 @@ bool visit_type_q_obj_migrate_incoming_arg_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_q_obj_migrate_incoming_arg(const void *o, const char *key)
+int visit_known_q_obj_migrate_incoming_arg(const void *o, const char *key)
 {
     const q_obj_migrate_incoming_arg *obj = (const q_obj_migrate_incoming_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "uri"))
-        return true;
+        return 0;
     if (!strcmp(key, "channels"))
-        return true;
+        return 1;
     if (!strcmp(key, "exit-on-error"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_migrate_incoming_arg_members(qk_json *out, const q_obj_migrate_incoming_arg *obj)
@@ -3127,16 +3135,16 @@ bool visit_type_q_obj_xen_save_devices_state_arg_members(const qk_vpath *p, cons
     return true;
 }
 
-bool visit_known_q_obj_xen_save_devices_state_arg(const void *o, const char *key)
+int visit_known_q_obj_xen_save_devices_state_arg(const void *o, const char *key)
 {
     const q_obj_xen_save_devices_state_arg *obj = (const q_obj_xen_save_devices_state_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "filename"))
-        return true;
+        return 0;
     if (!strcmp(key, "live"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_xen_save_devices_state_arg_members(qk_json *out, const q_obj_xen_save_devices_state_arg *obj)
@@ -3173,14 +3181,14 @@ bool visit_type_q_obj_xen_set_global_dirty_log_arg_members(const qk_vpath *p, co
     return true;
 }
 
-bool visit_known_q_obj_xen_set_global_dirty_log_arg(const void *o, const char *key)
+int visit_known_q_obj_xen_set_global_dirty_log_arg(const void *o, const char *key)
 {
     const q_obj_xen_set_global_dirty_log_arg *obj = (const q_obj_xen_set_global_dirty_log_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "enable"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_xen_set_global_dirty_log_arg_members(qk_json *out, const q_obj_xen_set_global_dirty_log_arg *obj)
@@ -3214,14 +3222,14 @@ bool visit_type_q_obj_xen_load_devices_state_arg_members(const qk_vpath *p, cons
     return true;
 }
 
-bool visit_known_q_obj_xen_load_devices_state_arg(const void *o, const char *key)
+int visit_known_q_obj_xen_load_devices_state_arg(const void *o, const char *key)
 {
     const q_obj_xen_load_devices_state_arg *obj = (const q_obj_xen_load_devices_state_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "filename"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_xen_load_devices_state_arg_members(qk_json *out, const q_obj_xen_load_devices_state_arg *obj)
@@ -3272,18 +3280,18 @@ bool visit_type_q_obj_xen_set_replication_arg_members(const qk_vpath *p, const q
     return true;
 }
 
-bool visit_known_q_obj_xen_set_replication_arg(const void *o, const char *key)
+int visit_known_q_obj_xen_set_replication_arg(const void *o, const char *key)
 {
     const q_obj_xen_set_replication_arg *obj = (const q_obj_xen_set_replication_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "enable"))
-        return true;
+        return 0;
     if (!strcmp(key, "primary"))
-        return true;
+        return 1;
     if (!strcmp(key, "failover"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_xen_set_replication_arg_members(qk_json *out, const q_obj_xen_set_replication_arg *obj)
@@ -3330,16 +3338,16 @@ bool visit_type_ReplicationStatus_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ReplicationStatus(const void *o, const char *key)
+int visit_known_ReplicationStatus(const void *o, const char *key)
 {
     const ReplicationStatus *obj = (const ReplicationStatus *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "error"))
-        return true;
+        return 0;
     if (!strcmp(key, "desc"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_ReplicationStatus_members(qk_json *out, const ReplicationStatus *obj)
@@ -3445,18 +3453,18 @@ bool visit_type_COLOStatus_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_COLOStatus(const void *o, const char *key)
+int visit_known_COLOStatus(const void *o, const char *key)
 {
     const COLOStatus *obj = (const COLOStatus *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "mode"))
-        return true;
+        return 0;
     if (!strcmp(key, "last-mode"))
-        return true;
+        return 1;
     if (!strcmp(key, "reason"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_COLOStatus_members(qk_json *out, const COLOStatus *obj)
@@ -3544,14 +3552,14 @@ bool visit_type_q_obj_migrate_recover_arg_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_q_obj_migrate_recover_arg(const void *o, const char *key)
+int visit_known_q_obj_migrate_recover_arg(const void *o, const char *key)
 {
     const q_obj_migrate_recover_arg *obj = (const q_obj_migrate_recover_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "uri"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_migrate_recover_arg_members(qk_json *out, const q_obj_migrate_recover_arg *obj)
@@ -3585,14 +3593,14 @@ bool visit_type_q_obj_UNPLUG_PRIMARY_arg_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_q_obj_UNPLUG_PRIMARY_arg(const void *o, const char *key)
+int visit_known_q_obj_UNPLUG_PRIMARY_arg(const void *o, const char *key)
 {
     const q_obj_UNPLUG_PRIMARY_arg *obj = (const q_obj_UNPLUG_PRIMARY_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device-id"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_UNPLUG_PRIMARY_arg_members(qk_json *out, const q_obj_UNPLUG_PRIMARY_arg *obj)
@@ -3635,16 +3643,16 @@ bool visit_type_DirtyRateVcpu_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_DirtyRateVcpu(const void *o, const char *key)
+int visit_known_DirtyRateVcpu(const void *o, const char *key)
 {
     const DirtyRateVcpu *obj = (const DirtyRateVcpu *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "dirty-rate"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_DirtyRateVcpu_members(qk_json *out, const DirtyRateVcpu *obj)
@@ -3889,28 +3897,28 @@ bool visit_type_DirtyRateInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_DirtyRateInfo(const void *o, const char *key)
+int visit_known_DirtyRateInfo(const void *o, const char *key)
 {
     const DirtyRateInfo *obj = (const DirtyRateInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "dirty-rate"))
-        return true;
+        return 0;
     if (!strcmp(key, "status"))
-        return true;
+        return 1;
     if (!strcmp(key, "start-time"))
-        return true;
+        return 2;
     if (!strcmp(key, "calc-time"))
-        return true;
+        return 3;
     if (!strcmp(key, "calc-time-unit"))
-        return true;
+        return 4;
     if (!strcmp(key, "sample-pages"))
-        return true;
+        return 5;
     if (!strcmp(key, "mode"))
-        return true;
+        return 6;
     if (!strcmp(key, "vcpu-dirty-rate"))
-        return true;
-    return false;
+        return 7;
+    return -1;
 }
 
 bool visit_out_DirtyRateInfo_members(qk_json *out, const DirtyRateInfo *obj)
@@ -4030,20 +4038,20 @@ bool visit_type_q_obj_calc_dirty_rate_arg_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_q_obj_calc_dirty_rate_arg(const void *o, const char *key)
+int visit_known_q_obj_calc_dirty_rate_arg(const void *o, const char *key)
 {
     const q_obj_calc_dirty_rate_arg *obj = (const q_obj_calc_dirty_rate_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "calc-time"))
-        return true;
+        return 0;
     if (!strcmp(key, "calc-time-unit"))
-        return true;
+        return 1;
     if (!strcmp(key, "sample-pages"))
-        return true;
+        return 2;
     if (!strcmp(key, "mode"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_q_obj_calc_dirty_rate_arg_members(qk_json *out, const q_obj_calc_dirty_rate_arg *obj)
@@ -4084,14 +4092,14 @@ bool visit_type_q_obj_query_dirty_rate_arg_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_q_obj_query_dirty_rate_arg(const void *o, const char *key)
+int visit_known_q_obj_query_dirty_rate_arg(const void *o, const char *key)
 {
     const q_obj_query_dirty_rate_arg *obj = (const q_obj_query_dirty_rate_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "calc-time-unit"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_query_dirty_rate_arg_members(qk_json *out, const q_obj_query_dirty_rate_arg *obj)
@@ -4144,18 +4152,18 @@ bool visit_type_DirtyLimitInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_DirtyLimitInfo(const void *o, const char *key)
+int visit_known_DirtyLimitInfo(const void *o, const char *key)
 {
     const DirtyLimitInfo *obj = (const DirtyLimitInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "cpu-index"))
-        return true;
+        return 0;
     if (!strcmp(key, "limit-rate"))
-        return true;
+        return 1;
     if (!strcmp(key, "current-rate"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_DirtyLimitInfo_members(qk_json *out, const DirtyLimitInfo *obj)
@@ -4249,16 +4257,16 @@ bool visit_type_q_obj_set_vcpu_dirty_limit_arg_members(const qk_vpath *p, const 
     return true;
 }
 
-bool visit_known_q_obj_set_vcpu_dirty_limit_arg(const void *o, const char *key)
+int visit_known_q_obj_set_vcpu_dirty_limit_arg(const void *o, const char *key)
 {
     const q_obj_set_vcpu_dirty_limit_arg *obj = (const q_obj_set_vcpu_dirty_limit_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "cpu-index"))
-        return true;
+        return 0;
     if (!strcmp(key, "dirty-rate"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_set_vcpu_dirty_limit_arg_members(qk_json *out, const q_obj_set_vcpu_dirty_limit_arg *obj)
@@ -4293,14 +4301,14 @@ bool visit_type_q_obj_cancel_vcpu_dirty_limit_arg_members(const qk_vpath *p, con
     return true;
 }
 
-bool visit_known_q_obj_cancel_vcpu_dirty_limit_arg(const void *o, const char *key)
+int visit_known_q_obj_cancel_vcpu_dirty_limit_arg(const void *o, const char *key)
 {
     const q_obj_cancel_vcpu_dirty_limit_arg *obj = (const q_obj_cancel_vcpu_dirty_limit_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "cpu-index"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_cancel_vcpu_dirty_limit_arg_members(qk_json *out, const q_obj_cancel_vcpu_dirty_limit_arg *obj)
@@ -4418,20 +4426,20 @@ bool visit_type_q_obj_snapshot_save_arg_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_q_obj_snapshot_save_arg(const void *o, const char *key)
+int visit_known_q_obj_snapshot_save_arg(const void *o, const char *key)
 {
     const q_obj_snapshot_save_arg *obj = (const q_obj_snapshot_save_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "job-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "tag"))
-        return true;
+        return 1;
     if (!strcmp(key, "vmstate"))
-        return true;
+        return 2;
     if (!strcmp(key, "devices"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_q_obj_snapshot_save_arg_members(qk_json *out, const q_obj_snapshot_save_arg *obj)
@@ -4498,20 +4506,20 @@ bool visit_type_q_obj_snapshot_load_arg_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_q_obj_snapshot_load_arg(const void *o, const char *key)
+int visit_known_q_obj_snapshot_load_arg(const void *o, const char *key)
 {
     const q_obj_snapshot_load_arg *obj = (const q_obj_snapshot_load_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "job-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "tag"))
-        return true;
+        return 1;
     if (!strcmp(key, "vmstate"))
-        return true;
+        return 2;
     if (!strcmp(key, "devices"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_q_obj_snapshot_load_arg_members(qk_json *out, const q_obj_snapshot_load_arg *obj)
@@ -4569,18 +4577,18 @@ bool visit_type_q_obj_snapshot_delete_arg_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_q_obj_snapshot_delete_arg(const void *o, const char *key)
+int visit_known_q_obj_snapshot_delete_arg(const void *o, const char *key)
 {
     const q_obj_snapshot_delete_arg *obj = (const q_obj_snapshot_delete_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "job-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "tag"))
-        return true;
+        return 1;
     if (!strcmp(key, "devices"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_snapshot_delete_arg_members(qk_json *out, const q_obj_snapshot_delete_arg *obj)

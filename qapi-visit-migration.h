@@ -17,7 +17,7 @@ extern "C" {
 
 bool visit_type_MigrationStats_members(const qk_vpath *p, const qk_json *in,
     MigrationStats *obj, size_t *seen, qk_error **errp);
-bool visit_known_MigrationStats(const void *obj, const char *key);
+int visit_known_MigrationStats(const void *obj, const char *key);
 bool visit_out_MigrationStats_members(qk_json *out, const MigrationStats *obj);
 bool visit_type_MigrationStats(const qk_vpath *p, const char *name,
     const qk_json *in, MigrationStats **obj, qk_error **errp);
@@ -26,7 +26,7 @@ MigrationStats *qapi_clone_MigrationStats(const MigrationStats *obj);
 
 bool visit_type_XBZRLECacheStats_members(const qk_vpath *p, const qk_json *in,
     XBZRLECacheStats *obj, size_t *seen, qk_error **errp);
-bool visit_known_XBZRLECacheStats(const void *obj, const char *key);
+int visit_known_XBZRLECacheStats(const void *obj, const char *key);
 bool visit_out_XBZRLECacheStats_members(qk_json *out, const XBZRLECacheStats *obj);
 bool visit_type_XBZRLECacheStats(const qk_vpath *p, const char *name,
     const qk_json *in, XBZRLECacheStats **obj, qk_error **errp);
@@ -35,7 +35,7 @@ XBZRLECacheStats *qapi_clone_XBZRLECacheStats(const XBZRLECacheStats *obj);
 
 bool visit_type_CompressionStats_members(const qk_vpath *p, const qk_json *in,
     CompressionStats *obj, size_t *seen, qk_error **errp);
-bool visit_known_CompressionStats(const void *obj, const char *key);
+int visit_known_CompressionStats(const void *obj, const char *key);
 bool visit_out_CompressionStats_members(qk_json *out, const CompressionStats *obj);
 bool visit_type_CompressionStats(const qk_vpath *p, const char *name,
     const qk_json *in, CompressionStats **obj, qk_error **errp);
@@ -48,7 +48,7 @@ qk_json *visit_out_MigrationStatus(MigrationStatus obj);
 
 bool visit_type_VfioStats_members(const qk_vpath *p, const qk_json *in,
     VfioStats *obj, size_t *seen, qk_error **errp);
-bool visit_known_VfioStats(const void *obj, const char *key);
+int visit_known_VfioStats(const void *obj, const char *key);
 bool visit_out_VfioStats_members(qk_json *out, const VfioStats *obj);
 bool visit_type_VfioStats(const qk_vpath *p, const char *name,
     const qk_json *in, VfioStats **obj, qk_error **errp);
@@ -57,7 +57,7 @@ VfioStats *qapi_clone_VfioStats(const VfioStats *obj);
 
 bool visit_type_MigrationInfo_members(const qk_vpath *p, const qk_json *in,
     MigrationInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_MigrationInfo(const void *obj, const char *key);
+int visit_known_MigrationInfo(const void *obj, const char *key);
 bool visit_out_MigrationInfo_members(qk_json *out, const MigrationInfo *obj);
 bool visit_type_MigrationInfo(const qk_vpath *p, const char *name,
     const qk_json *in, MigrationInfo **obj, qk_error **errp);
@@ -70,7 +70,7 @@ qk_json *visit_out_MigrationCapability(MigrationCapability obj);
 
 bool visit_type_MigrationCapabilityStatus_members(const qk_vpath *p, const qk_json *in,
     MigrationCapabilityStatus *obj, size_t *seen, qk_error **errp);
-bool visit_known_MigrationCapabilityStatus(const void *obj, const char *key);
+int visit_known_MigrationCapabilityStatus(const void *obj, const char *key);
 bool visit_out_MigrationCapabilityStatus_members(qk_json *out, const MigrationCapabilityStatus *obj);
 bool visit_type_MigrationCapabilityStatus(const qk_vpath *p, const char *name,
     const qk_json *in, MigrationCapabilityStatus **obj, qk_error **errp);
@@ -84,7 +84,7 @@ MigrationCapabilityStatusList *qapi_clone_MigrationCapabilityStatusList(const Mi
 
 bool visit_type_q_obj_migrate_set_capabilities_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_migrate_set_capabilities_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_migrate_set_capabilities_arg(const void *obj, const char *key);
+int visit_known_q_obj_migrate_set_capabilities_arg(const void *obj, const char *key);
 bool visit_out_q_obj_migrate_set_capabilities_arg_members(qk_json *out, const q_obj_migrate_set_capabilities_arg *obj);
 
 bool visit_type_MultiFDCompression(const qk_vpath *p, const char *name,
@@ -101,7 +101,7 @@ qk_json *visit_out_ZeroPageDetection(ZeroPageDetection obj);
 
 bool visit_type_BitmapMigrationBitmapAliasTransform_members(const qk_vpath *p, const qk_json *in,
     BitmapMigrationBitmapAliasTransform *obj, size_t *seen, qk_error **errp);
-bool visit_known_BitmapMigrationBitmapAliasTransform(const void *obj, const char *key);
+int visit_known_BitmapMigrationBitmapAliasTransform(const void *obj, const char *key);
 bool visit_out_BitmapMigrationBitmapAliasTransform_members(qk_json *out, const BitmapMigrationBitmapAliasTransform *obj);
 bool visit_type_BitmapMigrationBitmapAliasTransform(const qk_vpath *p, const char *name,
     const qk_json *in, BitmapMigrationBitmapAliasTransform **obj, qk_error **errp);
@@ -110,7 +110,7 @@ BitmapMigrationBitmapAliasTransform *qapi_clone_BitmapMigrationBitmapAliasTransf
 
 bool visit_type_BitmapMigrationBitmapAlias_members(const qk_vpath *p, const qk_json *in,
     BitmapMigrationBitmapAlias *obj, size_t *seen, qk_error **errp);
-bool visit_known_BitmapMigrationBitmapAlias(const void *obj, const char *key);
+int visit_known_BitmapMigrationBitmapAlias(const void *obj, const char *key);
 bool visit_out_BitmapMigrationBitmapAlias_members(qk_json *out, const BitmapMigrationBitmapAlias *obj);
 bool visit_type_BitmapMigrationBitmapAlias(const qk_vpath *p, const char *name,
     const qk_json *in, BitmapMigrationBitmapAlias **obj, qk_error **errp);
@@ -124,7 +124,7 @@ BitmapMigrationBitmapAliasList *qapi_clone_BitmapMigrationBitmapAliasList(const 
 
 bool visit_type_BitmapMigrationNodeAlias_members(const qk_vpath *p, const qk_json *in,
     BitmapMigrationNodeAlias *obj, size_t *seen, qk_error **errp);
-bool visit_known_BitmapMigrationNodeAlias(const void *obj, const char *key);
+int visit_known_BitmapMigrationNodeAlias(const void *obj, const char *key);
 bool visit_out_BitmapMigrationNodeAlias_members(qk_json *out, const BitmapMigrationNodeAlias *obj);
 bool visit_type_BitmapMigrationNodeAlias(const qk_vpath *p, const char *name,
     const qk_json *in, BitmapMigrationNodeAlias **obj, qk_error **errp);
@@ -142,7 +142,7 @@ BitmapMigrationNodeAliasList *qapi_clone_BitmapMigrationNodeAliasList(const Bitm
 
 bool visit_type_MigrationParameters_members(const qk_vpath *p, const qk_json *in,
     MigrationParameters *obj, size_t *seen, qk_error **errp);
-bool visit_known_MigrationParameters(const void *obj, const char *key);
+int visit_known_MigrationParameters(const void *obj, const char *key);
 bool visit_out_MigrationParameters_members(qk_json *out, const MigrationParameters *obj);
 bool visit_type_MigrationParameters(const qk_vpath *p, const char *name,
     const qk_json *in, MigrationParameters **obj, qk_error **errp);
@@ -151,12 +151,12 @@ MigrationParameters *qapi_clone_MigrationParameters(const MigrationParameters *o
 
 bool visit_type_q_obj_MIGRATION_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_MIGRATION_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_MIGRATION_arg(const void *obj, const char *key);
+int visit_known_q_obj_MIGRATION_arg(const void *obj, const char *key);
 bool visit_out_q_obj_MIGRATION_arg_members(qk_json *out, const q_obj_MIGRATION_arg *obj);
 
 bool visit_type_q_obj_MIGRATION_PASS_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_MIGRATION_PASS_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_MIGRATION_PASS_arg(const void *obj, const char *key);
+int visit_known_q_obj_MIGRATION_PASS_arg(const void *obj, const char *key);
 bool visit_out_q_obj_MIGRATION_PASS_arg_members(qk_json *out, const q_obj_MIGRATION_PASS_arg *obj);
 
 bool visit_type_COLOMessage(const qk_vpath *p, const char *name,
@@ -173,7 +173,7 @@ qk_json *visit_out_FailoverStatus(FailoverStatus obj);
 
 bool visit_type_q_obj_COLO_EXIT_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_COLO_EXIT_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_COLO_EXIT_arg(const void *obj, const char *key);
+int visit_known_q_obj_COLO_EXIT_arg(const void *obj, const char *key);
 bool visit_out_q_obj_COLO_EXIT_arg_members(qk_json *out, const q_obj_COLO_EXIT_arg *obj);
 
 bool visit_type_COLOExitReason(const qk_vpath *p, const char *name,
@@ -182,7 +182,7 @@ qk_json *visit_out_COLOExitReason(COLOExitReason obj);
 
 bool visit_type_q_obj_migrate_continue_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_migrate_continue_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_migrate_continue_arg(const void *obj, const char *key);
+int visit_known_q_obj_migrate_continue_arg(const void *obj, const char *key);
 bool visit_out_q_obj_migrate_continue_arg_members(qk_json *out, const q_obj_migrate_continue_arg *obj);
 
 bool visit_type_MigrationAddressType(const qk_vpath *p, const char *name,
@@ -191,7 +191,7 @@ qk_json *visit_out_MigrationAddressType(MigrationAddressType obj);
 
 bool visit_type_FileMigrationArgs_members(const qk_vpath *p, const qk_json *in,
     FileMigrationArgs *obj, size_t *seen, qk_error **errp);
-bool visit_known_FileMigrationArgs(const void *obj, const char *key);
+int visit_known_FileMigrationArgs(const void *obj, const char *key);
 bool visit_out_FileMigrationArgs_members(qk_json *out, const FileMigrationArgs *obj);
 bool visit_type_FileMigrationArgs(const qk_vpath *p, const char *name,
     const qk_json *in, FileMigrationArgs **obj, qk_error **errp);
@@ -200,7 +200,7 @@ FileMigrationArgs *qapi_clone_FileMigrationArgs(const FileMigrationArgs *obj);
 
 bool visit_type_MigrationExecCommand_members(const qk_vpath *p, const qk_json *in,
     MigrationExecCommand *obj, size_t *seen, qk_error **errp);
-bool visit_known_MigrationExecCommand(const void *obj, const char *key);
+int visit_known_MigrationExecCommand(const void *obj, const char *key);
 bool visit_out_MigrationExecCommand_members(qk_json *out, const MigrationExecCommand *obj);
 bool visit_type_MigrationExecCommand(const qk_vpath *p, const char *name,
     const qk_json *in, MigrationExecCommand **obj, qk_error **errp);
@@ -209,12 +209,12 @@ MigrationExecCommand *qapi_clone_MigrationExecCommand(const MigrationExecCommand
 
 bool visit_type_q_obj_MigrationAddress_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_MigrationAddress_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_MigrationAddress_base(const void *obj, const char *key);
+int visit_known_q_obj_MigrationAddress_base(const void *obj, const char *key);
 bool visit_out_q_obj_MigrationAddress_base_members(qk_json *out, const q_obj_MigrationAddress_base *obj);
 
 bool visit_type_MigrationAddress_members(const qk_vpath *p, const qk_json *in,
     MigrationAddress *obj, size_t *seen, qk_error **errp);
-bool visit_known_MigrationAddress(const void *obj, const char *key);
+int visit_known_MigrationAddress(const void *obj, const char *key);
 bool visit_out_MigrationAddress_members(qk_json *out, const MigrationAddress *obj);
 bool visit_type_MigrationAddress(const qk_vpath *p, const char *name,
     const qk_json *in, MigrationAddress **obj, qk_error **errp);
@@ -227,7 +227,7 @@ qk_json *visit_out_MigrationChannelType(MigrationChannelType obj);
 
 bool visit_type_MigrationChannel_members(const qk_vpath *p, const qk_json *in,
     MigrationChannel *obj, size_t *seen, qk_error **errp);
-bool visit_known_MigrationChannel(const void *obj, const char *key);
+int visit_known_MigrationChannel(const void *obj, const char *key);
 bool visit_out_MigrationChannel_members(qk_json *out, const MigrationChannel *obj);
 bool visit_type_MigrationChannel(const qk_vpath *p, const char *name,
     const qk_json *in, MigrationChannel **obj, qk_error **errp);
@@ -241,40 +241,40 @@ MigrationChannelList *qapi_clone_MigrationChannelList(const MigrationChannelList
 
 bool visit_type_q_obj_migrate_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_migrate_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_migrate_arg(const void *obj, const char *key);
+int visit_known_q_obj_migrate_arg(const void *obj, const char *key);
 bool visit_out_q_obj_migrate_arg_members(qk_json *out, const q_obj_migrate_arg *obj);
 
 bool visit_type_q_obj_migrate_incoming_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_migrate_incoming_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_migrate_incoming_arg(const void *obj, const char *key);
+int visit_known_q_obj_migrate_incoming_arg(const void *obj, const char *key);
 bool visit_out_q_obj_migrate_incoming_arg_members(qk_json *out, const q_obj_migrate_incoming_arg *obj);
 
 bool visit_type_q_obj_xen_save_devices_state_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_xen_save_devices_state_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_xen_save_devices_state_arg(const void *obj, const char *key);
+int visit_known_q_obj_xen_save_devices_state_arg(const void *obj, const char *key);
 bool visit_out_q_obj_xen_save_devices_state_arg_members(qk_json *out, const q_obj_xen_save_devices_state_arg *obj);
 
 bool visit_type_q_obj_xen_set_global_dirty_log_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_xen_set_global_dirty_log_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_xen_set_global_dirty_log_arg(const void *obj, const char *key);
+int visit_known_q_obj_xen_set_global_dirty_log_arg(const void *obj, const char *key);
 bool visit_out_q_obj_xen_set_global_dirty_log_arg_members(qk_json *out, const q_obj_xen_set_global_dirty_log_arg *obj);
 
 bool visit_type_q_obj_xen_load_devices_state_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_xen_load_devices_state_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_xen_load_devices_state_arg(const void *obj, const char *key);
+int visit_known_q_obj_xen_load_devices_state_arg(const void *obj, const char *key);
 bool visit_out_q_obj_xen_load_devices_state_arg_members(qk_json *out, const q_obj_xen_load_devices_state_arg *obj);
 
 #if defined(CONFIG_REPLICATION)
 bool visit_type_q_obj_xen_set_replication_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_xen_set_replication_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_xen_set_replication_arg(const void *obj, const char *key);
+int visit_known_q_obj_xen_set_replication_arg(const void *obj, const char *key);
 bool visit_out_q_obj_xen_set_replication_arg_members(qk_json *out, const q_obj_xen_set_replication_arg *obj);
 #endif /* defined(CONFIG_REPLICATION) */
 
 #if defined(CONFIG_REPLICATION)
 bool visit_type_ReplicationStatus_members(const qk_vpath *p, const qk_json *in,
     ReplicationStatus *obj, size_t *seen, qk_error **errp);
-bool visit_known_ReplicationStatus(const void *obj, const char *key);
+int visit_known_ReplicationStatus(const void *obj, const char *key);
 bool visit_out_ReplicationStatus_members(qk_json *out, const ReplicationStatus *obj);
 bool visit_type_ReplicationStatus(const qk_vpath *p, const char *name,
     const qk_json *in, ReplicationStatus **obj, qk_error **errp);
@@ -285,7 +285,7 @@ ReplicationStatus *qapi_clone_ReplicationStatus(const ReplicationStatus *obj);
 #if defined(CONFIG_REPLICATION)
 bool visit_type_COLOStatus_members(const qk_vpath *p, const qk_json *in,
     COLOStatus *obj, size_t *seen, qk_error **errp);
-bool visit_known_COLOStatus(const void *obj, const char *key);
+int visit_known_COLOStatus(const void *obj, const char *key);
 bool visit_out_COLOStatus_members(qk_json *out, const COLOStatus *obj);
 bool visit_type_COLOStatus(const qk_vpath *p, const char *name,
     const qk_json *in, COLOStatus **obj, qk_error **errp);
@@ -295,17 +295,17 @@ COLOStatus *qapi_clone_COLOStatus(const COLOStatus *obj);
 
 bool visit_type_q_obj_migrate_recover_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_migrate_recover_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_migrate_recover_arg(const void *obj, const char *key);
+int visit_known_q_obj_migrate_recover_arg(const void *obj, const char *key);
 bool visit_out_q_obj_migrate_recover_arg_members(qk_json *out, const q_obj_migrate_recover_arg *obj);
 
 bool visit_type_q_obj_UNPLUG_PRIMARY_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_UNPLUG_PRIMARY_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_UNPLUG_PRIMARY_arg(const void *obj, const char *key);
+int visit_known_q_obj_UNPLUG_PRIMARY_arg(const void *obj, const char *key);
 bool visit_out_q_obj_UNPLUG_PRIMARY_arg_members(qk_json *out, const q_obj_UNPLUG_PRIMARY_arg *obj);
 
 bool visit_type_DirtyRateVcpu_members(const qk_vpath *p, const qk_json *in,
     DirtyRateVcpu *obj, size_t *seen, qk_error **errp);
-bool visit_known_DirtyRateVcpu(const void *obj, const char *key);
+int visit_known_DirtyRateVcpu(const void *obj, const char *key);
 bool visit_out_DirtyRateVcpu_members(qk_json *out, const DirtyRateVcpu *obj);
 bool visit_type_DirtyRateVcpu(const qk_vpath *p, const char *name,
     const qk_json *in, DirtyRateVcpu **obj, qk_error **errp);
@@ -331,7 +331,7 @@ DirtyRateVcpuList *qapi_clone_DirtyRateVcpuList(const DirtyRateVcpuList *obj);
 
 bool visit_type_DirtyRateInfo_members(const qk_vpath *p, const qk_json *in,
     DirtyRateInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_DirtyRateInfo(const void *obj, const char *key);
+int visit_known_DirtyRateInfo(const void *obj, const char *key);
 bool visit_out_DirtyRateInfo_members(qk_json *out, const DirtyRateInfo *obj);
 bool visit_type_DirtyRateInfo(const qk_vpath *p, const char *name,
     const qk_json *in, DirtyRateInfo **obj, qk_error **errp);
@@ -340,17 +340,17 @@ DirtyRateInfo *qapi_clone_DirtyRateInfo(const DirtyRateInfo *obj);
 
 bool visit_type_q_obj_calc_dirty_rate_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_calc_dirty_rate_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_calc_dirty_rate_arg(const void *obj, const char *key);
+int visit_known_q_obj_calc_dirty_rate_arg(const void *obj, const char *key);
 bool visit_out_q_obj_calc_dirty_rate_arg_members(qk_json *out, const q_obj_calc_dirty_rate_arg *obj);
 
 bool visit_type_q_obj_query_dirty_rate_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_query_dirty_rate_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_query_dirty_rate_arg(const void *obj, const char *key);
+int visit_known_q_obj_query_dirty_rate_arg(const void *obj, const char *key);
 bool visit_out_q_obj_query_dirty_rate_arg_members(qk_json *out, const q_obj_query_dirty_rate_arg *obj);
 
 bool visit_type_DirtyLimitInfo_members(const qk_vpath *p, const qk_json *in,
     DirtyLimitInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_DirtyLimitInfo(const void *obj, const char *key);
+int visit_known_DirtyLimitInfo(const void *obj, const char *key);
 bool visit_out_DirtyLimitInfo_members(qk_json *out, const DirtyLimitInfo *obj);
 bool visit_type_DirtyLimitInfo(const qk_vpath *p, const char *name,
     const qk_json *in, DirtyLimitInfo **obj, qk_error **errp);
@@ -359,12 +359,12 @@ DirtyLimitInfo *qapi_clone_DirtyLimitInfo(const DirtyLimitInfo *obj);
 
 bool visit_type_q_obj_set_vcpu_dirty_limit_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_set_vcpu_dirty_limit_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_set_vcpu_dirty_limit_arg(const void *obj, const char *key);
+int visit_known_q_obj_set_vcpu_dirty_limit_arg(const void *obj, const char *key);
 bool visit_out_q_obj_set_vcpu_dirty_limit_arg_members(qk_json *out, const q_obj_set_vcpu_dirty_limit_arg *obj);
 
 bool visit_type_q_obj_cancel_vcpu_dirty_limit_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_cancel_vcpu_dirty_limit_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_cancel_vcpu_dirty_limit_arg(const void *obj, const char *key);
+int visit_known_q_obj_cancel_vcpu_dirty_limit_arg(const void *obj, const char *key);
 bool visit_out_q_obj_cancel_vcpu_dirty_limit_arg_members(qk_json *out, const q_obj_cancel_vcpu_dirty_limit_arg *obj);
 
 bool visit_type_DirtyLimitInfoList(const qk_vpath *p, const char *name,
@@ -374,17 +374,17 @@ DirtyLimitInfoList *qapi_clone_DirtyLimitInfoList(const DirtyLimitInfoList *obj)
 
 bool visit_type_q_obj_snapshot_save_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_snapshot_save_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_snapshot_save_arg(const void *obj, const char *key);
+int visit_known_q_obj_snapshot_save_arg(const void *obj, const char *key);
 bool visit_out_q_obj_snapshot_save_arg_members(qk_json *out, const q_obj_snapshot_save_arg *obj);
 
 bool visit_type_q_obj_snapshot_load_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_snapshot_load_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_snapshot_load_arg(const void *obj, const char *key);
+int visit_known_q_obj_snapshot_load_arg(const void *obj, const char *key);
 bool visit_out_q_obj_snapshot_load_arg_members(qk_json *out, const q_obj_snapshot_load_arg *obj);
 
 bool visit_type_q_obj_snapshot_delete_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_snapshot_delete_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_snapshot_delete_arg(const void *obj, const char *key);
+int visit_known_q_obj_snapshot_delete_arg(const void *obj, const char *key);
 bool visit_out_q_obj_snapshot_delete_arg_members(qk_json *out, const q_obj_snapshot_delete_arg *obj);
 
 #ifdef __cplusplus

@@ -48,18 +48,18 @@ bool visit_type_GICCapability_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_GICCapability(const void *o, const char *key)
+int visit_known_GICCapability(const void *o, const char *key)
 {
     const GICCapability *obj = (const GICCapability *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "version"))
-        return true;
+        return 0;
     if (!strcmp(key, "emulated"))
-        return true;
+        return 1;
     if (!strcmp(key, "kernel"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_GICCapability_members(qk_json *out, const GICCapability *obj)

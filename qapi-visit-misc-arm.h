@@ -15,7 +15,7 @@ extern "C" {
 
 bool visit_type_GICCapability_members(const qk_vpath *p, const qk_json *in,
     GICCapability *obj, size_t *seen, qk_error **errp);
-bool visit_known_GICCapability(const void *obj, const char *key);
+int visit_known_GICCapability(const void *obj, const char *key);
 bool visit_out_GICCapability_members(qk_json *out, const GICCapability *obj);
 bool visit_type_GICCapability(const qk_vpath *p, const char *name,
     const qk_json *in, GICCapability **obj, qk_error **errp);

@@ -69,16 +69,16 @@ bool visit_type_SevGuestInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SevGuestInfo(const void *o, const char *key)
+int visit_known_SevGuestInfo(const void *o, const char *key)
 {
     const SevGuestInfo *obj = (const SevGuestInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "policy"))
-        return true;
+        return 0;
     if (!strcmp(key, "handle"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_SevGuestInfo_members(qk_json *out, const SevGuestInfo *obj)
@@ -163,14 +163,14 @@ bool visit_type_SevSnpGuestInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SevSnpGuestInfo(const void *o, const char *key)
+int visit_known_SevSnpGuestInfo(const void *o, const char *key)
 {
     const SevSnpGuestInfo *obj = (const SevSnpGuestInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "snp-policy"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_SevSnpGuestInfo_members(qk_json *out, const SevSnpGuestInfo *obj)
@@ -298,24 +298,24 @@ bool visit_type_q_obj_SevInfo_base_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_q_obj_SevInfo_base(const void *o, const char *key)
+int visit_known_q_obj_SevInfo_base(const void *o, const char *key)
 {
     const q_obj_SevInfo_base *obj = (const q_obj_SevInfo_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "enabled"))
-        return true;
+        return 0;
     if (!strcmp(key, "api-major"))
-        return true;
+        return 1;
     if (!strcmp(key, "api-minor"))
-        return true;
+        return 2;
     if (!strcmp(key, "build-id"))
-        return true;
+        return 3;
     if (!strcmp(key, "state"))
-        return true;
+        return 4;
     if (!strcmp(key, "sev-type"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_q_obj_SevInfo_base_members(qk_json *out, const q_obj_SevInfo_base *obj)
@@ -412,32 +412,36 @@ bool visit_type_SevInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SevInfo(const void *o, const char *key)
+int visit_known_SevInfo(const void *o, const char *key)
 {
     const SevInfo *obj = (const SevInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "enabled"))
-        return true;
+        return 0;
     if (!strcmp(key, "api-major"))
-        return true;
+        return 1;
     if (!strcmp(key, "api-minor"))
-        return true;
+        return 2;
     if (!strcmp(key, "build-id"))
-        return true;
+        return 3;
     if (!strcmp(key, "state"))
-        return true;
+        return 4;
     if (!strcmp(key, "sev-type"))
-        return true;
+        return 5;
     switch (obj->sev_type) {
-    case SEV_GUEST_TYPE_SEV:
-        return visit_known_SevGuestInfo(&obj->u.sev, key);
-    case SEV_GUEST_TYPE_SEV_SNP:
-        return visit_known_SevSnpGuestInfo(&obj->u.sev_snp, key);
+    case SEV_GUEST_TYPE_SEV: {
+        int r = visit_known_SevGuestInfo(&obj->u.sev, key);
+        return r < 0 ? r : r + 6;
+    }
+    case SEV_GUEST_TYPE_SEV_SNP: {
+        int r = visit_known_SevSnpGuestInfo(&obj->u.sev_snp, key);
+        return r < 0 ? r : r + 6;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_SevInfo_members(qk_json *out, const SevInfo *obj)
@@ -538,14 +542,14 @@ bool visit_type_SevLaunchMeasureInfo_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_SevLaunchMeasureInfo(const void *o, const char *key)
+int visit_known_SevLaunchMeasureInfo(const void *o, const char *key)
 {
     const SevLaunchMeasureInfo *obj = (const SevLaunchMeasureInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_SevLaunchMeasureInfo_members(qk_json *out, const SevLaunchMeasureInfo *obj)
@@ -664,22 +668,22 @@ bool visit_type_SevCapability_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SevCapability(const void *o, const char *key)
+int visit_known_SevCapability(const void *o, const char *key)
 {
     const SevCapability *obj = (const SevCapability *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "pdh"))
-        return true;
+        return 0;
     if (!strcmp(key, "cert-chain"))
-        return true;
+        return 1;
     if (!strcmp(key, "cpu0-id"))
-        return true;
+        return 2;
     if (!strcmp(key, "cbitpos"))
-        return true;
+        return 3;
     if (!strcmp(key, "reduced-phys-bits"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_SevCapability_members(qk_json *out, const SevCapability *obj)
@@ -786,18 +790,18 @@ bool visit_type_q_obj_sev_inject_launch_secret_arg_members(const qk_vpath *p, co
     return true;
 }
 
-bool visit_known_q_obj_sev_inject_launch_secret_arg(const void *o, const char *key)
+int visit_known_q_obj_sev_inject_launch_secret_arg(const void *o, const char *key)
 {
     const q_obj_sev_inject_launch_secret_arg *obj = (const q_obj_sev_inject_launch_secret_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "packet-header"))
-        return true;
+        return 0;
     if (!strcmp(key, "secret"))
-        return true;
+        return 1;
     if (!strcmp(key, "gpa"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_sev_inject_launch_secret_arg_members(qk_json *out, const q_obj_sev_inject_launch_secret_arg *obj)
@@ -836,14 +840,14 @@ bool visit_type_SevAttestationReport_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_SevAttestationReport(const void *o, const char *key)
+int visit_known_SevAttestationReport(const void *o, const char *key)
 {
     const SevAttestationReport *obj = (const SevAttestationReport *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_SevAttestationReport_members(qk_json *out, const SevAttestationReport *obj)
@@ -926,14 +930,14 @@ bool visit_type_q_obj_query_sev_attestation_report_arg_members(const qk_vpath *p
     return true;
 }
 
-bool visit_known_q_obj_query_sev_attestation_report_arg(const void *o, const char *key)
+int visit_known_q_obj_query_sev_attestation_report_arg(const void *o, const char *key)
 {
     const q_obj_query_sev_attestation_report_arg *obj = (const q_obj_query_sev_attestation_report_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "mnonce"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_query_sev_attestation_report_arg_members(qk_json *out, const q_obj_query_sev_attestation_report_arg *obj)
@@ -976,16 +980,16 @@ bool visit_type_SgxEpcSection_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SgxEpcSection(const void *o, const char *key)
+int visit_known_SgxEpcSection(const void *o, const char *key)
 {
     const SgxEpcSection *obj = (const SgxEpcSection *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "node"))
-        return true;
+        return 0;
     if (!strcmp(key, "size"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_SgxEpcSection_members(qk_json *out, const SgxEpcSection *obj)
@@ -1162,22 +1166,22 @@ bool visit_type_SgxInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SgxInfo(const void *o, const char *key)
+int visit_known_SgxInfo(const void *o, const char *key)
 {
     const SgxInfo *obj = (const SgxInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "sgx"))
-        return true;
+        return 0;
     if (!strcmp(key, "sgx1"))
-        return true;
+        return 1;
     if (!strcmp(key, "sgx2"))
-        return true;
+        return 2;
     if (!strcmp(key, "flc"))
-        return true;
+        return 3;
     if (!strcmp(key, "sections"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_SgxInfo_members(qk_json *out, const SgxInfo *obj)
@@ -1337,26 +1341,26 @@ bool visit_type_EvtchnInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_EvtchnInfo(const void *o, const char *key)
+int visit_known_EvtchnInfo(const void *o, const char *key)
 {
     const EvtchnInfo *obj = (const EvtchnInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "port"))
-        return true;
+        return 0;
     if (!strcmp(key, "vcpu"))
-        return true;
+        return 1;
     if (!strcmp(key, "type"))
-        return true;
+        return 2;
     if (!strcmp(key, "remote-domain"))
-        return true;
+        return 3;
     if (!strcmp(key, "target"))
-        return true;
+        return 4;
     if (!strcmp(key, "pending"))
-        return true;
+        return 5;
     if (!strcmp(key, "masked"))
-        return true;
-    return false;
+        return 6;
+    return -1;
 }
 
 bool visit_out_EvtchnInfo_members(qk_json *out, const EvtchnInfo *obj)
@@ -1507,14 +1511,14 @@ bool visit_type_q_obj_xen_event_inject_arg_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_q_obj_xen_event_inject_arg(const void *o, const char *key)
+int visit_known_q_obj_xen_event_inject_arg(const void *o, const char *key)
 {
     const q_obj_xen_event_inject_arg *obj = (const q_obj_xen_event_inject_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "port"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_xen_event_inject_arg_members(qk_json *out, const q_obj_xen_event_inject_arg *obj)

@@ -23,7 +23,7 @@ qk_json *visit_out_SevGuestType(SevGuestType obj);
 
 bool visit_type_SevGuestInfo_members(const qk_vpath *p, const qk_json *in,
     SevGuestInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_SevGuestInfo(const void *obj, const char *key);
+int visit_known_SevGuestInfo(const void *obj, const char *key);
 bool visit_out_SevGuestInfo_members(qk_json *out, const SevGuestInfo *obj);
 bool visit_type_SevGuestInfo(const qk_vpath *p, const char *name,
     const qk_json *in, SevGuestInfo **obj, qk_error **errp);
@@ -32,7 +32,7 @@ SevGuestInfo *qapi_clone_SevGuestInfo(const SevGuestInfo *obj);
 
 bool visit_type_SevSnpGuestInfo_members(const qk_vpath *p, const qk_json *in,
     SevSnpGuestInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_SevSnpGuestInfo(const void *obj, const char *key);
+int visit_known_SevSnpGuestInfo(const void *obj, const char *key);
 bool visit_out_SevSnpGuestInfo_members(qk_json *out, const SevSnpGuestInfo *obj);
 bool visit_type_SevSnpGuestInfo(const qk_vpath *p, const char *name,
     const qk_json *in, SevSnpGuestInfo **obj, qk_error **errp);
@@ -41,12 +41,12 @@ SevSnpGuestInfo *qapi_clone_SevSnpGuestInfo(const SevSnpGuestInfo *obj);
 
 bool visit_type_q_obj_SevInfo_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_SevInfo_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_SevInfo_base(const void *obj, const char *key);
+int visit_known_q_obj_SevInfo_base(const void *obj, const char *key);
 bool visit_out_q_obj_SevInfo_base_members(qk_json *out, const q_obj_SevInfo_base *obj);
 
 bool visit_type_SevInfo_members(const qk_vpath *p, const qk_json *in,
     SevInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_SevInfo(const void *obj, const char *key);
+int visit_known_SevInfo(const void *obj, const char *key);
 bool visit_out_SevInfo_members(qk_json *out, const SevInfo *obj);
 bool visit_type_SevInfo(const qk_vpath *p, const char *name,
     const qk_json *in, SevInfo **obj, qk_error **errp);
@@ -55,7 +55,7 @@ SevInfo *qapi_clone_SevInfo(const SevInfo *obj);
 
 bool visit_type_SevLaunchMeasureInfo_members(const qk_vpath *p, const qk_json *in,
     SevLaunchMeasureInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_SevLaunchMeasureInfo(const void *obj, const char *key);
+int visit_known_SevLaunchMeasureInfo(const void *obj, const char *key);
 bool visit_out_SevLaunchMeasureInfo_members(qk_json *out, const SevLaunchMeasureInfo *obj);
 bool visit_type_SevLaunchMeasureInfo(const qk_vpath *p, const char *name,
     const qk_json *in, SevLaunchMeasureInfo **obj, qk_error **errp);
@@ -64,7 +64,7 @@ SevLaunchMeasureInfo *qapi_clone_SevLaunchMeasureInfo(const SevLaunchMeasureInfo
 
 bool visit_type_SevCapability_members(const qk_vpath *p, const qk_json *in,
     SevCapability *obj, size_t *seen, qk_error **errp);
-bool visit_known_SevCapability(const void *obj, const char *key);
+int visit_known_SevCapability(const void *obj, const char *key);
 bool visit_out_SevCapability_members(qk_json *out, const SevCapability *obj);
 bool visit_type_SevCapability(const qk_vpath *p, const char *name,
     const qk_json *in, SevCapability **obj, qk_error **errp);
@@ -73,12 +73,12 @@ SevCapability *qapi_clone_SevCapability(const SevCapability *obj);
 
 bool visit_type_q_obj_sev_inject_launch_secret_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_sev_inject_launch_secret_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_sev_inject_launch_secret_arg(const void *obj, const char *key);
+int visit_known_q_obj_sev_inject_launch_secret_arg(const void *obj, const char *key);
 bool visit_out_q_obj_sev_inject_launch_secret_arg_members(qk_json *out, const q_obj_sev_inject_launch_secret_arg *obj);
 
 bool visit_type_SevAttestationReport_members(const qk_vpath *p, const qk_json *in,
     SevAttestationReport *obj, size_t *seen, qk_error **errp);
-bool visit_known_SevAttestationReport(const void *obj, const char *key);
+int visit_known_SevAttestationReport(const void *obj, const char *key);
 bool visit_out_SevAttestationReport_members(qk_json *out, const SevAttestationReport *obj);
 bool visit_type_SevAttestationReport(const qk_vpath *p, const char *name,
     const qk_json *in, SevAttestationReport **obj, qk_error **errp);
@@ -87,12 +87,12 @@ SevAttestationReport *qapi_clone_SevAttestationReport(const SevAttestationReport
 
 bool visit_type_q_obj_query_sev_attestation_report_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_query_sev_attestation_report_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_query_sev_attestation_report_arg(const void *obj, const char *key);
+int visit_known_q_obj_query_sev_attestation_report_arg(const void *obj, const char *key);
 bool visit_out_q_obj_query_sev_attestation_report_arg_members(qk_json *out, const q_obj_query_sev_attestation_report_arg *obj);
 
 bool visit_type_SgxEpcSection_members(const qk_vpath *p, const qk_json *in,
     SgxEpcSection *obj, size_t *seen, qk_error **errp);
-bool visit_known_SgxEpcSection(const void *obj, const char *key);
+int visit_known_SgxEpcSection(const void *obj, const char *key);
 bool visit_out_SgxEpcSection_members(qk_json *out, const SgxEpcSection *obj);
 bool visit_type_SgxEpcSection(const qk_vpath *p, const char *name,
     const qk_json *in, SgxEpcSection **obj, qk_error **errp);
@@ -106,7 +106,7 @@ SgxEpcSectionList *qapi_clone_SgxEpcSectionList(const SgxEpcSectionList *obj);
 
 bool visit_type_SgxInfo_members(const qk_vpath *p, const qk_json *in,
     SgxInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_SgxInfo(const void *obj, const char *key);
+int visit_known_SgxInfo(const void *obj, const char *key);
 bool visit_out_SgxInfo_members(qk_json *out, const SgxInfo *obj);
 bool visit_type_SgxInfo(const qk_vpath *p, const char *name,
     const qk_json *in, SgxInfo **obj, qk_error **errp);
@@ -119,7 +119,7 @@ qk_json *visit_out_EvtchnPortType(EvtchnPortType obj);
 
 bool visit_type_EvtchnInfo_members(const qk_vpath *p, const qk_json *in,
     EvtchnInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_EvtchnInfo(const void *obj, const char *key);
+int visit_known_EvtchnInfo(const void *obj, const char *key);
 bool visit_out_EvtchnInfo_members(qk_json *out, const EvtchnInfo *obj);
 bool visit_type_EvtchnInfo(const qk_vpath *p, const char *name,
     const qk_json *in, EvtchnInfo **obj, qk_error **errp);
@@ -133,7 +133,7 @@ EvtchnInfoList *qapi_clone_EvtchnInfoList(const EvtchnInfoList *obj);
 
 bool visit_type_q_obj_xen_event_inject_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_xen_event_inject_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_xen_event_inject_arg(const void *obj, const char *key);
+int visit_known_q_obj_xen_event_inject_arg(const void *obj, const char *key);
 bool visit_out_q_obj_xen_event_inject_arg_members(qk_json *out, const q_obj_xen_event_inject_arg *obj);
 
 #ifdef __cplusplus

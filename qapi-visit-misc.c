@@ -53,20 +53,20 @@ bool visit_type_q_obj_add_client_arg_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_q_obj_add_client_arg(const void *o, const char *key)
+int visit_known_q_obj_add_client_arg(const void *o, const char *key)
 {
     const q_obj_add_client_arg *obj = (const q_obj_add_client_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "protocol"))
-        return true;
+        return 0;
     if (!strcmp(key, "fdname"))
-        return true;
+        return 1;
     if (!strcmp(key, "skipauth"))
-        return true;
+        return 2;
     if (!strcmp(key, "tls"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_q_obj_add_client_arg_members(qk_json *out, const q_obj_add_client_arg *obj)
@@ -105,14 +105,14 @@ bool visit_type_NameInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_NameInfo(const void *o, const char *key)
+int visit_known_NameInfo(const void *o, const char *key)
 {
     const NameInfo *obj = (const NameInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_NameInfo_members(qk_json *out, const NameInfo *obj)
@@ -241,24 +241,24 @@ bool visit_type_IOThreadInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_IOThreadInfo(const void *o, const char *key)
+int visit_known_IOThreadInfo(const void *o, const char *key)
 {
     const IOThreadInfo *obj = (const IOThreadInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "thread-id"))
-        return true;
+        return 1;
     if (!strcmp(key, "poll-max-ns"))
-        return true;
+        return 2;
     if (!strcmp(key, "poll-grow"))
-        return true;
+        return 3;
     if (!strcmp(key, "poll-shrink"))
-        return true;
+        return 4;
     if (!strcmp(key, "aio-max-batch"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_IOThreadInfo_members(qk_json *out, const IOThreadInfo *obj)
@@ -414,16 +414,16 @@ bool visit_type_q_obj_human_monitor_command_arg_members(const qk_vpath *p, const
     return true;
 }
 
-bool visit_known_q_obj_human_monitor_command_arg(const void *o, const char *key)
+int visit_known_q_obj_human_monitor_command_arg(const void *o, const char *key)
 {
     const q_obj_human_monitor_command_arg *obj = (const q_obj_human_monitor_command_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "command-line"))
-        return true;
+        return 0;
     if (!strcmp(key, "cpu-index"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_human_monitor_command_arg_members(qk_json *out, const q_obj_human_monitor_command_arg *obj)
@@ -461,14 +461,14 @@ bool visit_type_q_obj_getfd_arg_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_q_obj_getfd_arg(const void *o, const char *key)
+int visit_known_q_obj_getfd_arg(const void *o, const char *key)
 {
     const q_obj_getfd_arg *obj = (const q_obj_getfd_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "fdname"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_getfd_arg_members(qk_json *out, const q_obj_getfd_arg *obj)
@@ -513,16 +513,16 @@ bool visit_type_q_obj_get_win32_socket_arg_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_q_obj_get_win32_socket_arg(const void *o, const char *key)
+int visit_known_q_obj_get_win32_socket_arg(const void *o, const char *key)
 {
     const q_obj_get_win32_socket_arg *obj = (const q_obj_get_win32_socket_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "info"))
-        return true;
+        return 0;
     if (!strcmp(key, "fdname"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_get_win32_socket_arg_members(qk_json *out, const q_obj_get_win32_socket_arg *obj)
@@ -559,14 +559,14 @@ bool visit_type_q_obj_closefd_arg_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_q_obj_closefd_arg(const void *o, const char *key)
+int visit_known_q_obj_closefd_arg(const void *o, const char *key)
 {
     const q_obj_closefd_arg *obj = (const q_obj_closefd_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "fdname"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_closefd_arg_members(qk_json *out, const q_obj_closefd_arg *obj)
@@ -609,16 +609,16 @@ bool visit_type_AddfdInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_AddfdInfo(const void *o, const char *key)
+int visit_known_AddfdInfo(const void *o, const char *key)
 {
     const AddfdInfo *obj = (const AddfdInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "fdset-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "fd"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_AddfdInfo_members(qk_json *out, const AddfdInfo *obj)
@@ -707,16 +707,16 @@ bool visit_type_q_obj_add_fd_arg_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_q_obj_add_fd_arg(const void *o, const char *key)
+int visit_known_q_obj_add_fd_arg(const void *o, const char *key)
 {
     const q_obj_add_fd_arg *obj = (const q_obj_add_fd_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "fdset-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "opaque"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_add_fd_arg_members(qk_json *out, const q_obj_add_fd_arg *obj)
@@ -761,16 +761,16 @@ bool visit_type_q_obj_remove_fd_arg_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_q_obj_remove_fd_arg(const void *o, const char *key)
+int visit_known_q_obj_remove_fd_arg(const void *o, const char *key)
 {
     const q_obj_remove_fd_arg *obj = (const q_obj_remove_fd_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "fdset-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "fd"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_remove_fd_arg_members(qk_json *out, const q_obj_remove_fd_arg *obj)
@@ -813,16 +813,16 @@ bool visit_type_FdsetFdInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_FdsetFdInfo(const void *o, const char *key)
+int visit_known_FdsetFdInfo(const void *o, const char *key)
 {
     const FdsetFdInfo *obj = (const FdsetFdInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "fd"))
-        return true;
+        return 0;
     if (!strcmp(key, "opaque"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_FdsetFdInfo_members(qk_json *out, const FdsetFdInfo *obj)
@@ -973,16 +973,16 @@ bool visit_type_FdsetInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_FdsetInfo(const void *o, const char *key)
+int visit_known_FdsetInfo(const void *o, const char *key)
 {
     const FdsetInfo *obj = (const FdsetInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "fdset-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "fds"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_FdsetInfo_members(qk_json *out, const FdsetInfo *obj)
@@ -1159,20 +1159,20 @@ bool visit_type_CommandLineParameterInfo_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_CommandLineParameterInfo(const void *o, const char *key)
+int visit_known_CommandLineParameterInfo(const void *o, const char *key)
 {
     const CommandLineParameterInfo *obj = (const CommandLineParameterInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "type"))
-        return true;
+        return 1;
     if (!strcmp(key, "help"))
-        return true;
+        return 2;
     if (!strcmp(key, "default"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_CommandLineParameterInfo_members(qk_json *out, const CommandLineParameterInfo *obj)
@@ -1328,16 +1328,16 @@ bool visit_type_CommandLineOptionInfo_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_CommandLineOptionInfo(const void *o, const char *key)
+int visit_known_CommandLineOptionInfo(const void *o, const char *key)
 {
     const CommandLineOptionInfo *obj = (const CommandLineOptionInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "option"))
-        return true;
+        return 0;
     if (!strcmp(key, "parameters"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_CommandLineOptionInfo_members(qk_json *out, const CommandLineOptionInfo *obj)
@@ -1419,14 +1419,14 @@ bool visit_type_q_obj_query_command_line_options_arg_members(const qk_vpath *p, 
     return true;
 }
 
-bool visit_known_q_obj_query_command_line_options_arg(const void *o, const char *key)
+int visit_known_q_obj_query_command_line_options_arg(const void *o, const char *key)
 {
     const q_obj_query_command_line_options_arg *obj = (const q_obj_query_command_line_options_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "option"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_query_command_line_options_arg_members(qk_json *out, const q_obj_query_command_line_options_arg *obj)
@@ -1526,16 +1526,16 @@ bool visit_type_q_obj_RTC_CHANGE_arg_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_q_obj_RTC_CHANGE_arg(const void *o, const char *key)
+int visit_known_q_obj_RTC_CHANGE_arg(const void *o, const char *key)
 {
     const q_obj_RTC_CHANGE_arg *obj = (const q_obj_RTC_CHANGE_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "offset"))
-        return true;
+        return 0;
     if (!strcmp(key, "qom-path"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_RTC_CHANGE_arg_members(qk_json *out, const q_obj_RTC_CHANGE_arg *obj)
@@ -1598,20 +1598,20 @@ bool visit_type_q_obj_VFU_CLIENT_HANGUP_arg_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_q_obj_VFU_CLIENT_HANGUP_arg(const void *o, const char *key)
+int visit_known_q_obj_VFU_CLIENT_HANGUP_arg(const void *o, const char *key)
 {
     const q_obj_VFU_CLIENT_HANGUP_arg *obj = (const q_obj_VFU_CLIENT_HANGUP_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "vfu-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "vfu-qom-path"))
-        return true;
+        return 1;
     if (!strcmp(key, "dev-id"))
-        return true;
+        return 2;
     if (!strcmp(key, "dev-qom-path"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_q_obj_VFU_CLIENT_HANGUP_arg_members(qk_json *out, const q_obj_VFU_CLIENT_HANGUP_arg *obj)

@@ -16,12 +16,12 @@ extern "C" {
 
 bool visit_type_q_obj_add_client_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_add_client_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_add_client_arg(const void *obj, const char *key);
+int visit_known_q_obj_add_client_arg(const void *obj, const char *key);
 bool visit_out_q_obj_add_client_arg_members(qk_json *out, const q_obj_add_client_arg *obj);
 
 bool visit_type_NameInfo_members(const qk_vpath *p, const qk_json *in,
     NameInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_NameInfo(const void *obj, const char *key);
+int visit_known_NameInfo(const void *obj, const char *key);
 bool visit_out_NameInfo_members(qk_json *out, const NameInfo *obj);
 bool visit_type_NameInfo(const qk_vpath *p, const char *name,
     const qk_json *in, NameInfo **obj, qk_error **errp);
@@ -30,7 +30,7 @@ NameInfo *qapi_clone_NameInfo(const NameInfo *obj);
 
 bool visit_type_IOThreadInfo_members(const qk_vpath *p, const qk_json *in,
     IOThreadInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_IOThreadInfo(const void *obj, const char *key);
+int visit_known_IOThreadInfo(const void *obj, const char *key);
 bool visit_out_IOThreadInfo_members(qk_json *out, const IOThreadInfo *obj);
 bool visit_type_IOThreadInfo(const qk_vpath *p, const char *name,
     const qk_json *in, IOThreadInfo **obj, qk_error **errp);
@@ -44,31 +44,31 @@ IOThreadInfoList *qapi_clone_IOThreadInfoList(const IOThreadInfoList *obj);
 
 bool visit_type_q_obj_human_monitor_command_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_human_monitor_command_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_human_monitor_command_arg(const void *obj, const char *key);
+int visit_known_q_obj_human_monitor_command_arg(const void *obj, const char *key);
 bool visit_out_q_obj_human_monitor_command_arg_members(qk_json *out, const q_obj_human_monitor_command_arg *obj);
 
 #if defined(CONFIG_POSIX)
 bool visit_type_q_obj_getfd_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_getfd_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_getfd_arg(const void *obj, const char *key);
+int visit_known_q_obj_getfd_arg(const void *obj, const char *key);
 bool visit_out_q_obj_getfd_arg_members(qk_json *out, const q_obj_getfd_arg *obj);
 #endif /* defined(CONFIG_POSIX) */
 
 #if defined(CONFIG_WIN32)
 bool visit_type_q_obj_get_win32_socket_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_get_win32_socket_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_get_win32_socket_arg(const void *obj, const char *key);
+int visit_known_q_obj_get_win32_socket_arg(const void *obj, const char *key);
 bool visit_out_q_obj_get_win32_socket_arg_members(qk_json *out, const q_obj_get_win32_socket_arg *obj);
 #endif /* defined(CONFIG_WIN32) */
 
 bool visit_type_q_obj_closefd_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_closefd_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_closefd_arg(const void *obj, const char *key);
+int visit_known_q_obj_closefd_arg(const void *obj, const char *key);
 bool visit_out_q_obj_closefd_arg_members(qk_json *out, const q_obj_closefd_arg *obj);
 
 bool visit_type_AddfdInfo_members(const qk_vpath *p, const qk_json *in,
     AddfdInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_AddfdInfo(const void *obj, const char *key);
+int visit_known_AddfdInfo(const void *obj, const char *key);
 bool visit_out_AddfdInfo_members(qk_json *out, const AddfdInfo *obj);
 bool visit_type_AddfdInfo(const qk_vpath *p, const char *name,
     const qk_json *in, AddfdInfo **obj, qk_error **errp);
@@ -77,17 +77,17 @@ AddfdInfo *qapi_clone_AddfdInfo(const AddfdInfo *obj);
 
 bool visit_type_q_obj_add_fd_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_add_fd_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_add_fd_arg(const void *obj, const char *key);
+int visit_known_q_obj_add_fd_arg(const void *obj, const char *key);
 bool visit_out_q_obj_add_fd_arg_members(qk_json *out, const q_obj_add_fd_arg *obj);
 
 bool visit_type_q_obj_remove_fd_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_remove_fd_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_remove_fd_arg(const void *obj, const char *key);
+int visit_known_q_obj_remove_fd_arg(const void *obj, const char *key);
 bool visit_out_q_obj_remove_fd_arg_members(qk_json *out, const q_obj_remove_fd_arg *obj);
 
 bool visit_type_FdsetFdInfo_members(const qk_vpath *p, const qk_json *in,
     FdsetFdInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_FdsetFdInfo(const void *obj, const char *key);
+int visit_known_FdsetFdInfo(const void *obj, const char *key);
 bool visit_out_FdsetFdInfo_members(qk_json *out, const FdsetFdInfo *obj);
 bool visit_type_FdsetFdInfo(const qk_vpath *p, const char *name,
     const qk_json *in, FdsetFdInfo **obj, qk_error **errp);
@@ -101,7 +101,7 @@ FdsetFdInfoList *qapi_clone_FdsetFdInfoList(const FdsetFdInfoList *obj);
 
 bool visit_type_FdsetInfo_members(const qk_vpath *p, const qk_json *in,
     FdsetInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_FdsetInfo(const void *obj, const char *key);
+int visit_known_FdsetInfo(const void *obj, const char *key);
 bool visit_out_FdsetInfo_members(qk_json *out, const FdsetInfo *obj);
 bool visit_type_FdsetInfo(const qk_vpath *p, const char *name,
     const qk_json *in, FdsetInfo **obj, qk_error **errp);
@@ -119,7 +119,7 @@ qk_json *visit_out_CommandLineParameterType(CommandLineParameterType obj);
 
 bool visit_type_CommandLineParameterInfo_members(const qk_vpath *p, const qk_json *in,
     CommandLineParameterInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_CommandLineParameterInfo(const void *obj, const char *key);
+int visit_known_CommandLineParameterInfo(const void *obj, const char *key);
 bool visit_out_CommandLineParameterInfo_members(qk_json *out, const CommandLineParameterInfo *obj);
 bool visit_type_CommandLineParameterInfo(const qk_vpath *p, const char *name,
     const qk_json *in, CommandLineParameterInfo **obj, qk_error **errp);
@@ -133,7 +133,7 @@ CommandLineParameterInfoList *qapi_clone_CommandLineParameterInfoList(const Comm
 
 bool visit_type_CommandLineOptionInfo_members(const qk_vpath *p, const qk_json *in,
     CommandLineOptionInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_CommandLineOptionInfo(const void *obj, const char *key);
+int visit_known_CommandLineOptionInfo(const void *obj, const char *key);
 bool visit_out_CommandLineOptionInfo_members(qk_json *out, const CommandLineOptionInfo *obj);
 bool visit_type_CommandLineOptionInfo(const qk_vpath *p, const char *name,
     const qk_json *in, CommandLineOptionInfo **obj, qk_error **errp);
@@ -142,7 +142,7 @@ CommandLineOptionInfo *qapi_clone_CommandLineOptionInfo(const CommandLineOptionI
 
 bool visit_type_q_obj_query_command_line_options_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_query_command_line_options_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_query_command_line_options_arg(const void *obj, const char *key);
+int visit_known_q_obj_query_command_line_options_arg(const void *obj, const char *key);
 bool visit_out_q_obj_query_command_line_options_arg_members(qk_json *out, const q_obj_query_command_line_options_arg *obj);
 
 bool visit_type_CommandLineOptionInfoList(const qk_vpath *p, const char *name,
@@ -152,12 +152,12 @@ CommandLineOptionInfoList *qapi_clone_CommandLineOptionInfoList(const CommandLin
 
 bool visit_type_q_obj_RTC_CHANGE_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_RTC_CHANGE_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_RTC_CHANGE_arg(const void *obj, const char *key);
+int visit_known_q_obj_RTC_CHANGE_arg(const void *obj, const char *key);
 bool visit_out_q_obj_RTC_CHANGE_arg_members(qk_json *out, const q_obj_RTC_CHANGE_arg *obj);
 
 bool visit_type_q_obj_VFU_CLIENT_HANGUP_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_VFU_CLIENT_HANGUP_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_VFU_CLIENT_HANGUP_arg(const void *obj, const char *key);
+int visit_known_q_obj_VFU_CLIENT_HANGUP_arg(const void *obj, const char *key);
 bool visit_out_q_obj_VFU_CLIENT_HANGUP_arg_members(qk_json *out, const q_obj_VFU_CLIENT_HANGUP_arg *obj);
 
 #ifdef __cplusplus

@@ -39,16 +39,16 @@ bool visit_type_q_obj_set_link_arg_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_q_obj_set_link_arg(const void *o, const char *key)
+int visit_known_q_obj_set_link_arg(const void *o, const char *key)
 {
     const q_obj_set_link_arg *obj = (const q_obj_set_link_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "up"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_set_link_arg_members(qk_json *out, const q_obj_set_link_arg *obj)
@@ -84,14 +84,14 @@ bool visit_type_q_obj_netdev_del_arg_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_q_obj_netdev_del_arg(const void *o, const char *key)
+int visit_known_q_obj_netdev_del_arg(const void *o, const char *key)
 {
     const q_obj_netdev_del_arg *obj = (const q_obj_netdev_del_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_netdev_del_arg_members(qk_json *out, const q_obj_netdev_del_arg *obj)
@@ -147,22 +147,22 @@ bool visit_type_NetLegacyNicOptions_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_NetLegacyNicOptions(const void *o, const char *key)
+int visit_known_NetLegacyNicOptions(const void *o, const char *key)
 {
     const NetLegacyNicOptions *obj = (const NetLegacyNicOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "netdev"))
-        return true;
+        return 0;
     if (!strcmp(key, "macaddr"))
-        return true;
+        return 1;
     if (!strcmp(key, "model"))
-        return true;
+        return 2;
     if (!strcmp(key, "addr"))
-        return true;
+        return 3;
     if (!strcmp(key, "vectors"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_NetLegacyNicOptions_members(qk_json *out, const NetLegacyNicOptions *obj)
@@ -258,14 +258,14 @@ bool visit_type_String_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_String(const void *o, const char *key)
+int visit_known_String(const void *o, const char *key)
 {
     const String *obj = (const String *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "str"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_String_members(qk_json *out, const String *obj)
@@ -619,80 +619,80 @@ bool visit_type_NetDevPasstOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_NetDevPasstOptions(const void *o, const char *key)
+int visit_known_NetDevPasstOptions(const void *o, const char *key)
 {
     const NetDevPasstOptions *obj = (const NetDevPasstOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
+        return 0;
     if (!strcmp(key, "quiet"))
-        return true;
+        return 1;
     if (!strcmp(key, "vhost-user"))
-        return true;
+        return 2;
     if (!strcmp(key, "mtu"))
-        return true;
+        return 3;
     if (!strcmp(key, "address"))
-        return true;
+        return 4;
     if (!strcmp(key, "netmask"))
-        return true;
+        return 5;
     if (!strcmp(key, "mac"))
-        return true;
+        return 6;
     if (!strcmp(key, "gateway"))
-        return true;
+        return 7;
     if (!strcmp(key, "interface"))
-        return true;
+        return 8;
     if (!strcmp(key, "outbound"))
-        return true;
+        return 9;
     if (!strcmp(key, "outbound-if4"))
-        return true;
+        return 10;
     if (!strcmp(key, "outbound-if6"))
-        return true;
+        return 11;
     if (!strcmp(key, "dns"))
-        return true;
+        return 12;
     if (!strcmp(key, "search"))
-        return true;
+        return 13;
     if (!strcmp(key, "fqdn"))
-        return true;
+        return 14;
     if (!strcmp(key, "dhcp-dns"))
-        return true;
+        return 15;
     if (!strcmp(key, "dhcp-search"))
-        return true;
+        return 16;
     if (!strcmp(key, "map-host-loopback"))
-        return true;
+        return 17;
     if (!strcmp(key, "map-guest-addr"))
-        return true;
+        return 18;
     if (!strcmp(key, "dns-forward"))
-        return true;
+        return 19;
     if (!strcmp(key, "dns-host"))
-        return true;
+        return 20;
     if (!strcmp(key, "tcp"))
-        return true;
+        return 21;
     if (!strcmp(key, "udp"))
-        return true;
+        return 22;
     if (!strcmp(key, "icmp"))
-        return true;
+        return 23;
     if (!strcmp(key, "dhcp"))
-        return true;
+        return 24;
     if (!strcmp(key, "ndp"))
-        return true;
+        return 25;
     if (!strcmp(key, "dhcpv6"))
-        return true;
+        return 26;
     if (!strcmp(key, "ra"))
-        return true;
+        return 27;
     if (!strcmp(key, "freebind"))
-        return true;
+        return 28;
     if (!strcmp(key, "ipv4"))
-        return true;
+        return 29;
     if (!strcmp(key, "ipv6"))
-        return true;
+        return 30;
     if (!strcmp(key, "tcp-ports"))
-        return true;
+        return 31;
     if (!strcmp(key, "udp-ports"))
-        return true;
+        return 32;
     if (!strcmp(key, "param"))
-        return true;
-    return false;
+        return 33;
+    return -1;
 }
 
 bool visit_out_NetDevPasstOptions_members(qk_json *out, const NetDevPasstOptions *obj)
@@ -873,7 +873,7 @@ bool visit_type_NetdevUserOptions_members(const qk_vpath *p, const qk_json *in,
     v = qk_json_object_get(in, "restrict");
     if (v) {
         ++*seen;
-        obj->has_restrict = true;
+        obj->has_q_restrict = true;
         if (!visit_type_bool(p, "restrict", v, &obj->q_restrict, errp))
             return false;
     }
@@ -1006,56 +1006,56 @@ bool visit_type_NetdevUserOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_NetdevUserOptions(const void *o, const char *key)
+int visit_known_NetdevUserOptions(const void *o, const char *key)
 {
     const NetdevUserOptions *obj = (const NetdevUserOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "hostname"))
-        return true;
+        return 0;
     if (!strcmp(key, "restrict"))
-        return true;
+        return 1;
     if (!strcmp(key, "ipv4"))
-        return true;
+        return 2;
     if (!strcmp(key, "ipv6"))
-        return true;
+        return 3;
     if (!strcmp(key, "ip"))
-        return true;
+        return 4;
     if (!strcmp(key, "net"))
-        return true;
+        return 5;
     if (!strcmp(key, "host"))
-        return true;
+        return 6;
     if (!strcmp(key, "tftp"))
-        return true;
+        return 7;
     if (!strcmp(key, "bootfile"))
-        return true;
+        return 8;
     if (!strcmp(key, "dhcpstart"))
-        return true;
+        return 9;
     if (!strcmp(key, "dns"))
-        return true;
+        return 10;
     if (!strcmp(key, "dnssearch"))
-        return true;
+        return 11;
     if (!strcmp(key, "domainname"))
-        return true;
+        return 12;
     if (!strcmp(key, "ipv6-prefix"))
-        return true;
+        return 13;
     if (!strcmp(key, "ipv6-prefixlen"))
-        return true;
+        return 14;
     if (!strcmp(key, "ipv6-host"))
-        return true;
+        return 15;
     if (!strcmp(key, "ipv6-dns"))
-        return true;
+        return 16;
     if (!strcmp(key, "smb"))
-        return true;
+        return 17;
     if (!strcmp(key, "smbserver"))
-        return true;
+        return 18;
     if (!strcmp(key, "hostfwd"))
-        return true;
+        return 19;
     if (!strcmp(key, "guestfwd"))
-        return true;
+        return 20;
     if (!strcmp(key, "tftp-server-name"))
-        return true;
-    return false;
+        return 21;
+    return -1;
 }
 
 bool visit_out_NetdevUserOptions_members(qk_json *out, const NetdevUserOptions *obj)
@@ -1065,7 +1065,7 @@ bool visit_out_NetdevUserOptions_members(qk_json *out, const NetdevUserOptions *
     if (obj->hostname)
         if (qk_json_object_set_take(out, "hostname", visit_out_str(obj->hostname)) < 0)
             return false;
-    if (obj->has_restrict)
+    if (obj->has_q_restrict)
         if (qk_json_object_set_take(out, "restrict", visit_out_bool(obj->q_restrict)) < 0)
             return false;
     if (obj->has_ipv4)
@@ -1289,42 +1289,42 @@ bool visit_type_NetdevTapOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_NetdevTapOptions(const void *o, const char *key)
+int visit_known_NetdevTapOptions(const void *o, const char *key)
 {
     const NetdevTapOptions *obj = (const NetdevTapOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "ifname"))
-        return true;
+        return 0;
     if (!strcmp(key, "fd"))
-        return true;
+        return 1;
     if (!strcmp(key, "fds"))
-        return true;
+        return 2;
     if (!strcmp(key, "script"))
-        return true;
+        return 3;
     if (!strcmp(key, "downscript"))
-        return true;
+        return 4;
     if (!strcmp(key, "br"))
-        return true;
+        return 5;
     if (!strcmp(key, "helper"))
-        return true;
+        return 6;
     if (!strcmp(key, "sndbuf"))
-        return true;
+        return 7;
     if (!strcmp(key, "vnet_hdr"))
-        return true;
+        return 8;
     if (!strcmp(key, "vhost"))
-        return true;
+        return 9;
     if (!strcmp(key, "vhostfd"))
-        return true;
+        return 10;
     if (!strcmp(key, "vhostfds"))
-        return true;
+        return 11;
     if (!strcmp(key, "vhostforce"))
-        return true;
+        return 12;
     if (!strcmp(key, "queues"))
-        return true;
+        return 13;
     if (!strcmp(key, "poll-us"))
-        return true;
-    return false;
+        return 14;
+    return -1;
 }
 
 bool visit_out_NetdevTapOptions_members(qk_json *out, const NetdevTapOptions *obj)
@@ -1477,24 +1477,24 @@ bool visit_type_NetdevSocketOptions_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_NetdevSocketOptions(const void *o, const char *key)
+int visit_known_NetdevSocketOptions(const void *o, const char *key)
 {
     const NetdevSocketOptions *obj = (const NetdevSocketOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "fd"))
-        return true;
+        return 0;
     if (!strcmp(key, "listen"))
-        return true;
+        return 1;
     if (!strcmp(key, "connect"))
-        return true;
+        return 2;
     if (!strcmp(key, "mcast"))
-        return true;
+        return 3;
     if (!strcmp(key, "localaddr"))
-        return true;
+        return 4;
     if (!strcmp(key, "udp"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_NetdevSocketOptions_members(qk_json *out, const NetdevSocketOptions *obj)
@@ -1686,40 +1686,40 @@ bool visit_type_NetdevL2TPv3Options_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_NetdevL2TPv3Options(const void *o, const char *key)
+int visit_known_NetdevL2TPv3Options(const void *o, const char *key)
 {
     const NetdevL2TPv3Options *obj = (const NetdevL2TPv3Options *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "src"))
-        return true;
+        return 0;
     if (!strcmp(key, "dst"))
-        return true;
+        return 1;
     if (!strcmp(key, "srcport"))
-        return true;
+        return 2;
     if (!strcmp(key, "dstport"))
-        return true;
+        return 3;
     if (!strcmp(key, "ipv6"))
-        return true;
+        return 4;
     if (!strcmp(key, "udp"))
-        return true;
+        return 5;
     if (!strcmp(key, "cookie64"))
-        return true;
+        return 6;
     if (!strcmp(key, "counter"))
-        return true;
+        return 7;
     if (!strcmp(key, "pincounter"))
-        return true;
+        return 8;
     if (!strcmp(key, "txcookie"))
-        return true;
+        return 9;
     if (!strcmp(key, "rxcookie"))
-        return true;
+        return 10;
     if (!strcmp(key, "txsession"))
-        return true;
+        return 11;
     if (!strcmp(key, "rxsession"))
-        return true;
+        return 12;
     if (!strcmp(key, "offset"))
-        return true;
-    return false;
+        return 13;
+    return -1;
 }
 
 bool visit_out_NetdevL2TPv3Options_members(qk_json *out, const NetdevL2TPv3Options *obj)
@@ -1856,20 +1856,20 @@ bool visit_type_NetdevVdeOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_NetdevVdeOptions(const void *o, const char *key)
+int visit_known_NetdevVdeOptions(const void *o, const char *key)
 {
     const NetdevVdeOptions *obj = (const NetdevVdeOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "sock"))
-        return true;
+        return 0;
     if (!strcmp(key, "port"))
-        return true;
+        return 1;
     if (!strcmp(key, "group"))
-        return true;
+        return 2;
     if (!strcmp(key, "mode"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_NetdevVdeOptions_members(qk_json *out, const NetdevVdeOptions *obj)
@@ -1965,16 +1965,16 @@ bool visit_type_NetdevBridgeOptions_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_NetdevBridgeOptions(const void *o, const char *key)
+int visit_known_NetdevBridgeOptions(const void *o, const char *key)
 {
     const NetdevBridgeOptions *obj = (const NetdevBridgeOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "br"))
-        return true;
+        return 0;
     if (!strcmp(key, "helper"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_NetdevBridgeOptions_members(qk_json *out, const NetdevBridgeOptions *obj)
@@ -2067,16 +2067,16 @@ bool visit_type_NetdevHubPortOptions_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_NetdevHubPortOptions(const void *o, const char *key)
+int visit_known_NetdevHubPortOptions(const void *o, const char *key)
 {
     const NetdevHubPortOptions *obj = (const NetdevHubPortOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "hubid"))
-        return true;
+        return 0;
     if (!strcmp(key, "netdev"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_NetdevHubPortOptions_members(qk_json *out, const NetdevHubPortOptions *obj)
@@ -2168,16 +2168,16 @@ bool visit_type_NetdevNetmapOptions_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_NetdevNetmapOptions(const void *o, const char *key)
+int visit_known_NetdevNetmapOptions(const void *o, const char *key)
 {
     const NetdevNetmapOptions *obj = (const NetdevNetmapOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "ifname"))
-        return true;
+        return 0;
     if (!strcmp(key, "devname"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_NetdevNetmapOptions_members(qk_json *out, const NetdevNetmapOptions *obj)
@@ -2335,30 +2335,30 @@ bool visit_type_NetdevAFXDPOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_NetdevAFXDPOptions(const void *o, const char *key)
+int visit_known_NetdevAFXDPOptions(const void *o, const char *key)
 {
     const NetdevAFXDPOptions *obj = (const NetdevAFXDPOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "ifname"))
-        return true;
+        return 0;
     if (!strcmp(key, "mode"))
-        return true;
+        return 1;
     if (!strcmp(key, "force-copy"))
-        return true;
+        return 2;
     if (!strcmp(key, "queues"))
-        return true;
+        return 3;
     if (!strcmp(key, "start-queue"))
-        return true;
+        return 4;
     if (!strcmp(key, "inhibit"))
-        return true;
+        return 5;
     if (!strcmp(key, "sock-fds"))
-        return true;
+        return 6;
     if (!strcmp(key, "map-path"))
-        return true;
+        return 7;
     if (!strcmp(key, "map-start-index"))
-        return true;
-    return false;
+        return 8;
+    return -1;
 }
 
 bool visit_out_NetdevAFXDPOptions_members(qk_json *out, const NetdevAFXDPOptions *obj)
@@ -2480,18 +2480,18 @@ bool visit_type_NetdevVhostUserOptions_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_NetdevVhostUserOptions(const void *o, const char *key)
+int visit_known_NetdevVhostUserOptions(const void *o, const char *key)
 {
     const NetdevVhostUserOptions *obj = (const NetdevVhostUserOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "chardev"))
-        return true;
+        return 0;
     if (!strcmp(key, "vhostforce"))
-        return true;
+        return 1;
     if (!strcmp(key, "queues"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_NetdevVhostUserOptions_members(qk_json *out, const NetdevVhostUserOptions *obj)
@@ -2599,20 +2599,20 @@ bool visit_type_NetdevVhostVDPAOptions_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_NetdevVhostVDPAOptions(const void *o, const char *key)
+int visit_known_NetdevVhostVDPAOptions(const void *o, const char *key)
 {
     const NetdevVhostVDPAOptions *obj = (const NetdevVhostVDPAOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "vhostdev"))
-        return true;
+        return 0;
     if (!strcmp(key, "vhostfd"))
-        return true;
+        return 1;
     if (!strcmp(key, "queues"))
-        return true;
+        return 2;
     if (!strcmp(key, "x-svq"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_NetdevVhostVDPAOptions_members(qk_json *out, const NetdevVhostVDPAOptions *obj)
@@ -2728,22 +2728,22 @@ bool visit_type_NetdevVmnetHostOptions_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_NetdevVmnetHostOptions(const void *o, const char *key)
+int visit_known_NetdevVmnetHostOptions(const void *o, const char *key)
 {
     const NetdevVmnetHostOptions *obj = (const NetdevVmnetHostOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "start-address"))
-        return true;
+        return 0;
     if (!strcmp(key, "end-address"))
-        return true;
+        return 1;
     if (!strcmp(key, "subnet-mask"))
-        return true;
+        return 2;
     if (!strcmp(key, "isolated"))
-        return true;
+        return 3;
     if (!strcmp(key, "net-uuid"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_NetdevVmnetHostOptions_members(qk_json *out, const NetdevVmnetHostOptions *obj)
@@ -2863,22 +2863,22 @@ bool visit_type_NetdevVmnetSharedOptions_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_NetdevVmnetSharedOptions(const void *o, const char *key)
+int visit_known_NetdevVmnetSharedOptions(const void *o, const char *key)
 {
     const NetdevVmnetSharedOptions *obj = (const NetdevVmnetSharedOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "start-address"))
-        return true;
+        return 0;
     if (!strcmp(key, "end-address"))
-        return true;
+        return 1;
     if (!strcmp(key, "subnet-mask"))
-        return true;
+        return 2;
     if (!strcmp(key, "isolated"))
-        return true;
+        return 3;
     if (!strcmp(key, "nat66-prefix"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_NetdevVmnetSharedOptions_members(qk_json *out, const NetdevVmnetSharedOptions *obj)
@@ -2983,16 +2983,16 @@ bool visit_type_NetdevVmnetBridgedOptions_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_NetdevVmnetBridgedOptions(const void *o, const char *key)
+int visit_known_NetdevVmnetBridgedOptions(const void *o, const char *key)
 {
     const NetdevVmnetBridgedOptions *obj = (const NetdevVmnetBridgedOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "ifname"))
-        return true;
+        return 0;
     if (!strcmp(key, "isolated"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_NetdevVmnetBridgedOptions_members(qk_json *out, const NetdevVmnetBridgedOptions *obj)
@@ -3093,18 +3093,18 @@ bool visit_type_NetdevStreamOptions_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_NetdevStreamOptions(const void *o, const char *key)
+int visit_known_NetdevStreamOptions(const void *o, const char *key)
 {
     const NetdevStreamOptions *obj = (const NetdevStreamOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "addr"))
-        return true;
+        return 0;
     if (!strcmp(key, "server"))
-        return true;
+        return 1;
     if (!strcmp(key, "reconnect-ms"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_NetdevStreamOptions_members(qk_json *out, const NetdevStreamOptions *obj)
@@ -3196,16 +3196,16 @@ bool visit_type_NetdevDgramOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_NetdevDgramOptions(const void *o, const char *key)
+int visit_known_NetdevDgramOptions(const void *o, const char *key)
 {
     const NetdevDgramOptions *obj = (const NetdevDgramOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "local"))
-        return true;
+        return 0;
     if (!strcmp(key, "remote"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_NetdevDgramOptions_members(qk_json *out, const NetdevDgramOptions *obj)
@@ -3316,16 +3316,16 @@ bool visit_type_q_obj_Netdev_base_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_q_obj_Netdev_base(const void *o, const char *key)
+int visit_known_q_obj_Netdev_base(const void *o, const char *key)
 {
     const q_obj_Netdev_base *obj = (const q_obj_Netdev_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "type"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_Netdev_base_members(qk_json *out, const q_obj_Netdev_base *obj)
@@ -3420,66 +3420,102 @@ bool visit_type_Netdev_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_Netdev(const void *o, const char *key)
+int visit_known_Netdev(const void *o, const char *key)
 {
     const Netdev *obj = (const Netdev *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "type"))
-        return true;
+        return 1;
     switch (obj->type) {
-    case NET_CLIENT_DRIVER_NIC:
-        return visit_known_NetLegacyNicOptions(&obj->u.nic, key);
+    case NET_CLIENT_DRIVER_NIC: {
+        int r = visit_known_NetLegacyNicOptions(&obj->u.nic, key);
+        return r < 0 ? r : r + 2;
+    }
 #if defined(CONFIG_PASST)
-    case NET_CLIENT_DRIVER_PASST:
-        return visit_known_NetDevPasstOptions(&obj->u.passt, key);
+    case NET_CLIENT_DRIVER_PASST: {
+        int r = visit_known_NetDevPasstOptions(&obj->u.passt, key);
+        return r < 0 ? r : r + 2;
+    }
 #endif /* defined(CONFIG_PASST) */
-    case NET_CLIENT_DRIVER_USER:
-        return visit_known_NetdevUserOptions(&obj->u.user, key);
-    case NET_CLIENT_DRIVER_TAP:
-        return visit_known_NetdevTapOptions(&obj->u.tap, key);
-    case NET_CLIENT_DRIVER_L2TPV3:
-        return visit_known_NetdevL2TPv3Options(&obj->u.l2tpv3, key);
-    case NET_CLIENT_DRIVER_SOCKET:
-        return visit_known_NetdevSocketOptions(&obj->u.socket, key);
-    case NET_CLIENT_DRIVER_STREAM:
-        return visit_known_NetdevStreamOptions(&obj->u.stream, key);
-    case NET_CLIENT_DRIVER_DGRAM:
-        return visit_known_NetdevDgramOptions(&obj->u.dgram, key);
-    case NET_CLIENT_DRIVER_VDE:
-        return visit_known_NetdevVdeOptions(&obj->u.vde, key);
-    case NET_CLIENT_DRIVER_BRIDGE:
-        return visit_known_NetdevBridgeOptions(&obj->u.bridge, key);
-    case NET_CLIENT_DRIVER_HUBPORT:
-        return visit_known_NetdevHubPortOptions(&obj->u.hubport, key);
-    case NET_CLIENT_DRIVER_NETMAP:
-        return visit_known_NetdevNetmapOptions(&obj->u.netmap, key);
+    case NET_CLIENT_DRIVER_USER: {
+        int r = visit_known_NetdevUserOptions(&obj->u.user, key);
+        return r < 0 ? r : r + 2;
+    }
+    case NET_CLIENT_DRIVER_TAP: {
+        int r = visit_known_NetdevTapOptions(&obj->u.tap, key);
+        return r < 0 ? r : r + 2;
+    }
+    case NET_CLIENT_DRIVER_L2TPV3: {
+        int r = visit_known_NetdevL2TPv3Options(&obj->u.l2tpv3, key);
+        return r < 0 ? r : r + 2;
+    }
+    case NET_CLIENT_DRIVER_SOCKET: {
+        int r = visit_known_NetdevSocketOptions(&obj->u.socket, key);
+        return r < 0 ? r : r + 2;
+    }
+    case NET_CLIENT_DRIVER_STREAM: {
+        int r = visit_known_NetdevStreamOptions(&obj->u.stream, key);
+        return r < 0 ? r : r + 2;
+    }
+    case NET_CLIENT_DRIVER_DGRAM: {
+        int r = visit_known_NetdevDgramOptions(&obj->u.dgram, key);
+        return r < 0 ? r : r + 2;
+    }
+    case NET_CLIENT_DRIVER_VDE: {
+        int r = visit_known_NetdevVdeOptions(&obj->u.vde, key);
+        return r < 0 ? r : r + 2;
+    }
+    case NET_CLIENT_DRIVER_BRIDGE: {
+        int r = visit_known_NetdevBridgeOptions(&obj->u.bridge, key);
+        return r < 0 ? r : r + 2;
+    }
+    case NET_CLIENT_DRIVER_HUBPORT: {
+        int r = visit_known_NetdevHubPortOptions(&obj->u.hubport, key);
+        return r < 0 ? r : r + 2;
+    }
+    case NET_CLIENT_DRIVER_NETMAP: {
+        int r = visit_known_NetdevNetmapOptions(&obj->u.netmap, key);
+        return r < 0 ? r : r + 2;
+    }
 #if defined(CONFIG_AF_XDP)
-    case NET_CLIENT_DRIVER_AF_XDP:
-        return visit_known_NetdevAFXDPOptions(&obj->u.af_xdp, key);
+    case NET_CLIENT_DRIVER_AF_XDP: {
+        int r = visit_known_NetdevAFXDPOptions(&obj->u.af_xdp, key);
+        return r < 0 ? r : r + 2;
+    }
 #endif /* defined(CONFIG_AF_XDP) */
-    case NET_CLIENT_DRIVER_VHOST_USER:
-        return visit_known_NetdevVhostUserOptions(&obj->u.vhost_user, key);
-    case NET_CLIENT_DRIVER_VHOST_VDPA:
-        return visit_known_NetdevVhostVDPAOptions(&obj->u.vhost_vdpa, key);
+    case NET_CLIENT_DRIVER_VHOST_USER: {
+        int r = visit_known_NetdevVhostUserOptions(&obj->u.vhost_user, key);
+        return r < 0 ? r : r + 2;
+    }
+    case NET_CLIENT_DRIVER_VHOST_VDPA: {
+        int r = visit_known_NetdevVhostVDPAOptions(&obj->u.vhost_vdpa, key);
+        return r < 0 ? r : r + 2;
+    }
 #if defined(CONFIG_VMNET)
-    case NET_CLIENT_DRIVER_VMNET_HOST:
-        return visit_known_NetdevVmnetHostOptions(&obj->u.vmnet_host, key);
+    case NET_CLIENT_DRIVER_VMNET_HOST: {
+        int r = visit_known_NetdevVmnetHostOptions(&obj->u.vmnet_host, key);
+        return r < 0 ? r : r + 2;
+    }
 #endif /* defined(CONFIG_VMNET) */
 #if defined(CONFIG_VMNET)
-    case NET_CLIENT_DRIVER_VMNET_SHARED:
-        return visit_known_NetdevVmnetSharedOptions(&obj->u.vmnet_shared, key);
+    case NET_CLIENT_DRIVER_VMNET_SHARED: {
+        int r = visit_known_NetdevVmnetSharedOptions(&obj->u.vmnet_shared, key);
+        return r < 0 ? r : r + 2;
+    }
 #endif /* defined(CONFIG_VMNET) */
 #if defined(CONFIG_VMNET)
-    case NET_CLIENT_DRIVER_VMNET_BRIDGED:
-        return visit_known_NetdevVmnetBridgedOptions(&obj->u.vmnet_bridged, key);
+    case NET_CLIENT_DRIVER_VMNET_BRIDGED: {
+        int r = visit_known_NetdevVmnetBridgedOptions(&obj->u.vmnet_bridged, key);
+        return r < 0 ? r : r + 2;
+    }
 #endif /* defined(CONFIG_VMNET) */
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_Netdev_members(qk_json *out, const Netdev *obj)
@@ -3728,36 +3764,36 @@ bool visit_type_RxFilterInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_RxFilterInfo(const void *o, const char *key)
+int visit_known_RxFilterInfo(const void *o, const char *key)
 {
     const RxFilterInfo *obj = (const RxFilterInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "promiscuous"))
-        return true;
+        return 1;
     if (!strcmp(key, "multicast"))
-        return true;
+        return 2;
     if (!strcmp(key, "unicast"))
-        return true;
+        return 3;
     if (!strcmp(key, "vlan"))
-        return true;
+        return 4;
     if (!strcmp(key, "broadcast-allowed"))
-        return true;
+        return 5;
     if (!strcmp(key, "multicast-overflow"))
-        return true;
+        return 6;
     if (!strcmp(key, "unicast-overflow"))
-        return true;
+        return 7;
     if (!strcmp(key, "main-mac"))
-        return true;
+        return 8;
     if (!strcmp(key, "vlan-table"))
-        return true;
+        return 9;
     if (!strcmp(key, "unicast-table"))
-        return true;
+        return 10;
     if (!strcmp(key, "multicast-table"))
-        return true;
-    return false;
+        return 11;
+    return -1;
 }
 
 bool visit_out_RxFilterInfo_members(qk_json *out, const RxFilterInfo *obj)
@@ -3859,14 +3895,14 @@ bool visit_type_q_obj_query_rx_filter_arg_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_q_obj_query_rx_filter_arg(const void *o, const char *key)
+int visit_known_q_obj_query_rx_filter_arg(const void *o, const char *key)
 {
     const q_obj_query_rx_filter_arg *obj = (const q_obj_query_rx_filter_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_query_rx_filter_arg_members(qk_json *out, const q_obj_query_rx_filter_arg *obj)
@@ -3963,16 +3999,16 @@ bool visit_type_q_obj_NIC_RX_FILTER_CHANGED_arg_members(const qk_vpath *p, const
     return true;
 }
 
-bool visit_known_q_obj_NIC_RX_FILTER_CHANGED_arg(const void *o, const char *key)
+int visit_known_q_obj_NIC_RX_FILTER_CHANGED_arg(const void *o, const char *key)
 {
     const q_obj_NIC_RX_FILTER_CHANGED_arg *obj = (const q_obj_NIC_RX_FILTER_CHANGED_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "path"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_NIC_RX_FILTER_CHANGED_arg_members(qk_json *out, const q_obj_NIC_RX_FILTER_CHANGED_arg *obj)
@@ -4049,24 +4085,24 @@ bool visit_type_AnnounceParameters_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_AnnounceParameters(const void *o, const char *key)
+int visit_known_AnnounceParameters(const void *o, const char *key)
 {
     const AnnounceParameters *obj = (const AnnounceParameters *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "initial"))
-        return true;
+        return 0;
     if (!strcmp(key, "max"))
-        return true;
+        return 1;
     if (!strcmp(key, "rounds"))
-        return true;
+        return 2;
     if (!strcmp(key, "step"))
-        return true;
+        return 3;
     if (!strcmp(key, "interfaces"))
-        return true;
+        return 4;
     if (!strcmp(key, "id"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_AnnounceParameters_members(qk_json *out, const AnnounceParameters *obj)
@@ -4161,14 +4197,14 @@ bool visit_type_q_obj_FAILOVER_NEGOTIATED_arg_members(const qk_vpath *p, const q
     return true;
 }
 
-bool visit_known_q_obj_FAILOVER_NEGOTIATED_arg(const void *o, const char *key)
+int visit_known_q_obj_FAILOVER_NEGOTIATED_arg(const void *o, const char *key)
 {
     const q_obj_FAILOVER_NEGOTIATED_arg *obj = (const q_obj_FAILOVER_NEGOTIATED_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device-id"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_FAILOVER_NEGOTIATED_arg_members(qk_json *out, const q_obj_FAILOVER_NEGOTIATED_arg *obj)
@@ -4211,16 +4247,16 @@ bool visit_type_q_obj_NETDEV_STREAM_CONNECTED_arg_members(const qk_vpath *p, con
     return true;
 }
 
-bool visit_known_q_obj_NETDEV_STREAM_CONNECTED_arg(const void *o, const char *key)
+int visit_known_q_obj_NETDEV_STREAM_CONNECTED_arg(const void *o, const char *key)
 {
     const q_obj_NETDEV_STREAM_CONNECTED_arg *obj = (const q_obj_NETDEV_STREAM_CONNECTED_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "netdev-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "addr"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_NETDEV_STREAM_CONNECTED_arg_members(qk_json *out, const q_obj_NETDEV_STREAM_CONNECTED_arg *obj)
@@ -4256,14 +4292,14 @@ bool visit_type_q_obj_NETDEV_STREAM_DISCONNECTED_arg_members(const qk_vpath *p, 
     return true;
 }
 
-bool visit_known_q_obj_NETDEV_STREAM_DISCONNECTED_arg(const void *o, const char *key)
+int visit_known_q_obj_NETDEV_STREAM_DISCONNECTED_arg(const void *o, const char *key)
 {
     const q_obj_NETDEV_STREAM_DISCONNECTED_arg *obj = (const q_obj_NETDEV_STREAM_DISCONNECTED_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "netdev-id"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_NETDEV_STREAM_DISCONNECTED_arg_members(qk_json *out, const q_obj_NETDEV_STREAM_DISCONNECTED_arg *obj)
@@ -4306,16 +4342,16 @@ bool visit_type_q_obj_NETDEV_VHOST_USER_CONNECTED_arg_members(const qk_vpath *p,
     return true;
 }
 
-bool visit_known_q_obj_NETDEV_VHOST_USER_CONNECTED_arg(const void *o, const char *key)
+int visit_known_q_obj_NETDEV_VHOST_USER_CONNECTED_arg(const void *o, const char *key)
 {
     const q_obj_NETDEV_VHOST_USER_CONNECTED_arg *obj = (const q_obj_NETDEV_VHOST_USER_CONNECTED_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "netdev-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "chardev-id"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_NETDEV_VHOST_USER_CONNECTED_arg_members(qk_json *out, const q_obj_NETDEV_VHOST_USER_CONNECTED_arg *obj)
@@ -4351,14 +4387,14 @@ bool visit_type_q_obj_NETDEV_VHOST_USER_DISCONNECTED_arg_members(const qk_vpath 
     return true;
 }
 
-bool visit_known_q_obj_NETDEV_VHOST_USER_DISCONNECTED_arg(const void *o, const char *key)
+int visit_known_q_obj_NETDEV_VHOST_USER_DISCONNECTED_arg(const void *o, const char *key)
 {
     const q_obj_NETDEV_VHOST_USER_DISCONNECTED_arg *obj = (const q_obj_NETDEV_VHOST_USER_DISCONNECTED_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "netdev-id"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_NETDEV_VHOST_USER_DISCONNECTED_arg_members(qk_json *out, const q_obj_NETDEV_VHOST_USER_DISCONNECTED_arg *obj)

@@ -16,17 +16,17 @@ extern "C" {
 
 bool visit_type_q_obj_set_link_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_set_link_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_set_link_arg(const void *obj, const char *key);
+int visit_known_q_obj_set_link_arg(const void *obj, const char *key);
 bool visit_out_q_obj_set_link_arg_members(qk_json *out, const q_obj_set_link_arg *obj);
 
 bool visit_type_q_obj_netdev_del_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_netdev_del_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_netdev_del_arg(const void *obj, const char *key);
+int visit_known_q_obj_netdev_del_arg(const void *obj, const char *key);
 bool visit_out_q_obj_netdev_del_arg_members(qk_json *out, const q_obj_netdev_del_arg *obj);
 
 bool visit_type_NetLegacyNicOptions_members(const qk_vpath *p, const qk_json *in,
     NetLegacyNicOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NetLegacyNicOptions(const void *obj, const char *key);
+int visit_known_NetLegacyNicOptions(const void *obj, const char *key);
 bool visit_out_NetLegacyNicOptions_members(qk_json *out, const NetLegacyNicOptions *obj);
 bool visit_type_NetLegacyNicOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NetLegacyNicOptions **obj, qk_error **errp);
@@ -35,7 +35,7 @@ NetLegacyNicOptions *qapi_clone_NetLegacyNicOptions(const NetLegacyNicOptions *o
 
 bool visit_type_String_members(const qk_vpath *p, const qk_json *in,
     String *obj, size_t *seen, qk_error **errp);
-bool visit_known_String(const void *obj, const char *key);
+int visit_known_String(const void *obj, const char *key);
 bool visit_out_String_members(qk_json *out, const String *obj);
 bool visit_type_String(const qk_vpath *p, const char *name,
     const qk_json *in, String **obj, qk_error **errp);
@@ -50,7 +50,7 @@ StringList *qapi_clone_StringList(const StringList *obj);
 #if defined(CONFIG_PASST)
 bool visit_type_NetDevPasstOptions_members(const qk_vpath *p, const qk_json *in,
     NetDevPasstOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NetDevPasstOptions(const void *obj, const char *key);
+int visit_known_NetDevPasstOptions(const void *obj, const char *key);
 bool visit_out_NetDevPasstOptions_members(qk_json *out, const NetDevPasstOptions *obj);
 bool visit_type_NetDevPasstOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NetDevPasstOptions **obj, qk_error **errp);
@@ -60,7 +60,7 @@ NetDevPasstOptions *qapi_clone_NetDevPasstOptions(const NetDevPasstOptions *obj)
 
 bool visit_type_NetdevUserOptions_members(const qk_vpath *p, const qk_json *in,
     NetdevUserOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NetdevUserOptions(const void *obj, const char *key);
+int visit_known_NetdevUserOptions(const void *obj, const char *key);
 bool visit_out_NetdevUserOptions_members(qk_json *out, const NetdevUserOptions *obj);
 bool visit_type_NetdevUserOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NetdevUserOptions **obj, qk_error **errp);
@@ -69,7 +69,7 @@ NetdevUserOptions *qapi_clone_NetdevUserOptions(const NetdevUserOptions *obj);
 
 bool visit_type_NetdevTapOptions_members(const qk_vpath *p, const qk_json *in,
     NetdevTapOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NetdevTapOptions(const void *obj, const char *key);
+int visit_known_NetdevTapOptions(const void *obj, const char *key);
 bool visit_out_NetdevTapOptions_members(qk_json *out, const NetdevTapOptions *obj);
 bool visit_type_NetdevTapOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NetdevTapOptions **obj, qk_error **errp);
@@ -78,7 +78,7 @@ NetdevTapOptions *qapi_clone_NetdevTapOptions(const NetdevTapOptions *obj);
 
 bool visit_type_NetdevSocketOptions_members(const qk_vpath *p, const qk_json *in,
     NetdevSocketOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NetdevSocketOptions(const void *obj, const char *key);
+int visit_known_NetdevSocketOptions(const void *obj, const char *key);
 bool visit_out_NetdevSocketOptions_members(qk_json *out, const NetdevSocketOptions *obj);
 bool visit_type_NetdevSocketOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NetdevSocketOptions **obj, qk_error **errp);
@@ -87,7 +87,7 @@ NetdevSocketOptions *qapi_clone_NetdevSocketOptions(const NetdevSocketOptions *o
 
 bool visit_type_NetdevL2TPv3Options_members(const qk_vpath *p, const qk_json *in,
     NetdevL2TPv3Options *obj, size_t *seen, qk_error **errp);
-bool visit_known_NetdevL2TPv3Options(const void *obj, const char *key);
+int visit_known_NetdevL2TPv3Options(const void *obj, const char *key);
 bool visit_out_NetdevL2TPv3Options_members(qk_json *out, const NetdevL2TPv3Options *obj);
 bool visit_type_NetdevL2TPv3Options(const qk_vpath *p, const char *name,
     const qk_json *in, NetdevL2TPv3Options **obj, qk_error **errp);
@@ -96,7 +96,7 @@ NetdevL2TPv3Options *qapi_clone_NetdevL2TPv3Options(const NetdevL2TPv3Options *o
 
 bool visit_type_NetdevVdeOptions_members(const qk_vpath *p, const qk_json *in,
     NetdevVdeOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NetdevVdeOptions(const void *obj, const char *key);
+int visit_known_NetdevVdeOptions(const void *obj, const char *key);
 bool visit_out_NetdevVdeOptions_members(qk_json *out, const NetdevVdeOptions *obj);
 bool visit_type_NetdevVdeOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NetdevVdeOptions **obj, qk_error **errp);
@@ -105,7 +105,7 @@ NetdevVdeOptions *qapi_clone_NetdevVdeOptions(const NetdevVdeOptions *obj);
 
 bool visit_type_NetdevBridgeOptions_members(const qk_vpath *p, const qk_json *in,
     NetdevBridgeOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NetdevBridgeOptions(const void *obj, const char *key);
+int visit_known_NetdevBridgeOptions(const void *obj, const char *key);
 bool visit_out_NetdevBridgeOptions_members(qk_json *out, const NetdevBridgeOptions *obj);
 bool visit_type_NetdevBridgeOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NetdevBridgeOptions **obj, qk_error **errp);
@@ -114,7 +114,7 @@ NetdevBridgeOptions *qapi_clone_NetdevBridgeOptions(const NetdevBridgeOptions *o
 
 bool visit_type_NetdevHubPortOptions_members(const qk_vpath *p, const qk_json *in,
     NetdevHubPortOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NetdevHubPortOptions(const void *obj, const char *key);
+int visit_known_NetdevHubPortOptions(const void *obj, const char *key);
 bool visit_out_NetdevHubPortOptions_members(qk_json *out, const NetdevHubPortOptions *obj);
 bool visit_type_NetdevHubPortOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NetdevHubPortOptions **obj, qk_error **errp);
@@ -123,7 +123,7 @@ NetdevHubPortOptions *qapi_clone_NetdevHubPortOptions(const NetdevHubPortOptions
 
 bool visit_type_NetdevNetmapOptions_members(const qk_vpath *p, const qk_json *in,
     NetdevNetmapOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NetdevNetmapOptions(const void *obj, const char *key);
+int visit_known_NetdevNetmapOptions(const void *obj, const char *key);
 bool visit_out_NetdevNetmapOptions_members(qk_json *out, const NetdevNetmapOptions *obj);
 bool visit_type_NetdevNetmapOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NetdevNetmapOptions **obj, qk_error **errp);
@@ -139,7 +139,7 @@ qk_json *visit_out_AFXDPMode(AFXDPMode obj);
 #if defined(CONFIG_AF_XDP)
 bool visit_type_NetdevAFXDPOptions_members(const qk_vpath *p, const qk_json *in,
     NetdevAFXDPOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NetdevAFXDPOptions(const void *obj, const char *key);
+int visit_known_NetdevAFXDPOptions(const void *obj, const char *key);
 bool visit_out_NetdevAFXDPOptions_members(qk_json *out, const NetdevAFXDPOptions *obj);
 bool visit_type_NetdevAFXDPOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NetdevAFXDPOptions **obj, qk_error **errp);
@@ -149,7 +149,7 @@ NetdevAFXDPOptions *qapi_clone_NetdevAFXDPOptions(const NetdevAFXDPOptions *obj)
 
 bool visit_type_NetdevVhostUserOptions_members(const qk_vpath *p, const qk_json *in,
     NetdevVhostUserOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NetdevVhostUserOptions(const void *obj, const char *key);
+int visit_known_NetdevVhostUserOptions(const void *obj, const char *key);
 bool visit_out_NetdevVhostUserOptions_members(qk_json *out, const NetdevVhostUserOptions *obj);
 bool visit_type_NetdevVhostUserOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NetdevVhostUserOptions **obj, qk_error **errp);
@@ -158,7 +158,7 @@ NetdevVhostUserOptions *qapi_clone_NetdevVhostUserOptions(const NetdevVhostUserO
 
 bool visit_type_NetdevVhostVDPAOptions_members(const qk_vpath *p, const qk_json *in,
     NetdevVhostVDPAOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NetdevVhostVDPAOptions(const void *obj, const char *key);
+int visit_known_NetdevVhostVDPAOptions(const void *obj, const char *key);
 bool visit_out_NetdevVhostVDPAOptions_members(qk_json *out, const NetdevVhostVDPAOptions *obj);
 bool visit_type_NetdevVhostVDPAOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NetdevVhostVDPAOptions **obj, qk_error **errp);
@@ -168,7 +168,7 @@ NetdevVhostVDPAOptions *qapi_clone_NetdevVhostVDPAOptions(const NetdevVhostVDPAO
 #if defined(CONFIG_VMNET)
 bool visit_type_NetdevVmnetHostOptions_members(const qk_vpath *p, const qk_json *in,
     NetdevVmnetHostOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NetdevVmnetHostOptions(const void *obj, const char *key);
+int visit_known_NetdevVmnetHostOptions(const void *obj, const char *key);
 bool visit_out_NetdevVmnetHostOptions_members(qk_json *out, const NetdevVmnetHostOptions *obj);
 bool visit_type_NetdevVmnetHostOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NetdevVmnetHostOptions **obj, qk_error **errp);
@@ -179,7 +179,7 @@ NetdevVmnetHostOptions *qapi_clone_NetdevVmnetHostOptions(const NetdevVmnetHostO
 #if defined(CONFIG_VMNET)
 bool visit_type_NetdevVmnetSharedOptions_members(const qk_vpath *p, const qk_json *in,
     NetdevVmnetSharedOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NetdevVmnetSharedOptions(const void *obj, const char *key);
+int visit_known_NetdevVmnetSharedOptions(const void *obj, const char *key);
 bool visit_out_NetdevVmnetSharedOptions_members(qk_json *out, const NetdevVmnetSharedOptions *obj);
 bool visit_type_NetdevVmnetSharedOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NetdevVmnetSharedOptions **obj, qk_error **errp);
@@ -190,7 +190,7 @@ NetdevVmnetSharedOptions *qapi_clone_NetdevVmnetSharedOptions(const NetdevVmnetS
 #if defined(CONFIG_VMNET)
 bool visit_type_NetdevVmnetBridgedOptions_members(const qk_vpath *p, const qk_json *in,
     NetdevVmnetBridgedOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NetdevVmnetBridgedOptions(const void *obj, const char *key);
+int visit_known_NetdevVmnetBridgedOptions(const void *obj, const char *key);
 bool visit_out_NetdevVmnetBridgedOptions_members(qk_json *out, const NetdevVmnetBridgedOptions *obj);
 bool visit_type_NetdevVmnetBridgedOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NetdevVmnetBridgedOptions **obj, qk_error **errp);
@@ -200,7 +200,7 @@ NetdevVmnetBridgedOptions *qapi_clone_NetdevVmnetBridgedOptions(const NetdevVmne
 
 bool visit_type_NetdevStreamOptions_members(const qk_vpath *p, const qk_json *in,
     NetdevStreamOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NetdevStreamOptions(const void *obj, const char *key);
+int visit_known_NetdevStreamOptions(const void *obj, const char *key);
 bool visit_out_NetdevStreamOptions_members(qk_json *out, const NetdevStreamOptions *obj);
 bool visit_type_NetdevStreamOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NetdevStreamOptions **obj, qk_error **errp);
@@ -209,7 +209,7 @@ NetdevStreamOptions *qapi_clone_NetdevStreamOptions(const NetdevStreamOptions *o
 
 bool visit_type_NetdevDgramOptions_members(const qk_vpath *p, const qk_json *in,
     NetdevDgramOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_NetdevDgramOptions(const void *obj, const char *key);
+int visit_known_NetdevDgramOptions(const void *obj, const char *key);
 bool visit_out_NetdevDgramOptions_members(qk_json *out, const NetdevDgramOptions *obj);
 bool visit_type_NetdevDgramOptions(const qk_vpath *p, const char *name,
     const qk_json *in, NetdevDgramOptions **obj, qk_error **errp);
@@ -222,12 +222,12 @@ qk_json *visit_out_NetClientDriver(NetClientDriver obj);
 
 bool visit_type_q_obj_Netdev_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_Netdev_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_Netdev_base(const void *obj, const char *key);
+int visit_known_q_obj_Netdev_base(const void *obj, const char *key);
 bool visit_out_q_obj_Netdev_base_members(qk_json *out, const q_obj_Netdev_base *obj);
 
 bool visit_type_Netdev_members(const qk_vpath *p, const qk_json *in,
     Netdev *obj, size_t *seen, qk_error **errp);
-bool visit_known_Netdev(const void *obj, const char *key);
+int visit_known_Netdev(const void *obj, const char *key);
 bool visit_out_Netdev_members(qk_json *out, const Netdev *obj);
 bool visit_type_Netdev(const qk_vpath *p, const char *name,
     const qk_json *in, Netdev **obj, qk_error **errp);
@@ -240,7 +240,7 @@ qk_json *visit_out_RxState(RxState obj);
 
 bool visit_type_RxFilterInfo_members(const qk_vpath *p, const qk_json *in,
     RxFilterInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_RxFilterInfo(const void *obj, const char *key);
+int visit_known_RxFilterInfo(const void *obj, const char *key);
 bool visit_out_RxFilterInfo_members(qk_json *out, const RxFilterInfo *obj);
 bool visit_type_RxFilterInfo(const qk_vpath *p, const char *name,
     const qk_json *in, RxFilterInfo **obj, qk_error **errp);
@@ -249,7 +249,7 @@ RxFilterInfo *qapi_clone_RxFilterInfo(const RxFilterInfo *obj);
 
 bool visit_type_q_obj_query_rx_filter_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_query_rx_filter_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_query_rx_filter_arg(const void *obj, const char *key);
+int visit_known_q_obj_query_rx_filter_arg(const void *obj, const char *key);
 bool visit_out_q_obj_query_rx_filter_arg_members(qk_json *out, const q_obj_query_rx_filter_arg *obj);
 
 bool visit_type_RxFilterInfoList(const qk_vpath *p, const char *name,
@@ -259,12 +259,12 @@ RxFilterInfoList *qapi_clone_RxFilterInfoList(const RxFilterInfoList *obj);
 
 bool visit_type_q_obj_NIC_RX_FILTER_CHANGED_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_NIC_RX_FILTER_CHANGED_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_NIC_RX_FILTER_CHANGED_arg(const void *obj, const char *key);
+int visit_known_q_obj_NIC_RX_FILTER_CHANGED_arg(const void *obj, const char *key);
 bool visit_out_q_obj_NIC_RX_FILTER_CHANGED_arg_members(qk_json *out, const q_obj_NIC_RX_FILTER_CHANGED_arg *obj);
 
 bool visit_type_AnnounceParameters_members(const qk_vpath *p, const qk_json *in,
     AnnounceParameters *obj, size_t *seen, qk_error **errp);
-bool visit_known_AnnounceParameters(const void *obj, const char *key);
+int visit_known_AnnounceParameters(const void *obj, const char *key);
 bool visit_out_AnnounceParameters_members(qk_json *out, const AnnounceParameters *obj);
 bool visit_type_AnnounceParameters(const qk_vpath *p, const char *name,
     const qk_json *in, AnnounceParameters **obj, qk_error **errp);
@@ -273,27 +273,27 @@ AnnounceParameters *qapi_clone_AnnounceParameters(const AnnounceParameters *obj)
 
 bool visit_type_q_obj_FAILOVER_NEGOTIATED_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_FAILOVER_NEGOTIATED_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_FAILOVER_NEGOTIATED_arg(const void *obj, const char *key);
+int visit_known_q_obj_FAILOVER_NEGOTIATED_arg(const void *obj, const char *key);
 bool visit_out_q_obj_FAILOVER_NEGOTIATED_arg_members(qk_json *out, const q_obj_FAILOVER_NEGOTIATED_arg *obj);
 
 bool visit_type_q_obj_NETDEV_STREAM_CONNECTED_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_NETDEV_STREAM_CONNECTED_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_NETDEV_STREAM_CONNECTED_arg(const void *obj, const char *key);
+int visit_known_q_obj_NETDEV_STREAM_CONNECTED_arg(const void *obj, const char *key);
 bool visit_out_q_obj_NETDEV_STREAM_CONNECTED_arg_members(qk_json *out, const q_obj_NETDEV_STREAM_CONNECTED_arg *obj);
 
 bool visit_type_q_obj_NETDEV_STREAM_DISCONNECTED_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_NETDEV_STREAM_DISCONNECTED_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_NETDEV_STREAM_DISCONNECTED_arg(const void *obj, const char *key);
+int visit_known_q_obj_NETDEV_STREAM_DISCONNECTED_arg(const void *obj, const char *key);
 bool visit_out_q_obj_NETDEV_STREAM_DISCONNECTED_arg_members(qk_json *out, const q_obj_NETDEV_STREAM_DISCONNECTED_arg *obj);
 
 bool visit_type_q_obj_NETDEV_VHOST_USER_CONNECTED_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_NETDEV_VHOST_USER_CONNECTED_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_NETDEV_VHOST_USER_CONNECTED_arg(const void *obj, const char *key);
+int visit_known_q_obj_NETDEV_VHOST_USER_CONNECTED_arg(const void *obj, const char *key);
 bool visit_out_q_obj_NETDEV_VHOST_USER_CONNECTED_arg_members(qk_json *out, const q_obj_NETDEV_VHOST_USER_CONNECTED_arg *obj);
 
 bool visit_type_q_obj_NETDEV_VHOST_USER_DISCONNECTED_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_NETDEV_VHOST_USER_DISCONNECTED_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_NETDEV_VHOST_USER_DISCONNECTED_arg(const void *obj, const char *key);
+int visit_known_q_obj_NETDEV_VHOST_USER_DISCONNECTED_arg(const void *obj, const char *key);
 bool visit_out_q_obj_NETDEV_VHOST_USER_DISCONNECTED_arg_members(qk_json *out, const q_obj_NETDEV_VHOST_USER_DISCONNECTED_arg *obj);
 
 #ifdef __cplusplus

@@ -39,16 +39,16 @@ bool visit_type_PciMemoryRange_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_PciMemoryRange(const void *o, const char *key)
+int visit_known_PciMemoryRange(const void *o, const char *key)
 {
     const PciMemoryRange *obj = (const PciMemoryRange *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "base"))
-        return true;
+        return 0;
     if (!strcmp(key, "limit"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_PciMemoryRange_members(qk_json *out, const PciMemoryRange *obj)
@@ -174,24 +174,24 @@ bool visit_type_PciMemoryRegion_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_PciMemoryRegion(const void *o, const char *key)
+int visit_known_PciMemoryRegion(const void *o, const char *key)
 {
     const PciMemoryRegion *obj = (const PciMemoryRegion *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "bar"))
-        return true;
+        return 0;
     if (!strcmp(key, "type"))
-        return true;
+        return 1;
     if (!strcmp(key, "address"))
-        return true;
+        return 2;
     if (!strcmp(key, "size"))
-        return true;
+        return 3;
     if (!strcmp(key, "prefetch"))
-        return true;
+        return 4;
     if (!strcmp(key, "mem_type_64"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_PciMemoryRegion_members(qk_json *out, const PciMemoryRegion *obj)
@@ -331,24 +331,24 @@ bool visit_type_PciBusInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_PciBusInfo(const void *o, const char *key)
+int visit_known_PciBusInfo(const void *o, const char *key)
 {
     const PciBusInfo *obj = (const PciBusInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "number"))
-        return true;
+        return 0;
     if (!strcmp(key, "secondary"))
-        return true;
+        return 1;
     if (!strcmp(key, "subordinate"))
-        return true;
+        return 2;
     if (!strcmp(key, "io_range"))
-        return true;
+        return 3;
     if (!strcmp(key, "memory_range"))
-        return true;
+        return 4;
     if (!strcmp(key, "prefetchable_range"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_PciBusInfo_members(qk_json *out, const PciBusInfo *obj)
@@ -504,16 +504,16 @@ bool visit_type_PciBridgeInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_PciBridgeInfo(const void *o, const char *key)
+int visit_known_PciBridgeInfo(const void *o, const char *key)
 {
     const PciBridgeInfo *obj = (const PciBridgeInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "bus"))
-        return true;
+        return 0;
     if (!strcmp(key, "devices"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_PciBridgeInfo_members(qk_json *out, const PciBridgeInfo *obj)
@@ -605,16 +605,16 @@ bool visit_type_PciDeviceClass_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_PciDeviceClass(const void *o, const char *key)
+int visit_known_PciDeviceClass(const void *o, const char *key)
 {
     const PciDeviceClass *obj = (const PciDeviceClass *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "desc"))
-        return true;
+        return 0;
     if (!strcmp(key, "class"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_PciDeviceClass_members(qk_json *out, const PciDeviceClass *obj)
@@ -723,20 +723,20 @@ bool visit_type_PciDeviceId_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_PciDeviceId(const void *o, const char *key)
+int visit_known_PciDeviceId(const void *o, const char *key)
 {
     const PciDeviceId *obj = (const PciDeviceId *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "vendor"))
-        return true;
+        return 1;
     if (!strcmp(key, "subsystem"))
-        return true;
+        return 2;
     if (!strcmp(key, "subsystem-vendor"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_PciDeviceId_members(qk_json *out, const PciDeviceId *obj)
@@ -959,32 +959,32 @@ bool visit_type_PciDeviceInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_PciDeviceInfo(const void *o, const char *key)
+int visit_known_PciDeviceInfo(const void *o, const char *key)
 {
     const PciDeviceInfo *obj = (const PciDeviceInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "bus"))
-        return true;
+        return 0;
     if (!strcmp(key, "slot"))
-        return true;
+        return 1;
     if (!strcmp(key, "function"))
-        return true;
+        return 2;
     if (!strcmp(key, "class_info"))
-        return true;
+        return 3;
     if (!strcmp(key, "id"))
-        return true;
+        return 4;
     if (!strcmp(key, "irq"))
-        return true;
+        return 5;
     if (!strcmp(key, "irq_pin"))
-        return true;
+        return 6;
     if (!strcmp(key, "qdev_id"))
-        return true;
+        return 7;
     if (!strcmp(key, "pci_bridge"))
-        return true;
+        return 8;
     if (!strcmp(key, "regions"))
-        return true;
-    return false;
+        return 9;
+    return -1;
 }
 
 bool visit_out_PciDeviceInfo_members(qk_json *out, const PciDeviceInfo *obj)
@@ -1096,16 +1096,16 @@ bool visit_type_PciInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_PciInfo(const void *o, const char *key)
+int visit_known_PciInfo(const void *o, const char *key)
 {
     const PciInfo *obj = (const PciInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "bus"))
-        return true;
+        return 0;
     if (!strcmp(key, "devices"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_PciInfo_members(qk_json *out, const PciInfo *obj)

@@ -15,7 +15,7 @@ extern "C" {
 
 bool visit_type_PciMemoryRange_members(const qk_vpath *p, const qk_json *in,
     PciMemoryRange *obj, size_t *seen, qk_error **errp);
-bool visit_known_PciMemoryRange(const void *obj, const char *key);
+int visit_known_PciMemoryRange(const void *obj, const char *key);
 bool visit_out_PciMemoryRange_members(qk_json *out, const PciMemoryRange *obj);
 bool visit_type_PciMemoryRange(const qk_vpath *p, const char *name,
     const qk_json *in, PciMemoryRange **obj, qk_error **errp);
@@ -24,7 +24,7 @@ PciMemoryRange *qapi_clone_PciMemoryRange(const PciMemoryRange *obj);
 
 bool visit_type_PciMemoryRegion_members(const qk_vpath *p, const qk_json *in,
     PciMemoryRegion *obj, size_t *seen, qk_error **errp);
-bool visit_known_PciMemoryRegion(const void *obj, const char *key);
+int visit_known_PciMemoryRegion(const void *obj, const char *key);
 bool visit_out_PciMemoryRegion_members(qk_json *out, const PciMemoryRegion *obj);
 bool visit_type_PciMemoryRegion(const qk_vpath *p, const char *name,
     const qk_json *in, PciMemoryRegion **obj, qk_error **errp);
@@ -33,7 +33,7 @@ PciMemoryRegion *qapi_clone_PciMemoryRegion(const PciMemoryRegion *obj);
 
 bool visit_type_PciBusInfo_members(const qk_vpath *p, const qk_json *in,
     PciBusInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_PciBusInfo(const void *obj, const char *key);
+int visit_known_PciBusInfo(const void *obj, const char *key);
 bool visit_out_PciBusInfo_members(qk_json *out, const PciBusInfo *obj);
 bool visit_type_PciBusInfo(const qk_vpath *p, const char *name,
     const qk_json *in, PciBusInfo **obj, qk_error **errp);
@@ -47,7 +47,7 @@ PciDeviceInfoList *qapi_clone_PciDeviceInfoList(const PciDeviceInfoList *obj);
 
 bool visit_type_PciBridgeInfo_members(const qk_vpath *p, const qk_json *in,
     PciBridgeInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_PciBridgeInfo(const void *obj, const char *key);
+int visit_known_PciBridgeInfo(const void *obj, const char *key);
 bool visit_out_PciBridgeInfo_members(qk_json *out, const PciBridgeInfo *obj);
 bool visit_type_PciBridgeInfo(const qk_vpath *p, const char *name,
     const qk_json *in, PciBridgeInfo **obj, qk_error **errp);
@@ -56,7 +56,7 @@ PciBridgeInfo *qapi_clone_PciBridgeInfo(const PciBridgeInfo *obj);
 
 bool visit_type_PciDeviceClass_members(const qk_vpath *p, const qk_json *in,
     PciDeviceClass *obj, size_t *seen, qk_error **errp);
-bool visit_known_PciDeviceClass(const void *obj, const char *key);
+int visit_known_PciDeviceClass(const void *obj, const char *key);
 bool visit_out_PciDeviceClass_members(qk_json *out, const PciDeviceClass *obj);
 bool visit_type_PciDeviceClass(const qk_vpath *p, const char *name,
     const qk_json *in, PciDeviceClass **obj, qk_error **errp);
@@ -65,7 +65,7 @@ PciDeviceClass *qapi_clone_PciDeviceClass(const PciDeviceClass *obj);
 
 bool visit_type_PciDeviceId_members(const qk_vpath *p, const qk_json *in,
     PciDeviceId *obj, size_t *seen, qk_error **errp);
-bool visit_known_PciDeviceId(const void *obj, const char *key);
+int visit_known_PciDeviceId(const void *obj, const char *key);
 bool visit_out_PciDeviceId_members(qk_json *out, const PciDeviceId *obj);
 bool visit_type_PciDeviceId(const qk_vpath *p, const char *name,
     const qk_json *in, PciDeviceId **obj, qk_error **errp);
@@ -79,7 +79,7 @@ PciMemoryRegionList *qapi_clone_PciMemoryRegionList(const PciMemoryRegionList *o
 
 bool visit_type_PciDeviceInfo_members(const qk_vpath *p, const qk_json *in,
     PciDeviceInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_PciDeviceInfo(const void *obj, const char *key);
+int visit_known_PciDeviceInfo(const void *obj, const char *key);
 bool visit_out_PciDeviceInfo_members(qk_json *out, const PciDeviceInfo *obj);
 bool visit_type_PciDeviceInfo(const qk_vpath *p, const char *name,
     const qk_json *in, PciDeviceInfo **obj, qk_error **errp);
@@ -88,7 +88,7 @@ PciDeviceInfo *qapi_clone_PciDeviceInfo(const PciDeviceInfo *obj);
 
 bool visit_type_PciInfo_members(const qk_vpath *p, const qk_json *in,
     PciInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_PciInfo(const void *obj, const char *key);
+int visit_known_PciInfo(const void *obj, const char *key);
 bool visit_out_PciInfo_members(qk_json *out, const PciInfo *obj);
 bool visit_type_PciInfo(const qk_vpath *p, const char *name,
     const qk_json *in, PciInfo **obj, qk_error **errp);

@@ -30,14 +30,14 @@ bool visit_type_q_obj_device_list_properties_arg_members(const qk_vpath *p, cons
     return true;
 }
 
-bool visit_known_q_obj_device_list_properties_arg(const void *o, const char *key)
+int visit_known_q_obj_device_list_properties_arg(const void *o, const char *key)
 {
     const q_obj_device_list_properties_arg *obj = (const q_obj_device_list_properties_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "typename"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_device_list_properties_arg_members(qk_json *out, const q_obj_device_list_properties_arg *obj)
@@ -83,18 +83,18 @@ bool visit_type_q_obj_device_add_arg_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_q_obj_device_add_arg(const void *o, const char *key)
+int visit_known_q_obj_device_add_arg(const void *o, const char *key)
 {
     const q_obj_device_add_arg *obj = (const q_obj_device_add_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "driver"))
-        return true;
+        return 0;
     if (!strcmp(key, "bus"))
-        return true;
+        return 1;
     if (!strcmp(key, "id"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_device_add_arg_members(qk_json *out, const q_obj_device_add_arg *obj)
@@ -134,14 +134,14 @@ bool visit_type_q_obj_device_del_arg_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_q_obj_device_del_arg(const void *o, const char *key)
+int visit_known_q_obj_device_del_arg(const void *o, const char *key)
 {
     const q_obj_device_del_arg *obj = (const q_obj_device_del_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_device_del_arg_members(qk_json *out, const q_obj_device_del_arg *obj)
@@ -181,16 +181,16 @@ bool visit_type_q_obj_DEVICE_DELETED_arg_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_q_obj_DEVICE_DELETED_arg(const void *o, const char *key)
+int visit_known_q_obj_DEVICE_DELETED_arg(const void *o, const char *key)
 {
     const q_obj_DEVICE_DELETED_arg *obj = (const q_obj_DEVICE_DELETED_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "path"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_DEVICE_DELETED_arg_members(qk_json *out, const q_obj_DEVICE_DELETED_arg *obj)
@@ -233,16 +233,16 @@ bool visit_type_q_obj_DEVICE_UNPLUG_GUEST_ERROR_arg_members(const qk_vpath *p, c
     return true;
 }
 
-bool visit_known_q_obj_DEVICE_UNPLUG_GUEST_ERROR_arg(const void *o, const char *key)
+int visit_known_q_obj_DEVICE_UNPLUG_GUEST_ERROR_arg(const void *o, const char *key)
 {
     const q_obj_DEVICE_UNPLUG_GUEST_ERROR_arg *obj = (const q_obj_DEVICE_UNPLUG_GUEST_ERROR_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "path"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_DEVICE_UNPLUG_GUEST_ERROR_arg_members(qk_json *out, const q_obj_DEVICE_UNPLUG_GUEST_ERROR_arg *obj)
@@ -279,14 +279,14 @@ bool visit_type_q_obj_device_sync_config_arg_members(const qk_vpath *p, const qk
     return true;
 }
 
-bool visit_known_q_obj_device_sync_config_arg(const void *o, const char *key)
+int visit_known_q_obj_device_sync_config_arg(const void *o, const char *key)
 {
     const q_obj_device_sync_config_arg *obj = (const q_obj_device_sync_config_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_device_sync_config_arg_members(qk_json *out, const q_obj_device_sync_config_arg *obj)

@@ -16,32 +16,32 @@ extern "C" {
 
 bool visit_type_q_obj_device_list_properties_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_device_list_properties_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_device_list_properties_arg(const void *obj, const char *key);
+int visit_known_q_obj_device_list_properties_arg(const void *obj, const char *key);
 bool visit_out_q_obj_device_list_properties_arg_members(qk_json *out, const q_obj_device_list_properties_arg *obj);
 
 bool visit_type_q_obj_device_add_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_device_add_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_device_add_arg(const void *obj, const char *key);
+int visit_known_q_obj_device_add_arg(const void *obj, const char *key);
 bool visit_out_q_obj_device_add_arg_members(qk_json *out, const q_obj_device_add_arg *obj);
 
 bool visit_type_q_obj_device_del_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_device_del_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_device_del_arg(const void *obj, const char *key);
+int visit_known_q_obj_device_del_arg(const void *obj, const char *key);
 bool visit_out_q_obj_device_del_arg_members(qk_json *out, const q_obj_device_del_arg *obj);
 
 bool visit_type_q_obj_DEVICE_DELETED_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_DEVICE_DELETED_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_DEVICE_DELETED_arg(const void *obj, const char *key);
+int visit_known_q_obj_DEVICE_DELETED_arg(const void *obj, const char *key);
 bool visit_out_q_obj_DEVICE_DELETED_arg_members(qk_json *out, const q_obj_DEVICE_DELETED_arg *obj);
 
 bool visit_type_q_obj_DEVICE_UNPLUG_GUEST_ERROR_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_DEVICE_UNPLUG_GUEST_ERROR_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_DEVICE_UNPLUG_GUEST_ERROR_arg(const void *obj, const char *key);
+int visit_known_q_obj_DEVICE_UNPLUG_GUEST_ERROR_arg(const void *obj, const char *key);
 bool visit_out_q_obj_DEVICE_UNPLUG_GUEST_ERROR_arg_members(qk_json *out, const q_obj_DEVICE_UNPLUG_GUEST_ERROR_arg *obj);
 
 bool visit_type_q_obj_device_sync_config_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_device_sync_config_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_device_sync_config_arg(const void *obj, const char *key);
+int visit_known_q_obj_device_sync_config_arg(const void *obj, const char *key);
 bool visit_out_q_obj_device_sync_config_arg_members(qk_json *out, const q_obj_device_sync_config_arg *obj);
 
 #ifdef __cplusplus

@@ -51,20 +51,20 @@ bool visit_type_ObjectPropertyInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ObjectPropertyInfo(const void *o, const char *key)
+int visit_known_ObjectPropertyInfo(const void *o, const char *key)
 {
     const ObjectPropertyInfo *obj = (const ObjectPropertyInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "type"))
-        return true;
+        return 1;
     if (!strcmp(key, "description"))
-        return true;
+        return 2;
     if (!strcmp(key, "default-value"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_ObjectPropertyInfo_members(qk_json *out, const ObjectPropertyInfo *obj)
@@ -170,18 +170,18 @@ bool visit_type_ObjectPropertyValue_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_ObjectPropertyValue(const void *o, const char *key)
+int visit_known_ObjectPropertyValue(const void *o, const char *key)
 {
     const ObjectPropertyValue *obj = (const ObjectPropertyValue *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "type"))
-        return true;
+        return 1;
     if (!strcmp(key, "value"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_ObjectPropertyValue_members(qk_json *out, const ObjectPropertyValue *obj)
@@ -325,14 +325,14 @@ bool visit_type_ObjectPropertiesValues_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_ObjectPropertiesValues(const void *o, const char *key)
+int visit_known_ObjectPropertiesValues(const void *o, const char *key)
 {
     const ObjectPropertiesValues *obj = (const ObjectPropertiesValues *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "properties"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ObjectPropertiesValues_members(qk_json *out, const ObjectPropertiesValues *obj)
@@ -415,14 +415,14 @@ bool visit_type_q_obj_qom_list_arg_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_q_obj_qom_list_arg(const void *o, const char *key)
+int visit_known_q_obj_qom_list_arg(const void *o, const char *key)
 {
     const q_obj_qom_list_arg *obj = (const q_obj_qom_list_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_qom_list_arg_members(qk_json *out, const q_obj_qom_list_arg *obj)
@@ -521,16 +521,16 @@ bool visit_type_q_obj_qom_get_arg_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_q_obj_qom_get_arg(const void *o, const char *key)
+int visit_known_q_obj_qom_get_arg(const void *o, const char *key)
 {
     const q_obj_qom_get_arg *obj = (const q_obj_qom_get_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
+        return 0;
     if (!strcmp(key, "property"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_qom_get_arg_members(qk_json *out, const q_obj_qom_get_arg *obj)
@@ -566,14 +566,14 @@ bool visit_type_q_obj_qom_list_get_arg_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_q_obj_qom_list_get_arg(const void *o, const char *key)
+int visit_known_q_obj_qom_list_get_arg(const void *o, const char *key)
 {
     const q_obj_qom_list_get_arg *obj = (const q_obj_qom_list_get_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "paths"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_qom_list_get_arg_members(qk_json *out, const q_obj_qom_list_get_arg *obj)
@@ -681,18 +681,18 @@ bool visit_type_q_obj_qom_set_arg_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_q_obj_qom_set_arg(const void *o, const char *key)
+int visit_known_q_obj_qom_set_arg(const void *o, const char *key)
 {
     const q_obj_qom_set_arg *obj = (const q_obj_qom_set_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
+        return 0;
     if (!strcmp(key, "property"))
-        return true;
+        return 1;
     if (!strcmp(key, "value"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_qom_set_arg_members(qk_json *out, const q_obj_qom_set_arg *obj)
@@ -743,18 +743,18 @@ bool visit_type_ObjectTypeInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ObjectTypeInfo(const void *o, const char *key)
+int visit_known_ObjectTypeInfo(const void *o, const char *key)
 {
     const ObjectTypeInfo *obj = (const ObjectTypeInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "abstract"))
-        return true;
+        return 1;
     if (!strcmp(key, "parent"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_ObjectTypeInfo_members(qk_json *out, const ObjectTypeInfo *obj)
@@ -847,16 +847,16 @@ bool visit_type_q_obj_qom_list_types_arg_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_q_obj_qom_list_types_arg(const void *o, const char *key)
+int visit_known_q_obj_qom_list_types_arg(const void *o, const char *key)
 {
     const q_obj_qom_list_types_arg *obj = (const q_obj_qom_list_types_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "implements"))
-        return true;
+        return 0;
     if (!strcmp(key, "abstract"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_qom_list_types_arg_members(qk_json *out, const q_obj_qom_list_types_arg *obj)
@@ -950,14 +950,14 @@ bool visit_type_q_obj_qom_list_properties_arg_members(const qk_vpath *p, const q
     return true;
 }
 
-bool visit_known_q_obj_qom_list_properties_arg(const void *o, const char *key)
+int visit_known_q_obj_qom_list_properties_arg(const void *o, const char *key)
 {
     const q_obj_qom_list_properties_arg *obj = (const q_obj_qom_list_properties_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "typename"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_qom_list_properties_arg_members(qk_json *out, const q_obj_qom_list_properties_arg *obj)
@@ -1001,16 +1001,16 @@ bool visit_type_CanHostSocketcanProperties_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_CanHostSocketcanProperties(const void *o, const char *key)
+int visit_known_CanHostSocketcanProperties(const void *o, const char *key)
 {
     const CanHostSocketcanProperties *obj = (const CanHostSocketcanProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "if"))
-        return true;
+        return 0;
     if (!strcmp(key, "canbus"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_CanHostSocketcanProperties_members(qk_json *out, const CanHostSocketcanProperties *obj)
@@ -1157,30 +1157,30 @@ bool visit_type_ColoCompareProperties_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_ColoCompareProperties(const void *o, const char *key)
+int visit_known_ColoCompareProperties(const void *o, const char *key)
 {
     const ColoCompareProperties *obj = (const ColoCompareProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "primary_in"))
-        return true;
+        return 0;
     if (!strcmp(key, "secondary_in"))
-        return true;
+        return 1;
     if (!strcmp(key, "outdev"))
-        return true;
+        return 2;
     if (!strcmp(key, "iothread"))
-        return true;
+        return 3;
     if (!strcmp(key, "notify_dev"))
-        return true;
+        return 4;
     if (!strcmp(key, "compare_timeout"))
-        return true;
+        return 5;
     if (!strcmp(key, "expired_scan_cycle"))
-        return true;
+        return 6;
     if (!strcmp(key, "max_queue_size"))
-        return true;
+        return 7;
     if (!strcmp(key, "vnet_hdr_support"))
-        return true;
-    return false;
+        return 8;
+    return -1;
 }
 
 bool visit_out_ColoCompareProperties_members(qk_json *out, const ColoCompareProperties *obj)
@@ -1296,18 +1296,18 @@ bool visit_type_CryptodevBackendProperties_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_CryptodevBackendProperties(const void *o, const char *key)
+int visit_known_CryptodevBackendProperties(const void *o, const char *key)
 {
     const CryptodevBackendProperties *obj = (const CryptodevBackendProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "queues"))
-        return true;
+        return 0;
     if (!strcmp(key, "throttle-bps"))
-        return true;
+        return 1;
     if (!strcmp(key, "throttle-ops"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_CryptodevBackendProperties_members(qk_json *out, const CryptodevBackendProperties *obj)
@@ -1419,20 +1419,20 @@ bool visit_type_CryptodevVhostUserProperties_members(const qk_vpath *p, const qk
     return true;
 }
 
-bool visit_known_CryptodevVhostUserProperties(const void *o, const char *key)
+int visit_known_CryptodevVhostUserProperties(const void *o, const char *key)
 {
     const CryptodevVhostUserProperties *obj = (const CryptodevVhostUserProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "queues"))
-        return true;
+        return 0;
     if (!strcmp(key, "throttle-bps"))
-        return true;
+        return 1;
     if (!strcmp(key, "throttle-ops"))
-        return true;
+        return 2;
     if (!strcmp(key, "chardev"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_CryptodevVhostUserProperties_members(qk_json *out, const CryptodevVhostUserProperties *obj)
@@ -1531,16 +1531,16 @@ bool visit_type_DBusVMStateProperties_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_DBusVMStateProperties(const void *o, const char *key)
+int visit_known_DBusVMStateProperties(const void *o, const char *key)
 {
     const DBusVMStateProperties *obj = (const DBusVMStateProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "addr"))
-        return true;
+        return 0;
     if (!strcmp(key, "id-list"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_DBusVMStateProperties_members(qk_json *out, const DBusVMStateProperties *obj)
@@ -1667,22 +1667,22 @@ bool visit_type_NetfilterProperties_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_NetfilterProperties(const void *o, const char *key)
+int visit_known_NetfilterProperties(const void *o, const char *key)
 {
     const NetfilterProperties *obj = (const NetfilterProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "netdev"))
-        return true;
+        return 0;
     if (!strcmp(key, "queue"))
-        return true;
+        return 1;
     if (!strcmp(key, "status"))
-        return true;
+        return 2;
     if (!strcmp(key, "position"))
-        return true;
+        return 3;
     if (!strcmp(key, "insert"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_NetfilterProperties_members(qk_json *out, const NetfilterProperties *obj)
@@ -1812,24 +1812,24 @@ bool visit_type_FilterBufferProperties_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_FilterBufferProperties(const void *o, const char *key)
+int visit_known_FilterBufferProperties(const void *o, const char *key)
 {
     const FilterBufferProperties *obj = (const FilterBufferProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "netdev"))
-        return true;
+        return 0;
     if (!strcmp(key, "queue"))
-        return true;
+        return 1;
     if (!strcmp(key, "status"))
-        return true;
+        return 2;
     if (!strcmp(key, "position"))
-        return true;
+        return 3;
     if (!strcmp(key, "insert"))
-        return true;
+        return 4;
     if (!strcmp(key, "interval"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_FilterBufferProperties_members(qk_json *out, const FilterBufferProperties *obj)
@@ -1968,26 +1968,26 @@ bool visit_type_FilterDumpProperties_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_FilterDumpProperties(const void *o, const char *key)
+int visit_known_FilterDumpProperties(const void *o, const char *key)
 {
     const FilterDumpProperties *obj = (const FilterDumpProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "netdev"))
-        return true;
+        return 0;
     if (!strcmp(key, "queue"))
-        return true;
+        return 1;
     if (!strcmp(key, "status"))
-        return true;
+        return 2;
     if (!strcmp(key, "position"))
-        return true;
+        return 3;
     if (!strcmp(key, "insert"))
-        return true;
+        return 4;
     if (!strcmp(key, "file"))
-        return true;
+        return 5;
     if (!strcmp(key, "maxlen"))
-        return true;
-    return false;
+        return 6;
+    return -1;
 }
 
 bool visit_out_FilterDumpProperties_members(qk_json *out, const FilterDumpProperties *obj)
@@ -2129,26 +2129,26 @@ bool visit_type_FilterMirrorProperties_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_FilterMirrorProperties(const void *o, const char *key)
+int visit_known_FilterMirrorProperties(const void *o, const char *key)
 {
     const FilterMirrorProperties *obj = (const FilterMirrorProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "netdev"))
-        return true;
+        return 0;
     if (!strcmp(key, "queue"))
-        return true;
+        return 1;
     if (!strcmp(key, "status"))
-        return true;
+        return 2;
     if (!strcmp(key, "position"))
-        return true;
+        return 3;
     if (!strcmp(key, "insert"))
-        return true;
+        return 4;
     if (!strcmp(key, "outdev"))
-        return true;
+        return 5;
     if (!strcmp(key, "vnet_hdr_support"))
-        return true;
-    return false;
+        return 6;
+    return -1;
 }
 
 bool visit_out_FilterMirrorProperties_members(qk_json *out, const FilterMirrorProperties *obj)
@@ -2293,28 +2293,28 @@ bool visit_type_FilterRedirectorProperties_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_FilterRedirectorProperties(const void *o, const char *key)
+int visit_known_FilterRedirectorProperties(const void *o, const char *key)
 {
     const FilterRedirectorProperties *obj = (const FilterRedirectorProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "netdev"))
-        return true;
+        return 0;
     if (!strcmp(key, "queue"))
-        return true;
+        return 1;
     if (!strcmp(key, "status"))
-        return true;
+        return 2;
     if (!strcmp(key, "position"))
-        return true;
+        return 3;
     if (!strcmp(key, "insert"))
-        return true;
+        return 4;
     if (!strcmp(key, "indev"))
-        return true;
+        return 5;
     if (!strcmp(key, "outdev"))
-        return true;
+        return 6;
     if (!strcmp(key, "vnet_hdr_support"))
-        return true;
-    return false;
+        return 7;
+    return -1;
 }
 
 bool visit_out_FilterRedirectorProperties_members(qk_json *out, const FilterRedirectorProperties *obj)
@@ -2451,24 +2451,24 @@ bool visit_type_FilterRewriterProperties_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_FilterRewriterProperties(const void *o, const char *key)
+int visit_known_FilterRewriterProperties(const void *o, const char *key)
 {
     const FilterRewriterProperties *obj = (const FilterRewriterProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "netdev"))
-        return true;
+        return 0;
     if (!strcmp(key, "queue"))
-        return true;
+        return 1;
     if (!strcmp(key, "status"))
-        return true;
+        return 2;
     if (!strcmp(key, "position"))
-        return true;
+        return 3;
     if (!strcmp(key, "insert"))
-        return true;
+        return 4;
     if (!strcmp(key, "vnet_hdr_support"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_FilterRewriterProperties_members(qk_json *out, const FilterRewriterProperties *obj)
@@ -2602,26 +2602,26 @@ bool visit_type_InputBarrierProperties_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_InputBarrierProperties(const void *o, const char *key)
+int visit_known_InputBarrierProperties(const void *o, const char *key)
 {
     const InputBarrierProperties *obj = (const InputBarrierProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "server"))
-        return true;
+        return 1;
     if (!strcmp(key, "port"))
-        return true;
+        return 2;
     if (!strcmp(key, "x-origin"))
-        return true;
+        return 3;
     if (!strcmp(key, "y-origin"))
-        return true;
+        return 4;
     if (!strcmp(key, "width"))
-        return true;
+        return 5;
     if (!strcmp(key, "height"))
-        return true;
-    return false;
+        return 6;
+    return -1;
 }
 
 bool visit_out_InputBarrierProperties_members(qk_json *out, const InputBarrierProperties *obj)
@@ -2744,20 +2744,20 @@ bool visit_type_InputLinuxProperties_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_InputLinuxProperties(const void *o, const char *key)
+int visit_known_InputLinuxProperties(const void *o, const char *key)
 {
     const InputLinuxProperties *obj = (const InputLinuxProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "evdev"))
-        return true;
+        return 0;
     if (!strcmp(key, "grab_all"))
-        return true;
+        return 1;
     if (!strcmp(key, "repeat"))
-        return true;
+        return 2;
     if (!strcmp(key, "grab-toggle"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_InputLinuxProperties_members(qk_json *out, const InputLinuxProperties *obj)
@@ -2862,18 +2862,18 @@ bool visit_type_EventLoopBaseProperties_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_EventLoopBaseProperties(const void *o, const char *key)
+int visit_known_EventLoopBaseProperties(const void *o, const char *key)
 {
     const EventLoopBaseProperties *obj = (const EventLoopBaseProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "aio-max-batch"))
-        return true;
+        return 0;
     if (!strcmp(key, "thread-pool-min"))
-        return true;
+        return 1;
     if (!strcmp(key, "thread-pool-max"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_EventLoopBaseProperties_members(qk_json *out, const EventLoopBaseProperties *obj)
@@ -2996,24 +2996,24 @@ bool visit_type_IothreadProperties_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_IothreadProperties(const void *o, const char *key)
+int visit_known_IothreadProperties(const void *o, const char *key)
 {
     const IothreadProperties *obj = (const IothreadProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "aio-max-batch"))
-        return true;
+        return 0;
     if (!strcmp(key, "thread-pool-min"))
-        return true;
+        return 1;
     if (!strcmp(key, "thread-pool-max"))
-        return true;
+        return 2;
     if (!strcmp(key, "poll-max-ns"))
-        return true;
+        return 3;
     if (!strcmp(key, "poll-grow"))
-        return true;
+        return 4;
     if (!strcmp(key, "poll-shrink"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_IothreadProperties_members(qk_json *out, const IothreadProperties *obj)
@@ -3124,18 +3124,18 @@ bool visit_type_MainLoopProperties_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_MainLoopProperties(const void *o, const char *key)
+int visit_known_MainLoopProperties(const void *o, const char *key)
 {
     const MainLoopProperties *obj = (const MainLoopProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "aio-max-batch"))
-        return true;
+        return 0;
     if (!strcmp(key, "thread-pool-min"))
-        return true;
+        return 1;
     if (!strcmp(key, "thread-pool-max"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_MainLoopProperties_members(qk_json *out, const MainLoopProperties *obj)
@@ -3294,34 +3294,34 @@ bool visit_type_MemoryBackendProperties_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_MemoryBackendProperties(const void *o, const char *key)
+int visit_known_MemoryBackendProperties(const void *o, const char *key)
 {
     const MemoryBackendProperties *obj = (const MemoryBackendProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "dump"))
-        return true;
+        return 0;
     if (!strcmp(key, "host-nodes"))
-        return true;
+        return 1;
     if (!strcmp(key, "merge"))
-        return true;
+        return 2;
     if (!strcmp(key, "policy"))
-        return true;
+        return 3;
     if (!strcmp(key, "prealloc"))
-        return true;
+        return 4;
     if (!strcmp(key, "prealloc-threads"))
-        return true;
+        return 5;
     if (!strcmp(key, "prealloc-context"))
-        return true;
+        return 6;
     if (!strcmp(key, "share"))
-        return true;
+        return 7;
     if (!strcmp(key, "reserve"))
-        return true;
+        return 8;
     if (!strcmp(key, "size"))
-        return true;
+        return 9;
     if (!strcmp(key, "x-use-canonical-path-for-ramblock-id"))
-        return true;
-    return false;
+        return 10;
+    return -1;
 }
 
 bool visit_out_MemoryBackendProperties_members(qk_json *out, const MemoryBackendProperties *obj)
@@ -3556,50 +3556,50 @@ bool visit_type_MemoryBackendFileProperties_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_MemoryBackendFileProperties(const void *o, const char *key)
+int visit_known_MemoryBackendFileProperties(const void *o, const char *key)
 {
     const MemoryBackendFileProperties *obj = (const MemoryBackendFileProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "dump"))
-        return true;
+        return 0;
     if (!strcmp(key, "host-nodes"))
-        return true;
+        return 1;
     if (!strcmp(key, "merge"))
-        return true;
+        return 2;
     if (!strcmp(key, "policy"))
-        return true;
+        return 3;
     if (!strcmp(key, "prealloc"))
-        return true;
+        return 4;
     if (!strcmp(key, "prealloc-threads"))
-        return true;
+        return 5;
     if (!strcmp(key, "prealloc-context"))
-        return true;
+        return 6;
     if (!strcmp(key, "share"))
-        return true;
+        return 7;
     if (!strcmp(key, "reserve"))
-        return true;
+        return 8;
     if (!strcmp(key, "size"))
-        return true;
+        return 9;
     if (!strcmp(key, "x-use-canonical-path-for-ramblock-id"))
-        return true;
+        return 10;
     if (!strcmp(key, "align"))
-        return true;
+        return 11;
     if (!strcmp(key, "offset"))
-        return true;
+        return 12;
     if (!strcmp(key, "discard-data"))
-        return true;
+        return 13;
     if (!strcmp(key, "mem-path"))
-        return true;
+        return 14;
 #if defined(CONFIG_LIBPMEM)
     if (!strcmp(key, "pmem"))
-        return true;
+        return 15;
 #endif /* defined(CONFIG_LIBPMEM) */
     if (!strcmp(key, "readonly"))
-        return true;
+        return 16;
     if (!strcmp(key, "rom"))
-        return true;
-    return false;
+        return 17;
+    return -1;
 }
 
 bool visit_out_MemoryBackendFileProperties_members(qk_json *out, const MemoryBackendFileProperties *obj)
@@ -3825,40 +3825,40 @@ bool visit_type_MemoryBackendMemfdProperties_members(const qk_vpath *p, const qk
     return true;
 }
 
-bool visit_known_MemoryBackendMemfdProperties(const void *o, const char *key)
+int visit_known_MemoryBackendMemfdProperties(const void *o, const char *key)
 {
     const MemoryBackendMemfdProperties *obj = (const MemoryBackendMemfdProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "dump"))
-        return true;
+        return 0;
     if (!strcmp(key, "host-nodes"))
-        return true;
+        return 1;
     if (!strcmp(key, "merge"))
-        return true;
+        return 2;
     if (!strcmp(key, "policy"))
-        return true;
+        return 3;
     if (!strcmp(key, "prealloc"))
-        return true;
+        return 4;
     if (!strcmp(key, "prealloc-threads"))
-        return true;
+        return 5;
     if (!strcmp(key, "prealloc-context"))
-        return true;
+        return 6;
     if (!strcmp(key, "share"))
-        return true;
+        return 7;
     if (!strcmp(key, "reserve"))
-        return true;
+        return 8;
     if (!strcmp(key, "size"))
-        return true;
+        return 9;
     if (!strcmp(key, "x-use-canonical-path-for-ramblock-id"))
-        return true;
+        return 10;
     if (!strcmp(key, "hugetlb"))
-        return true;
+        return 11;
     if (!strcmp(key, "hugetlbsize"))
-        return true;
+        return 12;
     if (!strcmp(key, "seal"))
-        return true;
-    return false;
+        return 13;
+    return -1;
 }
 
 bool visit_out_MemoryBackendMemfdProperties_members(qk_json *out, const MemoryBackendMemfdProperties *obj)
@@ -4051,34 +4051,34 @@ bool visit_type_MemoryBackendShmProperties_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_MemoryBackendShmProperties(const void *o, const char *key)
+int visit_known_MemoryBackendShmProperties(const void *o, const char *key)
 {
     const MemoryBackendShmProperties *obj = (const MemoryBackendShmProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "dump"))
-        return true;
+        return 0;
     if (!strcmp(key, "host-nodes"))
-        return true;
+        return 1;
     if (!strcmp(key, "merge"))
-        return true;
+        return 2;
     if (!strcmp(key, "policy"))
-        return true;
+        return 3;
     if (!strcmp(key, "prealloc"))
-        return true;
+        return 4;
     if (!strcmp(key, "prealloc-threads"))
-        return true;
+        return 5;
     if (!strcmp(key, "prealloc-context"))
-        return true;
+        return 6;
     if (!strcmp(key, "share"))
-        return true;
+        return 7;
     if (!strcmp(key, "reserve"))
-        return true;
+        return 8;
     if (!strcmp(key, "size"))
-        return true;
+        return 9;
     if (!strcmp(key, "x-use-canonical-path-for-ramblock-id"))
-        return true;
-    return false;
+        return 10;
+    return -1;
 }
 
 bool visit_out_MemoryBackendShmProperties_members(qk_json *out, const MemoryBackendShmProperties *obj)
@@ -4262,34 +4262,34 @@ bool visit_type_MemoryBackendEpcProperties_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_MemoryBackendEpcProperties(const void *o, const char *key)
+int visit_known_MemoryBackendEpcProperties(const void *o, const char *key)
 {
     const MemoryBackendEpcProperties *obj = (const MemoryBackendEpcProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "dump"))
-        return true;
+        return 0;
     if (!strcmp(key, "host-nodes"))
-        return true;
+        return 1;
     if (!strcmp(key, "merge"))
-        return true;
+        return 2;
     if (!strcmp(key, "policy"))
-        return true;
+        return 3;
     if (!strcmp(key, "prealloc"))
-        return true;
+        return 4;
     if (!strcmp(key, "prealloc-threads"))
-        return true;
+        return 5;
     if (!strcmp(key, "prealloc-context"))
-        return true;
+        return 6;
     if (!strcmp(key, "share"))
-        return true;
+        return 7;
     if (!strcmp(key, "reserve"))
-        return true;
+        return 8;
     if (!strcmp(key, "size"))
-        return true;
+        return 9;
     if (!strcmp(key, "x-use-canonical-path-for-ramblock-id"))
-        return true;
-    return false;
+        return 10;
+    return -1;
 }
 
 bool visit_out_MemoryBackendEpcProperties_members(qk_json *out, const MemoryBackendEpcProperties *obj)
@@ -4404,14 +4404,14 @@ bool visit_type_PrManagerHelperProperties_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_PrManagerHelperProperties(const void *o, const char *key)
+int visit_known_PrManagerHelperProperties(const void *o, const char *key)
 {
     const PrManagerHelperProperties *obj = (const PrManagerHelperProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_PrManagerHelperProperties_members(qk_json *out, const PrManagerHelperProperties *obj)
@@ -4501,16 +4501,16 @@ bool visit_type_QtestProperties_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_QtestProperties(const void *o, const char *key)
+int visit_known_QtestProperties(const void *o, const char *key)
 {
     const QtestProperties *obj = (const QtestProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "chardev"))
-        return true;
+        return 0;
     if (!strcmp(key, "log"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_QtestProperties_members(qk_json *out, const QtestProperties *obj)
@@ -4605,16 +4605,16 @@ bool visit_type_RemoteObjectProperties_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_RemoteObjectProperties(const void *o, const char *key)
+int visit_known_RemoteObjectProperties(const void *o, const char *key)
 {
     const RemoteObjectProperties *obj = (const RemoteObjectProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "fd"))
-        return true;
+        return 0;
     if (!strcmp(key, "devid"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_RemoteObjectProperties_members(qk_json *out, const RemoteObjectProperties *obj)
@@ -4708,16 +4708,16 @@ bool visit_type_VfioUserServerProperties_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_VfioUserServerProperties(const void *o, const char *key)
+int visit_known_VfioUserServerProperties(const void *o, const char *key)
 {
     const VfioUserServerProperties *obj = (const VfioUserServerProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "socket"))
-        return true;
+        return 0;
     if (!strcmp(key, "device"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_VfioUserServerProperties_members(qk_json *out, const VfioUserServerProperties *obj)
@@ -4799,14 +4799,14 @@ bool visit_type_IOMMUFDProperties_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_IOMMUFDProperties(const void *o, const char *key)
+int visit_known_IOMMUFDProperties(const void *o, const char *key)
 {
     const IOMMUFDProperties *obj = (const IOMMUFDProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "fd"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_IOMMUFDProperties_members(qk_json *out, const IOMMUFDProperties *obj)
@@ -4899,16 +4899,16 @@ bool visit_type_AcpiGenericInitiatorProperties_members(const qk_vpath *p, const 
     return true;
 }
 
-bool visit_known_AcpiGenericInitiatorProperties(const void *o, const char *key)
+int visit_known_AcpiGenericInitiatorProperties(const void *o, const char *key)
 {
     const AcpiGenericInitiatorProperties *obj = (const AcpiGenericInitiatorProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "pci-dev"))
-        return true;
+        return 0;
     if (!strcmp(key, "node"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_AcpiGenericInitiatorProperties_members(qk_json *out, const AcpiGenericInitiatorProperties *obj)
@@ -5002,16 +5002,16 @@ bool visit_type_AcpiGenericPortProperties_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_AcpiGenericPortProperties(const void *o, const char *key)
+int visit_known_AcpiGenericPortProperties(const void *o, const char *key)
 {
     const AcpiGenericPortProperties *obj = (const AcpiGenericPortProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "pci-bus"))
-        return true;
+        return 0;
     if (!strcmp(key, "node"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_AcpiGenericPortProperties_members(qk_json *out, const AcpiGenericPortProperties *obj)
@@ -5096,14 +5096,14 @@ bool visit_type_RngProperties_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_RngProperties(const void *o, const char *key)
+int visit_known_RngProperties(const void *o, const char *key)
 {
     const RngProperties *obj = (const RngProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "opened"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_RngProperties_members(qk_json *out, const RngProperties *obj)
@@ -5196,16 +5196,16 @@ bool visit_type_RngEgdProperties_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_RngEgdProperties(const void *o, const char *key)
+int visit_known_RngEgdProperties(const void *o, const char *key)
 {
     const RngEgdProperties *obj = (const RngEgdProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "opened"))
-        return true;
+        return 0;
     if (!strcmp(key, "chardev"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_RngEgdProperties_members(qk_json *out, const RngEgdProperties *obj)
@@ -5298,16 +5298,16 @@ bool visit_type_RngRandomProperties_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_RngRandomProperties(const void *o, const char *key)
+int visit_known_RngRandomProperties(const void *o, const char *key)
 {
     const RngRandomProperties *obj = (const RngRandomProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "opened"))
-        return true;
+        return 0;
     if (!strcmp(key, "filename"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_RngRandomProperties_members(qk_json *out, const RngRandomProperties *obj)
@@ -5396,14 +5396,14 @@ bool visit_type_IgvmCfgProperties_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_IgvmCfgProperties(const void *o, const char *key)
+int visit_known_IgvmCfgProperties(const void *o, const char *key)
 {
     const IgvmCfgProperties *obj = (const IgvmCfgProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "file"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_IgvmCfgProperties_members(qk_json *out, const IgvmCfgProperties *obj)
@@ -5507,20 +5507,20 @@ bool visit_type_SevCommonProperties_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_SevCommonProperties(const void *o, const char *key)
+int visit_known_SevCommonProperties(const void *o, const char *key)
 {
     const SevCommonProperties *obj = (const SevCommonProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "sev-device"))
-        return true;
+        return 0;
     if (!strcmp(key, "cbitpos"))
-        return true;
+        return 1;
     if (!strcmp(key, "reduced-phys-bits"))
-        return true;
+        return 2;
     if (!strcmp(key, "kernel-hashes"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_SevCommonProperties_members(qk_json *out, const SevCommonProperties *obj)
@@ -5665,30 +5665,30 @@ bool visit_type_SevGuestProperties_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SevGuestProperties(const void *o, const char *key)
+int visit_known_SevGuestProperties(const void *o, const char *key)
 {
     const SevGuestProperties *obj = (const SevGuestProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "sev-device"))
-        return true;
+        return 0;
     if (!strcmp(key, "cbitpos"))
-        return true;
+        return 1;
     if (!strcmp(key, "reduced-phys-bits"))
-        return true;
+        return 2;
     if (!strcmp(key, "kernel-hashes"))
-        return true;
+        return 3;
     if (!strcmp(key, "dh-cert-file"))
-        return true;
+        return 4;
     if (!strcmp(key, "session-file"))
-        return true;
+        return 5;
     if (!strcmp(key, "policy"))
-        return true;
+        return 6;
     if (!strcmp(key, "handle"))
-        return true;
+        return 7;
     if (!strcmp(key, "legacy-vm-type"))
-        return true;
-    return false;
+        return 8;
+    return -1;
 }
 
 bool visit_out_SevGuestProperties_members(qk_json *out, const SevGuestProperties *obj)
@@ -5860,34 +5860,34 @@ bool visit_type_SevSnpGuestProperties_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_SevSnpGuestProperties(const void *o, const char *key)
+int visit_known_SevSnpGuestProperties(const void *o, const char *key)
 {
     const SevSnpGuestProperties *obj = (const SevSnpGuestProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "sev-device"))
-        return true;
+        return 0;
     if (!strcmp(key, "cbitpos"))
-        return true;
+        return 1;
     if (!strcmp(key, "reduced-phys-bits"))
-        return true;
+        return 2;
     if (!strcmp(key, "kernel-hashes"))
-        return true;
+        return 3;
     if (!strcmp(key, "policy"))
-        return true;
+        return 4;
     if (!strcmp(key, "guest-visible-workarounds"))
-        return true;
+        return 5;
     if (!strcmp(key, "id-block"))
-        return true;
+        return 6;
     if (!strcmp(key, "id-auth"))
-        return true;
+        return 7;
     if (!strcmp(key, "author-key-enabled"))
-        return true;
+        return 8;
     if (!strcmp(key, "host-data"))
-        return true;
+        return 9;
     if (!strcmp(key, "vcek-disabled"))
-        return true;
-    return false;
+        return 10;
+    return -1;
 }
 
 bool visit_out_SevSnpGuestProperties_members(qk_json *out, const SevSnpGuestProperties *obj)
@@ -6029,24 +6029,24 @@ bool visit_type_TdxGuestProperties_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_TdxGuestProperties(const void *o, const char *key)
+int visit_known_TdxGuestProperties(const void *o, const char *key)
 {
     const TdxGuestProperties *obj = (const TdxGuestProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "attributes"))
-        return true;
+        return 0;
     if (!strcmp(key, "sept-ve-disable"))
-        return true;
+        return 1;
     if (!strcmp(key, "mrconfigid"))
-        return true;
+        return 2;
     if (!strcmp(key, "mrowner"))
-        return true;
+        return 3;
     if (!strcmp(key, "mrownerconfig"))
-        return true;
+        return 4;
     if (!strcmp(key, "quote-generation-socket"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_TdxGuestProperties_members(qk_json *out, const TdxGuestProperties *obj)
@@ -6150,16 +6150,16 @@ bool visit_type_ThreadContextProperties_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_ThreadContextProperties(const void *o, const char *key)
+int visit_known_ThreadContextProperties(const void *o, const char *key)
 {
     const ThreadContextProperties *obj = (const ThreadContextProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "cpu-affinity"))
-        return true;
+        return 0;
     if (!strcmp(key, "node-affinity"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_ThreadContextProperties_members(qk_json *out, const ThreadContextProperties *obj)
@@ -6270,16 +6270,16 @@ bool visit_type_q_obj_ObjectOptions_base_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_q_obj_ObjectOptions_base(const void *o, const char *key)
+int visit_known_q_obj_ObjectOptions_base(const void *o, const char *key)
 {
     const q_obj_ObjectOptions_base *obj = (const q_obj_ObjectOptions_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "qom-type"))
-        return true;
+        return 0;
     if (!strcmp(key, "id"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_ObjectOptions_base_members(qk_json *out, const q_obj_ObjectOptions_base *obj)
@@ -6444,136 +6444,232 @@ bool visit_type_ObjectOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ObjectOptions(const void *o, const char *key)
+int visit_known_ObjectOptions(const void *o, const char *key)
 {
     const ObjectOptions *obj = (const ObjectOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "qom-type"))
-        return true;
+        return 0;
     if (!strcmp(key, "id"))
-        return true;
+        return 1;
     switch (obj->qom_type) {
-    case OBJECT_TYPE_ACPI_GENERIC_INITIATOR:
-        return visit_known_AcpiGenericInitiatorProperties(&obj->u.acpi_generic_initiator, key);
-    case OBJECT_TYPE_ACPI_GENERIC_PORT:
-        return visit_known_AcpiGenericPortProperties(&obj->u.acpi_generic_port, key);
-    case OBJECT_TYPE_AUTHZ_LIST:
-        return visit_known_AuthZListProperties(&obj->u.authz_list, key);
-    case OBJECT_TYPE_AUTHZ_LISTFILE:
-        return visit_known_AuthZListFileProperties(&obj->u.authz_listfile, key);
-    case OBJECT_TYPE_AUTHZ_PAM:
-        return visit_known_AuthZPAMProperties(&obj->u.authz_pam, key);
-    case OBJECT_TYPE_AUTHZ_SIMPLE:
-        return visit_known_AuthZSimpleProperties(&obj->u.authz_simple, key);
+    case OBJECT_TYPE_ACPI_GENERIC_INITIATOR: {
+        int r = visit_known_AcpiGenericInitiatorProperties(&obj->u.acpi_generic_initiator, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_ACPI_GENERIC_PORT: {
+        int r = visit_known_AcpiGenericPortProperties(&obj->u.acpi_generic_port, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_AUTHZ_LIST: {
+        int r = visit_known_AuthZListProperties(&obj->u.authz_list, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_AUTHZ_LISTFILE: {
+        int r = visit_known_AuthZListFileProperties(&obj->u.authz_listfile, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_AUTHZ_PAM: {
+        int r = visit_known_AuthZPAMProperties(&obj->u.authz_pam, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_AUTHZ_SIMPLE: {
+        int r = visit_known_AuthZSimpleProperties(&obj->u.authz_simple, key);
+        return r < 0 ? r : r + 2;
+    }
 #if defined(CONFIG_LINUX)
-    case OBJECT_TYPE_CAN_HOST_SOCKETCAN:
-        return visit_known_CanHostSocketcanProperties(&obj->u.can_host_socketcan, key);
+    case OBJECT_TYPE_CAN_HOST_SOCKETCAN: {
+        int r = visit_known_CanHostSocketcanProperties(&obj->u.can_host_socketcan, key);
+        return r < 0 ? r : r + 2;
+    }
 #endif /* defined(CONFIG_LINUX) */
-    case OBJECT_TYPE_COLO_COMPARE:
-        return visit_known_ColoCompareProperties(&obj->u.colo_compare, key);
-    case OBJECT_TYPE_CRYPTODEV_BACKEND:
-        return visit_known_CryptodevBackendProperties(&obj->u.cryptodev_backend, key);
-    case OBJECT_TYPE_CRYPTODEV_BACKEND_BUILTIN:
-        return visit_known_CryptodevBackendProperties(&obj->u.cryptodev_backend_builtin, key);
-    case OBJECT_TYPE_CRYPTODEV_BACKEND_LKCF:
-        return visit_known_CryptodevBackendProperties(&obj->u.cryptodev_backend_lkcf, key);
+    case OBJECT_TYPE_COLO_COMPARE: {
+        int r = visit_known_ColoCompareProperties(&obj->u.colo_compare, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_CRYPTODEV_BACKEND: {
+        int r = visit_known_CryptodevBackendProperties(&obj->u.cryptodev_backend, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_CRYPTODEV_BACKEND_BUILTIN: {
+        int r = visit_known_CryptodevBackendProperties(&obj->u.cryptodev_backend_builtin, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_CRYPTODEV_BACKEND_LKCF: {
+        int r = visit_known_CryptodevBackendProperties(&obj->u.cryptodev_backend_lkcf, key);
+        return r < 0 ? r : r + 2;
+    }
 #if defined(CONFIG_VHOST_CRYPTO)
-    case OBJECT_TYPE_CRYPTODEV_VHOST_USER:
-        return visit_known_CryptodevVhostUserProperties(&obj->u.cryptodev_vhost_user, key);
+    case OBJECT_TYPE_CRYPTODEV_VHOST_USER: {
+        int r = visit_known_CryptodevVhostUserProperties(&obj->u.cryptodev_vhost_user, key);
+        return r < 0 ? r : r + 2;
+    }
 #endif /* defined(CONFIG_VHOST_CRYPTO) */
-    case OBJECT_TYPE_DBUS_VMSTATE:
-        return visit_known_DBusVMStateProperties(&obj->u.dbus_vmstate, key);
-    case OBJECT_TYPE_FILTER_BUFFER:
-        return visit_known_FilterBufferProperties(&obj->u.filter_buffer, key);
-    case OBJECT_TYPE_FILTER_DUMP:
-        return visit_known_FilterDumpProperties(&obj->u.filter_dump, key);
-    case OBJECT_TYPE_FILTER_MIRROR:
-        return visit_known_FilterMirrorProperties(&obj->u.filter_mirror, key);
-    case OBJECT_TYPE_FILTER_REDIRECTOR:
-        return visit_known_FilterRedirectorProperties(&obj->u.filter_redirector, key);
-    case OBJECT_TYPE_FILTER_REPLAY:
-        return visit_known_NetfilterProperties(&obj->u.filter_replay, key);
-    case OBJECT_TYPE_FILTER_REWRITER:
-        return visit_known_FilterRewriterProperties(&obj->u.filter_rewriter, key);
+    case OBJECT_TYPE_DBUS_VMSTATE: {
+        int r = visit_known_DBusVMStateProperties(&obj->u.dbus_vmstate, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_FILTER_BUFFER: {
+        int r = visit_known_FilterBufferProperties(&obj->u.filter_buffer, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_FILTER_DUMP: {
+        int r = visit_known_FilterDumpProperties(&obj->u.filter_dump, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_FILTER_MIRROR: {
+        int r = visit_known_FilterMirrorProperties(&obj->u.filter_mirror, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_FILTER_REDIRECTOR: {
+        int r = visit_known_FilterRedirectorProperties(&obj->u.filter_redirector, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_FILTER_REPLAY: {
+        int r = visit_known_NetfilterProperties(&obj->u.filter_replay, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_FILTER_REWRITER: {
+        int r = visit_known_FilterRewriterProperties(&obj->u.filter_rewriter, key);
+        return r < 0 ? r : r + 2;
+    }
 #if defined(CONFIG_IGVM)
-    case OBJECT_TYPE_IGVM_CFG:
-        return visit_known_IgvmCfgProperties(&obj->u.igvm_cfg, key);
+    case OBJECT_TYPE_IGVM_CFG: {
+        int r = visit_known_IgvmCfgProperties(&obj->u.igvm_cfg, key);
+        return r < 0 ? r : r + 2;
+    }
 #endif /* defined(CONFIG_IGVM) */
-    case OBJECT_TYPE_INPUT_BARRIER:
-        return visit_known_InputBarrierProperties(&obj->u.input_barrier, key);
+    case OBJECT_TYPE_INPUT_BARRIER: {
+        int r = visit_known_InputBarrierProperties(&obj->u.input_barrier, key);
+        return r < 0 ? r : r + 2;
+    }
 #if defined(CONFIG_LINUX)
-    case OBJECT_TYPE_INPUT_LINUX:
-        return visit_known_InputLinuxProperties(&obj->u.input_linux, key);
+    case OBJECT_TYPE_INPUT_LINUX: {
+        int r = visit_known_InputLinuxProperties(&obj->u.input_linux, key);
+        return r < 0 ? r : r + 2;
+    }
 #endif /* defined(CONFIG_LINUX) */
-    case OBJECT_TYPE_IOMMUFD:
-        return visit_known_IOMMUFDProperties(&obj->u.iommufd, key);
-    case OBJECT_TYPE_IOTHREAD:
-        return visit_known_IothreadProperties(&obj->u.iothread, key);
-    case OBJECT_TYPE_MAIN_LOOP:
-        return visit_known_MainLoopProperties(&obj->u.main_loop, key);
+    case OBJECT_TYPE_IOMMUFD: {
+        int r = visit_known_IOMMUFDProperties(&obj->u.iommufd, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_IOTHREAD: {
+        int r = visit_known_IothreadProperties(&obj->u.iothread, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_MAIN_LOOP: {
+        int r = visit_known_MainLoopProperties(&obj->u.main_loop, key);
+        return r < 0 ? r : r + 2;
+    }
 #if defined(CONFIG_LINUX)
-    case OBJECT_TYPE_MEMORY_BACKEND_EPC:
-        return visit_known_MemoryBackendEpcProperties(&obj->u.memory_backend_epc, key);
+    case OBJECT_TYPE_MEMORY_BACKEND_EPC: {
+        int r = visit_known_MemoryBackendEpcProperties(&obj->u.memory_backend_epc, key);
+        return r < 0 ? r : r + 2;
+    }
 #endif /* defined(CONFIG_LINUX) */
-    case OBJECT_TYPE_MEMORY_BACKEND_FILE:
-        return visit_known_MemoryBackendFileProperties(&obj->u.memory_backend_file, key);
+    case OBJECT_TYPE_MEMORY_BACKEND_FILE: {
+        int r = visit_known_MemoryBackendFileProperties(&obj->u.memory_backend_file, key);
+        return r < 0 ? r : r + 2;
+    }
 #if defined(CONFIG_LINUX)
-    case OBJECT_TYPE_MEMORY_BACKEND_MEMFD:
-        return visit_known_MemoryBackendMemfdProperties(&obj->u.memory_backend_memfd, key);
+    case OBJECT_TYPE_MEMORY_BACKEND_MEMFD: {
+        int r = visit_known_MemoryBackendMemfdProperties(&obj->u.memory_backend_memfd, key);
+        return r < 0 ? r : r + 2;
+    }
 #endif /* defined(CONFIG_LINUX) */
-    case OBJECT_TYPE_MEMORY_BACKEND_RAM:
-        return visit_known_MemoryBackendProperties(&obj->u.memory_backend_ram, key);
+    case OBJECT_TYPE_MEMORY_BACKEND_RAM: {
+        int r = visit_known_MemoryBackendProperties(&obj->u.memory_backend_ram, key);
+        return r < 0 ? r : r + 2;
+    }
 #if defined(CONFIG_POSIX)
-    case OBJECT_TYPE_MEMORY_BACKEND_SHM:
-        return visit_known_MemoryBackendShmProperties(&obj->u.memory_backend_shm, key);
+    case OBJECT_TYPE_MEMORY_BACKEND_SHM: {
+        int r = visit_known_MemoryBackendShmProperties(&obj->u.memory_backend_shm, key);
+        return r < 0 ? r : r + 2;
+    }
 #endif /* defined(CONFIG_POSIX) */
 #if defined(CONFIG_LINUX)
-    case OBJECT_TYPE_PR_MANAGER_HELPER:
-        return visit_known_PrManagerHelperProperties(&obj->u.pr_manager_helper, key);
+    case OBJECT_TYPE_PR_MANAGER_HELPER: {
+        int r = visit_known_PrManagerHelperProperties(&obj->u.pr_manager_helper, key);
+        return r < 0 ? r : r + 2;
+    }
 #endif /* defined(CONFIG_LINUX) */
-    case OBJECT_TYPE_QTEST:
-        return visit_known_QtestProperties(&obj->u.qtest, key);
-    case OBJECT_TYPE_RNG_BUILTIN:
-        return visit_known_RngProperties(&obj->u.rng_builtin, key);
-    case OBJECT_TYPE_RNG_EGD:
-        return visit_known_RngEgdProperties(&obj->u.rng_egd, key);
+    case OBJECT_TYPE_QTEST: {
+        int r = visit_known_QtestProperties(&obj->u.qtest, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_RNG_BUILTIN: {
+        int r = visit_known_RngProperties(&obj->u.rng_builtin, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_RNG_EGD: {
+        int r = visit_known_RngEgdProperties(&obj->u.rng_egd, key);
+        return r < 0 ? r : r + 2;
+    }
 #if defined(CONFIG_POSIX)
-    case OBJECT_TYPE_RNG_RANDOM:
-        return visit_known_RngRandomProperties(&obj->u.rng_random, key);
+    case OBJECT_TYPE_RNG_RANDOM: {
+        int r = visit_known_RngRandomProperties(&obj->u.rng_random, key);
+        return r < 0 ? r : r + 2;
+    }
 #endif /* defined(CONFIG_POSIX) */
-    case OBJECT_TYPE_SECRET:
-        return visit_known_SecretProperties(&obj->u.secret, key);
+    case OBJECT_TYPE_SECRET: {
+        int r = visit_known_SecretProperties(&obj->u.secret, key);
+        return r < 0 ? r : r + 2;
+    }
 #if defined(CONFIG_SECRET_KEYRING)
-    case OBJECT_TYPE_SECRET_KEYRING:
-        return visit_known_SecretKeyringProperties(&obj->u.secret_keyring, key);
+    case OBJECT_TYPE_SECRET_KEYRING: {
+        int r = visit_known_SecretKeyringProperties(&obj->u.secret_keyring, key);
+        return r < 0 ? r : r + 2;
+    }
 #endif /* defined(CONFIG_SECRET_KEYRING) */
-    case OBJECT_TYPE_SEV_GUEST:
-        return visit_known_SevGuestProperties(&obj->u.sev_guest, key);
-    case OBJECT_TYPE_SEV_SNP_GUEST:
-        return visit_known_SevSnpGuestProperties(&obj->u.sev_snp_guest, key);
-    case OBJECT_TYPE_TDX_GUEST:
-        return visit_known_TdxGuestProperties(&obj->u.tdx_guest, key);
-    case OBJECT_TYPE_THREAD_CONTEXT:
-        return visit_known_ThreadContextProperties(&obj->u.thread_context, key);
-    case OBJECT_TYPE_THROTTLE_GROUP:
-        return visit_known_ThrottleGroupProperties(&obj->u.throttle_group, key);
-    case OBJECT_TYPE_TLS_CREDS_ANON:
-        return visit_known_TlsCredsAnonProperties(&obj->u.tls_creds_anon, key);
-    case OBJECT_TYPE_TLS_CREDS_PSK:
-        return visit_known_TlsCredsPskProperties(&obj->u.tls_creds_psk, key);
-    case OBJECT_TYPE_TLS_CREDS_X509:
-        return visit_known_TlsCredsX509Properties(&obj->u.tls_creds_x509, key);
-    case OBJECT_TYPE_TLS_CIPHER_SUITES:
-        return visit_known_TlsCredsProperties(&obj->u.tls_cipher_suites, key);
-    case OBJECT_TYPE_X_REMOTE_OBJECT:
-        return visit_known_RemoteObjectProperties(&obj->u.x_remote_object, key);
-    case OBJECT_TYPE_X_VFIO_USER_SERVER:
-        return visit_known_VfioUserServerProperties(&obj->u.x_vfio_user_server, key);
+    case OBJECT_TYPE_SEV_GUEST: {
+        int r = visit_known_SevGuestProperties(&obj->u.sev_guest, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_SEV_SNP_GUEST: {
+        int r = visit_known_SevSnpGuestProperties(&obj->u.sev_snp_guest, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_TDX_GUEST: {
+        int r = visit_known_TdxGuestProperties(&obj->u.tdx_guest, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_THREAD_CONTEXT: {
+        int r = visit_known_ThreadContextProperties(&obj->u.thread_context, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_THROTTLE_GROUP: {
+        int r = visit_known_ThrottleGroupProperties(&obj->u.throttle_group, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_TLS_CREDS_ANON: {
+        int r = visit_known_TlsCredsAnonProperties(&obj->u.tls_creds_anon, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_TLS_CREDS_PSK: {
+        int r = visit_known_TlsCredsPskProperties(&obj->u.tls_creds_psk, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_TLS_CREDS_X509: {
+        int r = visit_known_TlsCredsX509Properties(&obj->u.tls_creds_x509, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_TLS_CIPHER_SUITES: {
+        int r = visit_known_TlsCredsProperties(&obj->u.tls_cipher_suites, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_X_REMOTE_OBJECT: {
+        int r = visit_known_RemoteObjectProperties(&obj->u.x_remote_object, key);
+        return r < 0 ? r : r + 2;
+    }
+    case OBJECT_TYPE_X_VFIO_USER_SERVER: {
+        int r = visit_known_VfioUserServerProperties(&obj->u.x_vfio_user_server, key);
+        return r < 0 ? r : r + 2;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_ObjectOptions_members(qk_json *out, const ObjectOptions *obj)
@@ -6778,14 +6874,14 @@ bool visit_type_q_obj_object_del_arg_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_q_obj_object_del_arg(const void *o, const char *key)
+int visit_known_q_obj_object_del_arg(const void *o, const char *key)
 {
     const q_obj_object_del_arg *obj = (const q_obj_object_del_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_object_del_arg_members(qk_json *out, const q_obj_object_del_arg *obj)

@@ -19,7 +19,7 @@ extern "C" {
 
 bool visit_type_ObjectPropertyInfo_members(const qk_vpath *p, const qk_json *in,
     ObjectPropertyInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_ObjectPropertyInfo(const void *obj, const char *key);
+int visit_known_ObjectPropertyInfo(const void *obj, const char *key);
 bool visit_out_ObjectPropertyInfo_members(qk_json *out, const ObjectPropertyInfo *obj);
 bool visit_type_ObjectPropertyInfo(const qk_vpath *p, const char *name,
     const qk_json *in, ObjectPropertyInfo **obj, qk_error **errp);
@@ -28,7 +28,7 @@ ObjectPropertyInfo *qapi_clone_ObjectPropertyInfo(const ObjectPropertyInfo *obj)
 
 bool visit_type_ObjectPropertyValue_members(const qk_vpath *p, const qk_json *in,
     ObjectPropertyValue *obj, size_t *seen, qk_error **errp);
-bool visit_known_ObjectPropertyValue(const void *obj, const char *key);
+int visit_known_ObjectPropertyValue(const void *obj, const char *key);
 bool visit_out_ObjectPropertyValue_members(qk_json *out, const ObjectPropertyValue *obj);
 bool visit_type_ObjectPropertyValue(const qk_vpath *p, const char *name,
     const qk_json *in, ObjectPropertyValue **obj, qk_error **errp);
@@ -42,7 +42,7 @@ ObjectPropertyValueList *qapi_clone_ObjectPropertyValueList(const ObjectProperty
 
 bool visit_type_ObjectPropertiesValues_members(const qk_vpath *p, const qk_json *in,
     ObjectPropertiesValues *obj, size_t *seen, qk_error **errp);
-bool visit_known_ObjectPropertiesValues(const void *obj, const char *key);
+int visit_known_ObjectPropertiesValues(const void *obj, const char *key);
 bool visit_out_ObjectPropertiesValues_members(qk_json *out, const ObjectPropertiesValues *obj);
 bool visit_type_ObjectPropertiesValues(const qk_vpath *p, const char *name,
     const qk_json *in, ObjectPropertiesValues **obj, qk_error **errp);
@@ -51,7 +51,7 @@ ObjectPropertiesValues *qapi_clone_ObjectPropertiesValues(const ObjectProperties
 
 bool visit_type_q_obj_qom_list_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_qom_list_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_qom_list_arg(const void *obj, const char *key);
+int visit_known_q_obj_qom_list_arg(const void *obj, const char *key);
 bool visit_out_q_obj_qom_list_arg_members(qk_json *out, const q_obj_qom_list_arg *obj);
 
 bool visit_type_ObjectPropertyInfoList(const qk_vpath *p, const char *name,
@@ -61,12 +61,12 @@ ObjectPropertyInfoList *qapi_clone_ObjectPropertyInfoList(const ObjectPropertyIn
 
 bool visit_type_q_obj_qom_get_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_qom_get_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_qom_get_arg(const void *obj, const char *key);
+int visit_known_q_obj_qom_get_arg(const void *obj, const char *key);
 bool visit_out_q_obj_qom_get_arg_members(qk_json *out, const q_obj_qom_get_arg *obj);
 
 bool visit_type_q_obj_qom_list_get_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_qom_list_get_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_qom_list_get_arg(const void *obj, const char *key);
+int visit_known_q_obj_qom_list_get_arg(const void *obj, const char *key);
 bool visit_out_q_obj_qom_list_get_arg_members(qk_json *out, const q_obj_qom_list_get_arg *obj);
 
 bool visit_type_ObjectPropertiesValuesList(const qk_vpath *p, const char *name,
@@ -76,12 +76,12 @@ ObjectPropertiesValuesList *qapi_clone_ObjectPropertiesValuesList(const ObjectPr
 
 bool visit_type_q_obj_qom_set_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_qom_set_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_qom_set_arg(const void *obj, const char *key);
+int visit_known_q_obj_qom_set_arg(const void *obj, const char *key);
 bool visit_out_q_obj_qom_set_arg_members(qk_json *out, const q_obj_qom_set_arg *obj);
 
 bool visit_type_ObjectTypeInfo_members(const qk_vpath *p, const qk_json *in,
     ObjectTypeInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_ObjectTypeInfo(const void *obj, const char *key);
+int visit_known_ObjectTypeInfo(const void *obj, const char *key);
 bool visit_out_ObjectTypeInfo_members(qk_json *out, const ObjectTypeInfo *obj);
 bool visit_type_ObjectTypeInfo(const qk_vpath *p, const char *name,
     const qk_json *in, ObjectTypeInfo **obj, qk_error **errp);
@@ -90,7 +90,7 @@ ObjectTypeInfo *qapi_clone_ObjectTypeInfo(const ObjectTypeInfo *obj);
 
 bool visit_type_q_obj_qom_list_types_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_qom_list_types_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_qom_list_types_arg(const void *obj, const char *key);
+int visit_known_q_obj_qom_list_types_arg(const void *obj, const char *key);
 bool visit_out_q_obj_qom_list_types_arg_members(qk_json *out, const q_obj_qom_list_types_arg *obj);
 
 bool visit_type_ObjectTypeInfoList(const qk_vpath *p, const char *name,
@@ -100,13 +100,13 @@ ObjectTypeInfoList *qapi_clone_ObjectTypeInfoList(const ObjectTypeInfoList *obj)
 
 bool visit_type_q_obj_qom_list_properties_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_qom_list_properties_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_qom_list_properties_arg(const void *obj, const char *key);
+int visit_known_q_obj_qom_list_properties_arg(const void *obj, const char *key);
 bool visit_out_q_obj_qom_list_properties_arg_members(qk_json *out, const q_obj_qom_list_properties_arg *obj);
 
 #if defined(CONFIG_LINUX)
 bool visit_type_CanHostSocketcanProperties_members(const qk_vpath *p, const qk_json *in,
     CanHostSocketcanProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_CanHostSocketcanProperties(const void *obj, const char *key);
+int visit_known_CanHostSocketcanProperties(const void *obj, const char *key);
 bool visit_out_CanHostSocketcanProperties_members(qk_json *out, const CanHostSocketcanProperties *obj);
 bool visit_type_CanHostSocketcanProperties(const qk_vpath *p, const char *name,
     const qk_json *in, CanHostSocketcanProperties **obj, qk_error **errp);
@@ -116,7 +116,7 @@ CanHostSocketcanProperties *qapi_clone_CanHostSocketcanProperties(const CanHostS
 
 bool visit_type_ColoCompareProperties_members(const qk_vpath *p, const qk_json *in,
     ColoCompareProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_ColoCompareProperties(const void *obj, const char *key);
+int visit_known_ColoCompareProperties(const void *obj, const char *key);
 bool visit_out_ColoCompareProperties_members(qk_json *out, const ColoCompareProperties *obj);
 bool visit_type_ColoCompareProperties(const qk_vpath *p, const char *name,
     const qk_json *in, ColoCompareProperties **obj, qk_error **errp);
@@ -125,7 +125,7 @@ ColoCompareProperties *qapi_clone_ColoCompareProperties(const ColoComparePropert
 
 bool visit_type_CryptodevBackendProperties_members(const qk_vpath *p, const qk_json *in,
     CryptodevBackendProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_CryptodevBackendProperties(const void *obj, const char *key);
+int visit_known_CryptodevBackendProperties(const void *obj, const char *key);
 bool visit_out_CryptodevBackendProperties_members(qk_json *out, const CryptodevBackendProperties *obj);
 bool visit_type_CryptodevBackendProperties(const qk_vpath *p, const char *name,
     const qk_json *in, CryptodevBackendProperties **obj, qk_error **errp);
@@ -135,7 +135,7 @@ CryptodevBackendProperties *qapi_clone_CryptodevBackendProperties(const Cryptode
 #if defined(CONFIG_VHOST_CRYPTO)
 bool visit_type_CryptodevVhostUserProperties_members(const qk_vpath *p, const qk_json *in,
     CryptodevVhostUserProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_CryptodevVhostUserProperties(const void *obj, const char *key);
+int visit_known_CryptodevVhostUserProperties(const void *obj, const char *key);
 bool visit_out_CryptodevVhostUserProperties_members(qk_json *out, const CryptodevVhostUserProperties *obj);
 bool visit_type_CryptodevVhostUserProperties(const qk_vpath *p, const char *name,
     const qk_json *in, CryptodevVhostUserProperties **obj, qk_error **errp);
@@ -145,7 +145,7 @@ CryptodevVhostUserProperties *qapi_clone_CryptodevVhostUserProperties(const Cryp
 
 bool visit_type_DBusVMStateProperties_members(const qk_vpath *p, const qk_json *in,
     DBusVMStateProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_DBusVMStateProperties(const void *obj, const char *key);
+int visit_known_DBusVMStateProperties(const void *obj, const char *key);
 bool visit_out_DBusVMStateProperties_members(qk_json *out, const DBusVMStateProperties *obj);
 bool visit_type_DBusVMStateProperties(const qk_vpath *p, const char *name,
     const qk_json *in, DBusVMStateProperties **obj, qk_error **errp);
@@ -158,7 +158,7 @@ qk_json *visit_out_NetfilterInsert(NetfilterInsert obj);
 
 bool visit_type_NetfilterProperties_members(const qk_vpath *p, const qk_json *in,
     NetfilterProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_NetfilterProperties(const void *obj, const char *key);
+int visit_known_NetfilterProperties(const void *obj, const char *key);
 bool visit_out_NetfilterProperties_members(qk_json *out, const NetfilterProperties *obj);
 bool visit_type_NetfilterProperties(const qk_vpath *p, const char *name,
     const qk_json *in, NetfilterProperties **obj, qk_error **errp);
@@ -167,7 +167,7 @@ NetfilterProperties *qapi_clone_NetfilterProperties(const NetfilterProperties *o
 
 bool visit_type_FilterBufferProperties_members(const qk_vpath *p, const qk_json *in,
     FilterBufferProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_FilterBufferProperties(const void *obj, const char *key);
+int visit_known_FilterBufferProperties(const void *obj, const char *key);
 bool visit_out_FilterBufferProperties_members(qk_json *out, const FilterBufferProperties *obj);
 bool visit_type_FilterBufferProperties(const qk_vpath *p, const char *name,
     const qk_json *in, FilterBufferProperties **obj, qk_error **errp);
@@ -176,7 +176,7 @@ FilterBufferProperties *qapi_clone_FilterBufferProperties(const FilterBufferProp
 
 bool visit_type_FilterDumpProperties_members(const qk_vpath *p, const qk_json *in,
     FilterDumpProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_FilterDumpProperties(const void *obj, const char *key);
+int visit_known_FilterDumpProperties(const void *obj, const char *key);
 bool visit_out_FilterDumpProperties_members(qk_json *out, const FilterDumpProperties *obj);
 bool visit_type_FilterDumpProperties(const qk_vpath *p, const char *name,
     const qk_json *in, FilterDumpProperties **obj, qk_error **errp);
@@ -185,7 +185,7 @@ FilterDumpProperties *qapi_clone_FilterDumpProperties(const FilterDumpProperties
 
 bool visit_type_FilterMirrorProperties_members(const qk_vpath *p, const qk_json *in,
     FilterMirrorProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_FilterMirrorProperties(const void *obj, const char *key);
+int visit_known_FilterMirrorProperties(const void *obj, const char *key);
 bool visit_out_FilterMirrorProperties_members(qk_json *out, const FilterMirrorProperties *obj);
 bool visit_type_FilterMirrorProperties(const qk_vpath *p, const char *name,
     const qk_json *in, FilterMirrorProperties **obj, qk_error **errp);
@@ -194,7 +194,7 @@ FilterMirrorProperties *qapi_clone_FilterMirrorProperties(const FilterMirrorProp
 
 bool visit_type_FilterRedirectorProperties_members(const qk_vpath *p, const qk_json *in,
     FilterRedirectorProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_FilterRedirectorProperties(const void *obj, const char *key);
+int visit_known_FilterRedirectorProperties(const void *obj, const char *key);
 bool visit_out_FilterRedirectorProperties_members(qk_json *out, const FilterRedirectorProperties *obj);
 bool visit_type_FilterRedirectorProperties(const qk_vpath *p, const char *name,
     const qk_json *in, FilterRedirectorProperties **obj, qk_error **errp);
@@ -203,7 +203,7 @@ FilterRedirectorProperties *qapi_clone_FilterRedirectorProperties(const FilterRe
 
 bool visit_type_FilterRewriterProperties_members(const qk_vpath *p, const qk_json *in,
     FilterRewriterProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_FilterRewriterProperties(const void *obj, const char *key);
+int visit_known_FilterRewriterProperties(const void *obj, const char *key);
 bool visit_out_FilterRewriterProperties_members(qk_json *out, const FilterRewriterProperties *obj);
 bool visit_type_FilterRewriterProperties(const qk_vpath *p, const char *name,
     const qk_json *in, FilterRewriterProperties **obj, qk_error **errp);
@@ -212,7 +212,7 @@ FilterRewriterProperties *qapi_clone_FilterRewriterProperties(const FilterRewrit
 
 bool visit_type_InputBarrierProperties_members(const qk_vpath *p, const qk_json *in,
     InputBarrierProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_InputBarrierProperties(const void *obj, const char *key);
+int visit_known_InputBarrierProperties(const void *obj, const char *key);
 bool visit_out_InputBarrierProperties_members(qk_json *out, const InputBarrierProperties *obj);
 bool visit_type_InputBarrierProperties(const qk_vpath *p, const char *name,
     const qk_json *in, InputBarrierProperties **obj, qk_error **errp);
@@ -222,7 +222,7 @@ InputBarrierProperties *qapi_clone_InputBarrierProperties(const InputBarrierProp
 #if defined(CONFIG_LINUX)
 bool visit_type_InputLinuxProperties_members(const qk_vpath *p, const qk_json *in,
     InputLinuxProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_InputLinuxProperties(const void *obj, const char *key);
+int visit_known_InputLinuxProperties(const void *obj, const char *key);
 bool visit_out_InputLinuxProperties_members(qk_json *out, const InputLinuxProperties *obj);
 bool visit_type_InputLinuxProperties(const qk_vpath *p, const char *name,
     const qk_json *in, InputLinuxProperties **obj, qk_error **errp);
@@ -232,7 +232,7 @@ InputLinuxProperties *qapi_clone_InputLinuxProperties(const InputLinuxProperties
 
 bool visit_type_EventLoopBaseProperties_members(const qk_vpath *p, const qk_json *in,
     EventLoopBaseProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_EventLoopBaseProperties(const void *obj, const char *key);
+int visit_known_EventLoopBaseProperties(const void *obj, const char *key);
 bool visit_out_EventLoopBaseProperties_members(qk_json *out, const EventLoopBaseProperties *obj);
 bool visit_type_EventLoopBaseProperties(const qk_vpath *p, const char *name,
     const qk_json *in, EventLoopBaseProperties **obj, qk_error **errp);
@@ -241,7 +241,7 @@ EventLoopBaseProperties *qapi_clone_EventLoopBaseProperties(const EventLoopBaseP
 
 bool visit_type_IothreadProperties_members(const qk_vpath *p, const qk_json *in,
     IothreadProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_IothreadProperties(const void *obj, const char *key);
+int visit_known_IothreadProperties(const void *obj, const char *key);
 bool visit_out_IothreadProperties_members(qk_json *out, const IothreadProperties *obj);
 bool visit_type_IothreadProperties(const qk_vpath *p, const char *name,
     const qk_json *in, IothreadProperties **obj, qk_error **errp);
@@ -250,7 +250,7 @@ IothreadProperties *qapi_clone_IothreadProperties(const IothreadProperties *obj)
 
 bool visit_type_MainLoopProperties_members(const qk_vpath *p, const qk_json *in,
     MainLoopProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_MainLoopProperties(const void *obj, const char *key);
+int visit_known_MainLoopProperties(const void *obj, const char *key);
 bool visit_out_MainLoopProperties_members(qk_json *out, const MainLoopProperties *obj);
 bool visit_type_MainLoopProperties(const qk_vpath *p, const char *name,
     const qk_json *in, MainLoopProperties **obj, qk_error **errp);
@@ -259,7 +259,7 @@ MainLoopProperties *qapi_clone_MainLoopProperties(const MainLoopProperties *obj)
 
 bool visit_type_MemoryBackendProperties_members(const qk_vpath *p, const qk_json *in,
     MemoryBackendProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_MemoryBackendProperties(const void *obj, const char *key);
+int visit_known_MemoryBackendProperties(const void *obj, const char *key);
 bool visit_out_MemoryBackendProperties_members(qk_json *out, const MemoryBackendProperties *obj);
 bool visit_type_MemoryBackendProperties(const qk_vpath *p, const char *name,
     const qk_json *in, MemoryBackendProperties **obj, qk_error **errp);
@@ -268,7 +268,7 @@ MemoryBackendProperties *qapi_clone_MemoryBackendProperties(const MemoryBackendP
 
 bool visit_type_MemoryBackendFileProperties_members(const qk_vpath *p, const qk_json *in,
     MemoryBackendFileProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_MemoryBackendFileProperties(const void *obj, const char *key);
+int visit_known_MemoryBackendFileProperties(const void *obj, const char *key);
 bool visit_out_MemoryBackendFileProperties_members(qk_json *out, const MemoryBackendFileProperties *obj);
 bool visit_type_MemoryBackendFileProperties(const qk_vpath *p, const char *name,
     const qk_json *in, MemoryBackendFileProperties **obj, qk_error **errp);
@@ -278,7 +278,7 @@ MemoryBackendFileProperties *qapi_clone_MemoryBackendFileProperties(const Memory
 #if defined(CONFIG_LINUX)
 bool visit_type_MemoryBackendMemfdProperties_members(const qk_vpath *p, const qk_json *in,
     MemoryBackendMemfdProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_MemoryBackendMemfdProperties(const void *obj, const char *key);
+int visit_known_MemoryBackendMemfdProperties(const void *obj, const char *key);
 bool visit_out_MemoryBackendMemfdProperties_members(qk_json *out, const MemoryBackendMemfdProperties *obj);
 bool visit_type_MemoryBackendMemfdProperties(const qk_vpath *p, const char *name,
     const qk_json *in, MemoryBackendMemfdProperties **obj, qk_error **errp);
@@ -289,7 +289,7 @@ MemoryBackendMemfdProperties *qapi_clone_MemoryBackendMemfdProperties(const Memo
 #if defined(CONFIG_POSIX)
 bool visit_type_MemoryBackendShmProperties_members(const qk_vpath *p, const qk_json *in,
     MemoryBackendShmProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_MemoryBackendShmProperties(const void *obj, const char *key);
+int visit_known_MemoryBackendShmProperties(const void *obj, const char *key);
 bool visit_out_MemoryBackendShmProperties_members(qk_json *out, const MemoryBackendShmProperties *obj);
 bool visit_type_MemoryBackendShmProperties(const qk_vpath *p, const char *name,
     const qk_json *in, MemoryBackendShmProperties **obj, qk_error **errp);
@@ -300,7 +300,7 @@ MemoryBackendShmProperties *qapi_clone_MemoryBackendShmProperties(const MemoryBa
 #if defined(CONFIG_LINUX)
 bool visit_type_MemoryBackendEpcProperties_members(const qk_vpath *p, const qk_json *in,
     MemoryBackendEpcProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_MemoryBackendEpcProperties(const void *obj, const char *key);
+int visit_known_MemoryBackendEpcProperties(const void *obj, const char *key);
 bool visit_out_MemoryBackendEpcProperties_members(qk_json *out, const MemoryBackendEpcProperties *obj);
 bool visit_type_MemoryBackendEpcProperties(const qk_vpath *p, const char *name,
     const qk_json *in, MemoryBackendEpcProperties **obj, qk_error **errp);
@@ -311,7 +311,7 @@ MemoryBackendEpcProperties *qapi_clone_MemoryBackendEpcProperties(const MemoryBa
 #if defined(CONFIG_LINUX)
 bool visit_type_PrManagerHelperProperties_members(const qk_vpath *p, const qk_json *in,
     PrManagerHelperProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_PrManagerHelperProperties(const void *obj, const char *key);
+int visit_known_PrManagerHelperProperties(const void *obj, const char *key);
 bool visit_out_PrManagerHelperProperties_members(qk_json *out, const PrManagerHelperProperties *obj);
 bool visit_type_PrManagerHelperProperties(const qk_vpath *p, const char *name,
     const qk_json *in, PrManagerHelperProperties **obj, qk_error **errp);
@@ -321,7 +321,7 @@ PrManagerHelperProperties *qapi_clone_PrManagerHelperProperties(const PrManagerH
 
 bool visit_type_QtestProperties_members(const qk_vpath *p, const qk_json *in,
     QtestProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_QtestProperties(const void *obj, const char *key);
+int visit_known_QtestProperties(const void *obj, const char *key);
 bool visit_out_QtestProperties_members(qk_json *out, const QtestProperties *obj);
 bool visit_type_QtestProperties(const qk_vpath *p, const char *name,
     const qk_json *in, QtestProperties **obj, qk_error **errp);
@@ -330,7 +330,7 @@ QtestProperties *qapi_clone_QtestProperties(const QtestProperties *obj);
 
 bool visit_type_RemoteObjectProperties_members(const qk_vpath *p, const qk_json *in,
     RemoteObjectProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_RemoteObjectProperties(const void *obj, const char *key);
+int visit_known_RemoteObjectProperties(const void *obj, const char *key);
 bool visit_out_RemoteObjectProperties_members(qk_json *out, const RemoteObjectProperties *obj);
 bool visit_type_RemoteObjectProperties(const qk_vpath *p, const char *name,
     const qk_json *in, RemoteObjectProperties **obj, qk_error **errp);
@@ -339,7 +339,7 @@ RemoteObjectProperties *qapi_clone_RemoteObjectProperties(const RemoteObjectProp
 
 bool visit_type_VfioUserServerProperties_members(const qk_vpath *p, const qk_json *in,
     VfioUserServerProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_VfioUserServerProperties(const void *obj, const char *key);
+int visit_known_VfioUserServerProperties(const void *obj, const char *key);
 bool visit_out_VfioUserServerProperties_members(qk_json *out, const VfioUserServerProperties *obj);
 bool visit_type_VfioUserServerProperties(const qk_vpath *p, const char *name,
     const qk_json *in, VfioUserServerProperties **obj, qk_error **errp);
@@ -348,7 +348,7 @@ VfioUserServerProperties *qapi_clone_VfioUserServerProperties(const VfioUserServ
 
 bool visit_type_IOMMUFDProperties_members(const qk_vpath *p, const qk_json *in,
     IOMMUFDProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_IOMMUFDProperties(const void *obj, const char *key);
+int visit_known_IOMMUFDProperties(const void *obj, const char *key);
 bool visit_out_IOMMUFDProperties_members(qk_json *out, const IOMMUFDProperties *obj);
 bool visit_type_IOMMUFDProperties(const qk_vpath *p, const char *name,
     const qk_json *in, IOMMUFDProperties **obj, qk_error **errp);
@@ -357,7 +357,7 @@ IOMMUFDProperties *qapi_clone_IOMMUFDProperties(const IOMMUFDProperties *obj);
 
 bool visit_type_AcpiGenericInitiatorProperties_members(const qk_vpath *p, const qk_json *in,
     AcpiGenericInitiatorProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_AcpiGenericInitiatorProperties(const void *obj, const char *key);
+int visit_known_AcpiGenericInitiatorProperties(const void *obj, const char *key);
 bool visit_out_AcpiGenericInitiatorProperties_members(qk_json *out, const AcpiGenericInitiatorProperties *obj);
 bool visit_type_AcpiGenericInitiatorProperties(const qk_vpath *p, const char *name,
     const qk_json *in, AcpiGenericInitiatorProperties **obj, qk_error **errp);
@@ -366,7 +366,7 @@ AcpiGenericInitiatorProperties *qapi_clone_AcpiGenericInitiatorProperties(const 
 
 bool visit_type_AcpiGenericPortProperties_members(const qk_vpath *p, const qk_json *in,
     AcpiGenericPortProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_AcpiGenericPortProperties(const void *obj, const char *key);
+int visit_known_AcpiGenericPortProperties(const void *obj, const char *key);
 bool visit_out_AcpiGenericPortProperties_members(qk_json *out, const AcpiGenericPortProperties *obj);
 bool visit_type_AcpiGenericPortProperties(const qk_vpath *p, const char *name,
     const qk_json *in, AcpiGenericPortProperties **obj, qk_error **errp);
@@ -375,7 +375,7 @@ AcpiGenericPortProperties *qapi_clone_AcpiGenericPortProperties(const AcpiGeneri
 
 bool visit_type_RngProperties_members(const qk_vpath *p, const qk_json *in,
     RngProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_RngProperties(const void *obj, const char *key);
+int visit_known_RngProperties(const void *obj, const char *key);
 bool visit_out_RngProperties_members(qk_json *out, const RngProperties *obj);
 bool visit_type_RngProperties(const qk_vpath *p, const char *name,
     const qk_json *in, RngProperties **obj, qk_error **errp);
@@ -384,7 +384,7 @@ RngProperties *qapi_clone_RngProperties(const RngProperties *obj);
 
 bool visit_type_RngEgdProperties_members(const qk_vpath *p, const qk_json *in,
     RngEgdProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_RngEgdProperties(const void *obj, const char *key);
+int visit_known_RngEgdProperties(const void *obj, const char *key);
 bool visit_out_RngEgdProperties_members(qk_json *out, const RngEgdProperties *obj);
 bool visit_type_RngEgdProperties(const qk_vpath *p, const char *name,
     const qk_json *in, RngEgdProperties **obj, qk_error **errp);
@@ -394,7 +394,7 @@ RngEgdProperties *qapi_clone_RngEgdProperties(const RngEgdProperties *obj);
 #if defined(CONFIG_POSIX)
 bool visit_type_RngRandomProperties_members(const qk_vpath *p, const qk_json *in,
     RngRandomProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_RngRandomProperties(const void *obj, const char *key);
+int visit_known_RngRandomProperties(const void *obj, const char *key);
 bool visit_out_RngRandomProperties_members(qk_json *out, const RngRandomProperties *obj);
 bool visit_type_RngRandomProperties(const qk_vpath *p, const char *name,
     const qk_json *in, RngRandomProperties **obj, qk_error **errp);
@@ -405,7 +405,7 @@ RngRandomProperties *qapi_clone_RngRandomProperties(const RngRandomProperties *o
 #if defined(CONFIG_IGVM)
 bool visit_type_IgvmCfgProperties_members(const qk_vpath *p, const qk_json *in,
     IgvmCfgProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_IgvmCfgProperties(const void *obj, const char *key);
+int visit_known_IgvmCfgProperties(const void *obj, const char *key);
 bool visit_out_IgvmCfgProperties_members(qk_json *out, const IgvmCfgProperties *obj);
 bool visit_type_IgvmCfgProperties(const qk_vpath *p, const char *name,
     const qk_json *in, IgvmCfgProperties **obj, qk_error **errp);
@@ -415,7 +415,7 @@ IgvmCfgProperties *qapi_clone_IgvmCfgProperties(const IgvmCfgProperties *obj);
 
 bool visit_type_SevCommonProperties_members(const qk_vpath *p, const qk_json *in,
     SevCommonProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_SevCommonProperties(const void *obj, const char *key);
+int visit_known_SevCommonProperties(const void *obj, const char *key);
 bool visit_out_SevCommonProperties_members(qk_json *out, const SevCommonProperties *obj);
 bool visit_type_SevCommonProperties(const qk_vpath *p, const char *name,
     const qk_json *in, SevCommonProperties **obj, qk_error **errp);
@@ -424,7 +424,7 @@ SevCommonProperties *qapi_clone_SevCommonProperties(const SevCommonProperties *o
 
 bool visit_type_SevGuestProperties_members(const qk_vpath *p, const qk_json *in,
     SevGuestProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_SevGuestProperties(const void *obj, const char *key);
+int visit_known_SevGuestProperties(const void *obj, const char *key);
 bool visit_out_SevGuestProperties_members(qk_json *out, const SevGuestProperties *obj);
 bool visit_type_SevGuestProperties(const qk_vpath *p, const char *name,
     const qk_json *in, SevGuestProperties **obj, qk_error **errp);
@@ -433,7 +433,7 @@ SevGuestProperties *qapi_clone_SevGuestProperties(const SevGuestProperties *obj)
 
 bool visit_type_SevSnpGuestProperties_members(const qk_vpath *p, const qk_json *in,
     SevSnpGuestProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_SevSnpGuestProperties(const void *obj, const char *key);
+int visit_known_SevSnpGuestProperties(const void *obj, const char *key);
 bool visit_out_SevSnpGuestProperties_members(qk_json *out, const SevSnpGuestProperties *obj);
 bool visit_type_SevSnpGuestProperties(const qk_vpath *p, const char *name,
     const qk_json *in, SevSnpGuestProperties **obj, qk_error **errp);
@@ -442,7 +442,7 @@ SevSnpGuestProperties *qapi_clone_SevSnpGuestProperties(const SevSnpGuestPropert
 
 bool visit_type_TdxGuestProperties_members(const qk_vpath *p, const qk_json *in,
     TdxGuestProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_TdxGuestProperties(const void *obj, const char *key);
+int visit_known_TdxGuestProperties(const void *obj, const char *key);
 bool visit_out_TdxGuestProperties_members(qk_json *out, const TdxGuestProperties *obj);
 bool visit_type_TdxGuestProperties(const qk_vpath *p, const char *name,
     const qk_json *in, TdxGuestProperties **obj, qk_error **errp);
@@ -451,7 +451,7 @@ TdxGuestProperties *qapi_clone_TdxGuestProperties(const TdxGuestProperties *obj)
 
 bool visit_type_ThreadContextProperties_members(const qk_vpath *p, const qk_json *in,
     ThreadContextProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_ThreadContextProperties(const void *obj, const char *key);
+int visit_known_ThreadContextProperties(const void *obj, const char *key);
 bool visit_out_ThreadContextProperties_members(qk_json *out, const ThreadContextProperties *obj);
 bool visit_type_ThreadContextProperties(const qk_vpath *p, const char *name,
     const qk_json *in, ThreadContextProperties **obj, qk_error **errp);
@@ -464,12 +464,12 @@ qk_json *visit_out_ObjectType(ObjectType obj);
 
 bool visit_type_q_obj_ObjectOptions_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_ObjectOptions_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_ObjectOptions_base(const void *obj, const char *key);
+int visit_known_q_obj_ObjectOptions_base(const void *obj, const char *key);
 bool visit_out_q_obj_ObjectOptions_base_members(qk_json *out, const q_obj_ObjectOptions_base *obj);
 
 bool visit_type_ObjectOptions_members(const qk_vpath *p, const qk_json *in,
     ObjectOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_ObjectOptions(const void *obj, const char *key);
+int visit_known_ObjectOptions(const void *obj, const char *key);
 bool visit_out_ObjectOptions_members(qk_json *out, const ObjectOptions *obj);
 bool visit_type_ObjectOptions(const qk_vpath *p, const char *name,
     const qk_json *in, ObjectOptions **obj, qk_error **errp);
@@ -478,7 +478,7 @@ ObjectOptions *qapi_clone_ObjectOptions(const ObjectOptions *obj);
 
 bool visit_type_q_obj_object_del_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_object_del_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_object_del_arg(const void *obj, const char *key);
+int visit_known_q_obj_object_del_arg(const void *obj, const char *key);
 bool visit_out_q_obj_object_del_arg_members(qk_json *out, const q_obj_object_del_arg *obj);
 
 #ifdef __cplusplus

@@ -60,18 +60,18 @@ bool visit_type_ReplayInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_ReplayInfo(const void *o, const char *key)
+int visit_known_ReplayInfo(const void *o, const char *key)
 {
     const ReplayInfo *obj = (const ReplayInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "mode"))
-        return true;
+        return 0;
     if (!strcmp(key, "filename"))
-        return true;
+        return 1;
     if (!strcmp(key, "icount"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_ReplayInfo_members(qk_json *out, const ReplayInfo *obj)
@@ -159,14 +159,14 @@ bool visit_type_q_obj_replay_break_arg_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_q_obj_replay_break_arg(const void *o, const char *key)
+int visit_known_q_obj_replay_break_arg(const void *o, const char *key)
 {
     const q_obj_replay_break_arg *obj = (const q_obj_replay_break_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "icount"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_replay_break_arg_members(qk_json *out, const q_obj_replay_break_arg *obj)
@@ -200,14 +200,14 @@ bool visit_type_q_obj_replay_seek_arg_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_q_obj_replay_seek_arg(const void *o, const char *key)
+int visit_known_q_obj_replay_seek_arg(const void *o, const char *key)
 {
     const q_obj_replay_seek_arg *obj = (const q_obj_replay_seek_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "icount"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_replay_seek_arg_members(qk_json *out, const q_obj_replay_seek_arg *obj)

@@ -20,7 +20,7 @@ qk_json *visit_out_ReplayMode(ReplayMode obj);
 
 bool visit_type_ReplayInfo_members(const qk_vpath *p, const qk_json *in,
     ReplayInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_ReplayInfo(const void *obj, const char *key);
+int visit_known_ReplayInfo(const void *obj, const char *key);
 bool visit_out_ReplayInfo_members(qk_json *out, const ReplayInfo *obj);
 bool visit_type_ReplayInfo(const qk_vpath *p, const char *name,
     const qk_json *in, ReplayInfo **obj, qk_error **errp);
@@ -29,12 +29,12 @@ ReplayInfo *qapi_clone_ReplayInfo(const ReplayInfo *obj);
 
 bool visit_type_q_obj_replay_break_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_replay_break_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_replay_break_arg(const void *obj, const char *key);
+int visit_known_q_obj_replay_break_arg(const void *obj, const char *key);
 bool visit_out_q_obj_replay_break_arg_members(qk_json *out, const q_obj_replay_break_arg *obj);
 
 bool visit_type_q_obj_replay_seek_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_replay_seek_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_replay_seek_arg(const void *obj, const char *key);
+int visit_known_q_obj_replay_seek_arg(const void *obj, const char *key);
 bool visit_out_q_obj_replay_seek_arg_members(qk_json *out, const q_obj_replay_seek_arg *obj);
 
 #ifdef __cplusplus

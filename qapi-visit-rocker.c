@@ -48,18 +48,18 @@ bool visit_type_RockerSwitch_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_RockerSwitch(const void *o, const char *key)
+int visit_known_RockerSwitch(const void *o, const char *key)
 {
     const RockerSwitch *obj = (const RockerSwitch *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "id"))
-        return true;
+        return 1;
     if (!strcmp(key, "ports"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_RockerSwitch_members(qk_json *out, const RockerSwitch *obj)
@@ -146,14 +146,14 @@ bool visit_type_q_obj_query_rocker_arg_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_q_obj_query_rocker_arg(const void *o, const char *key)
+int visit_known_q_obj_query_rocker_arg(const void *o, const char *key)
 {
     const q_obj_query_rocker_arg *obj = (const q_obj_query_rocker_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_query_rocker_arg_members(qk_json *out, const q_obj_query_rocker_arg *obj)
@@ -262,24 +262,24 @@ bool visit_type_RockerPort_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_RockerPort(const void *o, const char *key)
+int visit_known_RockerPort(const void *o, const char *key)
 {
     const RockerPort *obj = (const RockerPort *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "enabled"))
-        return true;
+        return 1;
     if (!strcmp(key, "link-up"))
-        return true;
+        return 2;
     if (!strcmp(key, "speed"))
-        return true;
+        return 3;
     if (!strcmp(key, "duplex"))
-        return true;
+        return 4;
     if (!strcmp(key, "autoneg"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_RockerPort_members(qk_json *out, const RockerPort *obj)
@@ -372,14 +372,14 @@ bool visit_type_q_obj_query_rocker_ports_arg_members(const qk_vpath *p, const qk
     return true;
 }
 
-bool visit_known_q_obj_query_rocker_ports_arg(const void *o, const char *key)
+int visit_known_q_obj_query_rocker_ports_arg(const void *o, const char *key)
 {
     const q_obj_query_rocker_ports_arg *obj = (const q_obj_query_rocker_ports_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_query_rocker_ports_arg_members(qk_json *out, const q_obj_query_rocker_ports_arg *obj)
@@ -538,34 +538,34 @@ bool visit_type_RockerOfDpaFlowKey_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_RockerOfDpaFlowKey(const void *o, const char *key)
+int visit_known_RockerOfDpaFlowKey(const void *o, const char *key)
 {
     const RockerOfDpaFlowKey *obj = (const RockerOfDpaFlowKey *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "priority"))
-        return true;
+        return 0;
     if (!strcmp(key, "tbl-id"))
-        return true;
+        return 1;
     if (!strcmp(key, "in-pport"))
-        return true;
+        return 2;
     if (!strcmp(key, "tunnel-id"))
-        return true;
+        return 3;
     if (!strcmp(key, "vlan-id"))
-        return true;
+        return 4;
     if (!strcmp(key, "eth-type"))
-        return true;
+        return 5;
     if (!strcmp(key, "eth-src"))
-        return true;
+        return 6;
     if (!strcmp(key, "eth-dst"))
-        return true;
+        return 7;
     if (!strcmp(key, "ip-proto"))
-        return true;
+        return 8;
     if (!strcmp(key, "ip-tos"))
-        return true;
+        return 9;
     if (!strcmp(key, "ip-dst"))
-        return true;
-    return false;
+        return 10;
+    return -1;
 }
 
 bool visit_out_RockerOfDpaFlowKey_members(qk_json *out, const RockerOfDpaFlowKey *obj)
@@ -715,26 +715,26 @@ bool visit_type_RockerOfDpaFlowMask_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_RockerOfDpaFlowMask(const void *o, const char *key)
+int visit_known_RockerOfDpaFlowMask(const void *o, const char *key)
 {
     const RockerOfDpaFlowMask *obj = (const RockerOfDpaFlowMask *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "in-pport"))
-        return true;
+        return 0;
     if (!strcmp(key, "tunnel-id"))
-        return true;
+        return 1;
     if (!strcmp(key, "vlan-id"))
-        return true;
+        return 2;
     if (!strcmp(key, "eth-src"))
-        return true;
+        return 3;
     if (!strcmp(key, "eth-dst"))
-        return true;
+        return 4;
     if (!strcmp(key, "ip-proto"))
-        return true;
+        return 5;
     if (!strcmp(key, "ip-tos"))
-        return true;
-    return false;
+        return 6;
+    return -1;
 }
 
 bool visit_out_RockerOfDpaFlowMask_members(qk_json *out, const RockerOfDpaFlowMask *obj)
@@ -869,24 +869,24 @@ bool visit_type_RockerOfDpaFlowAction_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_RockerOfDpaFlowAction(const void *o, const char *key)
+int visit_known_RockerOfDpaFlowAction(const void *o, const char *key)
 {
     const RockerOfDpaFlowAction *obj = (const RockerOfDpaFlowAction *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "goto-tbl"))
-        return true;
+        return 0;
     if (!strcmp(key, "group-id"))
-        return true;
+        return 1;
     if (!strcmp(key, "tunnel-lport"))
-        return true;
+        return 2;
     if (!strcmp(key, "vlan-id"))
-        return true;
+        return 3;
     if (!strcmp(key, "new-vlan-id"))
-        return true;
+        return 4;
     if (!strcmp(key, "out-pport"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_RockerOfDpaFlowAction_members(qk_json *out, const RockerOfDpaFlowAction *obj)
@@ -1021,22 +1021,22 @@ bool visit_type_RockerOfDpaFlow_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_RockerOfDpaFlow(const void *o, const char *key)
+int visit_known_RockerOfDpaFlow(const void *o, const char *key)
 {
     const RockerOfDpaFlow *obj = (const RockerOfDpaFlow *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "cookie"))
-        return true;
+        return 0;
     if (!strcmp(key, "hits"))
-        return true;
+        return 1;
     if (!strcmp(key, "key"))
-        return true;
+        return 2;
     if (!strcmp(key, "mask"))
-        return true;
+        return 3;
     if (!strcmp(key, "action"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_RockerOfDpaFlow_members(qk_json *out, const RockerOfDpaFlow *obj)
@@ -1134,16 +1134,16 @@ bool visit_type_q_obj_query_rocker_of_dpa_flows_arg_members(const qk_vpath *p, c
     return true;
 }
 
-bool visit_known_q_obj_query_rocker_of_dpa_flows_arg(const void *o, const char *key)
+int visit_known_q_obj_query_rocker_of_dpa_flows_arg(const void *o, const char *key)
 {
     const q_obj_query_rocker_of_dpa_flows_arg *obj = (const q_obj_query_rocker_of_dpa_flows_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "tbl-id"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_query_rocker_of_dpa_flows_arg_members(qk_json *out, const q_obj_query_rocker_of_dpa_flows_arg *obj)
@@ -1320,38 +1320,38 @@ bool visit_type_RockerOfDpaGroup_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_RockerOfDpaGroup(const void *o, const char *key)
+int visit_known_RockerOfDpaGroup(const void *o, const char *key)
 {
     const RockerOfDpaGroup *obj = (const RockerOfDpaGroup *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "type"))
-        return true;
+        return 1;
     if (!strcmp(key, "vlan-id"))
-        return true;
+        return 2;
     if (!strcmp(key, "pport"))
-        return true;
+        return 3;
     if (!strcmp(key, "index"))
-        return true;
+        return 4;
     if (!strcmp(key, "out-pport"))
-        return true;
+        return 5;
     if (!strcmp(key, "group-id"))
-        return true;
+        return 6;
     if (!strcmp(key, "set-vlan-id"))
-        return true;
+        return 7;
     if (!strcmp(key, "pop-vlan"))
-        return true;
+        return 8;
     if (!strcmp(key, "group-ids"))
-        return true;
+        return 9;
     if (!strcmp(key, "set-eth-src"))
-        return true;
+        return 10;
     if (!strcmp(key, "set-eth-dst"))
-        return true;
+        return 11;
     if (!strcmp(key, "ttl-check"))
-        return true;
-    return false;
+        return 12;
+    return -1;
 }
 
 bool visit_out_RockerOfDpaGroup_members(qk_json *out, const RockerOfDpaGroup *obj)
@@ -1476,16 +1476,16 @@ bool visit_type_q_obj_query_rocker_of_dpa_groups_arg_members(const qk_vpath *p, 
     return true;
 }
 
-bool visit_known_q_obj_query_rocker_of_dpa_groups_arg(const void *o, const char *key)
+int visit_known_q_obj_query_rocker_of_dpa_groups_arg(const void *o, const char *key)
 {
     const q_obj_query_rocker_of_dpa_groups_arg *obj = (const q_obj_query_rocker_of_dpa_groups_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "type"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_query_rocker_of_dpa_groups_arg_members(qk_json *out, const q_obj_query_rocker_of_dpa_groups_arg *obj)

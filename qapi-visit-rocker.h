@@ -15,7 +15,7 @@ extern "C" {
 
 bool visit_type_RockerSwitch_members(const qk_vpath *p, const qk_json *in,
     RockerSwitch *obj, size_t *seen, qk_error **errp);
-bool visit_known_RockerSwitch(const void *obj, const char *key);
+int visit_known_RockerSwitch(const void *obj, const char *key);
 bool visit_out_RockerSwitch_members(qk_json *out, const RockerSwitch *obj);
 bool visit_type_RockerSwitch(const qk_vpath *p, const char *name,
     const qk_json *in, RockerSwitch **obj, qk_error **errp);
@@ -24,7 +24,7 @@ RockerSwitch *qapi_clone_RockerSwitch(const RockerSwitch *obj);
 
 bool visit_type_q_obj_query_rocker_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_query_rocker_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_query_rocker_arg(const void *obj, const char *key);
+int visit_known_q_obj_query_rocker_arg(const void *obj, const char *key);
 bool visit_out_q_obj_query_rocker_arg_members(qk_json *out, const q_obj_query_rocker_arg *obj);
 
 bool visit_type_RockerPortDuplex(const qk_vpath *p, const char *name,
@@ -37,7 +37,7 @@ qk_json *visit_out_RockerPortAutoneg(RockerPortAutoneg obj);
 
 bool visit_type_RockerPort_members(const qk_vpath *p, const qk_json *in,
     RockerPort *obj, size_t *seen, qk_error **errp);
-bool visit_known_RockerPort(const void *obj, const char *key);
+int visit_known_RockerPort(const void *obj, const char *key);
 bool visit_out_RockerPort_members(qk_json *out, const RockerPort *obj);
 bool visit_type_RockerPort(const qk_vpath *p, const char *name,
     const qk_json *in, RockerPort **obj, qk_error **errp);
@@ -46,7 +46,7 @@ RockerPort *qapi_clone_RockerPort(const RockerPort *obj);
 
 bool visit_type_q_obj_query_rocker_ports_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_query_rocker_ports_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_query_rocker_ports_arg(const void *obj, const char *key);
+int visit_known_q_obj_query_rocker_ports_arg(const void *obj, const char *key);
 bool visit_out_q_obj_query_rocker_ports_arg_members(qk_json *out, const q_obj_query_rocker_ports_arg *obj);
 
 bool visit_type_RockerPortList(const qk_vpath *p, const char *name,
@@ -56,7 +56,7 @@ RockerPortList *qapi_clone_RockerPortList(const RockerPortList *obj);
 
 bool visit_type_RockerOfDpaFlowKey_members(const qk_vpath *p, const qk_json *in,
     RockerOfDpaFlowKey *obj, size_t *seen, qk_error **errp);
-bool visit_known_RockerOfDpaFlowKey(const void *obj, const char *key);
+int visit_known_RockerOfDpaFlowKey(const void *obj, const char *key);
 bool visit_out_RockerOfDpaFlowKey_members(qk_json *out, const RockerOfDpaFlowKey *obj);
 bool visit_type_RockerOfDpaFlowKey(const qk_vpath *p, const char *name,
     const qk_json *in, RockerOfDpaFlowKey **obj, qk_error **errp);
@@ -65,7 +65,7 @@ RockerOfDpaFlowKey *qapi_clone_RockerOfDpaFlowKey(const RockerOfDpaFlowKey *obj)
 
 bool visit_type_RockerOfDpaFlowMask_members(const qk_vpath *p, const qk_json *in,
     RockerOfDpaFlowMask *obj, size_t *seen, qk_error **errp);
-bool visit_known_RockerOfDpaFlowMask(const void *obj, const char *key);
+int visit_known_RockerOfDpaFlowMask(const void *obj, const char *key);
 bool visit_out_RockerOfDpaFlowMask_members(qk_json *out, const RockerOfDpaFlowMask *obj);
 bool visit_type_RockerOfDpaFlowMask(const qk_vpath *p, const char *name,
     const qk_json *in, RockerOfDpaFlowMask **obj, qk_error **errp);
@@ -74,7 +74,7 @@ RockerOfDpaFlowMask *qapi_clone_RockerOfDpaFlowMask(const RockerOfDpaFlowMask *o
 
 bool visit_type_RockerOfDpaFlowAction_members(const qk_vpath *p, const qk_json *in,
     RockerOfDpaFlowAction *obj, size_t *seen, qk_error **errp);
-bool visit_known_RockerOfDpaFlowAction(const void *obj, const char *key);
+int visit_known_RockerOfDpaFlowAction(const void *obj, const char *key);
 bool visit_out_RockerOfDpaFlowAction_members(qk_json *out, const RockerOfDpaFlowAction *obj);
 bool visit_type_RockerOfDpaFlowAction(const qk_vpath *p, const char *name,
     const qk_json *in, RockerOfDpaFlowAction **obj, qk_error **errp);
@@ -83,7 +83,7 @@ RockerOfDpaFlowAction *qapi_clone_RockerOfDpaFlowAction(const RockerOfDpaFlowAct
 
 bool visit_type_RockerOfDpaFlow_members(const qk_vpath *p, const qk_json *in,
     RockerOfDpaFlow *obj, size_t *seen, qk_error **errp);
-bool visit_known_RockerOfDpaFlow(const void *obj, const char *key);
+int visit_known_RockerOfDpaFlow(const void *obj, const char *key);
 bool visit_out_RockerOfDpaFlow_members(qk_json *out, const RockerOfDpaFlow *obj);
 bool visit_type_RockerOfDpaFlow(const qk_vpath *p, const char *name,
     const qk_json *in, RockerOfDpaFlow **obj, qk_error **errp);
@@ -92,7 +92,7 @@ RockerOfDpaFlow *qapi_clone_RockerOfDpaFlow(const RockerOfDpaFlow *obj);
 
 bool visit_type_q_obj_query_rocker_of_dpa_flows_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_query_rocker_of_dpa_flows_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_query_rocker_of_dpa_flows_arg(const void *obj, const char *key);
+int visit_known_q_obj_query_rocker_of_dpa_flows_arg(const void *obj, const char *key);
 bool visit_out_q_obj_query_rocker_of_dpa_flows_arg_members(qk_json *out, const q_obj_query_rocker_of_dpa_flows_arg *obj);
 
 bool visit_type_RockerOfDpaFlowList(const qk_vpath *p, const char *name,
@@ -102,7 +102,7 @@ RockerOfDpaFlowList *qapi_clone_RockerOfDpaFlowList(const RockerOfDpaFlowList *o
 
 bool visit_type_RockerOfDpaGroup_members(const qk_vpath *p, const qk_json *in,
     RockerOfDpaGroup *obj, size_t *seen, qk_error **errp);
-bool visit_known_RockerOfDpaGroup(const void *obj, const char *key);
+int visit_known_RockerOfDpaGroup(const void *obj, const char *key);
 bool visit_out_RockerOfDpaGroup_members(qk_json *out, const RockerOfDpaGroup *obj);
 bool visit_type_RockerOfDpaGroup(const qk_vpath *p, const char *name,
     const qk_json *in, RockerOfDpaGroup **obj, qk_error **errp);
@@ -111,7 +111,7 @@ RockerOfDpaGroup *qapi_clone_RockerOfDpaGroup(const RockerOfDpaGroup *obj);
 
 bool visit_type_q_obj_query_rocker_of_dpa_groups_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_query_rocker_of_dpa_groups_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_query_rocker_of_dpa_groups_arg(const void *obj, const char *key);
+int visit_known_q_obj_query_rocker_of_dpa_groups_arg(const void *obj, const char *key);
 bool visit_out_q_obj_query_rocker_of_dpa_groups_arg_members(qk_json *out, const q_obj_query_rocker_of_dpa_groups_arg *obj);
 
 bool visit_type_RockerOfDpaGroupList(const qk_vpath *p, const char *name,

@@ -69,16 +69,16 @@ bool visit_type_StatusInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_StatusInfo(const void *o, const char *key)
+int visit_known_StatusInfo(const void *o, const char *key)
 {
     const StatusInfo *obj = (const StatusInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "running"))
-        return true;
+        return 0;
     if (!strcmp(key, "status"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_StatusInfo_members(qk_json *out, const StatusInfo *obj)
@@ -172,16 +172,16 @@ bool visit_type_q_obj_SHUTDOWN_arg_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_q_obj_SHUTDOWN_arg(const void *o, const char *key)
+int visit_known_q_obj_SHUTDOWN_arg(const void *o, const char *key)
 {
     const q_obj_SHUTDOWN_arg *obj = (const q_obj_SHUTDOWN_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "guest"))
-        return true;
+        return 0;
     if (!strcmp(key, "reason"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_SHUTDOWN_arg_members(qk_json *out, const q_obj_SHUTDOWN_arg *obj)
@@ -226,16 +226,16 @@ bool visit_type_q_obj_RESET_arg_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_q_obj_RESET_arg(const void *o, const char *key)
+int visit_known_q_obj_RESET_arg(const void *o, const char *key)
 {
     const q_obj_RESET_arg *obj = (const q_obj_RESET_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "guest"))
-        return true;
+        return 0;
     if (!strcmp(key, "reason"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_RESET_arg_members(qk_json *out, const q_obj_RESET_arg *obj)
@@ -271,14 +271,14 @@ bool visit_type_q_obj_WATCHDOG_arg_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_q_obj_WATCHDOG_arg(const void *o, const char *key)
+int visit_known_q_obj_WATCHDOG_arg(const void *o, const char *key)
 {
     const q_obj_WATCHDOG_arg *obj = (const q_obj_WATCHDOG_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "action"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_WATCHDOG_arg_members(qk_json *out, const q_obj_WATCHDOG_arg *obj)
@@ -372,14 +372,14 @@ bool visit_type_q_obj_watchdog_set_action_arg_members(const qk_vpath *p, const q
     return true;
 }
 
-bool visit_known_q_obj_watchdog_set_action_arg(const void *o, const char *key)
+int visit_known_q_obj_watchdog_set_action_arg(const void *o, const char *key)
 {
     const q_obj_watchdog_set_action_arg *obj = (const q_obj_watchdog_set_action_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "action"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_watchdog_set_action_arg_members(qk_json *out, const q_obj_watchdog_set_action_arg *obj)
@@ -432,20 +432,20 @@ bool visit_type_q_obj_set_action_arg_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_q_obj_set_action_arg(const void *o, const char *key)
+int visit_known_q_obj_set_action_arg(const void *o, const char *key)
 {
     const q_obj_set_action_arg *obj = (const q_obj_set_action_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "reboot"))
-        return true;
+        return 0;
     if (!strcmp(key, "shutdown"))
-        return true;
+        return 1;
     if (!strcmp(key, "panic"))
-        return true;
+        return 2;
     if (!strcmp(key, "watchdog"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_q_obj_set_action_arg_members(qk_json *out, const q_obj_set_action_arg *obj)
@@ -495,16 +495,16 @@ bool visit_type_q_obj_GUEST_PANICKED_arg_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_q_obj_GUEST_PANICKED_arg(const void *o, const char *key)
+int visit_known_q_obj_GUEST_PANICKED_arg(const void *o, const char *key)
 {
     const q_obj_GUEST_PANICKED_arg *obj = (const q_obj_GUEST_PANICKED_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "action"))
-        return true;
+        return 0;
     if (!strcmp(key, "info"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_GUEST_PANICKED_arg_members(qk_json *out, const q_obj_GUEST_PANICKED_arg *obj)
@@ -547,16 +547,16 @@ bool visit_type_q_obj_GUEST_CRASHLOADED_arg_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_q_obj_GUEST_CRASHLOADED_arg(const void *o, const char *key)
+int visit_known_q_obj_GUEST_CRASHLOADED_arg(const void *o, const char *key)
 {
     const q_obj_GUEST_CRASHLOADED_arg *obj = (const q_obj_GUEST_CRASHLOADED_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "action"))
-        return true;
+        return 0;
     if (!strcmp(key, "info"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_GUEST_CRASHLOADED_arg_members(qk_json *out, const q_obj_GUEST_CRASHLOADED_arg *obj)
@@ -623,14 +623,14 @@ bool visit_type_q_obj_GuestPanicInformation_base_members(const qk_vpath *p, cons
     return true;
 }
 
-bool visit_known_q_obj_GuestPanicInformation_base(const void *o, const char *key)
+int visit_known_q_obj_GuestPanicInformation_base(const void *o, const char *key)
 {
     const q_obj_GuestPanicInformation_base *obj = (const q_obj_GuestPanicInformation_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_GuestPanicInformation_base_members(qk_json *out, const q_obj_GuestPanicInformation_base *obj)
@@ -676,26 +676,34 @@ bool visit_type_GuestPanicInformation_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_GuestPanicInformation(const void *o, const char *key)
+int visit_known_GuestPanicInformation(const void *o, const char *key)
 {
     const GuestPanicInformation *obj = (const GuestPanicInformation *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     switch (obj->type) {
-    case GUEST_PANIC_INFORMATION_TYPE_HYPER_V:
-        return visit_known_GuestPanicInformationHyperV(&obj->u.hyper_v, key);
-    case GUEST_PANIC_INFORMATION_TYPE_S390:
-        return visit_known_GuestPanicInformationS390(&obj->u.s390, key);
-    case GUEST_PANIC_INFORMATION_TYPE_TDX:
-        return visit_known_GuestPanicInformationTdx(&obj->u.tdx, key);
-    case GUEST_PANIC_INFORMATION_TYPE_SEV:
-        return visit_known_GuestPanicInformationSev(&obj->u.sev, key);
+    case GUEST_PANIC_INFORMATION_TYPE_HYPER_V: {
+        int r = visit_known_GuestPanicInformationHyperV(&obj->u.hyper_v, key);
+        return r < 0 ? r : r + 1;
+    }
+    case GUEST_PANIC_INFORMATION_TYPE_S390: {
+        int r = visit_known_GuestPanicInformationS390(&obj->u.s390, key);
+        return r < 0 ? r : r + 1;
+    }
+    case GUEST_PANIC_INFORMATION_TYPE_TDX: {
+        int r = visit_known_GuestPanicInformationTdx(&obj->u.tdx, key);
+        return r < 0 ? r : r + 1;
+    }
+    case GUEST_PANIC_INFORMATION_TYPE_SEV: {
+        int r = visit_known_GuestPanicInformationSev(&obj->u.sev, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_GuestPanicInformation_members(qk_json *out, const GuestPanicInformation *obj)
@@ -826,22 +834,22 @@ bool visit_type_GuestPanicInformationHyperV_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_GuestPanicInformationHyperV(const void *o, const char *key)
+int visit_known_GuestPanicInformationHyperV(const void *o, const char *key)
 {
     const GuestPanicInformationHyperV *obj = (const GuestPanicInformationHyperV *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "arg1"))
-        return true;
+        return 0;
     if (!strcmp(key, "arg2"))
-        return true;
+        return 1;
     if (!strcmp(key, "arg3"))
-        return true;
+        return 2;
     if (!strcmp(key, "arg4"))
-        return true;
+        return 3;
     if (!strcmp(key, "arg5"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_GuestPanicInformationHyperV_members(qk_json *out, const GuestPanicInformationHyperV *obj)
@@ -974,20 +982,20 @@ bool visit_type_GuestPanicInformationS390_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_GuestPanicInformationS390(const void *o, const char *key)
+int visit_known_GuestPanicInformationS390(const void *o, const char *key)
 {
     const GuestPanicInformationS390 *obj = (const GuestPanicInformationS390 *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "core"))
-        return true;
+        return 0;
     if (!strcmp(key, "psw-mask"))
-        return true;
+        return 1;
     if (!strcmp(key, "psw-addr"))
-        return true;
+        return 2;
     if (!strcmp(key, "reason"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_GuestPanicInformationS390_members(qk_json *out, const GuestPanicInformationS390 *obj)
@@ -1092,18 +1100,18 @@ bool visit_type_GuestPanicInformationTdx_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_GuestPanicInformationTdx(const void *o, const char *key)
+int visit_known_GuestPanicInformationTdx(const void *o, const char *key)
 {
     const GuestPanicInformationTdx *obj = (const GuestPanicInformationTdx *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "error-code"))
-        return true;
+        return 0;
     if (!strcmp(key, "message"))
-        return true;
+        return 1;
     if (!strcmp(key, "gpa"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_GuestPanicInformationTdx_members(qk_json *out, const GuestPanicInformationTdx *obj)
@@ -1200,16 +1208,16 @@ bool visit_type_GuestPanicInformationSev_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_GuestPanicInformationSev(const void *o, const char *key)
+int visit_known_GuestPanicInformationSev(const void *o, const char *key)
 {
     const GuestPanicInformationSev *obj = (const GuestPanicInformationSev *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "set"))
-        return true;
+        return 0;
     if (!strcmp(key, "code"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_GuestPanicInformationSev_members(qk_json *out, const GuestPanicInformationSev *obj)
@@ -1312,18 +1320,18 @@ bool visit_type_q_obj_MEMORY_FAILURE_arg_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_q_obj_MEMORY_FAILURE_arg(const void *o, const char *key)
+int visit_known_q_obj_MEMORY_FAILURE_arg(const void *o, const char *key)
 {
     const q_obj_MEMORY_FAILURE_arg *obj = (const q_obj_MEMORY_FAILURE_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "recipient"))
-        return true;
+        return 0;
     if (!strcmp(key, "action"))
-        return true;
+        return 1;
     if (!strcmp(key, "flags"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_MEMORY_FAILURE_arg_members(qk_json *out, const q_obj_MEMORY_FAILURE_arg *obj)
@@ -1400,16 +1408,16 @@ bool visit_type_MemoryFailureFlags_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_MemoryFailureFlags(const void *o, const char *key)
+int visit_known_MemoryFailureFlags(const void *o, const char *key)
 {
     const MemoryFailureFlags *obj = (const MemoryFailureFlags *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "action-required"))
-        return true;
+        return 0;
     if (!strcmp(key, "recursive"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_MemoryFailureFlags_members(qk_json *out, const MemoryFailureFlags *obj)

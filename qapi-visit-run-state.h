@@ -23,7 +23,7 @@ qk_json *visit_out_ShutdownCause(ShutdownCause obj);
 
 bool visit_type_StatusInfo_members(const qk_vpath *p, const qk_json *in,
     StatusInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_StatusInfo(const void *obj, const char *key);
+int visit_known_StatusInfo(const void *obj, const char *key);
 bool visit_out_StatusInfo_members(qk_json *out, const StatusInfo *obj);
 bool visit_type_StatusInfo(const qk_vpath *p, const char *name,
     const qk_json *in, StatusInfo **obj, qk_error **errp);
@@ -32,17 +32,17 @@ StatusInfo *qapi_clone_StatusInfo(const StatusInfo *obj);
 
 bool visit_type_q_obj_SHUTDOWN_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_SHUTDOWN_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_SHUTDOWN_arg(const void *obj, const char *key);
+int visit_known_q_obj_SHUTDOWN_arg(const void *obj, const char *key);
 bool visit_out_q_obj_SHUTDOWN_arg_members(qk_json *out, const q_obj_SHUTDOWN_arg *obj);
 
 bool visit_type_q_obj_RESET_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_RESET_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_RESET_arg(const void *obj, const char *key);
+int visit_known_q_obj_RESET_arg(const void *obj, const char *key);
 bool visit_out_q_obj_RESET_arg_members(qk_json *out, const q_obj_RESET_arg *obj);
 
 bool visit_type_q_obj_WATCHDOG_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_WATCHDOG_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_WATCHDOG_arg(const void *obj, const char *key);
+int visit_known_q_obj_WATCHDOG_arg(const void *obj, const char *key);
 bool visit_out_q_obj_WATCHDOG_arg_members(qk_json *out, const q_obj_WATCHDOG_arg *obj);
 
 bool visit_type_WatchdogAction(const qk_vpath *p, const char *name,
@@ -63,22 +63,22 @@ qk_json *visit_out_PanicAction(PanicAction obj);
 
 bool visit_type_q_obj_watchdog_set_action_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_watchdog_set_action_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_watchdog_set_action_arg(const void *obj, const char *key);
+int visit_known_q_obj_watchdog_set_action_arg(const void *obj, const char *key);
 bool visit_out_q_obj_watchdog_set_action_arg_members(qk_json *out, const q_obj_watchdog_set_action_arg *obj);
 
 bool visit_type_q_obj_set_action_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_set_action_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_set_action_arg(const void *obj, const char *key);
+int visit_known_q_obj_set_action_arg(const void *obj, const char *key);
 bool visit_out_q_obj_set_action_arg_members(qk_json *out, const q_obj_set_action_arg *obj);
 
 bool visit_type_q_obj_GUEST_PANICKED_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_GUEST_PANICKED_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_GUEST_PANICKED_arg(const void *obj, const char *key);
+int visit_known_q_obj_GUEST_PANICKED_arg(const void *obj, const char *key);
 bool visit_out_q_obj_GUEST_PANICKED_arg_members(qk_json *out, const q_obj_GUEST_PANICKED_arg *obj);
 
 bool visit_type_q_obj_GUEST_CRASHLOADED_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_GUEST_CRASHLOADED_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_GUEST_CRASHLOADED_arg(const void *obj, const char *key);
+int visit_known_q_obj_GUEST_CRASHLOADED_arg(const void *obj, const char *key);
 bool visit_out_q_obj_GUEST_CRASHLOADED_arg_members(qk_json *out, const q_obj_GUEST_CRASHLOADED_arg *obj);
 
 bool visit_type_GuestPanicAction(const qk_vpath *p, const char *name,
@@ -91,12 +91,12 @@ qk_json *visit_out_GuestPanicInformationType(GuestPanicInformationType obj);
 
 bool visit_type_q_obj_GuestPanicInformation_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_GuestPanicInformation_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_GuestPanicInformation_base(const void *obj, const char *key);
+int visit_known_q_obj_GuestPanicInformation_base(const void *obj, const char *key);
 bool visit_out_q_obj_GuestPanicInformation_base_members(qk_json *out, const q_obj_GuestPanicInformation_base *obj);
 
 bool visit_type_GuestPanicInformation_members(const qk_vpath *p, const qk_json *in,
     GuestPanicInformation *obj, size_t *seen, qk_error **errp);
-bool visit_known_GuestPanicInformation(const void *obj, const char *key);
+int visit_known_GuestPanicInformation(const void *obj, const char *key);
 bool visit_out_GuestPanicInformation_members(qk_json *out, const GuestPanicInformation *obj);
 bool visit_type_GuestPanicInformation(const qk_vpath *p, const char *name,
     const qk_json *in, GuestPanicInformation **obj, qk_error **errp);
@@ -105,7 +105,7 @@ GuestPanicInformation *qapi_clone_GuestPanicInformation(const GuestPanicInformat
 
 bool visit_type_GuestPanicInformationHyperV_members(const qk_vpath *p, const qk_json *in,
     GuestPanicInformationHyperV *obj, size_t *seen, qk_error **errp);
-bool visit_known_GuestPanicInformationHyperV(const void *obj, const char *key);
+int visit_known_GuestPanicInformationHyperV(const void *obj, const char *key);
 bool visit_out_GuestPanicInformationHyperV_members(qk_json *out, const GuestPanicInformationHyperV *obj);
 bool visit_type_GuestPanicInformationHyperV(const qk_vpath *p, const char *name,
     const qk_json *in, GuestPanicInformationHyperV **obj, qk_error **errp);
@@ -118,7 +118,7 @@ qk_json *visit_out_S390CrashReason(S390CrashReason obj);
 
 bool visit_type_GuestPanicInformationS390_members(const qk_vpath *p, const qk_json *in,
     GuestPanicInformationS390 *obj, size_t *seen, qk_error **errp);
-bool visit_known_GuestPanicInformationS390(const void *obj, const char *key);
+int visit_known_GuestPanicInformationS390(const void *obj, const char *key);
 bool visit_out_GuestPanicInformationS390_members(qk_json *out, const GuestPanicInformationS390 *obj);
 bool visit_type_GuestPanicInformationS390(const qk_vpath *p, const char *name,
     const qk_json *in, GuestPanicInformationS390 **obj, qk_error **errp);
@@ -127,7 +127,7 @@ GuestPanicInformationS390 *qapi_clone_GuestPanicInformationS390(const GuestPanic
 
 bool visit_type_GuestPanicInformationTdx_members(const qk_vpath *p, const qk_json *in,
     GuestPanicInformationTdx *obj, size_t *seen, qk_error **errp);
-bool visit_known_GuestPanicInformationTdx(const void *obj, const char *key);
+int visit_known_GuestPanicInformationTdx(const void *obj, const char *key);
 bool visit_out_GuestPanicInformationTdx_members(qk_json *out, const GuestPanicInformationTdx *obj);
 bool visit_type_GuestPanicInformationTdx(const qk_vpath *p, const char *name,
     const qk_json *in, GuestPanicInformationTdx **obj, qk_error **errp);
@@ -136,7 +136,7 @@ GuestPanicInformationTdx *qapi_clone_GuestPanicInformationTdx(const GuestPanicIn
 
 bool visit_type_GuestPanicInformationSev_members(const qk_vpath *p, const qk_json *in,
     GuestPanicInformationSev *obj, size_t *seen, qk_error **errp);
-bool visit_known_GuestPanicInformationSev(const void *obj, const char *key);
+int visit_known_GuestPanicInformationSev(const void *obj, const char *key);
 bool visit_out_GuestPanicInformationSev_members(qk_json *out, const GuestPanicInformationSev *obj);
 bool visit_type_GuestPanicInformationSev(const qk_vpath *p, const char *name,
     const qk_json *in, GuestPanicInformationSev **obj, qk_error **errp);
@@ -145,7 +145,7 @@ GuestPanicInformationSev *qapi_clone_GuestPanicInformationSev(const GuestPanicIn
 
 bool visit_type_q_obj_MEMORY_FAILURE_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_MEMORY_FAILURE_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_MEMORY_FAILURE_arg(const void *obj, const char *key);
+int visit_known_q_obj_MEMORY_FAILURE_arg(const void *obj, const char *key);
 bool visit_out_q_obj_MEMORY_FAILURE_arg_members(qk_json *out, const q_obj_MEMORY_FAILURE_arg *obj);
 
 bool visit_type_MemoryFailureRecipient(const qk_vpath *p, const char *name,
@@ -158,7 +158,7 @@ qk_json *visit_out_MemoryFailureAction(MemoryFailureAction obj);
 
 bool visit_type_MemoryFailureFlags_members(const qk_vpath *p, const qk_json *in,
     MemoryFailureFlags *obj, size_t *seen, qk_error **errp);
-bool visit_known_MemoryFailureFlags(const void *obj, const char *key);
+int visit_known_MemoryFailureFlags(const void *obj, const char *key);
 bool visit_out_MemoryFailureFlags_members(qk_json *out, const MemoryFailureFlags *obj);
 bool visit_type_MemoryFailureFlags(const qk_vpath *p, const char *name,
     const qk_json *in, MemoryFailureFlags **obj, qk_error **errp);

@@ -54,16 +54,16 @@ bool visit_type_InetSocketAddressBase_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_InetSocketAddressBase(const void *o, const char *key)
+int visit_known_InetSocketAddressBase(const void *o, const char *key)
 {
     const InetSocketAddressBase *obj = (const InetSocketAddressBase *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "host"))
-        return true;
+        return 0;
     if (!strcmp(key, "port"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_InetSocketAddressBase_members(qk_json *out, const InetSocketAddressBase *obj)
@@ -228,42 +228,42 @@ bool visit_type_InetSocketAddress_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_InetSocketAddress(const void *o, const char *key)
+int visit_known_InetSocketAddress(const void *o, const char *key)
 {
     const InetSocketAddress *obj = (const InetSocketAddress *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "host"))
-        return true;
+        return 0;
     if (!strcmp(key, "port"))
-        return true;
+        return 1;
     if (!strcmp(key, "numeric"))
-        return true;
+        return 2;
     if (!strcmp(key, "to"))
-        return true;
+        return 3;
     if (!strcmp(key, "ipv4"))
-        return true;
+        return 4;
     if (!strcmp(key, "ipv6"))
-        return true;
+        return 5;
     if (!strcmp(key, "keep-alive"))
-        return true;
+        return 6;
 #if defined(HAVE_TCP_KEEPCNT)
     if (!strcmp(key, "keep-alive-count"))
-        return true;
+        return 7;
 #endif /* defined(HAVE_TCP_KEEPCNT) */
 #if defined(HAVE_TCP_KEEPIDLE)
     if (!strcmp(key, "keep-alive-idle"))
-        return true;
+        return 8;
 #endif /* defined(HAVE_TCP_KEEPIDLE) */
 #if defined(HAVE_TCP_KEEPINTVL)
     if (!strcmp(key, "keep-alive-interval"))
-        return true;
+        return 9;
 #endif /* defined(HAVE_TCP_KEEPINTVL) */
 #if defined(HAVE_IPPROTO_MPTCP)
     if (!strcmp(key, "mptcp"))
-        return true;
+        return 10;
 #endif /* defined(HAVE_IPPROTO_MPTCP) */
-    return false;
+    return -1;
 }
 
 bool visit_out_InetSocketAddress_members(qk_json *out, const InetSocketAddress *obj)
@@ -401,22 +401,22 @@ bool visit_type_UnixSocketAddress_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_UnixSocketAddress(const void *o, const char *key)
+int visit_known_UnixSocketAddress(const void *o, const char *key)
 {
     const UnixSocketAddress *obj = (const UnixSocketAddress *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
+        return 0;
 #if defined(CONFIG_LINUX)
     if (!strcmp(key, "abstract"))
-        return true;
+        return 1;
 #endif /* defined(CONFIG_LINUX) */
 #if defined(CONFIG_LINUX)
     if (!strcmp(key, "tight"))
-        return true;
+        return 2;
 #endif /* defined(CONFIG_LINUX) */
-    return false;
+    return -1;
 }
 
 bool visit_out_UnixSocketAddress_members(qk_json *out, const UnixSocketAddress *obj)
@@ -518,16 +518,16 @@ bool visit_type_VsockSocketAddress_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_VsockSocketAddress(const void *o, const char *key)
+int visit_known_VsockSocketAddress(const void *o, const char *key)
 {
     const VsockSocketAddress *obj = (const VsockSocketAddress *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "cid"))
-        return true;
+        return 0;
     if (!strcmp(key, "port"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_VsockSocketAddress_members(qk_json *out, const VsockSocketAddress *obj)
@@ -612,14 +612,14 @@ bool visit_type_FdSocketAddress_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_FdSocketAddress(const void *o, const char *key)
+int visit_known_FdSocketAddress(const void *o, const char *key)
 {
     const FdSocketAddress *obj = (const FdSocketAddress *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "str"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_FdSocketAddress_members(qk_json *out, const FdSocketAddress *obj)
@@ -702,14 +702,14 @@ bool visit_type_InetSocketAddressWrapper_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_InetSocketAddressWrapper(const void *o, const char *key)
+int visit_known_InetSocketAddressWrapper(const void *o, const char *key)
 {
     const InetSocketAddressWrapper *obj = (const InetSocketAddressWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_InetSocketAddressWrapper_members(qk_json *out, const InetSocketAddressWrapper *obj)
@@ -792,14 +792,14 @@ bool visit_type_UnixSocketAddressWrapper_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_UnixSocketAddressWrapper(const void *o, const char *key)
+int visit_known_UnixSocketAddressWrapper(const void *o, const char *key)
 {
     const UnixSocketAddressWrapper *obj = (const UnixSocketAddressWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_UnixSocketAddressWrapper_members(qk_json *out, const UnixSocketAddressWrapper *obj)
@@ -882,14 +882,14 @@ bool visit_type_VsockSocketAddressWrapper_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_VsockSocketAddressWrapper(const void *o, const char *key)
+int visit_known_VsockSocketAddressWrapper(const void *o, const char *key)
 {
     const VsockSocketAddressWrapper *obj = (const VsockSocketAddressWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_VsockSocketAddressWrapper_members(qk_json *out, const VsockSocketAddressWrapper *obj)
@@ -972,14 +972,14 @@ bool visit_type_FdSocketAddressWrapper_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_FdSocketAddressWrapper(const void *o, const char *key)
+int visit_known_FdSocketAddressWrapper(const void *o, const char *key)
 {
     const FdSocketAddressWrapper *obj = (const FdSocketAddressWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_FdSocketAddressWrapper_members(qk_json *out, const FdSocketAddressWrapper *obj)
@@ -1062,14 +1062,14 @@ bool visit_type_q_obj_SocketAddressLegacy_base_members(const qk_vpath *p, const 
     return true;
 }
 
-bool visit_known_q_obj_SocketAddressLegacy_base(const void *o, const char *key)
+int visit_known_q_obj_SocketAddressLegacy_base(const void *o, const char *key)
 {
     const q_obj_SocketAddressLegacy_base *obj = (const q_obj_SocketAddressLegacy_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_SocketAddressLegacy_base_members(qk_json *out, const q_obj_SocketAddressLegacy_base *obj)
@@ -1115,26 +1115,34 @@ bool visit_type_SocketAddressLegacy_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_SocketAddressLegacy(const void *o, const char *key)
+int visit_known_SocketAddressLegacy(const void *o, const char *key)
 {
     const SocketAddressLegacy *obj = (const SocketAddressLegacy *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     switch (obj->type) {
-    case SOCKET_ADDRESS_TYPE_INET:
-        return visit_known_InetSocketAddressWrapper(&obj->u.inet, key);
-    case SOCKET_ADDRESS_TYPE_UNIX:
-        return visit_known_UnixSocketAddressWrapper(&obj->u.q_unix, key);
-    case SOCKET_ADDRESS_TYPE_VSOCK:
-        return visit_known_VsockSocketAddressWrapper(&obj->u.vsock, key);
-    case SOCKET_ADDRESS_TYPE_FD:
-        return visit_known_FdSocketAddressWrapper(&obj->u.fd, key);
+    case SOCKET_ADDRESS_TYPE_INET: {
+        int r = visit_known_InetSocketAddressWrapper(&obj->u.inet, key);
+        return r < 0 ? r : r + 1;
+    }
+    case SOCKET_ADDRESS_TYPE_UNIX: {
+        int r = visit_known_UnixSocketAddressWrapper(&obj->u.q_unix, key);
+        return r < 0 ? r : r + 1;
+    }
+    case SOCKET_ADDRESS_TYPE_VSOCK: {
+        int r = visit_known_VsockSocketAddressWrapper(&obj->u.vsock, key);
+        return r < 0 ? r : r + 1;
+    }
+    case SOCKET_ADDRESS_TYPE_FD: {
+        int r = visit_known_FdSocketAddressWrapper(&obj->u.fd, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_SocketAddressLegacy_members(qk_json *out, const SocketAddressLegacy *obj)
@@ -1244,14 +1252,14 @@ bool visit_type_q_obj_SocketAddress_base_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_q_obj_SocketAddress_base(const void *o, const char *key)
+int visit_known_q_obj_SocketAddress_base(const void *o, const char *key)
 {
     const q_obj_SocketAddress_base *obj = (const q_obj_SocketAddress_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_SocketAddress_base_members(qk_json *out, const q_obj_SocketAddress_base *obj)
@@ -1297,26 +1305,34 @@ bool visit_type_SocketAddress_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SocketAddress(const void *o, const char *key)
+int visit_known_SocketAddress(const void *o, const char *key)
 {
     const SocketAddress *obj = (const SocketAddress *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     switch (obj->type) {
-    case SOCKET_ADDRESS_TYPE_INET:
-        return visit_known_InetSocketAddress(&obj->u.inet, key);
-    case SOCKET_ADDRESS_TYPE_UNIX:
-        return visit_known_UnixSocketAddress(&obj->u.q_unix, key);
-    case SOCKET_ADDRESS_TYPE_VSOCK:
-        return visit_known_VsockSocketAddress(&obj->u.vsock, key);
-    case SOCKET_ADDRESS_TYPE_FD:
-        return visit_known_FdSocketAddress(&obj->u.fd, key);
+    case SOCKET_ADDRESS_TYPE_INET: {
+        int r = visit_known_InetSocketAddress(&obj->u.inet, key);
+        return r < 0 ? r : r + 1;
+    }
+    case SOCKET_ADDRESS_TYPE_UNIX: {
+        int r = visit_known_UnixSocketAddress(&obj->u.q_unix, key);
+        return r < 0 ? r : r + 1;
+    }
+    case SOCKET_ADDRESS_TYPE_VSOCK: {
+        int r = visit_known_VsockSocketAddress(&obj->u.vsock, key);
+        return r < 0 ? r : r + 1;
+    }
+    case SOCKET_ADDRESS_TYPE_FD: {
+        int r = visit_known_FdSocketAddress(&obj->u.fd, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_SocketAddress_members(qk_json *out, const SocketAddress *obj)

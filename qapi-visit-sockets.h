@@ -19,7 +19,7 @@ qk_json *visit_out_NetworkAddressFamily(NetworkAddressFamily obj);
 
 bool visit_type_InetSocketAddressBase_members(const qk_vpath *p, const qk_json *in,
     InetSocketAddressBase *obj, size_t *seen, qk_error **errp);
-bool visit_known_InetSocketAddressBase(const void *obj, const char *key);
+int visit_known_InetSocketAddressBase(const void *obj, const char *key);
 bool visit_out_InetSocketAddressBase_members(qk_json *out, const InetSocketAddressBase *obj);
 bool visit_type_InetSocketAddressBase(const qk_vpath *p, const char *name,
     const qk_json *in, InetSocketAddressBase **obj, qk_error **errp);
@@ -28,7 +28,7 @@ InetSocketAddressBase *qapi_clone_InetSocketAddressBase(const InetSocketAddressB
 
 bool visit_type_InetSocketAddress_members(const qk_vpath *p, const qk_json *in,
     InetSocketAddress *obj, size_t *seen, qk_error **errp);
-bool visit_known_InetSocketAddress(const void *obj, const char *key);
+int visit_known_InetSocketAddress(const void *obj, const char *key);
 bool visit_out_InetSocketAddress_members(qk_json *out, const InetSocketAddress *obj);
 bool visit_type_InetSocketAddress(const qk_vpath *p, const char *name,
     const qk_json *in, InetSocketAddress **obj, qk_error **errp);
@@ -37,7 +37,7 @@ InetSocketAddress *qapi_clone_InetSocketAddress(const InetSocketAddress *obj);
 
 bool visit_type_UnixSocketAddress_members(const qk_vpath *p, const qk_json *in,
     UnixSocketAddress *obj, size_t *seen, qk_error **errp);
-bool visit_known_UnixSocketAddress(const void *obj, const char *key);
+int visit_known_UnixSocketAddress(const void *obj, const char *key);
 bool visit_out_UnixSocketAddress_members(qk_json *out, const UnixSocketAddress *obj);
 bool visit_type_UnixSocketAddress(const qk_vpath *p, const char *name,
     const qk_json *in, UnixSocketAddress **obj, qk_error **errp);
@@ -46,7 +46,7 @@ UnixSocketAddress *qapi_clone_UnixSocketAddress(const UnixSocketAddress *obj);
 
 bool visit_type_VsockSocketAddress_members(const qk_vpath *p, const qk_json *in,
     VsockSocketAddress *obj, size_t *seen, qk_error **errp);
-bool visit_known_VsockSocketAddress(const void *obj, const char *key);
+int visit_known_VsockSocketAddress(const void *obj, const char *key);
 bool visit_out_VsockSocketAddress_members(qk_json *out, const VsockSocketAddress *obj);
 bool visit_type_VsockSocketAddress(const qk_vpath *p, const char *name,
     const qk_json *in, VsockSocketAddress **obj, qk_error **errp);
@@ -55,7 +55,7 @@ VsockSocketAddress *qapi_clone_VsockSocketAddress(const VsockSocketAddress *obj)
 
 bool visit_type_FdSocketAddress_members(const qk_vpath *p, const qk_json *in,
     FdSocketAddress *obj, size_t *seen, qk_error **errp);
-bool visit_known_FdSocketAddress(const void *obj, const char *key);
+int visit_known_FdSocketAddress(const void *obj, const char *key);
 bool visit_out_FdSocketAddress_members(qk_json *out, const FdSocketAddress *obj);
 bool visit_type_FdSocketAddress(const qk_vpath *p, const char *name,
     const qk_json *in, FdSocketAddress **obj, qk_error **errp);
@@ -64,7 +64,7 @@ FdSocketAddress *qapi_clone_FdSocketAddress(const FdSocketAddress *obj);
 
 bool visit_type_InetSocketAddressWrapper_members(const qk_vpath *p, const qk_json *in,
     InetSocketAddressWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_InetSocketAddressWrapper(const void *obj, const char *key);
+int visit_known_InetSocketAddressWrapper(const void *obj, const char *key);
 bool visit_out_InetSocketAddressWrapper_members(qk_json *out, const InetSocketAddressWrapper *obj);
 bool visit_type_InetSocketAddressWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, InetSocketAddressWrapper **obj, qk_error **errp);
@@ -73,7 +73,7 @@ InetSocketAddressWrapper *qapi_clone_InetSocketAddressWrapper(const InetSocketAd
 
 bool visit_type_UnixSocketAddressWrapper_members(const qk_vpath *p, const qk_json *in,
     UnixSocketAddressWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_UnixSocketAddressWrapper(const void *obj, const char *key);
+int visit_known_UnixSocketAddressWrapper(const void *obj, const char *key);
 bool visit_out_UnixSocketAddressWrapper_members(qk_json *out, const UnixSocketAddressWrapper *obj);
 bool visit_type_UnixSocketAddressWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, UnixSocketAddressWrapper **obj, qk_error **errp);
@@ -82,7 +82,7 @@ UnixSocketAddressWrapper *qapi_clone_UnixSocketAddressWrapper(const UnixSocketAd
 
 bool visit_type_VsockSocketAddressWrapper_members(const qk_vpath *p, const qk_json *in,
     VsockSocketAddressWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_VsockSocketAddressWrapper(const void *obj, const char *key);
+int visit_known_VsockSocketAddressWrapper(const void *obj, const char *key);
 bool visit_out_VsockSocketAddressWrapper_members(qk_json *out, const VsockSocketAddressWrapper *obj);
 bool visit_type_VsockSocketAddressWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, VsockSocketAddressWrapper **obj, qk_error **errp);
@@ -91,7 +91,7 @@ VsockSocketAddressWrapper *qapi_clone_VsockSocketAddressWrapper(const VsockSocke
 
 bool visit_type_FdSocketAddressWrapper_members(const qk_vpath *p, const qk_json *in,
     FdSocketAddressWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_FdSocketAddressWrapper(const void *obj, const char *key);
+int visit_known_FdSocketAddressWrapper(const void *obj, const char *key);
 bool visit_out_FdSocketAddressWrapper_members(qk_json *out, const FdSocketAddressWrapper *obj);
 bool visit_type_FdSocketAddressWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, FdSocketAddressWrapper **obj, qk_error **errp);
@@ -100,12 +100,12 @@ FdSocketAddressWrapper *qapi_clone_FdSocketAddressWrapper(const FdSocketAddressW
 
 bool visit_type_q_obj_SocketAddressLegacy_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_SocketAddressLegacy_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_SocketAddressLegacy_base(const void *obj, const char *key);
+int visit_known_q_obj_SocketAddressLegacy_base(const void *obj, const char *key);
 bool visit_out_q_obj_SocketAddressLegacy_base_members(qk_json *out, const q_obj_SocketAddressLegacy_base *obj);
 
 bool visit_type_SocketAddressLegacy_members(const qk_vpath *p, const qk_json *in,
     SocketAddressLegacy *obj, size_t *seen, qk_error **errp);
-bool visit_known_SocketAddressLegacy(const void *obj, const char *key);
+int visit_known_SocketAddressLegacy(const void *obj, const char *key);
 bool visit_out_SocketAddressLegacy_members(qk_json *out, const SocketAddressLegacy *obj);
 bool visit_type_SocketAddressLegacy(const qk_vpath *p, const char *name,
     const qk_json *in, SocketAddressLegacy **obj, qk_error **errp);
@@ -118,12 +118,12 @@ qk_json *visit_out_SocketAddressType(SocketAddressType obj);
 
 bool visit_type_q_obj_SocketAddress_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_SocketAddress_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_SocketAddress_base(const void *obj, const char *key);
+int visit_known_q_obj_SocketAddress_base(const void *obj, const char *key);
 bool visit_out_q_obj_SocketAddress_base_members(qk_json *out, const q_obj_SocketAddress_base *obj);
 
 bool visit_type_SocketAddress_members(const qk_vpath *p, const qk_json *in,
     SocketAddress *obj, size_t *seen, qk_error **errp);
-bool visit_known_SocketAddress(const void *obj, const char *key);
+int visit_known_SocketAddress(const void *obj, const char *key);
 bool visit_out_SocketAddress_members(qk_json *out, const SocketAddress *obj);
 bool visit_type_SocketAddress(const qk_vpath *p, const char *name,
     const qk_json *in, SocketAddress **obj, qk_error **errp);

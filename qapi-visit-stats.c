@@ -97,16 +97,16 @@ bool visit_type_StatsRequest_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_StatsRequest(const void *o, const char *key)
+int visit_known_StatsRequest(const void *o, const char *key)
 {
     const StatsRequest *obj = (const StatsRequest *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "provider"))
-        return true;
+        return 0;
     if (!strcmp(key, "names"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_StatsRequest_members(qk_json *out, const StatsRequest *obj)
@@ -190,14 +190,14 @@ bool visit_type_StatsVCPUFilter_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_StatsVCPUFilter(const void *o, const char *key)
+int visit_known_StatsVCPUFilter(const void *o, const char *key)
 {
     const StatsVCPUFilter *obj = (const StatsVCPUFilter *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "vcpus"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_StatsVCPUFilter_members(qk_json *out, const StatsVCPUFilter *obj)
@@ -344,16 +344,16 @@ bool visit_type_q_obj_StatsFilter_base_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_q_obj_StatsFilter_base(const void *o, const char *key)
+int visit_known_q_obj_StatsFilter_base(const void *o, const char *key)
 {
     const q_obj_StatsFilter_base *obj = (const q_obj_StatsFilter_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "target"))
-        return true;
+        return 0;
     if (!strcmp(key, "providers"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_StatsFilter_base_members(qk_json *out, const q_obj_StatsFilter_base *obj)
@@ -403,22 +403,24 @@ bool visit_type_StatsFilter_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_StatsFilter(const void *o, const char *key)
+int visit_known_StatsFilter(const void *o, const char *key)
 {
     const StatsFilter *obj = (const StatsFilter *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "target"))
-        return true;
+        return 0;
     if (!strcmp(key, "providers"))
-        return true;
+        return 1;
     switch (obj->target) {
-    case STATS_TARGET_VCPU:
-        return visit_known_StatsVCPUFilter(&obj->u.vcpu, key);
+    case STATS_TARGET_VCPU: {
+        int r = visit_known_StatsVCPUFilter(&obj->u.vcpu, key);
+        return r < 0 ? r : r + 2;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_StatsFilter_members(qk_json *out, const StatsFilter *obj)
@@ -589,16 +591,16 @@ bool visit_type_Stats_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_Stats(const void *o, const char *key)
+int visit_known_Stats(const void *o, const char *key)
 {
     const Stats *obj = (const Stats *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "value"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_Stats_members(qk_json *out, const Stats *obj)
@@ -754,18 +756,18 @@ bool visit_type_StatsResult_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_StatsResult(const void *o, const char *key)
+int visit_known_StatsResult(const void *o, const char *key)
 {
     const StatsResult *obj = (const StatsResult *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "provider"))
-        return true;
+        return 0;
     if (!strcmp(key, "qom-path"))
-        return true;
+        return 1;
     if (!strcmp(key, "stats"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_StatsResult_members(qk_json *out, const StatsResult *obj)
@@ -948,24 +950,24 @@ bool visit_type_StatsSchemaValue_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_StatsSchemaValue(const void *o, const char *key)
+int visit_known_StatsSchemaValue(const void *o, const char *key)
 {
     const StatsSchemaValue *obj = (const StatsSchemaValue *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "type"))
-        return true;
+        return 1;
     if (!strcmp(key, "unit"))
-        return true;
+        return 2;
     if (!strcmp(key, "base"))
-        return true;
+        return 3;
     if (!strcmp(key, "exponent"))
-        return true;
+        return 4;
     if (!strcmp(key, "bucket-size"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_StatsSchemaValue_members(qk_json *out, const StatsSchemaValue *obj)
@@ -1135,18 +1137,18 @@ bool visit_type_StatsSchema_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_StatsSchema(const void *o, const char *key)
+int visit_known_StatsSchema(const void *o, const char *key)
 {
     const StatsSchema *obj = (const StatsSchema *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "provider"))
-        return true;
+        return 0;
     if (!strcmp(key, "target"))
-        return true;
+        return 1;
     if (!strcmp(key, "stats"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_StatsSchema_members(qk_json *out, const StatsSchema *obj)
@@ -1231,14 +1233,14 @@ bool visit_type_q_obj_query_stats_schemas_arg_members(const qk_vpath *p, const q
     return true;
 }
 
-bool visit_known_q_obj_query_stats_schemas_arg(const void *o, const char *key)
+int visit_known_q_obj_query_stats_schemas_arg(const void *o, const char *key)
 {
     const q_obj_query_stats_schemas_arg *obj = (const q_obj_query_stats_schemas_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "provider"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_query_stats_schemas_arg_members(qk_json *out, const q_obj_query_stats_schemas_arg *obj)

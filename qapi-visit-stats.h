@@ -31,7 +31,7 @@ qk_json *visit_out_StatsTarget(StatsTarget obj);
 
 bool visit_type_StatsRequest_members(const qk_vpath *p, const qk_json *in,
     StatsRequest *obj, size_t *seen, qk_error **errp);
-bool visit_known_StatsRequest(const void *obj, const char *key);
+int visit_known_StatsRequest(const void *obj, const char *key);
 bool visit_out_StatsRequest_members(qk_json *out, const StatsRequest *obj);
 bool visit_type_StatsRequest(const qk_vpath *p, const char *name,
     const qk_json *in, StatsRequest **obj, qk_error **errp);
@@ -40,7 +40,7 @@ StatsRequest *qapi_clone_StatsRequest(const StatsRequest *obj);
 
 bool visit_type_StatsVCPUFilter_members(const qk_vpath *p, const qk_json *in,
     StatsVCPUFilter *obj, size_t *seen, qk_error **errp);
-bool visit_known_StatsVCPUFilter(const void *obj, const char *key);
+int visit_known_StatsVCPUFilter(const void *obj, const char *key);
 bool visit_out_StatsVCPUFilter_members(qk_json *out, const StatsVCPUFilter *obj);
 bool visit_type_StatsVCPUFilter(const qk_vpath *p, const char *name,
     const qk_json *in, StatsVCPUFilter **obj, qk_error **errp);
@@ -54,12 +54,12 @@ StatsRequestList *qapi_clone_StatsRequestList(const StatsRequestList *obj);
 
 bool visit_type_q_obj_StatsFilter_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_StatsFilter_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_StatsFilter_base(const void *obj, const char *key);
+int visit_known_q_obj_StatsFilter_base(const void *obj, const char *key);
 bool visit_out_q_obj_StatsFilter_base_members(qk_json *out, const q_obj_StatsFilter_base *obj);
 
 bool visit_type_StatsFilter_members(const qk_vpath *p, const qk_json *in,
     StatsFilter *obj, size_t *seen, qk_error **errp);
-bool visit_known_StatsFilter(const void *obj, const char *key);
+int visit_known_StatsFilter(const void *obj, const char *key);
 bool visit_out_StatsFilter_members(qk_json *out, const StatsFilter *obj);
 bool visit_type_StatsFilter(const qk_vpath *p, const char *name,
     const qk_json *in, StatsFilter **obj, qk_error **errp);
@@ -73,7 +73,7 @@ StatsValue *qapi_clone_StatsValue(const StatsValue *obj);
 
 bool visit_type_Stats_members(const qk_vpath *p, const qk_json *in,
     Stats *obj, size_t *seen, qk_error **errp);
-bool visit_known_Stats(const void *obj, const char *key);
+int visit_known_Stats(const void *obj, const char *key);
 bool visit_out_Stats_members(qk_json *out, const Stats *obj);
 bool visit_type_Stats(const qk_vpath *p, const char *name,
     const qk_json *in, Stats **obj, qk_error **errp);
@@ -87,7 +87,7 @@ StatsList *qapi_clone_StatsList(const StatsList *obj);
 
 bool visit_type_StatsResult_members(const qk_vpath *p, const qk_json *in,
     StatsResult *obj, size_t *seen, qk_error **errp);
-bool visit_known_StatsResult(const void *obj, const char *key);
+int visit_known_StatsResult(const void *obj, const char *key);
 bool visit_out_StatsResult_members(qk_json *out, const StatsResult *obj);
 bool visit_type_StatsResult(const qk_vpath *p, const char *name,
     const qk_json *in, StatsResult **obj, qk_error **errp);
@@ -101,7 +101,7 @@ StatsResultList *qapi_clone_StatsResultList(const StatsResultList *obj);
 
 bool visit_type_StatsSchemaValue_members(const qk_vpath *p, const qk_json *in,
     StatsSchemaValue *obj, size_t *seen, qk_error **errp);
-bool visit_known_StatsSchemaValue(const void *obj, const char *key);
+int visit_known_StatsSchemaValue(const void *obj, const char *key);
 bool visit_out_StatsSchemaValue_members(qk_json *out, const StatsSchemaValue *obj);
 bool visit_type_StatsSchemaValue(const qk_vpath *p, const char *name,
     const qk_json *in, StatsSchemaValue **obj, qk_error **errp);
@@ -115,7 +115,7 @@ StatsSchemaValueList *qapi_clone_StatsSchemaValueList(const StatsSchemaValueList
 
 bool visit_type_StatsSchema_members(const qk_vpath *p, const qk_json *in,
     StatsSchema *obj, size_t *seen, qk_error **errp);
-bool visit_known_StatsSchema(const void *obj, const char *key);
+int visit_known_StatsSchema(const void *obj, const char *key);
 bool visit_out_StatsSchema_members(qk_json *out, const StatsSchema *obj);
 bool visit_type_StatsSchema(const qk_vpath *p, const char *name,
     const qk_json *in, StatsSchema **obj, qk_error **errp);
@@ -124,7 +124,7 @@ StatsSchema *qapi_clone_StatsSchema(const StatsSchema *obj);
 
 bool visit_type_q_obj_query_stats_schemas_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_query_stats_schemas_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_query_stats_schemas_arg(const void *obj, const char *key);
+int visit_known_q_obj_query_stats_schemas_arg(const void *obj, const char *key);
 bool visit_out_q_obj_query_stats_schemas_arg_members(qk_json *out, const q_obj_query_stats_schemas_arg *obj);
 
 bool visit_type_StatsSchemaList(const qk_vpath *p, const char *name,

@@ -184,16 +184,16 @@ bool visit_type_TPMPassthroughOptions_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_TPMPassthroughOptions(const void *o, const char *key)
+int visit_known_TPMPassthroughOptions(const void *o, const char *key)
 {
     const TPMPassthroughOptions *obj = (const TPMPassthroughOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
+        return 0;
     if (!strcmp(key, "cancel-path"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_TPMPassthroughOptions_members(qk_json *out, const TPMPassthroughOptions *obj)
@@ -282,14 +282,14 @@ bool visit_type_TPMEmulatorOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_TPMEmulatorOptions(const void *o, const char *key)
+int visit_known_TPMEmulatorOptions(const void *o, const char *key)
 {
     const TPMEmulatorOptions *obj = (const TPMEmulatorOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "chardev"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_TPMEmulatorOptions_members(qk_json *out, const TPMEmulatorOptions *obj)
@@ -374,14 +374,14 @@ bool visit_type_TPMPassthroughOptionsWrapper_members(const qk_vpath *p, const qk
     return true;
 }
 
-bool visit_known_TPMPassthroughOptionsWrapper(const void *o, const char *key)
+int visit_known_TPMPassthroughOptionsWrapper(const void *o, const char *key)
 {
     const TPMPassthroughOptionsWrapper *obj = (const TPMPassthroughOptionsWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_TPMPassthroughOptionsWrapper_members(qk_json *out, const TPMPassthroughOptionsWrapper *obj)
@@ -466,14 +466,14 @@ bool visit_type_TPMEmulatorOptionsWrapper_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_TPMEmulatorOptionsWrapper(const void *o, const char *key)
+int visit_known_TPMEmulatorOptionsWrapper(const void *o, const char *key)
 {
     const TPMEmulatorOptionsWrapper *obj = (const TPMEmulatorOptionsWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_TPMEmulatorOptionsWrapper_members(qk_json *out, const TPMEmulatorOptionsWrapper *obj)
@@ -558,14 +558,14 @@ bool visit_type_q_obj_TpmTypeOptions_base_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_q_obj_TpmTypeOptions_base(const void *o, const char *key)
+int visit_known_q_obj_TpmTypeOptions_base(const void *o, const char *key)
 {
     const q_obj_TpmTypeOptions_base *obj = (const q_obj_TpmTypeOptions_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_TpmTypeOptions_base_members(qk_json *out, const q_obj_TpmTypeOptions_base *obj)
@@ -609,22 +609,26 @@ bool visit_type_TpmTypeOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_TpmTypeOptions(const void *o, const char *key)
+int visit_known_TpmTypeOptions(const void *o, const char *key)
 {
     const TpmTypeOptions *obj = (const TpmTypeOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     switch (obj->type) {
-    case TPM_TYPE_PASSTHROUGH:
-        return visit_known_TPMPassthroughOptionsWrapper(&obj->u.passthrough, key);
-    case TPM_TYPE_EMULATOR:
-        return visit_known_TPMEmulatorOptionsWrapper(&obj->u.emulator, key);
+    case TPM_TYPE_PASSTHROUGH: {
+        int r = visit_known_TPMPassthroughOptionsWrapper(&obj->u.passthrough, key);
+        return r < 0 ? r : r + 1;
+    }
+    case TPM_TYPE_EMULATOR: {
+        int r = visit_known_TPMEmulatorOptionsWrapper(&obj->u.emulator, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_TpmTypeOptions_members(qk_json *out, const TpmTypeOptions *obj)
@@ -735,18 +739,18 @@ bool visit_type_TPMInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_TPMInfo(const void *o, const char *key)
+int visit_known_TPMInfo(const void *o, const char *key)
 {
     const TPMInfo *obj = (const TPMInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "model"))
-        return true;
+        return 1;
     if (!strcmp(key, "options"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_TPMInfo_members(qk_json *out, const TPMInfo *obj)

@@ -42,7 +42,7 @@ TpmTypeList *qapi_clone_TpmTypeList(const TpmTypeList *obj);
 #if defined(CONFIG_TPM)
 bool visit_type_TPMPassthroughOptions_members(const qk_vpath *p, const qk_json *in,
     TPMPassthroughOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_TPMPassthroughOptions(const void *obj, const char *key);
+int visit_known_TPMPassthroughOptions(const void *obj, const char *key);
 bool visit_out_TPMPassthroughOptions_members(qk_json *out, const TPMPassthroughOptions *obj);
 bool visit_type_TPMPassthroughOptions(const qk_vpath *p, const char *name,
     const qk_json *in, TPMPassthroughOptions **obj, qk_error **errp);
@@ -53,7 +53,7 @@ TPMPassthroughOptions *qapi_clone_TPMPassthroughOptions(const TPMPassthroughOpti
 #if defined(CONFIG_TPM)
 bool visit_type_TPMEmulatorOptions_members(const qk_vpath *p, const qk_json *in,
     TPMEmulatorOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_TPMEmulatorOptions(const void *obj, const char *key);
+int visit_known_TPMEmulatorOptions(const void *obj, const char *key);
 bool visit_out_TPMEmulatorOptions_members(qk_json *out, const TPMEmulatorOptions *obj);
 bool visit_type_TPMEmulatorOptions(const qk_vpath *p, const char *name,
     const qk_json *in, TPMEmulatorOptions **obj, qk_error **errp);
@@ -64,7 +64,7 @@ TPMEmulatorOptions *qapi_clone_TPMEmulatorOptions(const TPMEmulatorOptions *obj)
 #if defined(CONFIG_TPM)
 bool visit_type_TPMPassthroughOptionsWrapper_members(const qk_vpath *p, const qk_json *in,
     TPMPassthroughOptionsWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_TPMPassthroughOptionsWrapper(const void *obj, const char *key);
+int visit_known_TPMPassthroughOptionsWrapper(const void *obj, const char *key);
 bool visit_out_TPMPassthroughOptionsWrapper_members(qk_json *out, const TPMPassthroughOptionsWrapper *obj);
 bool visit_type_TPMPassthroughOptionsWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, TPMPassthroughOptionsWrapper **obj, qk_error **errp);
@@ -75,7 +75,7 @@ TPMPassthroughOptionsWrapper *qapi_clone_TPMPassthroughOptionsWrapper(const TPMP
 #if defined(CONFIG_TPM)
 bool visit_type_TPMEmulatorOptionsWrapper_members(const qk_vpath *p, const qk_json *in,
     TPMEmulatorOptionsWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_TPMEmulatorOptionsWrapper(const void *obj, const char *key);
+int visit_known_TPMEmulatorOptionsWrapper(const void *obj, const char *key);
 bool visit_out_TPMEmulatorOptionsWrapper_members(qk_json *out, const TPMEmulatorOptionsWrapper *obj);
 bool visit_type_TPMEmulatorOptionsWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, TPMEmulatorOptionsWrapper **obj, qk_error **errp);
@@ -86,14 +86,14 @@ TPMEmulatorOptionsWrapper *qapi_clone_TPMEmulatorOptionsWrapper(const TPMEmulato
 #if defined(CONFIG_TPM)
 bool visit_type_q_obj_TpmTypeOptions_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_TpmTypeOptions_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_TpmTypeOptions_base(const void *obj, const char *key);
+int visit_known_q_obj_TpmTypeOptions_base(const void *obj, const char *key);
 bool visit_out_q_obj_TpmTypeOptions_base_members(qk_json *out, const q_obj_TpmTypeOptions_base *obj);
 #endif /* defined(CONFIG_TPM) */
 
 #if defined(CONFIG_TPM)
 bool visit_type_TpmTypeOptions_members(const qk_vpath *p, const qk_json *in,
     TpmTypeOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_TpmTypeOptions(const void *obj, const char *key);
+int visit_known_TpmTypeOptions(const void *obj, const char *key);
 bool visit_out_TpmTypeOptions_members(qk_json *out, const TpmTypeOptions *obj);
 bool visit_type_TpmTypeOptions(const qk_vpath *p, const char *name,
     const qk_json *in, TpmTypeOptions **obj, qk_error **errp);
@@ -104,7 +104,7 @@ TpmTypeOptions *qapi_clone_TpmTypeOptions(const TpmTypeOptions *obj);
 #if defined(CONFIG_TPM)
 bool visit_type_TPMInfo_members(const qk_vpath *p, const qk_json *in,
     TPMInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_TPMInfo(const void *obj, const char *key);
+int visit_known_TPMInfo(const void *obj, const char *key);
 bool visit_out_TPMInfo_members(qk_json *out, const TPMInfo *obj);
 bool visit_type_TPMInfo(const qk_vpath *p, const char *name,
     const qk_json *in, TPMInfo **obj, qk_error **errp);

@@ -54,16 +54,16 @@ bool visit_type_TraceEventInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_TraceEventInfo(const void *o, const char *key)
+int visit_known_TraceEventInfo(const void *o, const char *key)
 {
     const TraceEventInfo *obj = (const TraceEventInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "state"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_TraceEventInfo_members(qk_json *out, const TraceEventInfo *obj)
@@ -148,14 +148,14 @@ bool visit_type_q_obj_trace_event_get_state_arg_members(const qk_vpath *p, const
     return true;
 }
 
-bool visit_known_q_obj_trace_event_get_state_arg(const void *o, const char *key)
+int visit_known_q_obj_trace_event_get_state_arg(const void *o, const char *key)
 {
     const q_obj_trace_event_get_state_arg *obj = (const q_obj_trace_event_get_state_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_trace_event_get_state_arg_members(qk_json *out, const q_obj_trace_event_get_state_arg *obj)
@@ -261,18 +261,18 @@ bool visit_type_q_obj_trace_event_set_state_arg_members(const qk_vpath *p, const
     return true;
 }
 
-bool visit_known_q_obj_trace_event_set_state_arg(const void *o, const char *key)
+int visit_known_q_obj_trace_event_set_state_arg(const void *o, const char *key)
 {
     const q_obj_trace_event_set_state_arg *obj = (const q_obj_trace_event_set_state_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "enable"))
-        return true;
+        return 1;
     if (!strcmp(key, "ignore-unavailable"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_trace_event_set_state_arg_members(qk_json *out, const q_obj_trace_event_set_state_arg *obj)

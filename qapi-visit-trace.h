@@ -19,7 +19,7 @@ qk_json *visit_out_TraceEventState(TraceEventState obj);
 
 bool visit_type_TraceEventInfo_members(const qk_vpath *p, const qk_json *in,
     TraceEventInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_TraceEventInfo(const void *obj, const char *key);
+int visit_known_TraceEventInfo(const void *obj, const char *key);
 bool visit_out_TraceEventInfo_members(qk_json *out, const TraceEventInfo *obj);
 bool visit_type_TraceEventInfo(const qk_vpath *p, const char *name,
     const qk_json *in, TraceEventInfo **obj, qk_error **errp);
@@ -28,7 +28,7 @@ TraceEventInfo *qapi_clone_TraceEventInfo(const TraceEventInfo *obj);
 
 bool visit_type_q_obj_trace_event_get_state_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_trace_event_get_state_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_trace_event_get_state_arg(const void *obj, const char *key);
+int visit_known_q_obj_trace_event_get_state_arg(const void *obj, const char *key);
 bool visit_out_q_obj_trace_event_get_state_arg_members(qk_json *out, const q_obj_trace_event_get_state_arg *obj);
 
 bool visit_type_TraceEventInfoList(const qk_vpath *p, const char *name,
@@ -38,7 +38,7 @@ TraceEventInfoList *qapi_clone_TraceEventInfoList(const TraceEventInfoList *obj)
 
 bool visit_type_q_obj_trace_event_set_state_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_trace_event_set_state_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_trace_event_set_state_arg(const void *obj, const char *key);
+int visit_known_q_obj_trace_event_set_state_arg(const void *obj, const char *key);
 bool visit_out_q_obj_trace_event_set_state_arg_members(qk_json *out, const q_obj_trace_event_set_state_arg *obj);
 
 #ifdef __cplusplus

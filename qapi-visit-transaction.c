@@ -21,12 +21,12 @@ bool visit_type_Abort_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_Abort(const void *o, const char *key)
+int visit_known_Abort(const void *o, const char *key)
 {
     const Abort *obj = (const Abort *)o;
     (void)obj;
     (void)key;
-    return false;
+    return -1;
 }
 
 bool visit_out_Abort_members(qk_json *out, const Abort *obj)
@@ -137,14 +137,14 @@ bool visit_type_AbortWrapper_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_AbortWrapper(const void *o, const char *key)
+int visit_known_AbortWrapper(const void *o, const char *key)
 {
     const AbortWrapper *obj = (const AbortWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_AbortWrapper_members(qk_json *out, const AbortWrapper *obj)
@@ -227,14 +227,14 @@ bool visit_type_BlockDirtyBitmapAddWrapper_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_BlockDirtyBitmapAddWrapper(const void *o, const char *key)
+int visit_known_BlockDirtyBitmapAddWrapper(const void *o, const char *key)
 {
     const BlockDirtyBitmapAddWrapper *obj = (const BlockDirtyBitmapAddWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_BlockDirtyBitmapAddWrapper_members(qk_json *out, const BlockDirtyBitmapAddWrapper *obj)
@@ -317,14 +317,14 @@ bool visit_type_BlockDirtyBitmapWrapper_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_BlockDirtyBitmapWrapper(const void *o, const char *key)
+int visit_known_BlockDirtyBitmapWrapper(const void *o, const char *key)
 {
     const BlockDirtyBitmapWrapper *obj = (const BlockDirtyBitmapWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_BlockDirtyBitmapWrapper_members(qk_json *out, const BlockDirtyBitmapWrapper *obj)
@@ -407,14 +407,14 @@ bool visit_type_BlockDirtyBitmapMergeWrapper_members(const qk_vpath *p, const qk
     return true;
 }
 
-bool visit_known_BlockDirtyBitmapMergeWrapper(const void *o, const char *key)
+int visit_known_BlockDirtyBitmapMergeWrapper(const void *o, const char *key)
 {
     const BlockDirtyBitmapMergeWrapper *obj = (const BlockDirtyBitmapMergeWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_BlockDirtyBitmapMergeWrapper_members(qk_json *out, const BlockDirtyBitmapMergeWrapper *obj)
@@ -497,14 +497,14 @@ bool visit_type_BlockdevBackupWrapper_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_BlockdevBackupWrapper(const void *o, const char *key)
+int visit_known_BlockdevBackupWrapper(const void *o, const char *key)
 {
     const BlockdevBackupWrapper *obj = (const BlockdevBackupWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_BlockdevBackupWrapper_members(qk_json *out, const BlockdevBackupWrapper *obj)
@@ -587,14 +587,14 @@ bool visit_type_BlockdevSnapshotWrapper_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_BlockdevSnapshotWrapper(const void *o, const char *key)
+int visit_known_BlockdevSnapshotWrapper(const void *o, const char *key)
 {
     const BlockdevSnapshotWrapper *obj = (const BlockdevSnapshotWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_BlockdevSnapshotWrapper_members(qk_json *out, const BlockdevSnapshotWrapper *obj)
@@ -677,14 +677,14 @@ bool visit_type_BlockdevSnapshotInternalWrapper_members(const qk_vpath *p, const
     return true;
 }
 
-bool visit_known_BlockdevSnapshotInternalWrapper(const void *o, const char *key)
+int visit_known_BlockdevSnapshotInternalWrapper(const void *o, const char *key)
 {
     const BlockdevSnapshotInternalWrapper *obj = (const BlockdevSnapshotInternalWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_BlockdevSnapshotInternalWrapper_members(qk_json *out, const BlockdevSnapshotInternalWrapper *obj)
@@ -767,14 +767,14 @@ bool visit_type_BlockdevSnapshotSyncWrapper_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_BlockdevSnapshotSyncWrapper(const void *o, const char *key)
+int visit_known_BlockdevSnapshotSyncWrapper(const void *o, const char *key)
 {
     const BlockdevSnapshotSyncWrapper *obj = (const BlockdevSnapshotSyncWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_BlockdevSnapshotSyncWrapper_members(qk_json *out, const BlockdevSnapshotSyncWrapper *obj)
@@ -857,14 +857,14 @@ bool visit_type_DriveBackupWrapper_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_DriveBackupWrapper(const void *o, const char *key)
+int visit_known_DriveBackupWrapper(const void *o, const char *key)
 {
     const DriveBackupWrapper *obj = (const DriveBackupWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_DriveBackupWrapper_members(qk_json *out, const DriveBackupWrapper *obj)
@@ -947,14 +947,14 @@ bool visit_type_q_obj_TransactionAction_base_members(const qk_vpath *p, const qk
     return true;
 }
 
-bool visit_known_q_obj_TransactionAction_base(const void *o, const char *key)
+int visit_known_q_obj_TransactionAction_base(const void *o, const char *key)
 {
     const q_obj_TransactionAction_base *obj = (const q_obj_TransactionAction_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_TransactionAction_base_members(qk_json *out, const q_obj_TransactionAction_base *obj)
@@ -1016,42 +1016,66 @@ bool visit_type_TransactionAction_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_TransactionAction(const void *o, const char *key)
+int visit_known_TransactionAction(const void *o, const char *key)
 {
     const TransactionAction *obj = (const TransactionAction *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     switch (obj->type) {
-    case TRANSACTION_ACTION_KIND_ABORT:
-        return visit_known_AbortWrapper(&obj->u.abort, key);
-    case TRANSACTION_ACTION_KIND_BLOCK_DIRTY_BITMAP_ADD:
-        return visit_known_BlockDirtyBitmapAddWrapper(&obj->u.block_dirty_bitmap_add, key);
-    case TRANSACTION_ACTION_KIND_BLOCK_DIRTY_BITMAP_REMOVE:
-        return visit_known_BlockDirtyBitmapWrapper(&obj->u.block_dirty_bitmap_remove, key);
-    case TRANSACTION_ACTION_KIND_BLOCK_DIRTY_BITMAP_CLEAR:
-        return visit_known_BlockDirtyBitmapWrapper(&obj->u.block_dirty_bitmap_clear, key);
-    case TRANSACTION_ACTION_KIND_BLOCK_DIRTY_BITMAP_ENABLE:
-        return visit_known_BlockDirtyBitmapWrapper(&obj->u.block_dirty_bitmap_enable, key);
-    case TRANSACTION_ACTION_KIND_BLOCK_DIRTY_BITMAP_DISABLE:
-        return visit_known_BlockDirtyBitmapWrapper(&obj->u.block_dirty_bitmap_disable, key);
-    case TRANSACTION_ACTION_KIND_BLOCK_DIRTY_BITMAP_MERGE:
-        return visit_known_BlockDirtyBitmapMergeWrapper(&obj->u.block_dirty_bitmap_merge, key);
-    case TRANSACTION_ACTION_KIND_BLOCKDEV_BACKUP:
-        return visit_known_BlockdevBackupWrapper(&obj->u.blockdev_backup, key);
-    case TRANSACTION_ACTION_KIND_BLOCKDEV_SNAPSHOT:
-        return visit_known_BlockdevSnapshotWrapper(&obj->u.blockdev_snapshot, key);
-    case TRANSACTION_ACTION_KIND_BLOCKDEV_SNAPSHOT_INTERNAL_SYNC:
-        return visit_known_BlockdevSnapshotInternalWrapper(&obj->u.blockdev_snapshot_internal_sync, key);
-    case TRANSACTION_ACTION_KIND_BLOCKDEV_SNAPSHOT_SYNC:
-        return visit_known_BlockdevSnapshotSyncWrapper(&obj->u.blockdev_snapshot_sync, key);
-    case TRANSACTION_ACTION_KIND_DRIVE_BACKUP:
-        return visit_known_DriveBackupWrapper(&obj->u.drive_backup, key);
+    case TRANSACTION_ACTION_KIND_ABORT: {
+        int r = visit_known_AbortWrapper(&obj->u.abort, key);
+        return r < 0 ? r : r + 1;
+    }
+    case TRANSACTION_ACTION_KIND_BLOCK_DIRTY_BITMAP_ADD: {
+        int r = visit_known_BlockDirtyBitmapAddWrapper(&obj->u.block_dirty_bitmap_add, key);
+        return r < 0 ? r : r + 1;
+    }
+    case TRANSACTION_ACTION_KIND_BLOCK_DIRTY_BITMAP_REMOVE: {
+        int r = visit_known_BlockDirtyBitmapWrapper(&obj->u.block_dirty_bitmap_remove, key);
+        return r < 0 ? r : r + 1;
+    }
+    case TRANSACTION_ACTION_KIND_BLOCK_DIRTY_BITMAP_CLEAR: {
+        int r = visit_known_BlockDirtyBitmapWrapper(&obj->u.block_dirty_bitmap_clear, key);
+        return r < 0 ? r : r + 1;
+    }
+    case TRANSACTION_ACTION_KIND_BLOCK_DIRTY_BITMAP_ENABLE: {
+        int r = visit_known_BlockDirtyBitmapWrapper(&obj->u.block_dirty_bitmap_enable, key);
+        return r < 0 ? r : r + 1;
+    }
+    case TRANSACTION_ACTION_KIND_BLOCK_DIRTY_BITMAP_DISABLE: {
+        int r = visit_known_BlockDirtyBitmapWrapper(&obj->u.block_dirty_bitmap_disable, key);
+        return r < 0 ? r : r + 1;
+    }
+    case TRANSACTION_ACTION_KIND_BLOCK_DIRTY_BITMAP_MERGE: {
+        int r = visit_known_BlockDirtyBitmapMergeWrapper(&obj->u.block_dirty_bitmap_merge, key);
+        return r < 0 ? r : r + 1;
+    }
+    case TRANSACTION_ACTION_KIND_BLOCKDEV_BACKUP: {
+        int r = visit_known_BlockdevBackupWrapper(&obj->u.blockdev_backup, key);
+        return r < 0 ? r : r + 1;
+    }
+    case TRANSACTION_ACTION_KIND_BLOCKDEV_SNAPSHOT: {
+        int r = visit_known_BlockdevSnapshotWrapper(&obj->u.blockdev_snapshot, key);
+        return r < 0 ? r : r + 1;
+    }
+    case TRANSACTION_ACTION_KIND_BLOCKDEV_SNAPSHOT_INTERNAL_SYNC: {
+        int r = visit_known_BlockdevSnapshotInternalWrapper(&obj->u.blockdev_snapshot_internal_sync, key);
+        return r < 0 ? r : r + 1;
+    }
+    case TRANSACTION_ACTION_KIND_BLOCKDEV_SNAPSHOT_SYNC: {
+        int r = visit_known_BlockdevSnapshotSyncWrapper(&obj->u.blockdev_snapshot_sync, key);
+        return r < 0 ? r : r + 1;
+    }
+    case TRANSACTION_ACTION_KIND_DRIVE_BACKUP: {
+        int r = visit_known_DriveBackupWrapper(&obj->u.drive_backup, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_TransactionAction_members(qk_json *out, const TransactionAction *obj)
@@ -1160,14 +1184,14 @@ bool visit_type_TransactionProperties_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_TransactionProperties(const void *o, const char *key)
+int visit_known_TransactionProperties(const void *o, const char *key)
 {
     const TransactionProperties *obj = (const TransactionProperties *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "completion-mode"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_TransactionProperties_members(qk_json *out, const TransactionProperties *obj)
@@ -1313,16 +1337,16 @@ bool visit_type_q_obj_transaction_arg_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_q_obj_transaction_arg(const void *o, const char *key)
+int visit_known_q_obj_transaction_arg(const void *o, const char *key)
 {
     const q_obj_transaction_arg *obj = (const q_obj_transaction_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "actions"))
-        return true;
+        return 0;
     if (!strcmp(key, "properties"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_transaction_arg_members(qk_json *out, const q_obj_transaction_arg *obj)

@@ -16,7 +16,7 @@ extern "C" {
 
 bool visit_type_Abort_members(const qk_vpath *p, const qk_json *in,
     Abort *obj, size_t *seen, qk_error **errp);
-bool visit_known_Abort(const void *obj, const char *key);
+int visit_known_Abort(const void *obj, const char *key);
 bool visit_out_Abort_members(qk_json *out, const Abort *obj);
 bool visit_type_Abort(const qk_vpath *p, const char *name,
     const qk_json *in, Abort **obj, qk_error **errp);
@@ -33,7 +33,7 @@ qk_json *visit_out_TransactionActionKind(TransactionActionKind obj);
 
 bool visit_type_AbortWrapper_members(const qk_vpath *p, const qk_json *in,
     AbortWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_AbortWrapper(const void *obj, const char *key);
+int visit_known_AbortWrapper(const void *obj, const char *key);
 bool visit_out_AbortWrapper_members(qk_json *out, const AbortWrapper *obj);
 bool visit_type_AbortWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, AbortWrapper **obj, qk_error **errp);
@@ -42,7 +42,7 @@ AbortWrapper *qapi_clone_AbortWrapper(const AbortWrapper *obj);
 
 bool visit_type_BlockDirtyBitmapAddWrapper_members(const qk_vpath *p, const qk_json *in,
     BlockDirtyBitmapAddWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockDirtyBitmapAddWrapper(const void *obj, const char *key);
+int visit_known_BlockDirtyBitmapAddWrapper(const void *obj, const char *key);
 bool visit_out_BlockDirtyBitmapAddWrapper_members(qk_json *out, const BlockDirtyBitmapAddWrapper *obj);
 bool visit_type_BlockDirtyBitmapAddWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, BlockDirtyBitmapAddWrapper **obj, qk_error **errp);
@@ -51,7 +51,7 @@ BlockDirtyBitmapAddWrapper *qapi_clone_BlockDirtyBitmapAddWrapper(const BlockDir
 
 bool visit_type_BlockDirtyBitmapWrapper_members(const qk_vpath *p, const qk_json *in,
     BlockDirtyBitmapWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockDirtyBitmapWrapper(const void *obj, const char *key);
+int visit_known_BlockDirtyBitmapWrapper(const void *obj, const char *key);
 bool visit_out_BlockDirtyBitmapWrapper_members(qk_json *out, const BlockDirtyBitmapWrapper *obj);
 bool visit_type_BlockDirtyBitmapWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, BlockDirtyBitmapWrapper **obj, qk_error **errp);
@@ -60,7 +60,7 @@ BlockDirtyBitmapWrapper *qapi_clone_BlockDirtyBitmapWrapper(const BlockDirtyBitm
 
 bool visit_type_BlockDirtyBitmapMergeWrapper_members(const qk_vpath *p, const qk_json *in,
     BlockDirtyBitmapMergeWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockDirtyBitmapMergeWrapper(const void *obj, const char *key);
+int visit_known_BlockDirtyBitmapMergeWrapper(const void *obj, const char *key);
 bool visit_out_BlockDirtyBitmapMergeWrapper_members(qk_json *out, const BlockDirtyBitmapMergeWrapper *obj);
 bool visit_type_BlockDirtyBitmapMergeWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, BlockDirtyBitmapMergeWrapper **obj, qk_error **errp);
@@ -69,7 +69,7 @@ BlockDirtyBitmapMergeWrapper *qapi_clone_BlockDirtyBitmapMergeWrapper(const Bloc
 
 bool visit_type_BlockdevBackupWrapper_members(const qk_vpath *p, const qk_json *in,
     BlockdevBackupWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevBackupWrapper(const void *obj, const char *key);
+int visit_known_BlockdevBackupWrapper(const void *obj, const char *key);
 bool visit_out_BlockdevBackupWrapper_members(qk_json *out, const BlockdevBackupWrapper *obj);
 bool visit_type_BlockdevBackupWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevBackupWrapper **obj, qk_error **errp);
@@ -78,7 +78,7 @@ BlockdevBackupWrapper *qapi_clone_BlockdevBackupWrapper(const BlockdevBackupWrap
 
 bool visit_type_BlockdevSnapshotWrapper_members(const qk_vpath *p, const qk_json *in,
     BlockdevSnapshotWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevSnapshotWrapper(const void *obj, const char *key);
+int visit_known_BlockdevSnapshotWrapper(const void *obj, const char *key);
 bool visit_out_BlockdevSnapshotWrapper_members(qk_json *out, const BlockdevSnapshotWrapper *obj);
 bool visit_type_BlockdevSnapshotWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevSnapshotWrapper **obj, qk_error **errp);
@@ -87,7 +87,7 @@ BlockdevSnapshotWrapper *qapi_clone_BlockdevSnapshotWrapper(const BlockdevSnapsh
 
 bool visit_type_BlockdevSnapshotInternalWrapper_members(const qk_vpath *p, const qk_json *in,
     BlockdevSnapshotInternalWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevSnapshotInternalWrapper(const void *obj, const char *key);
+int visit_known_BlockdevSnapshotInternalWrapper(const void *obj, const char *key);
 bool visit_out_BlockdevSnapshotInternalWrapper_members(qk_json *out, const BlockdevSnapshotInternalWrapper *obj);
 bool visit_type_BlockdevSnapshotInternalWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevSnapshotInternalWrapper **obj, qk_error **errp);
@@ -96,7 +96,7 @@ BlockdevSnapshotInternalWrapper *qapi_clone_BlockdevSnapshotInternalWrapper(cons
 
 bool visit_type_BlockdevSnapshotSyncWrapper_members(const qk_vpath *p, const qk_json *in,
     BlockdevSnapshotSyncWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_BlockdevSnapshotSyncWrapper(const void *obj, const char *key);
+int visit_known_BlockdevSnapshotSyncWrapper(const void *obj, const char *key);
 bool visit_out_BlockdevSnapshotSyncWrapper_members(qk_json *out, const BlockdevSnapshotSyncWrapper *obj);
 bool visit_type_BlockdevSnapshotSyncWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, BlockdevSnapshotSyncWrapper **obj, qk_error **errp);
@@ -105,7 +105,7 @@ BlockdevSnapshotSyncWrapper *qapi_clone_BlockdevSnapshotSyncWrapper(const Blockd
 
 bool visit_type_DriveBackupWrapper_members(const qk_vpath *p, const qk_json *in,
     DriveBackupWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_DriveBackupWrapper(const void *obj, const char *key);
+int visit_known_DriveBackupWrapper(const void *obj, const char *key);
 bool visit_out_DriveBackupWrapper_members(qk_json *out, const DriveBackupWrapper *obj);
 bool visit_type_DriveBackupWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, DriveBackupWrapper **obj, qk_error **errp);
@@ -114,12 +114,12 @@ DriveBackupWrapper *qapi_clone_DriveBackupWrapper(const DriveBackupWrapper *obj)
 
 bool visit_type_q_obj_TransactionAction_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_TransactionAction_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_TransactionAction_base(const void *obj, const char *key);
+int visit_known_q_obj_TransactionAction_base(const void *obj, const char *key);
 bool visit_out_q_obj_TransactionAction_base_members(qk_json *out, const q_obj_TransactionAction_base *obj);
 
 bool visit_type_TransactionAction_members(const qk_vpath *p, const qk_json *in,
     TransactionAction *obj, size_t *seen, qk_error **errp);
-bool visit_known_TransactionAction(const void *obj, const char *key);
+int visit_known_TransactionAction(const void *obj, const char *key);
 bool visit_out_TransactionAction_members(qk_json *out, const TransactionAction *obj);
 bool visit_type_TransactionAction(const qk_vpath *p, const char *name,
     const qk_json *in, TransactionAction **obj, qk_error **errp);
@@ -128,7 +128,7 @@ TransactionAction *qapi_clone_TransactionAction(const TransactionAction *obj);
 
 bool visit_type_TransactionProperties_members(const qk_vpath *p, const qk_json *in,
     TransactionProperties *obj, size_t *seen, qk_error **errp);
-bool visit_known_TransactionProperties(const void *obj, const char *key);
+int visit_known_TransactionProperties(const void *obj, const char *key);
 bool visit_out_TransactionProperties_members(qk_json *out, const TransactionProperties *obj);
 bool visit_type_TransactionProperties(const qk_vpath *p, const char *name,
     const qk_json *in, TransactionProperties **obj, qk_error **errp);
@@ -142,7 +142,7 @@ TransactionActionList *qapi_clone_TransactionActionList(const TransactionActionL
 
 bool visit_type_q_obj_transaction_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_transaction_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_transaction_arg(const void *obj, const char *key);
+int visit_known_q_obj_transaction_arg(const void *obj, const char *key);
 bool visit_out_q_obj_transaction_arg_members(qk_json *out, const q_obj_transaction_arg *obj);
 
 #ifdef __cplusplus

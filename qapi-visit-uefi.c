@@ -69,24 +69,24 @@ bool visit_type_UefiVariable_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_UefiVariable(const void *o, const char *key)
+int visit_known_UefiVariable(const void *o, const char *key)
 {
     const UefiVariable *obj = (const UefiVariable *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "guid"))
-        return true;
+        return 0;
     if (!strcmp(key, "name"))
-        return true;
+        return 1;
     if (!strcmp(key, "attr"))
-        return true;
+        return 2;
     if (!strcmp(key, "data"))
-        return true;
+        return 3;
     if (!strcmp(key, "time"))
-        return true;
+        return 4;
     if (!strcmp(key, "digest"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_UefiVariable_members(qk_json *out, const UefiVariable *obj)
@@ -246,16 +246,16 @@ bool visit_type_UefiVarStore_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_UefiVarStore(const void *o, const char *key)
+int visit_known_UefiVarStore(const void *o, const char *key)
 {
     const UefiVarStore *obj = (const UefiVarStore *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "version"))
-        return true;
+        return 0;
     if (!strcmp(key, "variables"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_UefiVarStore_members(qk_json *out, const UefiVarStore *obj)

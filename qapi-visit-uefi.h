@@ -15,7 +15,7 @@ extern "C" {
 
 bool visit_type_UefiVariable_members(const qk_vpath *p, const qk_json *in,
     UefiVariable *obj, size_t *seen, qk_error **errp);
-bool visit_known_UefiVariable(const void *obj, const char *key);
+int visit_known_UefiVariable(const void *obj, const char *key);
 bool visit_out_UefiVariable_members(qk_json *out, const UefiVariable *obj);
 bool visit_type_UefiVariable(const qk_vpath *p, const char *name,
     const qk_json *in, UefiVariable **obj, qk_error **errp);
@@ -29,7 +29,7 @@ UefiVariableList *qapi_clone_UefiVariableList(const UefiVariableList *obj);
 
 bool visit_type_UefiVarStore_members(const qk_vpath *p, const qk_json *in,
     UefiVarStore *obj, size_t *seen, qk_error **errp);
-bool visit_known_UefiVarStore(const void *obj, const char *key);
+int visit_known_UefiVarStore(const void *obj, const char *key);
 bool visit_out_UefiVarStore_members(qk_json *out, const UefiVarStore *obj);
 bool visit_type_UefiVarStore(const qk_vpath *p, const char *name,
     const qk_json *in, UefiVarStore **obj, qk_error **errp);

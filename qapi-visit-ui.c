@@ -76,18 +76,18 @@ bool visit_type_q_obj_SetPasswordOptions_base_members(const qk_vpath *p, const q
     return true;
 }
 
-bool visit_known_q_obj_SetPasswordOptions_base(const void *o, const char *key)
+int visit_known_q_obj_SetPasswordOptions_base(const void *o, const char *key)
 {
     const q_obj_SetPasswordOptions_base *obj = (const q_obj_SetPasswordOptions_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "protocol"))
-        return true;
+        return 0;
     if (!strcmp(key, "password"))
-        return true;
+        return 1;
     if (!strcmp(key, "connected"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_SetPasswordOptions_base_members(qk_json *out, const q_obj_SetPasswordOptions_base *obj)
@@ -148,24 +148,26 @@ bool visit_type_SetPasswordOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SetPasswordOptions(const void *o, const char *key)
+int visit_known_SetPasswordOptions(const void *o, const char *key)
 {
     const SetPasswordOptions *obj = (const SetPasswordOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "protocol"))
-        return true;
+        return 0;
     if (!strcmp(key, "password"))
-        return true;
+        return 1;
     if (!strcmp(key, "connected"))
-        return true;
+        return 2;
     switch (obj->protocol) {
-    case DISPLAY_PROTOCOL_VNC:
-        return visit_known_SetPasswordOptionsVnc(&obj->u.vnc, key);
+    case DISPLAY_PROTOCOL_VNC: {
+        int r = visit_known_SetPasswordOptionsVnc(&obj->u.vnc, key);
+        return r < 0 ? r : r + 3;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_SetPasswordOptions_members(qk_json *out, const SetPasswordOptions *obj)
@@ -256,14 +258,14 @@ bool visit_type_SetPasswordOptionsVnc_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_SetPasswordOptionsVnc(const void *o, const char *key)
+int visit_known_SetPasswordOptionsVnc(const void *o, const char *key)
 {
     const SetPasswordOptionsVnc *obj = (const SetPasswordOptionsVnc *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "display"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_SetPasswordOptionsVnc_members(qk_json *out, const SetPasswordOptionsVnc *obj)
@@ -356,16 +358,16 @@ bool visit_type_q_obj_ExpirePasswordOptions_base_members(const qk_vpath *p, cons
     return true;
 }
 
-bool visit_known_q_obj_ExpirePasswordOptions_base(const void *o, const char *key)
+int visit_known_q_obj_ExpirePasswordOptions_base(const void *o, const char *key)
 {
     const q_obj_ExpirePasswordOptions_base *obj = (const q_obj_ExpirePasswordOptions_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "protocol"))
-        return true;
+        return 0;
     if (!strcmp(key, "time"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_ExpirePasswordOptions_base_members(qk_json *out, const q_obj_ExpirePasswordOptions_base *obj)
@@ -416,22 +418,24 @@ bool visit_type_ExpirePasswordOptions_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_ExpirePasswordOptions(const void *o, const char *key)
+int visit_known_ExpirePasswordOptions(const void *o, const char *key)
 {
     const ExpirePasswordOptions *obj = (const ExpirePasswordOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "protocol"))
-        return true;
+        return 0;
     if (!strcmp(key, "time"))
-        return true;
+        return 1;
     switch (obj->protocol) {
-    case DISPLAY_PROTOCOL_VNC:
-        return visit_known_ExpirePasswordOptionsVnc(&obj->u.vnc, key);
+    case DISPLAY_PROTOCOL_VNC: {
+        int r = visit_known_ExpirePasswordOptionsVnc(&obj->u.vnc, key);
+        return r < 0 ? r : r + 2;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_ExpirePasswordOptions_members(qk_json *out, const ExpirePasswordOptions *obj)
@@ -519,14 +523,14 @@ bool visit_type_ExpirePasswordOptionsVnc_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_ExpirePasswordOptionsVnc(const void *o, const char *key)
+int visit_known_ExpirePasswordOptionsVnc(const void *o, const char *key)
 {
     const ExpirePasswordOptionsVnc *obj = (const ExpirePasswordOptionsVnc *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "display"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_ExpirePasswordOptionsVnc_members(qk_json *out, const ExpirePasswordOptionsVnc *obj)
@@ -646,20 +650,20 @@ bool visit_type_q_obj_screendump_arg_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_q_obj_screendump_arg(const void *o, const char *key)
+int visit_known_q_obj_screendump_arg(const void *o, const char *key)
 {
     const q_obj_screendump_arg *obj = (const q_obj_screendump_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "filename"))
-        return true;
+        return 0;
     if (!strcmp(key, "device"))
-        return true;
+        return 1;
     if (!strcmp(key, "head"))
-        return true;
+        return 2;
     if (!strcmp(key, "format"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_q_obj_screendump_arg_members(qk_json *out, const q_obj_screendump_arg *obj)
@@ -722,18 +726,18 @@ bool visit_type_SpiceBasicInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SpiceBasicInfo(const void *o, const char *key)
+int visit_known_SpiceBasicInfo(const void *o, const char *key)
 {
     const SpiceBasicInfo *obj = (const SpiceBasicInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "host"))
-        return true;
+        return 0;
     if (!strcmp(key, "port"))
-        return true;
+        return 1;
     if (!strcmp(key, "family"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_SpiceBasicInfo_members(qk_json *out, const SpiceBasicInfo *obj)
@@ -846,20 +850,20 @@ bool visit_type_SpiceServerInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SpiceServerInfo(const void *o, const char *key)
+int visit_known_SpiceServerInfo(const void *o, const char *key)
 {
     const SpiceServerInfo *obj = (const SpiceServerInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "host"))
-        return true;
+        return 0;
     if (!strcmp(key, "port"))
-        return true;
+        return 1;
     if (!strcmp(key, "family"))
-        return true;
+        return 2;
     if (!strcmp(key, "auth"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_SpiceServerInfo_members(qk_json *out, const SpiceServerInfo *obj)
@@ -1005,26 +1009,26 @@ bool visit_type_SpiceChannel_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SpiceChannel(const void *o, const char *key)
+int visit_known_SpiceChannel(const void *o, const char *key)
 {
     const SpiceChannel *obj = (const SpiceChannel *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "host"))
-        return true;
+        return 0;
     if (!strcmp(key, "port"))
-        return true;
+        return 1;
     if (!strcmp(key, "family"))
-        return true;
+        return 2;
     if (!strcmp(key, "connection-id"))
-        return true;
+        return 3;
     if (!strcmp(key, "channel-type"))
-        return true;
+        return 4;
     if (!strcmp(key, "channel-id"))
-        return true;
+        return 5;
     if (!strcmp(key, "tls"))
-        return true;
-    return false;
+        return 6;
+    return -1;
 }
 
 bool visit_out_SpiceChannel_members(qk_json *out, const SpiceChannel *obj)
@@ -1253,30 +1257,30 @@ bool visit_type_SpiceInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_SpiceInfo(const void *o, const char *key)
+int visit_known_SpiceInfo(const void *o, const char *key)
 {
     const SpiceInfo *obj = (const SpiceInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "enabled"))
-        return true;
+        return 0;
     if (!strcmp(key, "migrated"))
-        return true;
+        return 1;
     if (!strcmp(key, "host"))
-        return true;
+        return 2;
     if (!strcmp(key, "port"))
-        return true;
+        return 3;
     if (!strcmp(key, "tls-port"))
-        return true;
+        return 4;
     if (!strcmp(key, "auth"))
-        return true;
+        return 5;
     if (!strcmp(key, "compiled-version"))
-        return true;
+        return 6;
     if (!strcmp(key, "mouse-mode"))
-        return true;
+        return 7;
     if (!strcmp(key, "channels"))
-        return true;
-    return false;
+        return 8;
+    return -1;
 }
 
 bool visit_out_SpiceInfo_members(qk_json *out, const SpiceInfo *obj)
@@ -1392,16 +1396,16 @@ bool visit_type_q_obj_SPICE_CONNECTED_arg_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_q_obj_SPICE_CONNECTED_arg(const void *o, const char *key)
+int visit_known_q_obj_SPICE_CONNECTED_arg(const void *o, const char *key)
 {
     const q_obj_SPICE_CONNECTED_arg *obj = (const q_obj_SPICE_CONNECTED_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "server"))
-        return true;
+        return 0;
     if (!strcmp(key, "client"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_SPICE_CONNECTED_arg_members(qk_json *out, const q_obj_SPICE_CONNECTED_arg *obj)
@@ -1448,16 +1452,16 @@ bool visit_type_q_obj_SPICE_INITIALIZED_arg_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_q_obj_SPICE_INITIALIZED_arg(const void *o, const char *key)
+int visit_known_q_obj_SPICE_INITIALIZED_arg(const void *o, const char *key)
 {
     const q_obj_SPICE_INITIALIZED_arg *obj = (const q_obj_SPICE_INITIALIZED_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "server"))
-        return true;
+        return 0;
     if (!strcmp(key, "client"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_SPICE_INITIALIZED_arg_members(qk_json *out, const q_obj_SPICE_INITIALIZED_arg *obj)
@@ -1504,16 +1508,16 @@ bool visit_type_q_obj_SPICE_DISCONNECTED_arg_members(const qk_vpath *p, const qk
     return true;
 }
 
-bool visit_known_q_obj_SPICE_DISCONNECTED_arg(const void *o, const char *key)
+int visit_known_q_obj_SPICE_DISCONNECTED_arg(const void *o, const char *key)
 {
     const q_obj_SPICE_DISCONNECTED_arg *obj = (const q_obj_SPICE_DISCONNECTED_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "server"))
-        return true;
+        return 0;
     if (!strcmp(key, "client"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_SPICE_DISCONNECTED_arg_members(qk_json *out, const q_obj_SPICE_DISCONNECTED_arg *obj)
@@ -1578,20 +1582,20 @@ bool visit_type_VncBasicInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_VncBasicInfo(const void *o, const char *key)
+int visit_known_VncBasicInfo(const void *o, const char *key)
 {
     const VncBasicInfo *obj = (const VncBasicInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "host"))
-        return true;
+        return 0;
     if (!strcmp(key, "service"))
-        return true;
+        return 1;
     if (!strcmp(key, "family"))
-        return true;
+        return 2;
     if (!strcmp(key, "websocket"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_VncBasicInfo_members(qk_json *out, const VncBasicInfo *obj)
@@ -1715,22 +1719,22 @@ bool visit_type_VncServerInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_VncServerInfo(const void *o, const char *key)
+int visit_known_VncServerInfo(const void *o, const char *key)
 {
     const VncServerInfo *obj = (const VncServerInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "host"))
-        return true;
+        return 0;
     if (!strcmp(key, "service"))
-        return true;
+        return 1;
     if (!strcmp(key, "family"))
-        return true;
+        return 2;
     if (!strcmp(key, "websocket"))
-        return true;
+        return 3;
     if (!strcmp(key, "auth"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_VncServerInfo_members(qk_json *out, const VncServerInfo *obj)
@@ -1863,24 +1867,24 @@ bool visit_type_VncClientInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_VncClientInfo(const void *o, const char *key)
+int visit_known_VncClientInfo(const void *o, const char *key)
 {
     const VncClientInfo *obj = (const VncClientInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "host"))
-        return true;
+        return 0;
     if (!strcmp(key, "service"))
-        return true;
+        return 1;
     if (!strcmp(key, "family"))
-        return true;
+        return 2;
     if (!strcmp(key, "websocket"))
-        return true;
+        return 3;
     if (!strcmp(key, "x509_dname"))
-        return true;
+        return 4;
     if (!strcmp(key, "sasl_username"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_VncClientInfo_members(qk_json *out, const VncClientInfo *obj)
@@ -2067,24 +2071,24 @@ bool visit_type_VncInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_VncInfo(const void *o, const char *key)
+int visit_known_VncInfo(const void *o, const char *key)
 {
     const VncInfo *obj = (const VncInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "enabled"))
-        return true;
+        return 0;
     if (!strcmp(key, "host"))
-        return true;
+        return 1;
     if (!strcmp(key, "family"))
-        return true;
+        return 2;
     if (!strcmp(key, "service"))
-        return true;
+        return 3;
     if (!strcmp(key, "auth"))
-        return true;
+        return 4;
     if (!strcmp(key, "clients"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_VncInfo_members(qk_json *out, const VncInfo *obj)
@@ -2261,24 +2265,24 @@ bool visit_type_VncServerInfo2_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_VncServerInfo2(const void *o, const char *key)
+int visit_known_VncServerInfo2(const void *o, const char *key)
 {
     const VncServerInfo2 *obj = (const VncServerInfo2 *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "host"))
-        return true;
+        return 0;
     if (!strcmp(key, "service"))
-        return true;
+        return 1;
     if (!strcmp(key, "family"))
-        return true;
+        return 2;
     if (!strcmp(key, "websocket"))
-        return true;
+        return 3;
     if (!strcmp(key, "auth"))
-        return true;
+        return 4;
     if (!strcmp(key, "vencrypt"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_VncServerInfo2_members(qk_json *out, const VncServerInfo2 *obj)
@@ -2472,24 +2476,24 @@ bool visit_type_VncInfo2_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_VncInfo2(const void *o, const char *key)
+int visit_known_VncInfo2(const void *o, const char *key)
 {
     const VncInfo2 *obj = (const VncInfo2 *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
+        return 0;
     if (!strcmp(key, "server"))
-        return true;
+        return 1;
     if (!strcmp(key, "clients"))
-        return true;
+        return 2;
     if (!strcmp(key, "auth"))
-        return true;
+        return 3;
     if (!strcmp(key, "vencrypt"))
-        return true;
+        return 4;
     if (!strcmp(key, "display"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_VncInfo2_members(qk_json *out, const VncInfo2 *obj)
@@ -2644,14 +2648,14 @@ bool visit_type_q_obj_change_vnc_password_arg_members(const qk_vpath *p, const q
     return true;
 }
 
-bool visit_known_q_obj_change_vnc_password_arg(const void *o, const char *key)
+int visit_known_q_obj_change_vnc_password_arg(const void *o, const char *key)
 {
     const q_obj_change_vnc_password_arg *obj = (const q_obj_change_vnc_password_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "password"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_change_vnc_password_arg_members(qk_json *out, const q_obj_change_vnc_password_arg *obj)
@@ -2696,16 +2700,16 @@ bool visit_type_q_obj_VNC_CONNECTED_arg_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_q_obj_VNC_CONNECTED_arg(const void *o, const char *key)
+int visit_known_q_obj_VNC_CONNECTED_arg(const void *o, const char *key)
 {
     const q_obj_VNC_CONNECTED_arg *obj = (const q_obj_VNC_CONNECTED_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "server"))
-        return true;
+        return 0;
     if (!strcmp(key, "client"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_VNC_CONNECTED_arg_members(qk_json *out, const q_obj_VNC_CONNECTED_arg *obj)
@@ -2752,16 +2756,16 @@ bool visit_type_q_obj_VNC_INITIALIZED_arg_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_q_obj_VNC_INITIALIZED_arg(const void *o, const char *key)
+int visit_known_q_obj_VNC_INITIALIZED_arg(const void *o, const char *key)
 {
     const q_obj_VNC_INITIALIZED_arg *obj = (const q_obj_VNC_INITIALIZED_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "server"))
-        return true;
+        return 0;
     if (!strcmp(key, "client"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_VNC_INITIALIZED_arg_members(qk_json *out, const q_obj_VNC_INITIALIZED_arg *obj)
@@ -2808,16 +2812,16 @@ bool visit_type_q_obj_VNC_DISCONNECTED_arg_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_q_obj_VNC_DISCONNECTED_arg(const void *o, const char *key)
+int visit_known_q_obj_VNC_DISCONNECTED_arg(const void *o, const char *key)
 {
     const q_obj_VNC_DISCONNECTED_arg *obj = (const q_obj_VNC_DISCONNECTED_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "server"))
-        return true;
+        return 0;
     if (!strcmp(key, "client"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_VNC_DISCONNECTED_arg_members(qk_json *out, const q_obj_VNC_DISCONNECTED_arg *obj)
@@ -2881,20 +2885,20 @@ bool visit_type_MouseInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_MouseInfo(const void *o, const char *key)
+int visit_known_MouseInfo(const void *o, const char *key)
 {
     const MouseInfo *obj = (const MouseInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "index"))
-        return true;
+        return 1;
     if (!strcmp(key, "current"))
-        return true;
+        return 2;
     if (!strcmp(key, "absolute"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_MouseInfo_members(qk_json *out, const MouseInfo *obj)
@@ -3069,14 +3073,14 @@ bool visit_type_IntWrapper_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_IntWrapper(const void *o, const char *key)
+int visit_known_IntWrapper(const void *o, const char *key)
 {
     const IntWrapper *obj = (const IntWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_IntWrapper_members(qk_json *out, const IntWrapper *obj)
@@ -3159,14 +3163,14 @@ bool visit_type_QKeyCodeWrapper_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_QKeyCodeWrapper(const void *o, const char *key)
+int visit_known_QKeyCodeWrapper(const void *o, const char *key)
 {
     const QKeyCodeWrapper *obj = (const QKeyCodeWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_QKeyCodeWrapper_members(qk_json *out, const QKeyCodeWrapper *obj)
@@ -3249,14 +3253,14 @@ bool visit_type_q_obj_KeyValue_base_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_q_obj_KeyValue_base(const void *o, const char *key)
+int visit_known_q_obj_KeyValue_base(const void *o, const char *key)
 {
     const q_obj_KeyValue_base *obj = (const q_obj_KeyValue_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_KeyValue_base_members(qk_json *out, const q_obj_KeyValue_base *obj)
@@ -3298,22 +3302,26 @@ bool visit_type_KeyValue_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_KeyValue(const void *o, const char *key)
+int visit_known_KeyValue(const void *o, const char *key)
 {
     const KeyValue *obj = (const KeyValue *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     switch (obj->type) {
-    case KEY_VALUE_KIND_NUMBER:
-        return visit_known_IntWrapper(&obj->u.number, key);
-    case KEY_VALUE_KIND_QCODE:
-        return visit_known_QKeyCodeWrapper(&obj->u.qcode, key);
+    case KEY_VALUE_KIND_NUMBER: {
+        int r = visit_known_IntWrapper(&obj->u.number, key);
+        return r < 0 ? r : r + 1;
+    }
+    case KEY_VALUE_KIND_QCODE: {
+        int r = visit_known_QKeyCodeWrapper(&obj->u.qcode, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_KeyValue_members(qk_json *out, const KeyValue *obj)
@@ -3467,16 +3475,16 @@ bool visit_type_q_obj_send_key_arg_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_q_obj_send_key_arg(const void *o, const char *key)
+int visit_known_q_obj_send_key_arg(const void *o, const char *key)
 {
     const q_obj_send_key_arg *obj = (const q_obj_send_key_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "keys"))
-        return true;
+        return 0;
     if (!strcmp(key, "hold-time"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_send_key_arg_members(qk_json *out, const q_obj_send_key_arg *obj)
@@ -3567,16 +3575,16 @@ bool visit_type_InputKeyEvent_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_InputKeyEvent(const void *o, const char *key)
+int visit_known_InputKeyEvent(const void *o, const char *key)
 {
     const InputKeyEvent *obj = (const InputKeyEvent *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "key"))
-        return true;
+        return 0;
     if (!strcmp(key, "down"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_InputKeyEvent_members(qk_json *out, const InputKeyEvent *obj)
@@ -3670,16 +3678,16 @@ bool visit_type_InputBtnEvent_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_InputBtnEvent(const void *o, const char *key)
+int visit_known_InputBtnEvent(const void *o, const char *key)
 {
     const InputBtnEvent *obj = (const InputBtnEvent *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "button"))
-        return true;
+        return 0;
     if (!strcmp(key, "down"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_InputBtnEvent_members(qk_json *out, const InputBtnEvent *obj)
@@ -3773,16 +3781,16 @@ bool visit_type_InputMoveEvent_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_InputMoveEvent(const void *o, const char *key)
+int visit_known_InputMoveEvent(const void *o, const char *key)
 {
     const InputMoveEvent *obj = (const InputMoveEvent *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "axis"))
-        return true;
+        return 0;
     if (!strcmp(key, "value"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_InputMoveEvent_members(qk_json *out, const InputMoveEvent *obj)
@@ -3903,22 +3911,22 @@ bool visit_type_InputMultiTouchEvent_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_InputMultiTouchEvent(const void *o, const char *key)
+int visit_known_InputMultiTouchEvent(const void *o, const char *key)
 {
     const InputMultiTouchEvent *obj = (const InputMultiTouchEvent *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     if (!strcmp(key, "slot"))
-        return true;
+        return 1;
     if (!strcmp(key, "tracking-id"))
-        return true;
+        return 2;
     if (!strcmp(key, "axis"))
-        return true;
+        return 3;
     if (!strcmp(key, "value"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_InputMultiTouchEvent_members(qk_json *out, const InputMultiTouchEvent *obj)
@@ -4024,14 +4032,14 @@ bool visit_type_InputKeyEventWrapper_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_InputKeyEventWrapper(const void *o, const char *key)
+int visit_known_InputKeyEventWrapper(const void *o, const char *key)
 {
     const InputKeyEventWrapper *obj = (const InputKeyEventWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_InputKeyEventWrapper_members(qk_json *out, const InputKeyEventWrapper *obj)
@@ -4114,14 +4122,14 @@ bool visit_type_InputBtnEventWrapper_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_InputBtnEventWrapper(const void *o, const char *key)
+int visit_known_InputBtnEventWrapper(const void *o, const char *key)
 {
     const InputBtnEventWrapper *obj = (const InputBtnEventWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_InputBtnEventWrapper_members(qk_json *out, const InputBtnEventWrapper *obj)
@@ -4204,14 +4212,14 @@ bool visit_type_InputMoveEventWrapper_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_InputMoveEventWrapper(const void *o, const char *key)
+int visit_known_InputMoveEventWrapper(const void *o, const char *key)
 {
     const InputMoveEventWrapper *obj = (const InputMoveEventWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_InputMoveEventWrapper_members(qk_json *out, const InputMoveEventWrapper *obj)
@@ -4294,14 +4302,14 @@ bool visit_type_InputMultiTouchEventWrapper_members(const qk_vpath *p, const qk_
     return true;
 }
 
-bool visit_known_InputMultiTouchEventWrapper(const void *o, const char *key)
+int visit_known_InputMultiTouchEventWrapper(const void *o, const char *key)
 {
     const InputMultiTouchEventWrapper *obj = (const InputMultiTouchEventWrapper *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "data"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_InputMultiTouchEventWrapper_members(qk_json *out, const InputMultiTouchEventWrapper *obj)
@@ -4384,14 +4392,14 @@ bool visit_type_q_obj_InputEvent_base_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_q_obj_InputEvent_base(const void *o, const char *key)
+int visit_known_q_obj_InputEvent_base(const void *o, const char *key)
 {
     const q_obj_InputEvent_base *obj = (const q_obj_InputEvent_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_InputEvent_base_members(qk_json *out, const q_obj_InputEvent_base *obj)
@@ -4439,28 +4447,38 @@ bool visit_type_InputEvent_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_InputEvent(const void *o, const char *key)
+int visit_known_InputEvent(const void *o, const char *key)
 {
     const InputEvent *obj = (const InputEvent *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     switch (obj->type) {
-    case INPUT_EVENT_KIND_KEY:
-        return visit_known_InputKeyEventWrapper(&obj->u.key, key);
-    case INPUT_EVENT_KIND_BTN:
-        return visit_known_InputBtnEventWrapper(&obj->u.btn, key);
-    case INPUT_EVENT_KIND_REL:
-        return visit_known_InputMoveEventWrapper(&obj->u.rel, key);
-    case INPUT_EVENT_KIND_ABS:
-        return visit_known_InputMoveEventWrapper(&obj->u.abs, key);
-    case INPUT_EVENT_KIND_MTT:
-        return visit_known_InputMultiTouchEventWrapper(&obj->u.mtt, key);
+    case INPUT_EVENT_KIND_KEY: {
+        int r = visit_known_InputKeyEventWrapper(&obj->u.key, key);
+        return r < 0 ? r : r + 1;
+    }
+    case INPUT_EVENT_KIND_BTN: {
+        int r = visit_known_InputBtnEventWrapper(&obj->u.btn, key);
+        return r < 0 ? r : r + 1;
+    }
+    case INPUT_EVENT_KIND_REL: {
+        int r = visit_known_InputMoveEventWrapper(&obj->u.rel, key);
+        return r < 0 ? r : r + 1;
+    }
+    case INPUT_EVENT_KIND_ABS: {
+        int r = visit_known_InputMoveEventWrapper(&obj->u.abs, key);
+        return r < 0 ? r : r + 1;
+    }
+    case INPUT_EVENT_KIND_MTT: {
+        int r = visit_known_InputMultiTouchEventWrapper(&obj->u.mtt, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_InputEvent_members(qk_json *out, const InputEvent *obj)
@@ -4626,18 +4644,18 @@ bool visit_type_q_obj_input_send_event_arg_members(const qk_vpath *p, const qk_j
     return true;
 }
 
-bool visit_known_q_obj_input_send_event_arg(const void *o, const char *key)
+int visit_known_q_obj_input_send_event_arg(const void *o, const char *key)
 {
     const q_obj_input_send_event_arg *obj = (const q_obj_input_send_event_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device"))
-        return true;
+        return 0;
     if (!strcmp(key, "head"))
-        return true;
+        return 1;
     if (!strcmp(key, "events"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_input_send_event_arg_members(qk_json *out, const q_obj_input_send_event_arg *obj)
@@ -4710,24 +4728,24 @@ bool visit_type_DisplayGTK_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_DisplayGTK(const void *o, const char *key)
+int visit_known_DisplayGTK(const void *o, const char *key)
 {
     const DisplayGTK *obj = (const DisplayGTK *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "grab-on-hover"))
-        return true;
+        return 0;
     if (!strcmp(key, "zoom-to-fit"))
-        return true;
+        return 1;
     if (!strcmp(key, "show-tabs"))
-        return true;
+        return 2;
     if (!strcmp(key, "show-menubar"))
-        return true;
+        return 3;
     if (!strcmp(key, "keep-aspect-ratio"))
-        return true;
+        return 4;
     if (!strcmp(key, "scale"))
-        return true;
-    return false;
+        return 5;
+    return -1;
 }
 
 bool visit_out_DisplayGTK_members(qk_json *out, const DisplayGTK *obj)
@@ -4823,14 +4841,14 @@ bool visit_type_DisplayEGLHeadless_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_DisplayEGLHeadless(const void *o, const char *key)
+int visit_known_DisplayEGLHeadless(const void *o, const char *key)
 {
     const DisplayEGLHeadless *obj = (const DisplayEGLHeadless *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "rendernode"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_DisplayEGLHeadless_members(qk_json *out, const DisplayEGLHeadless *obj)
@@ -4930,20 +4948,20 @@ bool visit_type_DisplayDBus_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_DisplayDBus(const void *o, const char *key)
+int visit_known_DisplayDBus(const void *o, const char *key)
 {
     const DisplayDBus *obj = (const DisplayDBus *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "rendernode"))
-        return true;
+        return 0;
     if (!strcmp(key, "addr"))
-        return true;
+        return 1;
     if (!strcmp(key, "p2p"))
-        return true;
+        return 2;
     if (!strcmp(key, "audiodev"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_DisplayDBus_members(qk_json *out, const DisplayDBus *obj)
@@ -5048,14 +5066,14 @@ bool visit_type_DisplayCurses_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_DisplayCurses(const void *o, const char *key)
+int visit_known_DisplayCurses(const void *o, const char *key)
 {
     const DisplayCurses *obj = (const DisplayCurses *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "charset"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_DisplayCurses_members(qk_json *out, const DisplayCurses *obj)
@@ -5165,22 +5183,22 @@ bool visit_type_DisplayCocoa_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_DisplayCocoa(const void *o, const char *key)
+int visit_known_DisplayCocoa(const void *o, const char *key)
 {
     const DisplayCocoa *obj = (const DisplayCocoa *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "left-command-key"))
-        return true;
+        return 0;
     if (!strcmp(key, "full-grab"))
-        return true;
+        return 1;
     if (!strcmp(key, "swap-opt-cmd"))
-        return true;
+        return 2;
     if (!strcmp(key, "zoom-to-fit"))
-        return true;
+        return 3;
     if (!strcmp(key, "zoom-interpolation"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_DisplayCocoa_members(qk_json *out, const DisplayCocoa *obj)
@@ -5289,14 +5307,14 @@ bool visit_type_DisplaySDL_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_DisplaySDL(const void *o, const char *key)
+int visit_known_DisplaySDL(const void *o, const char *key)
 {
     const DisplaySDL *obj = (const DisplaySDL *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "grab-mod"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_DisplaySDL_members(qk_json *out, const DisplaySDL *obj)
@@ -5423,22 +5441,22 @@ bool visit_type_q_obj_DisplayOptions_base_members(const qk_vpath *p, const qk_js
     return true;
 }
 
-bool visit_known_q_obj_DisplayOptions_base(const void *o, const char *key)
+int visit_known_q_obj_DisplayOptions_base(const void *o, const char *key)
 {
     const q_obj_DisplayOptions_base *obj = (const q_obj_DisplayOptions_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     if (!strcmp(key, "full-screen"))
-        return true;
+        return 1;
     if (!strcmp(key, "window-close"))
-        return true;
+        return 2;
     if (!strcmp(key, "show-cursor"))
-        return true;
+        return 3;
     if (!strcmp(key, "gl"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_q_obj_DisplayOptions_base_members(qk_json *out, const q_obj_DisplayOptions_base *obj)
@@ -5540,50 +5558,62 @@ bool visit_type_DisplayOptions_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_DisplayOptions(const void *o, const char *key)
+int visit_known_DisplayOptions(const void *o, const char *key)
 {
     const DisplayOptions *obj = (const DisplayOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     if (!strcmp(key, "full-screen"))
-        return true;
+        return 1;
     if (!strcmp(key, "window-close"))
-        return true;
+        return 2;
     if (!strcmp(key, "show-cursor"))
-        return true;
+        return 3;
     if (!strcmp(key, "gl"))
-        return true;
+        return 4;
     switch (obj->type) {
 #if defined(CONFIG_GTK)
-    case DISPLAY_TYPE_GTK:
-        return visit_known_DisplayGTK(&obj->u.gtk, key);
+    case DISPLAY_TYPE_GTK: {
+        int r = visit_known_DisplayGTK(&obj->u.gtk, key);
+        return r < 0 ? r : r + 5;
+    }
 #endif /* defined(CONFIG_GTK) */
 #if defined(CONFIG_COCOA)
-    case DISPLAY_TYPE_COCOA:
-        return visit_known_DisplayCocoa(&obj->u.cocoa, key);
+    case DISPLAY_TYPE_COCOA: {
+        int r = visit_known_DisplayCocoa(&obj->u.cocoa, key);
+        return r < 0 ? r : r + 5;
+    }
 #endif /* defined(CONFIG_COCOA) */
 #if defined(CONFIG_CURSES)
-    case DISPLAY_TYPE_CURSES:
-        return visit_known_DisplayCurses(&obj->u.curses, key);
+    case DISPLAY_TYPE_CURSES: {
+        int r = visit_known_DisplayCurses(&obj->u.curses, key);
+        return r < 0 ? r : r + 5;
+    }
 #endif /* defined(CONFIG_CURSES) */
 #if defined(CONFIG_OPENGL)
-    case DISPLAY_TYPE_EGL_HEADLESS:
-        return visit_known_DisplayEGLHeadless(&obj->u.egl_headless, key);
+    case DISPLAY_TYPE_EGL_HEADLESS: {
+        int r = visit_known_DisplayEGLHeadless(&obj->u.egl_headless, key);
+        return r < 0 ? r : r + 5;
+    }
 #endif /* defined(CONFIG_OPENGL) */
 #if defined(CONFIG_DBUS_DISPLAY)
-    case DISPLAY_TYPE_DBUS:
-        return visit_known_DisplayDBus(&obj->u.dbus, key);
+    case DISPLAY_TYPE_DBUS: {
+        int r = visit_known_DisplayDBus(&obj->u.dbus, key);
+        return r < 0 ? r : r + 5;
+    }
 #endif /* defined(CONFIG_DBUS_DISPLAY) */
 #if defined(CONFIG_SDL)
-    case DISPLAY_TYPE_SDL:
-        return visit_known_DisplaySDL(&obj->u.sdl, key);
+    case DISPLAY_TYPE_SDL: {
+        int r = visit_known_DisplaySDL(&obj->u.sdl, key);
+        return r < 0 ? r : r + 5;
+    }
 #endif /* defined(CONFIG_SDL) */
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_DisplayOptions_members(qk_json *out, const DisplayOptions *obj)
@@ -5719,14 +5749,14 @@ bool visit_type_DisplayReloadOptionsVNC_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_DisplayReloadOptionsVNC(const void *o, const char *key)
+int visit_known_DisplayReloadOptionsVNC(const void *o, const char *key)
 {
     const DisplayReloadOptionsVNC *obj = (const DisplayReloadOptionsVNC *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "tls-certs"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_DisplayReloadOptionsVNC_members(qk_json *out, const DisplayReloadOptionsVNC *obj)
@@ -5810,14 +5840,14 @@ bool visit_type_q_obj_DisplayReloadOptions_base_members(const qk_vpath *p, const
     return true;
 }
 
-bool visit_known_q_obj_DisplayReloadOptions_base(const void *o, const char *key)
+int visit_known_q_obj_DisplayReloadOptions_base(const void *o, const char *key)
 {
     const q_obj_DisplayReloadOptions_base *obj = (const q_obj_DisplayReloadOptions_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_DisplayReloadOptions_base_members(qk_json *out, const q_obj_DisplayReloadOptions_base *obj)
@@ -5857,20 +5887,22 @@ bool visit_type_DisplayReloadOptions_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_DisplayReloadOptions(const void *o, const char *key)
+int visit_known_DisplayReloadOptions(const void *o, const char *key)
 {
     const DisplayReloadOptions *obj = (const DisplayReloadOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     switch (obj->type) {
-    case DISPLAY_RELOAD_TYPE_VNC:
-        return visit_known_DisplayReloadOptionsVNC(&obj->u.vnc, key);
+    case DISPLAY_RELOAD_TYPE_VNC: {
+        int r = visit_known_DisplayReloadOptionsVNC(&obj->u.vnc, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_DisplayReloadOptions_members(qk_json *out, const DisplayReloadOptions *obj)
@@ -5972,14 +6004,14 @@ bool visit_type_DisplayUpdateOptionsVNC_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_DisplayUpdateOptionsVNC(const void *o, const char *key)
+int visit_known_DisplayUpdateOptionsVNC(const void *o, const char *key)
 {
     const DisplayUpdateOptionsVNC *obj = (const DisplayUpdateOptionsVNC *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "addresses"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_DisplayUpdateOptionsVNC_members(qk_json *out, const DisplayUpdateOptionsVNC *obj)
@@ -6063,14 +6095,14 @@ bool visit_type_q_obj_DisplayUpdateOptions_base_members(const qk_vpath *p, const
     return true;
 }
 
-bool visit_known_q_obj_DisplayUpdateOptions_base(const void *o, const char *key)
+int visit_known_q_obj_DisplayUpdateOptions_base(const void *o, const char *key)
 {
     const q_obj_DisplayUpdateOptions_base *obj = (const q_obj_DisplayUpdateOptions_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_DisplayUpdateOptions_base_members(qk_json *out, const q_obj_DisplayUpdateOptions_base *obj)
@@ -6110,20 +6142,22 @@ bool visit_type_DisplayUpdateOptions_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_DisplayUpdateOptions(const void *o, const char *key)
+int visit_known_DisplayUpdateOptions(const void *o, const char *key)
 {
     const DisplayUpdateOptions *obj = (const DisplayUpdateOptions *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     switch (obj->type) {
-    case DISPLAY_UPDATE_TYPE_VNC:
-        return visit_known_DisplayUpdateOptionsVNC(&obj->u.vnc, key);
+    case DISPLAY_UPDATE_TYPE_VNC: {
+        int r = visit_known_DisplayUpdateOptionsVNC(&obj->u.vnc, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_DisplayUpdateOptions_members(qk_json *out, const DisplayUpdateOptions *obj)
@@ -6241,22 +6275,22 @@ bool visit_type_q_obj_client_migrate_info_arg_members(const qk_vpath *p, const q
     return true;
 }
 
-bool visit_known_q_obj_client_migrate_info_arg(const void *o, const char *key)
+int visit_known_q_obj_client_migrate_info_arg(const void *o, const char *key)
 {
     const q_obj_client_migrate_info_arg *obj = (const q_obj_client_migrate_info_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "protocol"))
-        return true;
+        return 0;
     if (!strcmp(key, "hostname"))
-        return true;
+        return 1;
     if (!strcmp(key, "port"))
-        return true;
+        return 2;
     if (!strcmp(key, "tls-port"))
-        return true;
+        return 3;
     if (!strcmp(key, "cert-subject"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_q_obj_client_migrate_info_arg_members(qk_json *out, const q_obj_client_migrate_info_arg *obj)

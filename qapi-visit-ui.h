@@ -25,12 +25,12 @@ qk_json *visit_out_SetPasswordAction(SetPasswordAction obj);
 
 bool visit_type_q_obj_SetPasswordOptions_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_SetPasswordOptions_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_SetPasswordOptions_base(const void *obj, const char *key);
+int visit_known_q_obj_SetPasswordOptions_base(const void *obj, const char *key);
 bool visit_out_q_obj_SetPasswordOptions_base_members(qk_json *out, const q_obj_SetPasswordOptions_base *obj);
 
 bool visit_type_SetPasswordOptions_members(const qk_vpath *p, const qk_json *in,
     SetPasswordOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_SetPasswordOptions(const void *obj, const char *key);
+int visit_known_SetPasswordOptions(const void *obj, const char *key);
 bool visit_out_SetPasswordOptions_members(qk_json *out, const SetPasswordOptions *obj);
 bool visit_type_SetPasswordOptions(const qk_vpath *p, const char *name,
     const qk_json *in, SetPasswordOptions **obj, qk_error **errp);
@@ -39,7 +39,7 @@ SetPasswordOptions *qapi_clone_SetPasswordOptions(const SetPasswordOptions *obj)
 
 bool visit_type_SetPasswordOptionsVnc_members(const qk_vpath *p, const qk_json *in,
     SetPasswordOptionsVnc *obj, size_t *seen, qk_error **errp);
-bool visit_known_SetPasswordOptionsVnc(const void *obj, const char *key);
+int visit_known_SetPasswordOptionsVnc(const void *obj, const char *key);
 bool visit_out_SetPasswordOptionsVnc_members(qk_json *out, const SetPasswordOptionsVnc *obj);
 bool visit_type_SetPasswordOptionsVnc(const qk_vpath *p, const char *name,
     const qk_json *in, SetPasswordOptionsVnc **obj, qk_error **errp);
@@ -48,12 +48,12 @@ SetPasswordOptionsVnc *qapi_clone_SetPasswordOptionsVnc(const SetPasswordOptions
 
 bool visit_type_q_obj_ExpirePasswordOptions_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_ExpirePasswordOptions_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_ExpirePasswordOptions_base(const void *obj, const char *key);
+int visit_known_q_obj_ExpirePasswordOptions_base(const void *obj, const char *key);
 bool visit_out_q_obj_ExpirePasswordOptions_base_members(qk_json *out, const q_obj_ExpirePasswordOptions_base *obj);
 
 bool visit_type_ExpirePasswordOptions_members(const qk_vpath *p, const qk_json *in,
     ExpirePasswordOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_ExpirePasswordOptions(const void *obj, const char *key);
+int visit_known_ExpirePasswordOptions(const void *obj, const char *key);
 bool visit_out_ExpirePasswordOptions_members(qk_json *out, const ExpirePasswordOptions *obj);
 bool visit_type_ExpirePasswordOptions(const qk_vpath *p, const char *name,
     const qk_json *in, ExpirePasswordOptions **obj, qk_error **errp);
@@ -62,7 +62,7 @@ ExpirePasswordOptions *qapi_clone_ExpirePasswordOptions(const ExpirePasswordOpti
 
 bool visit_type_ExpirePasswordOptionsVnc_members(const qk_vpath *p, const qk_json *in,
     ExpirePasswordOptionsVnc *obj, size_t *seen, qk_error **errp);
-bool visit_known_ExpirePasswordOptionsVnc(const void *obj, const char *key);
+int visit_known_ExpirePasswordOptionsVnc(const void *obj, const char *key);
 bool visit_out_ExpirePasswordOptionsVnc_members(qk_json *out, const ExpirePasswordOptionsVnc *obj);
 bool visit_type_ExpirePasswordOptionsVnc(const qk_vpath *p, const char *name,
     const qk_json *in, ExpirePasswordOptionsVnc **obj, qk_error **errp);
@@ -76,14 +76,14 @@ qk_json *visit_out_ImageFormat(ImageFormat obj);
 #if defined(CONFIG_PIXMAN)
 bool visit_type_q_obj_screendump_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_screendump_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_screendump_arg(const void *obj, const char *key);
+int visit_known_q_obj_screendump_arg(const void *obj, const char *key);
 bool visit_out_q_obj_screendump_arg_members(qk_json *out, const q_obj_screendump_arg *obj);
 #endif /* defined(CONFIG_PIXMAN) */
 
 #if defined(CONFIG_SPICE)
 bool visit_type_SpiceBasicInfo_members(const qk_vpath *p, const qk_json *in,
     SpiceBasicInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_SpiceBasicInfo(const void *obj, const char *key);
+int visit_known_SpiceBasicInfo(const void *obj, const char *key);
 bool visit_out_SpiceBasicInfo_members(qk_json *out, const SpiceBasicInfo *obj);
 bool visit_type_SpiceBasicInfo(const qk_vpath *p, const char *name,
     const qk_json *in, SpiceBasicInfo **obj, qk_error **errp);
@@ -94,7 +94,7 @@ SpiceBasicInfo *qapi_clone_SpiceBasicInfo(const SpiceBasicInfo *obj);
 #if defined(CONFIG_SPICE)
 bool visit_type_SpiceServerInfo_members(const qk_vpath *p, const qk_json *in,
     SpiceServerInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_SpiceServerInfo(const void *obj, const char *key);
+int visit_known_SpiceServerInfo(const void *obj, const char *key);
 bool visit_out_SpiceServerInfo_members(qk_json *out, const SpiceServerInfo *obj);
 bool visit_type_SpiceServerInfo(const qk_vpath *p, const char *name,
     const qk_json *in, SpiceServerInfo **obj, qk_error **errp);
@@ -105,7 +105,7 @@ SpiceServerInfo *qapi_clone_SpiceServerInfo(const SpiceServerInfo *obj);
 #if defined(CONFIG_SPICE)
 bool visit_type_SpiceChannel_members(const qk_vpath *p, const qk_json *in,
     SpiceChannel *obj, size_t *seen, qk_error **errp);
-bool visit_known_SpiceChannel(const void *obj, const char *key);
+int visit_known_SpiceChannel(const void *obj, const char *key);
 bool visit_out_SpiceChannel_members(qk_json *out, const SpiceChannel *obj);
 bool visit_type_SpiceChannel(const qk_vpath *p, const char *name,
     const qk_json *in, SpiceChannel **obj, qk_error **errp);
@@ -129,7 +129,7 @@ SpiceChannelList *qapi_clone_SpiceChannelList(const SpiceChannelList *obj);
 #if defined(CONFIG_SPICE)
 bool visit_type_SpiceInfo_members(const qk_vpath *p, const qk_json *in,
     SpiceInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_SpiceInfo(const void *obj, const char *key);
+int visit_known_SpiceInfo(const void *obj, const char *key);
 bool visit_out_SpiceInfo_members(qk_json *out, const SpiceInfo *obj);
 bool visit_type_SpiceInfo(const qk_vpath *p, const char *name,
     const qk_json *in, SpiceInfo **obj, qk_error **errp);
@@ -140,28 +140,28 @@ SpiceInfo *qapi_clone_SpiceInfo(const SpiceInfo *obj);
 #if defined(CONFIG_SPICE)
 bool visit_type_q_obj_SPICE_CONNECTED_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_SPICE_CONNECTED_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_SPICE_CONNECTED_arg(const void *obj, const char *key);
+int visit_known_q_obj_SPICE_CONNECTED_arg(const void *obj, const char *key);
 bool visit_out_q_obj_SPICE_CONNECTED_arg_members(qk_json *out, const q_obj_SPICE_CONNECTED_arg *obj);
 #endif /* defined(CONFIG_SPICE) */
 
 #if defined(CONFIG_SPICE)
 bool visit_type_q_obj_SPICE_INITIALIZED_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_SPICE_INITIALIZED_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_SPICE_INITIALIZED_arg(const void *obj, const char *key);
+int visit_known_q_obj_SPICE_INITIALIZED_arg(const void *obj, const char *key);
 bool visit_out_q_obj_SPICE_INITIALIZED_arg_members(qk_json *out, const q_obj_SPICE_INITIALIZED_arg *obj);
 #endif /* defined(CONFIG_SPICE) */
 
 #if defined(CONFIG_SPICE)
 bool visit_type_q_obj_SPICE_DISCONNECTED_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_SPICE_DISCONNECTED_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_SPICE_DISCONNECTED_arg(const void *obj, const char *key);
+int visit_known_q_obj_SPICE_DISCONNECTED_arg(const void *obj, const char *key);
 bool visit_out_q_obj_SPICE_DISCONNECTED_arg_members(qk_json *out, const q_obj_SPICE_DISCONNECTED_arg *obj);
 #endif /* defined(CONFIG_SPICE) */
 
 #if defined(CONFIG_VNC)
 bool visit_type_VncBasicInfo_members(const qk_vpath *p, const qk_json *in,
     VncBasicInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_VncBasicInfo(const void *obj, const char *key);
+int visit_known_VncBasicInfo(const void *obj, const char *key);
 bool visit_out_VncBasicInfo_members(qk_json *out, const VncBasicInfo *obj);
 bool visit_type_VncBasicInfo(const qk_vpath *p, const char *name,
     const qk_json *in, VncBasicInfo **obj, qk_error **errp);
@@ -172,7 +172,7 @@ VncBasicInfo *qapi_clone_VncBasicInfo(const VncBasicInfo *obj);
 #if defined(CONFIG_VNC)
 bool visit_type_VncServerInfo_members(const qk_vpath *p, const qk_json *in,
     VncServerInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_VncServerInfo(const void *obj, const char *key);
+int visit_known_VncServerInfo(const void *obj, const char *key);
 bool visit_out_VncServerInfo_members(qk_json *out, const VncServerInfo *obj);
 bool visit_type_VncServerInfo(const qk_vpath *p, const char *name,
     const qk_json *in, VncServerInfo **obj, qk_error **errp);
@@ -183,7 +183,7 @@ VncServerInfo *qapi_clone_VncServerInfo(const VncServerInfo *obj);
 #if defined(CONFIG_VNC)
 bool visit_type_VncClientInfo_members(const qk_vpath *p, const qk_json *in,
     VncClientInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_VncClientInfo(const void *obj, const char *key);
+int visit_known_VncClientInfo(const void *obj, const char *key);
 bool visit_out_VncClientInfo_members(qk_json *out, const VncClientInfo *obj);
 bool visit_type_VncClientInfo(const qk_vpath *p, const char *name,
     const qk_json *in, VncClientInfo **obj, qk_error **errp);
@@ -201,7 +201,7 @@ VncClientInfoList *qapi_clone_VncClientInfoList(const VncClientInfoList *obj);
 #if defined(CONFIG_VNC)
 bool visit_type_VncInfo_members(const qk_vpath *p, const qk_json *in,
     VncInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_VncInfo(const void *obj, const char *key);
+int visit_known_VncInfo(const void *obj, const char *key);
 bool visit_out_VncInfo_members(qk_json *out, const VncInfo *obj);
 bool visit_type_VncInfo(const qk_vpath *p, const char *name,
     const qk_json *in, VncInfo **obj, qk_error **errp);
@@ -224,7 +224,7 @@ qk_json *visit_out_VncVencryptSubAuth(VncVencryptSubAuth obj);
 #if defined(CONFIG_VNC)
 bool visit_type_VncServerInfo2_members(const qk_vpath *p, const qk_json *in,
     VncServerInfo2 *obj, size_t *seen, qk_error **errp);
-bool visit_known_VncServerInfo2(const void *obj, const char *key);
+int visit_known_VncServerInfo2(const void *obj, const char *key);
 bool visit_out_VncServerInfo2_members(qk_json *out, const VncServerInfo2 *obj);
 bool visit_type_VncServerInfo2(const qk_vpath *p, const char *name,
     const qk_json *in, VncServerInfo2 **obj, qk_error **errp);
@@ -242,7 +242,7 @@ VncServerInfo2List *qapi_clone_VncServerInfo2List(const VncServerInfo2List *obj)
 #if defined(CONFIG_VNC)
 bool visit_type_VncInfo2_members(const qk_vpath *p, const qk_json *in,
     VncInfo2 *obj, size_t *seen, qk_error **errp);
-bool visit_known_VncInfo2(const void *obj, const char *key);
+int visit_known_VncInfo2(const void *obj, const char *key);
 bool visit_out_VncInfo2_members(qk_json *out, const VncInfo2 *obj);
 bool visit_type_VncInfo2(const qk_vpath *p, const char *name,
     const qk_json *in, VncInfo2 **obj, qk_error **errp);
@@ -260,34 +260,34 @@ VncInfo2List *qapi_clone_VncInfo2List(const VncInfo2List *obj);
 #if defined(CONFIG_VNC)
 bool visit_type_q_obj_change_vnc_password_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_change_vnc_password_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_change_vnc_password_arg(const void *obj, const char *key);
+int visit_known_q_obj_change_vnc_password_arg(const void *obj, const char *key);
 bool visit_out_q_obj_change_vnc_password_arg_members(qk_json *out, const q_obj_change_vnc_password_arg *obj);
 #endif /* defined(CONFIG_VNC) */
 
 #if defined(CONFIG_VNC)
 bool visit_type_q_obj_VNC_CONNECTED_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_VNC_CONNECTED_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_VNC_CONNECTED_arg(const void *obj, const char *key);
+int visit_known_q_obj_VNC_CONNECTED_arg(const void *obj, const char *key);
 bool visit_out_q_obj_VNC_CONNECTED_arg_members(qk_json *out, const q_obj_VNC_CONNECTED_arg *obj);
 #endif /* defined(CONFIG_VNC) */
 
 #if defined(CONFIG_VNC)
 bool visit_type_q_obj_VNC_INITIALIZED_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_VNC_INITIALIZED_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_VNC_INITIALIZED_arg(const void *obj, const char *key);
+int visit_known_q_obj_VNC_INITIALIZED_arg(const void *obj, const char *key);
 bool visit_out_q_obj_VNC_INITIALIZED_arg_members(qk_json *out, const q_obj_VNC_INITIALIZED_arg *obj);
 #endif /* defined(CONFIG_VNC) */
 
 #if defined(CONFIG_VNC)
 bool visit_type_q_obj_VNC_DISCONNECTED_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_VNC_DISCONNECTED_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_VNC_DISCONNECTED_arg(const void *obj, const char *key);
+int visit_known_q_obj_VNC_DISCONNECTED_arg(const void *obj, const char *key);
 bool visit_out_q_obj_VNC_DISCONNECTED_arg_members(qk_json *out, const q_obj_VNC_DISCONNECTED_arg *obj);
 #endif /* defined(CONFIG_VNC) */
 
 bool visit_type_MouseInfo_members(const qk_vpath *p, const qk_json *in,
     MouseInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_MouseInfo(const void *obj, const char *key);
+int visit_known_MouseInfo(const void *obj, const char *key);
 bool visit_out_MouseInfo_members(qk_json *out, const MouseInfo *obj);
 bool visit_type_MouseInfo(const qk_vpath *p, const char *name,
     const qk_json *in, MouseInfo **obj, qk_error **errp);
@@ -309,7 +309,7 @@ qk_json *visit_out_KeyValueKind(KeyValueKind obj);
 
 bool visit_type_IntWrapper_members(const qk_vpath *p, const qk_json *in,
     IntWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_IntWrapper(const void *obj, const char *key);
+int visit_known_IntWrapper(const void *obj, const char *key);
 bool visit_out_IntWrapper_members(qk_json *out, const IntWrapper *obj);
 bool visit_type_IntWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, IntWrapper **obj, qk_error **errp);
@@ -318,7 +318,7 @@ IntWrapper *qapi_clone_IntWrapper(const IntWrapper *obj);
 
 bool visit_type_QKeyCodeWrapper_members(const qk_vpath *p, const qk_json *in,
     QKeyCodeWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_QKeyCodeWrapper(const void *obj, const char *key);
+int visit_known_QKeyCodeWrapper(const void *obj, const char *key);
 bool visit_out_QKeyCodeWrapper_members(qk_json *out, const QKeyCodeWrapper *obj);
 bool visit_type_QKeyCodeWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, QKeyCodeWrapper **obj, qk_error **errp);
@@ -327,12 +327,12 @@ QKeyCodeWrapper *qapi_clone_QKeyCodeWrapper(const QKeyCodeWrapper *obj);
 
 bool visit_type_q_obj_KeyValue_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_KeyValue_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_KeyValue_base(const void *obj, const char *key);
+int visit_known_q_obj_KeyValue_base(const void *obj, const char *key);
 bool visit_out_q_obj_KeyValue_base_members(qk_json *out, const q_obj_KeyValue_base *obj);
 
 bool visit_type_KeyValue_members(const qk_vpath *p, const qk_json *in,
     KeyValue *obj, size_t *seen, qk_error **errp);
-bool visit_known_KeyValue(const void *obj, const char *key);
+int visit_known_KeyValue(const void *obj, const char *key);
 bool visit_out_KeyValue_members(qk_json *out, const KeyValue *obj);
 bool visit_type_KeyValue(const qk_vpath *p, const char *name,
     const qk_json *in, KeyValue **obj, qk_error **errp);
@@ -346,7 +346,7 @@ KeyValueList *qapi_clone_KeyValueList(const KeyValueList *obj);
 
 bool visit_type_q_obj_send_key_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_send_key_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_send_key_arg(const void *obj, const char *key);
+int visit_known_q_obj_send_key_arg(const void *obj, const char *key);
 bool visit_out_q_obj_send_key_arg_members(qk_json *out, const q_obj_send_key_arg *obj);
 
 bool visit_type_InputButton(const qk_vpath *p, const char *name,
@@ -363,7 +363,7 @@ qk_json *visit_out_InputMultiTouchType(InputMultiTouchType obj);
 
 bool visit_type_InputKeyEvent_members(const qk_vpath *p, const qk_json *in,
     InputKeyEvent *obj, size_t *seen, qk_error **errp);
-bool visit_known_InputKeyEvent(const void *obj, const char *key);
+int visit_known_InputKeyEvent(const void *obj, const char *key);
 bool visit_out_InputKeyEvent_members(qk_json *out, const InputKeyEvent *obj);
 bool visit_type_InputKeyEvent(const qk_vpath *p, const char *name,
     const qk_json *in, InputKeyEvent **obj, qk_error **errp);
@@ -372,7 +372,7 @@ InputKeyEvent *qapi_clone_InputKeyEvent(const InputKeyEvent *obj);
 
 bool visit_type_InputBtnEvent_members(const qk_vpath *p, const qk_json *in,
     InputBtnEvent *obj, size_t *seen, qk_error **errp);
-bool visit_known_InputBtnEvent(const void *obj, const char *key);
+int visit_known_InputBtnEvent(const void *obj, const char *key);
 bool visit_out_InputBtnEvent_members(qk_json *out, const InputBtnEvent *obj);
 bool visit_type_InputBtnEvent(const qk_vpath *p, const char *name,
     const qk_json *in, InputBtnEvent **obj, qk_error **errp);
@@ -381,7 +381,7 @@ InputBtnEvent *qapi_clone_InputBtnEvent(const InputBtnEvent *obj);
 
 bool visit_type_InputMoveEvent_members(const qk_vpath *p, const qk_json *in,
     InputMoveEvent *obj, size_t *seen, qk_error **errp);
-bool visit_known_InputMoveEvent(const void *obj, const char *key);
+int visit_known_InputMoveEvent(const void *obj, const char *key);
 bool visit_out_InputMoveEvent_members(qk_json *out, const InputMoveEvent *obj);
 bool visit_type_InputMoveEvent(const qk_vpath *p, const char *name,
     const qk_json *in, InputMoveEvent **obj, qk_error **errp);
@@ -390,7 +390,7 @@ InputMoveEvent *qapi_clone_InputMoveEvent(const InputMoveEvent *obj);
 
 bool visit_type_InputMultiTouchEvent_members(const qk_vpath *p, const qk_json *in,
     InputMultiTouchEvent *obj, size_t *seen, qk_error **errp);
-bool visit_known_InputMultiTouchEvent(const void *obj, const char *key);
+int visit_known_InputMultiTouchEvent(const void *obj, const char *key);
 bool visit_out_InputMultiTouchEvent_members(qk_json *out, const InputMultiTouchEvent *obj);
 bool visit_type_InputMultiTouchEvent(const qk_vpath *p, const char *name,
     const qk_json *in, InputMultiTouchEvent **obj, qk_error **errp);
@@ -403,7 +403,7 @@ qk_json *visit_out_InputEventKind(InputEventKind obj);
 
 bool visit_type_InputKeyEventWrapper_members(const qk_vpath *p, const qk_json *in,
     InputKeyEventWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_InputKeyEventWrapper(const void *obj, const char *key);
+int visit_known_InputKeyEventWrapper(const void *obj, const char *key);
 bool visit_out_InputKeyEventWrapper_members(qk_json *out, const InputKeyEventWrapper *obj);
 bool visit_type_InputKeyEventWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, InputKeyEventWrapper **obj, qk_error **errp);
@@ -412,7 +412,7 @@ InputKeyEventWrapper *qapi_clone_InputKeyEventWrapper(const InputKeyEventWrapper
 
 bool visit_type_InputBtnEventWrapper_members(const qk_vpath *p, const qk_json *in,
     InputBtnEventWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_InputBtnEventWrapper(const void *obj, const char *key);
+int visit_known_InputBtnEventWrapper(const void *obj, const char *key);
 bool visit_out_InputBtnEventWrapper_members(qk_json *out, const InputBtnEventWrapper *obj);
 bool visit_type_InputBtnEventWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, InputBtnEventWrapper **obj, qk_error **errp);
@@ -421,7 +421,7 @@ InputBtnEventWrapper *qapi_clone_InputBtnEventWrapper(const InputBtnEventWrapper
 
 bool visit_type_InputMoveEventWrapper_members(const qk_vpath *p, const qk_json *in,
     InputMoveEventWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_InputMoveEventWrapper(const void *obj, const char *key);
+int visit_known_InputMoveEventWrapper(const void *obj, const char *key);
 bool visit_out_InputMoveEventWrapper_members(qk_json *out, const InputMoveEventWrapper *obj);
 bool visit_type_InputMoveEventWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, InputMoveEventWrapper **obj, qk_error **errp);
@@ -430,7 +430,7 @@ InputMoveEventWrapper *qapi_clone_InputMoveEventWrapper(const InputMoveEventWrap
 
 bool visit_type_InputMultiTouchEventWrapper_members(const qk_vpath *p, const qk_json *in,
     InputMultiTouchEventWrapper *obj, size_t *seen, qk_error **errp);
-bool visit_known_InputMultiTouchEventWrapper(const void *obj, const char *key);
+int visit_known_InputMultiTouchEventWrapper(const void *obj, const char *key);
 bool visit_out_InputMultiTouchEventWrapper_members(qk_json *out, const InputMultiTouchEventWrapper *obj);
 bool visit_type_InputMultiTouchEventWrapper(const qk_vpath *p, const char *name,
     const qk_json *in, InputMultiTouchEventWrapper **obj, qk_error **errp);
@@ -439,12 +439,12 @@ InputMultiTouchEventWrapper *qapi_clone_InputMultiTouchEventWrapper(const InputM
 
 bool visit_type_q_obj_InputEvent_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_InputEvent_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_InputEvent_base(const void *obj, const char *key);
+int visit_known_q_obj_InputEvent_base(const void *obj, const char *key);
 bool visit_out_q_obj_InputEvent_base_members(qk_json *out, const q_obj_InputEvent_base *obj);
 
 bool visit_type_InputEvent_members(const qk_vpath *p, const qk_json *in,
     InputEvent *obj, size_t *seen, qk_error **errp);
-bool visit_known_InputEvent(const void *obj, const char *key);
+int visit_known_InputEvent(const void *obj, const char *key);
 bool visit_out_InputEvent_members(qk_json *out, const InputEvent *obj);
 bool visit_type_InputEvent(const qk_vpath *p, const char *name,
     const qk_json *in, InputEvent **obj, qk_error **errp);
@@ -458,12 +458,12 @@ InputEventList *qapi_clone_InputEventList(const InputEventList *obj);
 
 bool visit_type_q_obj_input_send_event_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_input_send_event_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_input_send_event_arg(const void *obj, const char *key);
+int visit_known_q_obj_input_send_event_arg(const void *obj, const char *key);
 bool visit_out_q_obj_input_send_event_arg_members(qk_json *out, const q_obj_input_send_event_arg *obj);
 
 bool visit_type_DisplayGTK_members(const qk_vpath *p, const qk_json *in,
     DisplayGTK *obj, size_t *seen, qk_error **errp);
-bool visit_known_DisplayGTK(const void *obj, const char *key);
+int visit_known_DisplayGTK(const void *obj, const char *key);
 bool visit_out_DisplayGTK_members(qk_json *out, const DisplayGTK *obj);
 bool visit_type_DisplayGTK(const qk_vpath *p, const char *name,
     const qk_json *in, DisplayGTK **obj, qk_error **errp);
@@ -472,7 +472,7 @@ DisplayGTK *qapi_clone_DisplayGTK(const DisplayGTK *obj);
 
 bool visit_type_DisplayEGLHeadless_members(const qk_vpath *p, const qk_json *in,
     DisplayEGLHeadless *obj, size_t *seen, qk_error **errp);
-bool visit_known_DisplayEGLHeadless(const void *obj, const char *key);
+int visit_known_DisplayEGLHeadless(const void *obj, const char *key);
 bool visit_out_DisplayEGLHeadless_members(qk_json *out, const DisplayEGLHeadless *obj);
 bool visit_type_DisplayEGLHeadless(const qk_vpath *p, const char *name,
     const qk_json *in, DisplayEGLHeadless **obj, qk_error **errp);
@@ -481,7 +481,7 @@ DisplayEGLHeadless *qapi_clone_DisplayEGLHeadless(const DisplayEGLHeadless *obj)
 
 bool visit_type_DisplayDBus_members(const qk_vpath *p, const qk_json *in,
     DisplayDBus *obj, size_t *seen, qk_error **errp);
-bool visit_known_DisplayDBus(const void *obj, const char *key);
+int visit_known_DisplayDBus(const void *obj, const char *key);
 bool visit_out_DisplayDBus_members(qk_json *out, const DisplayDBus *obj);
 bool visit_type_DisplayDBus(const qk_vpath *p, const char *name,
     const qk_json *in, DisplayDBus **obj, qk_error **errp);
@@ -494,7 +494,7 @@ qk_json *visit_out_DisplayGLMode(DisplayGLMode obj);
 
 bool visit_type_DisplayCurses_members(const qk_vpath *p, const qk_json *in,
     DisplayCurses *obj, size_t *seen, qk_error **errp);
-bool visit_known_DisplayCurses(const void *obj, const char *key);
+int visit_known_DisplayCurses(const void *obj, const char *key);
 bool visit_out_DisplayCurses_members(qk_json *out, const DisplayCurses *obj);
 bool visit_type_DisplayCurses(const qk_vpath *p, const char *name,
     const qk_json *in, DisplayCurses **obj, qk_error **errp);
@@ -503,7 +503,7 @@ DisplayCurses *qapi_clone_DisplayCurses(const DisplayCurses *obj);
 
 bool visit_type_DisplayCocoa_members(const qk_vpath *p, const qk_json *in,
     DisplayCocoa *obj, size_t *seen, qk_error **errp);
-bool visit_known_DisplayCocoa(const void *obj, const char *key);
+int visit_known_DisplayCocoa(const void *obj, const char *key);
 bool visit_out_DisplayCocoa_members(qk_json *out, const DisplayCocoa *obj);
 bool visit_type_DisplayCocoa(const qk_vpath *p, const char *name,
     const qk_json *in, DisplayCocoa **obj, qk_error **errp);
@@ -516,7 +516,7 @@ qk_json *visit_out_HotKeyMod(HotKeyMod obj);
 
 bool visit_type_DisplaySDL_members(const qk_vpath *p, const qk_json *in,
     DisplaySDL *obj, size_t *seen, qk_error **errp);
-bool visit_known_DisplaySDL(const void *obj, const char *key);
+int visit_known_DisplaySDL(const void *obj, const char *key);
 bool visit_out_DisplaySDL_members(qk_json *out, const DisplaySDL *obj);
 bool visit_type_DisplaySDL(const qk_vpath *p, const char *name,
     const qk_json *in, DisplaySDL **obj, qk_error **errp);
@@ -529,12 +529,12 @@ qk_json *visit_out_DisplayType(DisplayType obj);
 
 bool visit_type_q_obj_DisplayOptions_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_DisplayOptions_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_DisplayOptions_base(const void *obj, const char *key);
+int visit_known_q_obj_DisplayOptions_base(const void *obj, const char *key);
 bool visit_out_q_obj_DisplayOptions_base_members(qk_json *out, const q_obj_DisplayOptions_base *obj);
 
 bool visit_type_DisplayOptions_members(const qk_vpath *p, const qk_json *in,
     DisplayOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_DisplayOptions(const void *obj, const char *key);
+int visit_known_DisplayOptions(const void *obj, const char *key);
 bool visit_out_DisplayOptions_members(qk_json *out, const DisplayOptions *obj);
 bool visit_type_DisplayOptions(const qk_vpath *p, const char *name,
     const qk_json *in, DisplayOptions **obj, qk_error **errp);
@@ -547,7 +547,7 @@ qk_json *visit_out_DisplayReloadType(DisplayReloadType obj);
 
 bool visit_type_DisplayReloadOptionsVNC_members(const qk_vpath *p, const qk_json *in,
     DisplayReloadOptionsVNC *obj, size_t *seen, qk_error **errp);
-bool visit_known_DisplayReloadOptionsVNC(const void *obj, const char *key);
+int visit_known_DisplayReloadOptionsVNC(const void *obj, const char *key);
 bool visit_out_DisplayReloadOptionsVNC_members(qk_json *out, const DisplayReloadOptionsVNC *obj);
 bool visit_type_DisplayReloadOptionsVNC(const qk_vpath *p, const char *name,
     const qk_json *in, DisplayReloadOptionsVNC **obj, qk_error **errp);
@@ -556,12 +556,12 @@ DisplayReloadOptionsVNC *qapi_clone_DisplayReloadOptionsVNC(const DisplayReloadO
 
 bool visit_type_q_obj_DisplayReloadOptions_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_DisplayReloadOptions_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_DisplayReloadOptions_base(const void *obj, const char *key);
+int visit_known_q_obj_DisplayReloadOptions_base(const void *obj, const char *key);
 bool visit_out_q_obj_DisplayReloadOptions_base_members(qk_json *out, const q_obj_DisplayReloadOptions_base *obj);
 
 bool visit_type_DisplayReloadOptions_members(const qk_vpath *p, const qk_json *in,
     DisplayReloadOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_DisplayReloadOptions(const void *obj, const char *key);
+int visit_known_DisplayReloadOptions(const void *obj, const char *key);
 bool visit_out_DisplayReloadOptions_members(qk_json *out, const DisplayReloadOptions *obj);
 bool visit_type_DisplayReloadOptions(const qk_vpath *p, const char *name,
     const qk_json *in, DisplayReloadOptions **obj, qk_error **errp);
@@ -574,7 +574,7 @@ qk_json *visit_out_DisplayUpdateType(DisplayUpdateType obj);
 
 bool visit_type_DisplayUpdateOptionsVNC_members(const qk_vpath *p, const qk_json *in,
     DisplayUpdateOptionsVNC *obj, size_t *seen, qk_error **errp);
-bool visit_known_DisplayUpdateOptionsVNC(const void *obj, const char *key);
+int visit_known_DisplayUpdateOptionsVNC(const void *obj, const char *key);
 bool visit_out_DisplayUpdateOptionsVNC_members(qk_json *out, const DisplayUpdateOptionsVNC *obj);
 bool visit_type_DisplayUpdateOptionsVNC(const qk_vpath *p, const char *name,
     const qk_json *in, DisplayUpdateOptionsVNC **obj, qk_error **errp);
@@ -583,12 +583,12 @@ DisplayUpdateOptionsVNC *qapi_clone_DisplayUpdateOptionsVNC(const DisplayUpdateO
 
 bool visit_type_q_obj_DisplayUpdateOptions_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_DisplayUpdateOptions_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_DisplayUpdateOptions_base(const void *obj, const char *key);
+int visit_known_q_obj_DisplayUpdateOptions_base(const void *obj, const char *key);
 bool visit_out_q_obj_DisplayUpdateOptions_base_members(qk_json *out, const q_obj_DisplayUpdateOptions_base *obj);
 
 bool visit_type_DisplayUpdateOptions_members(const qk_vpath *p, const qk_json *in,
     DisplayUpdateOptions *obj, size_t *seen, qk_error **errp);
-bool visit_known_DisplayUpdateOptions(const void *obj, const char *key);
+int visit_known_DisplayUpdateOptions(const void *obj, const char *key);
 bool visit_out_DisplayUpdateOptions_members(qk_json *out, const DisplayUpdateOptions *obj);
 bool visit_type_DisplayUpdateOptions(const qk_vpath *p, const char *name,
     const qk_json *in, DisplayUpdateOptions **obj, qk_error **errp);
@@ -597,7 +597,7 @@ DisplayUpdateOptions *qapi_clone_DisplayUpdateOptions(const DisplayUpdateOptions
 
 bool visit_type_q_obj_client_migrate_info_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_client_migrate_info_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_client_migrate_info_arg(const void *obj, const char *key);
+int visit_known_q_obj_client_migrate_info_arg(const void *obj, const char *key);
 bool visit_out_q_obj_client_migrate_info_arg_members(qk_json *out, const q_obj_client_migrate_info_arg *obj);
 
 #ifdef __cplusplus

@@ -63,18 +63,18 @@ bool visit_type_q_obj_VFIO_MIGRATION_arg_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_q_obj_VFIO_MIGRATION_arg(const void *o, const char *key)
+int visit_known_q_obj_VFIO_MIGRATION_arg(const void *o, const char *key)
 {
     const q_obj_VFIO_MIGRATION_arg *obj = (const q_obj_VFIO_MIGRATION_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "device-id"))
-        return true;
+        return 0;
     if (!strcmp(key, "qom-path"))
-        return true;
+        return 1;
     if (!strcmp(key, "device-state"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_VFIO_MIGRATION_arg_members(qk_json *out, const q_obj_VFIO_MIGRATION_arg *obj)

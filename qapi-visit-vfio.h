@@ -19,7 +19,7 @@ qk_json *visit_out_QapiVfioMigrationState(QapiVfioMigrationState obj);
 
 bool visit_type_q_obj_VFIO_MIGRATION_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_VFIO_MIGRATION_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_VFIO_MIGRATION_arg(const void *obj, const char *key);
+int visit_known_q_obj_VFIO_MIGRATION_arg(const void *obj, const char *key);
 bool visit_out_q_obj_VFIO_MIGRATION_arg_members(qk_json *out, const q_obj_VFIO_MIGRATION_arg *obj);
 
 #ifdef __cplusplus

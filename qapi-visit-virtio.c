@@ -39,16 +39,16 @@ bool visit_type_VirtioInfo_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_VirtioInfo(const void *o, const char *key)
+int visit_known_VirtioInfo(const void *o, const char *key)
 {
     const VirtioInfo *obj = (const VirtioInfo *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
+        return 0;
     if (!strcmp(key, "name"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_VirtioInfo_members(qk_json *out, const VirtioInfo *obj)
@@ -288,36 +288,36 @@ bool visit_type_VhostStatus_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_VhostStatus(const void *o, const char *key)
+int visit_known_VhostStatus(const void *o, const char *key)
 {
     const VhostStatus *obj = (const VhostStatus *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "n-mem-sections"))
-        return true;
+        return 0;
     if (!strcmp(key, "n-tmp-sections"))
-        return true;
+        return 1;
     if (!strcmp(key, "nvqs"))
-        return true;
+        return 2;
     if (!strcmp(key, "vq-index"))
-        return true;
+        return 3;
     if (!strcmp(key, "features"))
-        return true;
+        return 4;
     if (!strcmp(key, "acked-features"))
-        return true;
+        return 5;
     if (!strcmp(key, "backend-features"))
-        return true;
+        return 6;
     if (!strcmp(key, "protocol-features"))
-        return true;
+        return 7;
     if (!strcmp(key, "max-queues"))
-        return true;
+        return 8;
     if (!strcmp(key, "backend-cap"))
-        return true;
+        return 9;
     if (!strcmp(key, "log-enabled"))
-        return true;
+        return 10;
     if (!strcmp(key, "log-size"))
-        return true;
-    return false;
+        return 11;
+    return -1;
 }
 
 bool visit_out_VhostStatus_members(qk_json *out, const VhostStatus *obj)
@@ -599,54 +599,54 @@ bool visit_type_VirtioStatus_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_VirtioStatus(const void *o, const char *key)
+int visit_known_VirtioStatus(const void *o, const char *key)
 {
     const VirtioStatus *obj = (const VirtioStatus *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "device-id"))
-        return true;
+        return 1;
     if (!strcmp(key, "vhost-started"))
-        return true;
+        return 2;
     if (!strcmp(key, "device-endian"))
-        return true;
+        return 3;
     if (!strcmp(key, "guest-features"))
-        return true;
+        return 4;
     if (!strcmp(key, "host-features"))
-        return true;
+        return 5;
     if (!strcmp(key, "backend-features"))
-        return true;
+        return 6;
     if (!strcmp(key, "num-vqs"))
-        return true;
+        return 7;
     if (!strcmp(key, "status"))
-        return true;
+        return 8;
     if (!strcmp(key, "isr"))
-        return true;
+        return 9;
     if (!strcmp(key, "queue-sel"))
-        return true;
+        return 10;
     if (!strcmp(key, "vm-running"))
-        return true;
+        return 11;
     if (!strcmp(key, "broken"))
-        return true;
+        return 12;
     if (!strcmp(key, "disabled"))
-        return true;
+        return 13;
     if (!strcmp(key, "use-started"))
-        return true;
+        return 14;
     if (!strcmp(key, "started"))
-        return true;
+        return 15;
     if (!strcmp(key, "start-on-kick"))
-        return true;
+        return 16;
     if (!strcmp(key, "disable-legacy-check"))
-        return true;
+        return 17;
     if (!strcmp(key, "bus-name"))
-        return true;
+        return 18;
     if (!strcmp(key, "use-guest-notifier-mask"))
-        return true;
+        return 19;
     if (!strcmp(key, "vhost-dev"))
-        return true;
-    return false;
+        return 20;
+    return -1;
 }
 
 bool visit_out_VirtioStatus_members(qk_json *out, const VirtioStatus *obj)
@@ -770,14 +770,14 @@ bool visit_type_q_obj_x_query_virtio_status_arg_members(const qk_vpath *p, const
     return true;
 }
 
-bool visit_known_q_obj_x_query_virtio_status_arg(const void *o, const char *key)
+int visit_known_q_obj_x_query_virtio_status_arg(const void *o, const char *key)
 {
     const q_obj_x_query_virtio_status_arg *obj = (const q_obj_x_query_virtio_status_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_x_query_virtio_status_arg_members(qk_json *out, const q_obj_x_query_virtio_status_arg *obj)
@@ -818,16 +818,16 @@ bool visit_type_VirtioDeviceStatus_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_VirtioDeviceStatus(const void *o, const char *key)
+int visit_known_VirtioDeviceStatus(const void *o, const char *key)
 {
     const VirtioDeviceStatus *obj = (const VirtioDeviceStatus *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "statuses"))
-        return true;
+        return 0;
     if (!strcmp(key, "unknown-statuses"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_VirtioDeviceStatus_members(qk_json *out, const VirtioDeviceStatus *obj)
@@ -920,16 +920,16 @@ bool visit_type_VhostDeviceProtocols_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_VhostDeviceProtocols(const void *o, const char *key)
+int visit_known_VhostDeviceProtocols(const void *o, const char *key)
 {
     const VhostDeviceProtocols *obj = (const VhostDeviceProtocols *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "protocols"))
-        return true;
+        return 0;
     if (!strcmp(key, "unknown-protocols"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_VhostDeviceProtocols_members(qk_json *out, const VhostDeviceProtocols *obj)
@@ -1036,20 +1036,20 @@ bool visit_type_VirtioDeviceFeatures_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_VirtioDeviceFeatures(const void *o, const char *key)
+int visit_known_VirtioDeviceFeatures(const void *o, const char *key)
 {
     const VirtioDeviceFeatures *obj = (const VirtioDeviceFeatures *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "transports"))
-        return true;
+        return 0;
     if (!strcmp(key, "dev-features"))
-        return true;
+        return 1;
     if (!strcmp(key, "unknown-dev-features"))
-        return true;
+        return 2;
     if (!strcmp(key, "unknown-dev-features2"))
-        return true;
-    return false;
+        return 3;
+    return -1;
 }
 
 bool visit_out_VirtioDeviceFeatures_members(qk_json *out, const VirtioDeviceFeatures *obj)
@@ -1254,40 +1254,40 @@ bool visit_type_VirtQueueStatus_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_VirtQueueStatus(const void *o, const char *key)
+int visit_known_VirtQueueStatus(const void *o, const char *key)
 {
     const VirtQueueStatus *obj = (const VirtQueueStatus *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "queue-index"))
-        return true;
+        return 1;
     if (!strcmp(key, "inuse"))
-        return true;
+        return 2;
     if (!strcmp(key, "vring-num"))
-        return true;
+        return 3;
     if (!strcmp(key, "vring-num-default"))
-        return true;
+        return 4;
     if (!strcmp(key, "vring-align"))
-        return true;
+        return 5;
     if (!strcmp(key, "vring-desc"))
-        return true;
+        return 6;
     if (!strcmp(key, "vring-avail"))
-        return true;
+        return 7;
     if (!strcmp(key, "vring-used"))
-        return true;
+        return 8;
     if (!strcmp(key, "last-avail-idx"))
-        return true;
+        return 9;
     if (!strcmp(key, "shadow-avail-idx"))
-        return true;
+        return 10;
     if (!strcmp(key, "used-idx"))
-        return true;
+        return 11;
     if (!strcmp(key, "signalled-used"))
-        return true;
+        return 12;
     if (!strcmp(key, "signalled-used-valid"))
-        return true;
-    return false;
+        return 13;
+    return -1;
 }
 
 bool visit_out_VirtQueueStatus_members(qk_json *out, const VirtQueueStatus *obj)
@@ -1407,16 +1407,16 @@ bool visit_type_q_obj_x_query_virtio_queue_status_arg_members(const qk_vpath *p,
     return true;
 }
 
-bool visit_known_q_obj_x_query_virtio_queue_status_arg(const void *o, const char *key)
+int visit_known_q_obj_x_query_virtio_queue_status_arg(const void *o, const char *key)
 {
     const q_obj_x_query_virtio_queue_status_arg *obj = (const q_obj_x_query_virtio_queue_status_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
+        return 0;
     if (!strcmp(key, "queue"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_x_query_virtio_queue_status_arg_members(qk_json *out, const q_obj_x_query_virtio_queue_status_arg *obj)
@@ -1560,38 +1560,38 @@ bool visit_type_VirtVhostQueueStatus_members(const qk_vpath *p, const qk_json *i
     return true;
 }
 
-bool visit_known_VirtVhostQueueStatus(const void *o, const char *key)
+int visit_known_VirtVhostQueueStatus(const void *o, const char *key)
 {
     const VirtVhostQueueStatus *obj = (const VirtVhostQueueStatus *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "kick"))
-        return true;
+        return 1;
     if (!strcmp(key, "call"))
-        return true;
+        return 2;
     if (!strcmp(key, "desc"))
-        return true;
+        return 3;
     if (!strcmp(key, "avail"))
-        return true;
+        return 4;
     if (!strcmp(key, "used"))
-        return true;
+        return 5;
     if (!strcmp(key, "num"))
-        return true;
+        return 6;
     if (!strcmp(key, "desc-phys"))
-        return true;
+        return 7;
     if (!strcmp(key, "desc-size"))
-        return true;
+        return 8;
     if (!strcmp(key, "avail-phys"))
-        return true;
+        return 9;
     if (!strcmp(key, "avail-size"))
-        return true;
+        return 10;
     if (!strcmp(key, "used-phys"))
-        return true;
+        return 11;
     if (!strcmp(key, "used-size"))
-        return true;
-    return false;
+        return 12;
+    return -1;
 }
 
 bool visit_out_VirtVhostQueueStatus_members(qk_json *out, const VirtVhostQueueStatus *obj)
@@ -1707,16 +1707,16 @@ bool visit_type_q_obj_x_query_virtio_vhost_queue_status_arg_members(const qk_vpa
     return true;
 }
 
-bool visit_known_q_obj_x_query_virtio_vhost_queue_status_arg(const void *o, const char *key)
+int visit_known_q_obj_x_query_virtio_vhost_queue_status_arg(const void *o, const char *key)
 {
     const q_obj_x_query_virtio_vhost_queue_status_arg *obj = (const q_obj_x_query_virtio_vhost_queue_status_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
+        return 0;
     if (!strcmp(key, "queue"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_q_obj_x_query_virtio_vhost_queue_status_arg_members(qk_json *out, const q_obj_x_query_virtio_vhost_queue_status_arg *obj)
@@ -1770,18 +1770,18 @@ bool visit_type_VirtioRingDesc_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_VirtioRingDesc(const void *o, const char *key)
+int visit_known_VirtioRingDesc(const void *o, const char *key)
 {
     const VirtioRingDesc *obj = (const VirtioRingDesc *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "addr"))
-        return true;
+        return 0;
     if (!strcmp(key, "len"))
-        return true;
+        return 1;
     if (!strcmp(key, "flags"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_VirtioRingDesc_members(qk_json *out, const VirtioRingDesc *obj)
@@ -1886,18 +1886,18 @@ bool visit_type_VirtioRingAvail_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_VirtioRingAvail(const void *o, const char *key)
+int visit_known_VirtioRingAvail(const void *o, const char *key)
 {
     const VirtioRingAvail *obj = (const VirtioRingAvail *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "flags"))
-        return true;
+        return 0;
     if (!strcmp(key, "idx"))
-        return true;
+        return 1;
     if (!strcmp(key, "ring"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_VirtioRingAvail_members(qk_json *out, const VirtioRingAvail *obj)
@@ -1993,16 +1993,16 @@ bool visit_type_VirtioRingUsed_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_VirtioRingUsed(const void *o, const char *key)
+int visit_known_VirtioRingUsed(const void *o, const char *key)
 {
     const VirtioRingUsed *obj = (const VirtioRingUsed *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "flags"))
-        return true;
+        return 0;
     if (!strcmp(key, "idx"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_VirtioRingUsed_members(qk_json *out, const VirtioRingUsed *obj)
@@ -2179,22 +2179,22 @@ bool visit_type_VirtioQueueElement_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_VirtioQueueElement(const void *o, const char *key)
+int visit_known_VirtioQueueElement(const void *o, const char *key)
 {
     const VirtioQueueElement *obj = (const VirtioQueueElement *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
+        return 0;
     if (!strcmp(key, "index"))
-        return true;
+        return 1;
     if (!strcmp(key, "descs"))
-        return true;
+        return 2;
     if (!strcmp(key, "avail"))
-        return true;
+        return 3;
     if (!strcmp(key, "used"))
-        return true;
-    return false;
+        return 4;
+    return -1;
 }
 
 bool visit_out_VirtioQueueElement_members(qk_json *out, const VirtioQueueElement *obj)
@@ -2301,18 +2301,18 @@ bool visit_type_q_obj_x_query_virtio_queue_element_arg_members(const qk_vpath *p
     return true;
 }
 
-bool visit_known_q_obj_x_query_virtio_queue_element_arg(const void *o, const char *key)
+int visit_known_q_obj_x_query_virtio_queue_element_arg(const void *o, const char *key)
 {
     const q_obj_x_query_virtio_queue_element_arg *obj = (const q_obj_x_query_virtio_queue_element_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "path"))
-        return true;
+        return 0;
     if (!strcmp(key, "queue"))
-        return true;
+        return 1;
     if (!strcmp(key, "index"))
-        return true;
-    return false;
+        return 2;
+    return -1;
 }
 
 bool visit_out_q_obj_x_query_virtio_queue_element_arg_members(qk_json *out, const q_obj_x_query_virtio_queue_element_arg *obj)
@@ -2358,16 +2358,16 @@ bool visit_type_IOThreadVirtQueueMapping_members(const qk_vpath *p, const qk_jso
     return true;
 }
 
-bool visit_known_IOThreadVirtQueueMapping(const void *o, const char *key)
+int visit_known_IOThreadVirtQueueMapping(const void *o, const char *key)
 {
     const IOThreadVirtQueueMapping *obj = (const IOThreadVirtQueueMapping *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "iothread"))
-        return true;
+        return 0;
     if (!strcmp(key, "vqs"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_IOThreadVirtQueueMapping_members(qk_json *out, const IOThreadVirtQueueMapping *obj)
@@ -2453,14 +2453,14 @@ bool visit_type_VirtIOGPUOutput_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_VirtIOGPUOutput(const void *o, const char *key)
+int visit_known_VirtIOGPUOutput(const void *o, const char *key)
 {
     const VirtIOGPUOutput *obj = (const VirtIOGPUOutput *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "name"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_VirtIOGPUOutput_members(qk_json *out, const VirtIOGPUOutput *obj)
@@ -2664,16 +2664,16 @@ bool visit_type_DummyVirtioForceArrays_members(const qk_vpath *p, const qk_json 
     return true;
 }
 
-bool visit_known_DummyVirtioForceArrays(const void *o, const char *key)
+int visit_known_DummyVirtioForceArrays(const void *o, const char *key)
 {
     const DummyVirtioForceArrays *obj = (const DummyVirtioForceArrays *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "unused-iothread-vq-mapping"))
-        return true;
+        return 0;
     if (!strcmp(key, "unused-virtio-gpu-output"))
-        return true;
-    return false;
+        return 1;
+    return -1;
 }
 
 bool visit_out_DummyVirtioForceArrays_members(qk_json *out, const DummyVirtioForceArrays *obj)

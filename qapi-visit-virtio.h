@@ -15,7 +15,7 @@ extern "C" {
 
 bool visit_type_VirtioInfo_members(const qk_vpath *p, const qk_json *in,
     VirtioInfo *obj, size_t *seen, qk_error **errp);
-bool visit_known_VirtioInfo(const void *obj, const char *key);
+int visit_known_VirtioInfo(const void *obj, const char *key);
 bool visit_out_VirtioInfo_members(qk_json *out, const VirtioInfo *obj);
 bool visit_type_VirtioInfo(const qk_vpath *p, const char *name,
     const qk_json *in, VirtioInfo **obj, qk_error **errp);
@@ -29,7 +29,7 @@ VirtioInfoList *qapi_clone_VirtioInfoList(const VirtioInfoList *obj);
 
 bool visit_type_VhostStatus_members(const qk_vpath *p, const qk_json *in,
     VhostStatus *obj, size_t *seen, qk_error **errp);
-bool visit_known_VhostStatus(const void *obj, const char *key);
+int visit_known_VhostStatus(const void *obj, const char *key);
 bool visit_out_VhostStatus_members(qk_json *out, const VhostStatus *obj);
 bool visit_type_VhostStatus(const qk_vpath *p, const char *name,
     const qk_json *in, VhostStatus **obj, qk_error **errp);
@@ -38,7 +38,7 @@ VhostStatus *qapi_clone_VhostStatus(const VhostStatus *obj);
 
 bool visit_type_VirtioStatus_members(const qk_vpath *p, const qk_json *in,
     VirtioStatus *obj, size_t *seen, qk_error **errp);
-bool visit_known_VirtioStatus(const void *obj, const char *key);
+int visit_known_VirtioStatus(const void *obj, const char *key);
 bool visit_out_VirtioStatus_members(qk_json *out, const VirtioStatus *obj);
 bool visit_type_VirtioStatus(const qk_vpath *p, const char *name,
     const qk_json *in, VirtioStatus **obj, qk_error **errp);
@@ -47,12 +47,12 @@ VirtioStatus *qapi_clone_VirtioStatus(const VirtioStatus *obj);
 
 bool visit_type_q_obj_x_query_virtio_status_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_x_query_virtio_status_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_x_query_virtio_status_arg(const void *obj, const char *key);
+int visit_known_q_obj_x_query_virtio_status_arg(const void *obj, const char *key);
 bool visit_out_q_obj_x_query_virtio_status_arg_members(qk_json *out, const q_obj_x_query_virtio_status_arg *obj);
 
 bool visit_type_VirtioDeviceStatus_members(const qk_vpath *p, const qk_json *in,
     VirtioDeviceStatus *obj, size_t *seen, qk_error **errp);
-bool visit_known_VirtioDeviceStatus(const void *obj, const char *key);
+int visit_known_VirtioDeviceStatus(const void *obj, const char *key);
 bool visit_out_VirtioDeviceStatus_members(qk_json *out, const VirtioDeviceStatus *obj);
 bool visit_type_VirtioDeviceStatus(const qk_vpath *p, const char *name,
     const qk_json *in, VirtioDeviceStatus **obj, qk_error **errp);
@@ -61,7 +61,7 @@ VirtioDeviceStatus *qapi_clone_VirtioDeviceStatus(const VirtioDeviceStatus *obj)
 
 bool visit_type_VhostDeviceProtocols_members(const qk_vpath *p, const qk_json *in,
     VhostDeviceProtocols *obj, size_t *seen, qk_error **errp);
-bool visit_known_VhostDeviceProtocols(const void *obj, const char *key);
+int visit_known_VhostDeviceProtocols(const void *obj, const char *key);
 bool visit_out_VhostDeviceProtocols_members(qk_json *out, const VhostDeviceProtocols *obj);
 bool visit_type_VhostDeviceProtocols(const qk_vpath *p, const char *name,
     const qk_json *in, VhostDeviceProtocols **obj, qk_error **errp);
@@ -70,7 +70,7 @@ VhostDeviceProtocols *qapi_clone_VhostDeviceProtocols(const VhostDeviceProtocols
 
 bool visit_type_VirtioDeviceFeatures_members(const qk_vpath *p, const qk_json *in,
     VirtioDeviceFeatures *obj, size_t *seen, qk_error **errp);
-bool visit_known_VirtioDeviceFeatures(const void *obj, const char *key);
+int visit_known_VirtioDeviceFeatures(const void *obj, const char *key);
 bool visit_out_VirtioDeviceFeatures_members(qk_json *out, const VirtioDeviceFeatures *obj);
 bool visit_type_VirtioDeviceFeatures(const qk_vpath *p, const char *name,
     const qk_json *in, VirtioDeviceFeatures **obj, qk_error **errp);
@@ -79,7 +79,7 @@ VirtioDeviceFeatures *qapi_clone_VirtioDeviceFeatures(const VirtioDeviceFeatures
 
 bool visit_type_VirtQueueStatus_members(const qk_vpath *p, const qk_json *in,
     VirtQueueStatus *obj, size_t *seen, qk_error **errp);
-bool visit_known_VirtQueueStatus(const void *obj, const char *key);
+int visit_known_VirtQueueStatus(const void *obj, const char *key);
 bool visit_out_VirtQueueStatus_members(qk_json *out, const VirtQueueStatus *obj);
 bool visit_type_VirtQueueStatus(const qk_vpath *p, const char *name,
     const qk_json *in, VirtQueueStatus **obj, qk_error **errp);
@@ -88,12 +88,12 @@ VirtQueueStatus *qapi_clone_VirtQueueStatus(const VirtQueueStatus *obj);
 
 bool visit_type_q_obj_x_query_virtio_queue_status_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_x_query_virtio_queue_status_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_x_query_virtio_queue_status_arg(const void *obj, const char *key);
+int visit_known_q_obj_x_query_virtio_queue_status_arg(const void *obj, const char *key);
 bool visit_out_q_obj_x_query_virtio_queue_status_arg_members(qk_json *out, const q_obj_x_query_virtio_queue_status_arg *obj);
 
 bool visit_type_VirtVhostQueueStatus_members(const qk_vpath *p, const qk_json *in,
     VirtVhostQueueStatus *obj, size_t *seen, qk_error **errp);
-bool visit_known_VirtVhostQueueStatus(const void *obj, const char *key);
+int visit_known_VirtVhostQueueStatus(const void *obj, const char *key);
 bool visit_out_VirtVhostQueueStatus_members(qk_json *out, const VirtVhostQueueStatus *obj);
 bool visit_type_VirtVhostQueueStatus(const qk_vpath *p, const char *name,
     const qk_json *in, VirtVhostQueueStatus **obj, qk_error **errp);
@@ -102,12 +102,12 @@ VirtVhostQueueStatus *qapi_clone_VirtVhostQueueStatus(const VirtVhostQueueStatus
 
 bool visit_type_q_obj_x_query_virtio_vhost_queue_status_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_x_query_virtio_vhost_queue_status_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_x_query_virtio_vhost_queue_status_arg(const void *obj, const char *key);
+int visit_known_q_obj_x_query_virtio_vhost_queue_status_arg(const void *obj, const char *key);
 bool visit_out_q_obj_x_query_virtio_vhost_queue_status_arg_members(qk_json *out, const q_obj_x_query_virtio_vhost_queue_status_arg *obj);
 
 bool visit_type_VirtioRingDesc_members(const qk_vpath *p, const qk_json *in,
     VirtioRingDesc *obj, size_t *seen, qk_error **errp);
-bool visit_known_VirtioRingDesc(const void *obj, const char *key);
+int visit_known_VirtioRingDesc(const void *obj, const char *key);
 bool visit_out_VirtioRingDesc_members(qk_json *out, const VirtioRingDesc *obj);
 bool visit_type_VirtioRingDesc(const qk_vpath *p, const char *name,
     const qk_json *in, VirtioRingDesc **obj, qk_error **errp);
@@ -116,7 +116,7 @@ VirtioRingDesc *qapi_clone_VirtioRingDesc(const VirtioRingDesc *obj);
 
 bool visit_type_VirtioRingAvail_members(const qk_vpath *p, const qk_json *in,
     VirtioRingAvail *obj, size_t *seen, qk_error **errp);
-bool visit_known_VirtioRingAvail(const void *obj, const char *key);
+int visit_known_VirtioRingAvail(const void *obj, const char *key);
 bool visit_out_VirtioRingAvail_members(qk_json *out, const VirtioRingAvail *obj);
 bool visit_type_VirtioRingAvail(const qk_vpath *p, const char *name,
     const qk_json *in, VirtioRingAvail **obj, qk_error **errp);
@@ -125,7 +125,7 @@ VirtioRingAvail *qapi_clone_VirtioRingAvail(const VirtioRingAvail *obj);
 
 bool visit_type_VirtioRingUsed_members(const qk_vpath *p, const qk_json *in,
     VirtioRingUsed *obj, size_t *seen, qk_error **errp);
-bool visit_known_VirtioRingUsed(const void *obj, const char *key);
+int visit_known_VirtioRingUsed(const void *obj, const char *key);
 bool visit_out_VirtioRingUsed_members(qk_json *out, const VirtioRingUsed *obj);
 bool visit_type_VirtioRingUsed(const qk_vpath *p, const char *name,
     const qk_json *in, VirtioRingUsed **obj, qk_error **errp);
@@ -139,7 +139,7 @@ VirtioRingDescList *qapi_clone_VirtioRingDescList(const VirtioRingDescList *obj)
 
 bool visit_type_VirtioQueueElement_members(const qk_vpath *p, const qk_json *in,
     VirtioQueueElement *obj, size_t *seen, qk_error **errp);
-bool visit_known_VirtioQueueElement(const void *obj, const char *key);
+int visit_known_VirtioQueueElement(const void *obj, const char *key);
 bool visit_out_VirtioQueueElement_members(qk_json *out, const VirtioQueueElement *obj);
 bool visit_type_VirtioQueueElement(const qk_vpath *p, const char *name,
     const qk_json *in, VirtioQueueElement **obj, qk_error **errp);
@@ -148,12 +148,12 @@ VirtioQueueElement *qapi_clone_VirtioQueueElement(const VirtioQueueElement *obj)
 
 bool visit_type_q_obj_x_query_virtio_queue_element_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_x_query_virtio_queue_element_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_x_query_virtio_queue_element_arg(const void *obj, const char *key);
+int visit_known_q_obj_x_query_virtio_queue_element_arg(const void *obj, const char *key);
 bool visit_out_q_obj_x_query_virtio_queue_element_arg_members(qk_json *out, const q_obj_x_query_virtio_queue_element_arg *obj);
 
 bool visit_type_IOThreadVirtQueueMapping_members(const qk_vpath *p, const qk_json *in,
     IOThreadVirtQueueMapping *obj, size_t *seen, qk_error **errp);
-bool visit_known_IOThreadVirtQueueMapping(const void *obj, const char *key);
+int visit_known_IOThreadVirtQueueMapping(const void *obj, const char *key);
 bool visit_out_IOThreadVirtQueueMapping_members(qk_json *out, const IOThreadVirtQueueMapping *obj);
 bool visit_type_IOThreadVirtQueueMapping(const qk_vpath *p, const char *name,
     const qk_json *in, IOThreadVirtQueueMapping **obj, qk_error **errp);
@@ -162,7 +162,7 @@ IOThreadVirtQueueMapping *qapi_clone_IOThreadVirtQueueMapping(const IOThreadVirt
 
 bool visit_type_VirtIOGPUOutput_members(const qk_vpath *p, const qk_json *in,
     VirtIOGPUOutput *obj, size_t *seen, qk_error **errp);
-bool visit_known_VirtIOGPUOutput(const void *obj, const char *key);
+int visit_known_VirtIOGPUOutput(const void *obj, const char *key);
 bool visit_out_VirtIOGPUOutput_members(qk_json *out, const VirtIOGPUOutput *obj);
 bool visit_type_VirtIOGPUOutput(const qk_vpath *p, const char *name,
     const qk_json *in, VirtIOGPUOutput **obj, qk_error **errp);
@@ -181,7 +181,7 @@ VirtIOGPUOutputList *qapi_clone_VirtIOGPUOutputList(const VirtIOGPUOutputList *o
 
 bool visit_type_DummyVirtioForceArrays_members(const qk_vpath *p, const qk_json *in,
     DummyVirtioForceArrays *obj, size_t *seen, qk_error **errp);
-bool visit_known_DummyVirtioForceArrays(const void *obj, const char *key);
+int visit_known_DummyVirtioForceArrays(const void *obj, const char *key);
 bool visit_out_DummyVirtioForceArrays_members(qk_json *out, const DummyVirtioForceArrays *obj);
 bool visit_type_DummyVirtioForceArrays(const qk_vpath *p, const char *name,
     const qk_json *in, DummyVirtioForceArrays **obj, qk_error **errp);

@@ -45,14 +45,14 @@ bool visit_type_YankInstanceBlockNode_members(const qk_vpath *p, const qk_json *
     return true;
 }
 
-bool visit_known_YankInstanceBlockNode(const void *o, const char *key)
+int visit_known_YankInstanceBlockNode(const void *o, const char *key)
 {
     const YankInstanceBlockNode *obj = (const YankInstanceBlockNode *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "node-name"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_YankInstanceBlockNode_members(qk_json *out, const YankInstanceBlockNode *obj)
@@ -135,14 +135,14 @@ bool visit_type_YankInstanceChardev_members(const qk_vpath *p, const qk_json *in
     return true;
 }
 
-bool visit_known_YankInstanceChardev(const void *o, const char *key)
+int visit_known_YankInstanceChardev(const void *o, const char *key)
 {
     const YankInstanceChardev *obj = (const YankInstanceChardev *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "id"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_YankInstanceChardev_members(qk_json *out, const YankInstanceChardev *obj)
@@ -225,14 +225,14 @@ bool visit_type_q_obj_YankInstance_base_members(const qk_vpath *p, const qk_json
     return true;
 }
 
-bool visit_known_q_obj_YankInstance_base(const void *o, const char *key)
+int visit_known_q_obj_YankInstance_base(const void *o, const char *key)
 {
     const q_obj_YankInstance_base *obj = (const q_obj_YankInstance_base *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_YankInstance_base_members(qk_json *out, const q_obj_YankInstance_base *obj)
@@ -274,22 +274,26 @@ bool visit_type_YankInstance_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_YankInstance(const void *o, const char *key)
+int visit_known_YankInstance(const void *o, const char *key)
 {
     const YankInstance *obj = (const YankInstance *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "type"))
-        return true;
+        return 0;
     switch (obj->type) {
-    case YANK_INSTANCE_TYPE_BLOCK_NODE:
-        return visit_known_YankInstanceBlockNode(&obj->u.block_node, key);
-    case YANK_INSTANCE_TYPE_CHARDEV:
-        return visit_known_YankInstanceChardev(&obj->u.chardev, key);
+    case YANK_INSTANCE_TYPE_BLOCK_NODE: {
+        int r = visit_known_YankInstanceBlockNode(&obj->u.block_node, key);
+        return r < 0 ? r : r + 1;
+    }
+    case YANK_INSTANCE_TYPE_CHARDEV: {
+        int r = visit_known_YankInstanceChardev(&obj->u.chardev, key);
+        return r < 0 ? r : r + 1;
+    }
     default:
         break;
     }
-    return false;
+    return -1;
 }
 
 bool visit_out_YankInstance_members(qk_json *out, const YankInstance *obj)
@@ -436,14 +440,14 @@ bool visit_type_q_obj_yank_arg_members(const qk_vpath *p, const qk_json *in,
     return true;
 }
 
-bool visit_known_q_obj_yank_arg(const void *o, const char *key)
+int visit_known_q_obj_yank_arg(const void *o, const char *key)
 {
     const q_obj_yank_arg *obj = (const q_obj_yank_arg *)o;
     (void)obj;
     (void)key;
     if (!strcmp(key, "instances"))
-        return true;
-    return false;
+        return 0;
+    return -1;
 }
 
 bool visit_out_q_obj_yank_arg_members(qk_json *out, const q_obj_yank_arg *obj)

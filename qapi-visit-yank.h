@@ -19,7 +19,7 @@ qk_json *visit_out_YankInstanceType(YankInstanceType obj);
 
 bool visit_type_YankInstanceBlockNode_members(const qk_vpath *p, const qk_json *in,
     YankInstanceBlockNode *obj, size_t *seen, qk_error **errp);
-bool visit_known_YankInstanceBlockNode(const void *obj, const char *key);
+int visit_known_YankInstanceBlockNode(const void *obj, const char *key);
 bool visit_out_YankInstanceBlockNode_members(qk_json *out, const YankInstanceBlockNode *obj);
 bool visit_type_YankInstanceBlockNode(const qk_vpath *p, const char *name,
     const qk_json *in, YankInstanceBlockNode **obj, qk_error **errp);
@@ -28,7 +28,7 @@ YankInstanceBlockNode *qapi_clone_YankInstanceBlockNode(const YankInstanceBlockN
 
 bool visit_type_YankInstanceChardev_members(const qk_vpath *p, const qk_json *in,
     YankInstanceChardev *obj, size_t *seen, qk_error **errp);
-bool visit_known_YankInstanceChardev(const void *obj, const char *key);
+int visit_known_YankInstanceChardev(const void *obj, const char *key);
 bool visit_out_YankInstanceChardev_members(qk_json *out, const YankInstanceChardev *obj);
 bool visit_type_YankInstanceChardev(const qk_vpath *p, const char *name,
     const qk_json *in, YankInstanceChardev **obj, qk_error **errp);
@@ -37,12 +37,12 @@ YankInstanceChardev *qapi_clone_YankInstanceChardev(const YankInstanceChardev *o
 
 bool visit_type_q_obj_YankInstance_base_members(const qk_vpath *p, const qk_json *in,
     q_obj_YankInstance_base *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_YankInstance_base(const void *obj, const char *key);
+int visit_known_q_obj_YankInstance_base(const void *obj, const char *key);
 bool visit_out_q_obj_YankInstance_base_members(qk_json *out, const q_obj_YankInstance_base *obj);
 
 bool visit_type_YankInstance_members(const qk_vpath *p, const qk_json *in,
     YankInstance *obj, size_t *seen, qk_error **errp);
-bool visit_known_YankInstance(const void *obj, const char *key);
+int visit_known_YankInstance(const void *obj, const char *key);
 bool visit_out_YankInstance_members(qk_json *out, const YankInstance *obj);
 bool visit_type_YankInstance(const qk_vpath *p, const char *name,
     const qk_json *in, YankInstance **obj, qk_error **errp);
@@ -56,7 +56,7 @@ YankInstanceList *qapi_clone_YankInstanceList(const YankInstanceList *obj);
 
 bool visit_type_q_obj_yank_arg_members(const qk_vpath *p, const qk_json *in,
     q_obj_yank_arg *obj, size_t *seen, qk_error **errp);
-bool visit_known_q_obj_yank_arg(const void *obj, const char *key);
+int visit_known_q_obj_yank_arg(const void *obj, const char *key);
 bool visit_out_q_obj_yank_arg_members(qk_json *out, const q_obj_yank_arg *obj);
 
 #ifdef __cplusplus

@@ -37,6 +37,7 @@ typedef struct gen {
     const char *main_module;
     qk_gen_file_fn fn;       /* receives each file when it is closed */
     void *opaque;
+    qk_buf tmp;              /* scratch for gs() */
 } gen;
 
 /* ---- strings ---- */

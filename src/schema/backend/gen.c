@@ -56,25 +56,80 @@ void *gzalloc(gen *g, size_t n)
     return p;
 }
 
+/*
+ * A small printf for the generator's own formats (%s, %.*s, %c, %d, %ld,
+ * %zu, %%): the back ends format hundreds of thousands of short strings,
+ * and glibc's vfprintf setup dominated the profile.
+ */
+static int vfmt(qk_buf *b, const char *fmt, va_list ap)
+{
+    int r = 0;
+    while (*fmt && !r) {
+        const char *pct = strchr(fmt, '%');
+        if (!pct)
+            return qk_buf_append(b, fmt, strlen(fmt));
+        if (pct > fmt)
+            r = qk_buf_append(b, fmt, (size_t)(pct - fmt));
+        const char *f = pct + 1;
+        char num[32];
+        int n;
+        switch (*f) {
+        case 's': {
+            const char *a = va_arg(ap, const char *);
+            r |= qk_buf_append(b, a, strlen(a));
+            fmt = f + 1;
+            break;
+        }
+        case '.': /* %.*s */
+            n = va_arg(ap, int);
+            {
+                const char *a = va_arg(ap, const char *);
+                r |= qk_buf_append(b, a, strnlen(a, (size_t)n));
+            }
+            fmt = f + 3;
+            break;
+        case 'c':
+            r |= qk_buf_append_char(b, (char)va_arg(ap, int));
+            fmt = f + 1;
+            break;
+        case 'd':
+            n = snprintf(num, sizeof(num), "%d", va_arg(ap, int));
+            r |= qk_buf_append(b, num, (size_t)n);
+            fmt = f + 1;
+            break;
+        case 'l': /* %ld */
+            n = snprintf(num, sizeof(num), "%ld", va_arg(ap, long));
+            r |= qk_buf_append(b, num, (size_t)n);
+            fmt = f + 2;
+            break;
+        case 'z': /* %zu */
+            n = snprintf(num, sizeof(num), "%zu", va_arg(ap, size_t));
+            r |= qk_buf_append(b, num, (size_t)n);
+            fmt = f + 2;
+            break;
+        default: /* %% */
+            r |= qk_buf_append_char(b, '%');
+            fmt = f + 1;
+            break;
+        }
+    }
+    return r;
+}
+
 char *gs(gen *g, const char *fmt, ...)
 {
-    char small[256];
     va_list ap;
+    qk_buf_clear(&g->tmp);
     va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    int e = vfmt(&g->tmp, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        n = 0;
-    char *r = galloc(g, (size_t)n + 1);
-    if (!r)
+    char *r = e ? NULL : galloc(g, g->tmp.len + 1);
+    if (!r) {
+        g->err = QK_ERR_NOMEM;
         return (char *)"";
-    if ((size_t)n < sizeof(small)) {
-        memcpy(r, small, (size_t)n + 1);
-    } else {
-        va_start(ap, fmt);
-        vsnprintf(r, (size_t)n + 1, fmt, ap);
-        va_end(ap);
     }
+    memcpy(r, g->tmp.data ? g->tmp.data : "", g->tmp.len);
+    r[g->tmp.len] = 0;
     return r;
 }
 
@@ -246,26 +301,11 @@ gfile *gf_new(gen *g, const char *name)
 
 void out(gen *g, gfile *f, const char *fmt, ...)
 {
-    char small[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof(small), fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n < sizeof(small)) {
-        if (qk_buf_append(&f->buf, small, (size_t)n))
-            g->err = QK_ERR_NOMEM;
-        return;
-    }
-    if (qk_buf_reserve(&f->buf, (size_t)n + 1)) {
+    if (vfmt(&f->buf, fmt, ap))
         g->err = QK_ERR_NOMEM;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(f->buf.data + f->buf.len, (size_t)n + 1, fmt, ap);
     va_end(ap);
-    f->buf.len += (size_t)n;
 }
 
 void outs(gen *g, gfile *f, const char *s)
@@ -573,6 +613,7 @@ const char *rel_include(gen *g, const char *from, const char *to)
 
 static void free_all(gen *g)
 {
+    qk_buf_free(&g->tmp);
     while (g->pool) {
         gpool *n = g->pool->next;
         qk_free(g->pool);
