@@ -113,6 +113,38 @@ QK_EXPORT bool qk_v_enum(const qk_vpath *p, const char *name,
 /* Output of an enum value: a string, or NULL (out of memory/range). */
 QK_EXPORT qk_json *qk_out_enum(const QEnumLookup *lookup, int val);
 
+/* ---- fast decoding straight from text ----------------------------------
+ *
+ * visit_rd_T() (generated for every type) decodes JSON text directly into
+ * C, without building qk_json values first. It is a fast path only: it
+ * gives up (returns false, leaving nothing allocated) on anything but
+ * plain valid input in RFC 8259 form (no escapes or non-ASCII bytes in
+ * strings, integers only, no duplicate or unknown members, ...). Callers
+ * then decode the same text the ordinary way (qk_json_parse, then
+ * visit_type_T) to get the value or QEMU's exact error.
+ */
+typedef struct qk_rd {
+    const char *p, *end;
+    bool first;   /* just after '{' or '[' */
+} qk_rd;
+
+QK_EXPORT void qk_rd_init(qk_rd *r, const char *text, size_t len);
+/* The next non-blank byte (not consumed), or -1 at the end. */
+QK_EXPORT int qk_rd_peek(qk_rd *r);
+/* True when only blanks remain. */
+QK_EXPORT bool qk_rd_end(qk_rd *r);
+QK_EXPORT bool qk_rd_obj_begin(qk_rd *r);
+/* 1: a member key (its ':' consumed), 0: the object ended, -1: bad. */
+QK_EXPORT int qk_rd_key(qk_rd *r, const char **key, size_t *klen);
+QK_EXPORT bool qk_rd_arr_begin(qk_rd *r);
+/* 1: an element follows, 0: the array ended, -1: bad. */
+QK_EXPORT int qk_rd_elem(qk_rd *r);
+QK_EXPORT bool qk_rd_skip(qk_rd *r);
+/* From just after an object's '{', finds member key at this level and
+ * points *val at its value; r is not moved. */
+QK_EXPORT bool qk_rd_find(const qk_rd *r, const char *key, qk_rd *val);
+QK_EXPORT bool qk_rd_enum(qk_rd *r, const QEnumLookup *lookup, int *out);
+
 /* ---- compatibility policy (QEMU's -compat) ------------------------------ */
 
 typedef enum qk_compat_input {
@@ -225,6 +257,16 @@ QK_EXPORT extern const QEnumLookup qk_rt_QType_lookup;
         n##List **obj, qk_error **errp);                                   \
     QK_EXPORT qk_json *qk_rt_visit_out_##n##List(const n##List *obj);      \
     QK_EXPORT void qk_rt_qapi_free_##n##List(n##List *obj);                \
+    QK_EXPORT bool qk_rt_visit_rd_##n(qk_rd *r, ct *obj);                  \
+    QK_EXPORT bool qk_rt_visit_rd_##n##List(qk_rd *r, n##List **obj);      \
+    static inline bool visit_rd_##n(qk_rd *r, ct *obj)                     \
+    {                                                                      \
+        return qk_rt_visit_rd_##n(r, obj);                                 \
+    }                                                                      \
+    static inline bool visit_rd_##n##List(qk_rd *r, n##List **obj)         \
+    {                                                                      \
+        return qk_rt_visit_rd_##n##List(r, obj);                           \
+    }                                                                      \
     static inline bool visit_type_##n(const qk_vpath *p, const char *name, \
                                       const qk_json *in, ct *obj,          \
                                       qk_error **errp)                     \
@@ -255,6 +297,11 @@ QK_EXPORT bool qk_rt_visit_type_QType(const qk_vpath *p, const char *name,
                                       const qk_json *in, QType *obj,
                                       qk_error **errp);
 QK_EXPORT qk_json *qk_rt_visit_out_QType(QType obj);
+QK_EXPORT bool qk_rt_visit_rd_QType(qk_rd *r, QType *obj);
+static inline bool visit_rd_QType(qk_rd *r, QType *obj)
+{
+    return qk_rt_visit_rd_QType(r, obj);
+}
 static inline bool visit_type_QType(const qk_vpath *p, const char *name,
                                     const qk_json *in, QType *obj,
                                     qk_error **errp)

@@ -846,3 +846,388 @@ LIST(size, uint64_t, uint64_t, NOFREE)
 LIST(bool, bool, bool, NOFREE)
 LIST(any, QObject *, const QObject *, free_json)
 LIST(null, QNull *, const QNull *, free_json)
+
+/* ---- fast decoding straight from text (qk_rd) ---- */
+
+static void rd_ws(qk_rd *r)
+{
+    while (r->p < r->end &&
+           (*r->p == ' ' || *r->p == '\n' || *r->p == '\t' || *r->p == '\r'))
+        r->p++;
+}
+
+void qk_rd_init(qk_rd *r, const char *text, size_t len)
+{
+    r->p = text;
+    r->end = text + len;
+    r->first = false;
+}
+
+int qk_rd_peek(qk_rd *r)
+{
+    rd_ws(r);
+    return r->p < r->end ? (unsigned char)*r->p : -1;
+}
+
+bool qk_rd_end(qk_rd *r)
+{
+    rd_ws(r);
+    return r->p == r->end;
+}
+
+bool qk_rd_obj_begin(qk_rd *r)
+{
+    if (qk_rd_peek(r) != '{')
+        return false;
+    r->p++;
+    r->first = true;
+    return true;
+}
+
+bool qk_rd_arr_begin(qk_rd *r)
+{
+    if (qk_rd_peek(r) != '[')
+        return false;
+    r->p++;
+    r->first = true;
+    return true;
+}
+
+/* A plain string: printable ASCII, no escapes. Points *s at its bytes. */
+static bool rd_plain_str(qk_rd *r, const char **s, size_t *len)
+{
+    if (qk_rd_peek(r) != '"')
+        return false;
+    const char *b = ++r->p;
+    while (r->p < r->end) {
+        unsigned char c = (unsigned char)*r->p;
+        if (c == '"') {
+            *s = b;
+            *len = (size_t)(r->p - b);
+            r->p++;
+            return true;
+        }
+        if (c == '\\' || c < 0x20 || c >= 0x80)
+            return false;
+        r->p++;
+    }
+    return false;
+}
+
+int qk_rd_key(qk_rd *r, const char **key, size_t *klen)
+{
+    int c = qk_rd_peek(r);
+    if (c == '}') {
+        r->p++;
+        r->first = false;
+        return 0;
+    }
+    if (!r->first) {
+        if (c != ',')
+            return -1;
+        r->p++;
+    }
+    r->first = false;
+    if (!rd_plain_str(r, key, klen) || qk_rd_peek(r) != ':')
+        return -1;
+    r->p++;
+    return 1;
+}
+
+int qk_rd_elem(qk_rd *r)
+{
+    int c = qk_rd_peek(r);
+    if (c == ']') {
+        r->p++;
+        r->first = false;
+        return 0;
+    }
+    if (r->first) {
+        r->first = false;
+        return c < 0 ? -1 : 1;
+    }
+    if (c != ',')
+        return -1;
+    r->p++;
+    return 1;
+}
+
+static bool rd_lit(qk_rd *r, const char *lit, size_t n)
+{
+    if ((size_t)(r->end - r->p) < n || memcmp(r->p, lit, n))
+        return false;
+    r->p += n;
+    return true;
+}
+
+/* An integer in JSON form; false for anything else (fractions,
+ * exponents, overflow beyond uint64). */
+static bool rd_integer(qk_rd *r, bool *neg, uint64_t *mag)
+{
+    qk_rd_peek(r);
+    const char *p = r->p;
+    *neg = p < r->end && *p == '-';
+    if (*neg)
+        p++;
+    if (p >= r->end || *p < '0' || *p > '9')
+        return false;
+    if (*p == '0' && p + 1 < r->end && p[1] >= '0' && p[1] <= '9')
+        return false;
+    uint64_t v = 0;
+    while (p < r->end && *p >= '0' && *p <= '9') {
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+        p++;
+    }
+    if (p < r->end && (*p == '.' || *p == 'e' || *p == 'E'))
+        return false;
+    r->p = p;
+    *mag = v;
+    return true;
+}
+
+bool qk_rd_skip(qk_rd *r)
+{
+    int c = qk_rd_peek(r);
+    const char *s;
+    size_t n;
+    switch (c) {
+    case '{': {
+        qk_rd_obj_begin(r);
+        int k;
+        while ((k = qk_rd_key(r, &s, &n)) == 1)
+            if (!qk_rd_skip(r))
+                return false;
+        return k == 0;
+    }
+    case '[': {
+        qk_rd_arr_begin(r);
+        int k;
+        while ((k = qk_rd_elem(r)) == 1)
+            if (!qk_rd_skip(r))
+                return false;
+        return k == 0;
+    }
+    case '"':
+        return rd_plain_str(r, &s, &n);
+    case 't':
+        return rd_lit(r, "true", 4);
+    case 'f':
+        return rd_lit(r, "false", 5);
+    case 'n':
+        return rd_lit(r, "null", 4);
+    default: {
+        bool neg;
+        uint64_t m;
+        return rd_integer(r, &neg, &m);
+    }
+    }
+}
+
+bool qk_rd_find(const qk_rd *r, const char *key, qk_rd *val)
+{
+    qk_rd t = *r;
+    size_t kl = strlen(key);
+    const char *k;
+    size_t n;
+    int rc;
+    while ((rc = qk_rd_key(&t, &k, &n)) == 1) {
+        if (n == kl && !memcmp(k, key, n)) {
+            *val = t;
+            return true;
+        }
+        if (!qk_rd_skip(&t))
+            return false;
+    }
+    return false;
+}
+
+bool qk_rd_enum(qk_rd *r, const QEnumLookup *lookup, int *out)
+{
+    const char *s;
+    size_t n;
+    if (!rd_plain_str(r, &s, &n))
+        return false;
+    for (int i = 0; i < lookup->size; i++) {
+        const char *name = lookup->array[i];
+        if (name && !strncmp(name, s, n) && !name[n]) {
+            if (lookup->features &&
+                !qk_policy_input_ok(lookup->features[i], "value", name, NULL))
+                return false;
+            *out = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool qk_rt_visit_rd_QType(qk_rd *r, QType *obj)
+{
+    int v;
+    if (!qk_rd_enum(r, &QType_lookup, &v))
+        return false;
+    *obj = (QType)v;
+    return true;
+}
+
+bool qk_rt_visit_rd_str(qk_rd *r, char **obj)
+{
+    const char *s;
+    size_t n;
+    if (!rd_plain_str(r, &s, &n))
+        return false;
+    char *c = qk_strndup(s, n);
+    if (!c)
+        return false;
+    *obj = c;
+    return true;
+}
+
+bool qk_rt_visit_rd_int(qk_rd *r, int64_t *obj)
+{
+    bool neg;
+    uint64_t m;
+    if (!rd_integer(r, &neg, &m))
+        return false;
+    if (neg ? m > (uint64_t)INT64_MAX + 1 : m > INT64_MAX)
+        return false;
+    *obj = neg ? (int64_t)(0 - m) : (int64_t)m;
+    return true;
+}
+
+bool qk_rt_visit_rd_int64(qk_rd *r, int64_t *obj)
+{
+    return qk_rt_visit_rd_int(r, obj);
+}
+
+bool qk_rt_visit_rd_number(qk_rd *r, double *obj)
+{
+    bool neg;
+    uint64_t m;
+    if (!rd_integer(r, &neg, &m))
+        return false;
+    *obj = neg ? -(double)m : (double)m;
+    return true;
+}
+
+#define RD_SIGNED(n, t, lo, hi)                                              \
+    bool qk_rt_visit_rd_##n(qk_rd *r, t *obj)                                \
+    {                                                                        \
+        int64_t v;                                                           \
+        if (!qk_rt_visit_rd_int(r, &v) || v < (lo) || v > (hi))              \
+            return false;                                                    \
+        *obj = (t)v;                                                         \
+        return true;                                                         \
+    }
+RD_SIGNED(int8, int8_t, INT8_MIN, INT8_MAX)
+RD_SIGNED(int16, int16_t, INT16_MIN, INT16_MAX)
+RD_SIGNED(int32, int32_t, INT32_MIN, INT32_MAX)
+
+bool qk_rt_visit_rd_uint64(qk_rd *r, uint64_t *obj)
+{
+    bool neg;
+    uint64_t m;
+    if (!rd_integer(r, &neg, &m))
+        return false;
+    if (neg) {
+        if (m > (uint64_t)INT64_MAX + 1)
+            return false;
+        m = 0 - m; /* negative accepted and reinterpreted, as QEMU does */
+    }
+    *obj = m;
+    return true;
+}
+
+bool qk_rt_visit_rd_size(qk_rd *r, uint64_t *obj)
+{
+    return qk_rt_visit_rd_uint64(r, obj);
+}
+
+#define RD_UNSIGNED(n, t, hi)                                                \
+    bool qk_rt_visit_rd_##n(qk_rd *r, t *obj)                                \
+    {                                                                        \
+        uint64_t v;                                                          \
+        if (!qk_rt_visit_rd_uint64(r, &v) || v > (hi))                       \
+            return false;                                                    \
+        *obj = (t)v;                                                         \
+        return true;                                                         \
+    }
+RD_UNSIGNED(uint8, uint8_t, UINT8_MAX)
+RD_UNSIGNED(uint16, uint16_t, UINT16_MAX)
+RD_UNSIGNED(uint32, uint32_t, UINT32_MAX)
+
+bool qk_rt_visit_rd_bool(qk_rd *r, bool *obj)
+{
+    int c = qk_rd_peek(r);
+    if (c == 't' && rd_lit(r, "true", 4))
+        *obj = true;
+    else if (c == 'f' && rd_lit(r, "false", 5))
+        *obj = false;
+    else
+        return false;
+    return true;
+}
+
+bool qk_rt_visit_rd_null(qk_rd *r, QNull **obj)
+{
+    if (qk_rd_peek(r) != 'n' || !rd_lit(r, "null", 4))
+        return false;
+    *obj = qk_json_null();
+    return true;
+}
+
+bool qk_rt_visit_rd_any(qk_rd *r, QObject **obj)
+{
+    qk_rd_peek(r);
+    const char *b = r->p;
+    if (!qk_rd_skip(r))
+        return false;
+    qk_json *v = qk_json_parse(b, (size_t)(r->p - b), QK_JSON_QMP, NULL);
+    if (!v)
+        return false;
+    *obj = v;
+    return true;
+}
+
+#define RD_LIST(n, ct)                                                       \
+    bool qk_rt_visit_rd_##n##List(qk_rd *r, n##List **obj)                   \
+    {                                                                        \
+        n##List *head = NULL, **tail = &head;                                \
+        int k;                                                               \
+        if (!qk_rd_arr_begin(r))                                             \
+            return false;                                                    \
+        while ((k = qk_rd_elem(r)) == 1) {                                   \
+            n##List *e = (n##List *)qk_rt_zalloc(sizeof(*e));                \
+            if (!e)                                                          \
+                break;                                                       \
+            *tail = e;                                                       \
+            tail = &e->next;                                                 \
+            if (!qk_rt_visit_rd_##n(r, &e->value)) {                         \
+                k = -1;                                                      \
+                break;                                                       \
+            }                                                                \
+        }                                                                    \
+        if (k != 0) {                                                        \
+            qk_rt_qapi_free_##n##List(head);                                 \
+            return false;                                                    \
+        }                                                                    \
+        *obj = head;                                                         \
+        return true;                                                         \
+    }
+RD_LIST(str, char *)
+RD_LIST(number, double)
+RD_LIST(int, int64_t)
+RD_LIST(int8, int8_t)
+RD_LIST(int16, int16_t)
+RD_LIST(int32, int32_t)
+RD_LIST(int64, int64_t)
+RD_LIST(uint8, uint8_t)
+RD_LIST(uint16, uint16_t)
+RD_LIST(uint32, uint32_t)
+RD_LIST(uint64, uint64_t)
+RD_LIST(size, uint64_t)
+RD_LIST(bool, bool)
+RD_LIST(any, QObject *)
+RD_LIST(null, QNull *)

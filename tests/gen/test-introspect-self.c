@@ -49,6 +49,17 @@ int main(int argc, char **argv)
     }
     qk_json *back = visit_out_SchemaInfoList(list);
     CHECK(back && qk_json_equal(v, back));
+    /* the fast text decoder reads the same value from its text */
+    char *text = qk_json_to_string(v, 0, NULL);
+    SchemaInfoList *fast = NULL;
+    qk_rd r;
+    qk_rd_init(&r, text, strlen(text));
+    CHECK(visit_rd_SchemaInfoList(&r, &fast) && qk_rd_end(&r));
+    qk_json *fb = visit_out_SchemaInfoList(fast);
+    CHECK(fb && qk_json_equal(v, fb));
+    qk_json_unref(fb);
+    qapi_free_SchemaInfoList(fast);
+    qk_free(text);
     all = list;
     long n = 0, cmds = 0, evs = 0, types = 0, refs = 0;
     for (const SchemaInfoList *l = list; l; l = l->next) {

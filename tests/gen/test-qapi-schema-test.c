@@ -46,7 +46,29 @@ static qk_json *parse(const char *text)
     return v;
 }
 
-static int roundtrips;
+static int roundtrips, fast_ok, fast_fallback;
+
+/* The fast text decoder must give the same value, or give up. */
+#define FAST(T, j_, must_fail)                                               \
+    do {                                                                     \
+        char *t_ = qk_json_to_string(j_, 0, NULL);                           \
+        qk_rd r_;                                                            \
+        T *f_ = NULL;                                                        \
+        qk_rd_init(&r_, t_, strlen(t_));                                     \
+        if (visit_rd_##T(&r_, &f_) && qk_rd_end(&r_)) {                      \
+            qk_json *fb_ = visit_out_##T(f_);                                \
+            CHECK(!(must_fail));                                             \
+            if (must_fail)                                                   \
+                fprintf(stderr, "%d: fast path accepted %s\n", __LINE__, t_); \
+            CHECK(fb_ && qk_json_equal(j_, fb_));                            \
+            qk_json_unref(fb_);                                              \
+            fast_ok++;                                                       \
+        } else {                                                             \
+            fast_fallback++;                                                 \
+        }                                                                    \
+        qapi_free_##T(f_);                                                   \
+        qk_free(t_);                                                         \
+    } while (0)
 
 /* JSON -> C -> JSON and clone -> JSON, both equal to the input. */
 #define ROUNDTRIP(T, text)                                                   \
@@ -74,6 +96,7 @@ static int roundtrips;
         qk_error_free(e_);                                                   \
         qk_json_unref(b_);                                                   \
         qk_json_unref(b2_);                                                  \
+        FAST(T, j_, false);                                                  \
         qk_json_unref(j_);                                                   \
         roundtrips++;                                                        \
     } while (0)
@@ -94,6 +117,7 @@ static int rejections;
         }                                                                    \
         CHECK(!e_ || qk_error_get_class(e_) == QK_ERROR_GENERIC);            \
         qk_error_free(e_);                                                   \
+        FAST(T, j_, true);                                                   \
         qk_json_unref(j_);                                                   \
         rejections++;                                                        \
     } while (0)
@@ -933,7 +957,8 @@ int main(void)
     test_policy();
     test_introspect();
     test_oom();
-    printf("%d round trips, %d rejections, %d checks, %d failures\n",
-           roundtrips, rejections, checks, failures);
+    printf("%d round trips, %d rejections, fast text decoder: %d decoded, "
+           "%d left to the tree path; %d checks, %d failures\n",
+           roundtrips, rejections, fast_ok, fast_fallback, checks, failures);
     return failures ? 1 : 0;
 }

@@ -21,16 +21,22 @@ static void decl(gen *g, gfile *h, const entity *e)
         out(g, h,
             "bool visit_type_%s(const qk_vpath *p, const char *name,\n"
             "    const qk_json *in, %s *obj, qk_error **errp);\n"
-            "qk_json *visit_out_%s(%s obj);\n",
-            cn, cn, cn, cn);
+            "qk_json *visit_out_%s(%s obj);\n"
+            "bool visit_rd_%s(qk_rd *r, %s *obj);\n",
+            cn, cn, cn, cn, cn, cn);
         break;
     case QK_SCHEMA_OBJECT:
         out(g, h,
             "bool visit_type_%s_members(const qk_vpath *p, const qk_json *in,\n"
             "    %s *obj, size_t *seen, qk_error **errp);\n"
             "int visit_known_%s(const void *obj, const char *key);\n"
-            "bool visit_out_%s_members(qk_json *out, const %s *obj);\n",
-            cn, cn, cn, cn, cn);
+            "bool visit_out_%s_members(qk_json *out, const %s *obj);\n"
+            "int visit_rd_member_%s(qk_rd *r, %s *obj, const char *k, size_t kl,\n"
+            "    uint64_t *seen, unsigned bit);\n"
+            "bool visit_rd_check_%s(const %s *obj, uint64_t seen, unsigned bit);\n"
+            "bool visit_rd_pre_%s(const qk_rd *r, %s *obj);\n"
+            "bool visit_rd_%s_members(qk_rd *r, %s *obj);\n",
+            cn, cn, cn, cn, cn, cn, cn, cn, cn, cn, cn, cn, cn);
         if (is_implicit(e))
             break;
         /* fall through */
@@ -40,8 +46,9 @@ static void decl(gen *g, gfile *h, const entity *e)
             "bool visit_type_%s(const qk_vpath *p, const char *name,\n"
             "    const qk_json *in, %s **obj, qk_error **errp);\n"
             "qk_json *visit_out_%s(const %s *obj);\n"
-            "%s *qapi_clone_%s(const %s *obj);\n",
-            cn, cn, cn, cn, cn, cn, cn);
+            "%s *qapi_clone_%s(const %s *obj);\n"
+            "bool visit_rd_%s(qk_rd *r, %s **obj);\n",
+            cn, cn, cn, cn, cn, cn, cn, cn, cn);
         break;
     default:
         break;
@@ -61,8 +68,12 @@ static void gen_enum(gen *g, gfile *c, const entity *e)
         "        return false;\n"
         "    *obj = (%s)v;\n    return true;\n}\n\n"
         "qk_json *visit_out_%s(%s obj)\n{\n"
-        "    return qk_out_enum(&%s_lookup, obj);\n}\n\n",
-        cn, cn, cn, cn, cn, cn, cn);
+        "    return qk_out_enum(&%s_lookup, obj);\n}\n\n"
+        "bool visit_rd_%s(qk_rd *r, %s *obj)\n{\n"
+        "    int v;\n"
+        "    if (!qk_rd_enum(r, &%s_lookup, &v))\n        return false;\n"
+        "    *obj = (%s)v;\n    return true;\n}\n\n",
+        cn, cn, cn, cn, cn, cn, cn, cn, cn, cn, cn);
 }
 
 static void gen_clone(gen *g, gfile *c, const char *cn)
@@ -107,12 +118,146 @@ static void gen_list(gen *g, gfile *c, const entity *e)
         "            qk_json_unref(a);\n            return NULL;\n        }\n"
         "    return a;\n}\n\n",
         cn, cn, cn, cn, cn, en, cn, cn, cn, en);
+    out(g, c,
+        "bool visit_rd_%s(qk_rd *r, %s **obj)\n{\n"
+        "    %s *head = NULL, **tail = &head;\n    int k;\n"
+        "    if (!qk_rd_arr_begin(r))\n        return false;\n"
+        "    while ((k = qk_rd_elem(r)) == 1) {\n"
+        "        %s *e = (%s *)qk_rt_zalloc(sizeof(*e));\n"
+        "        if (!e)\n            break;\n"
+        "        *tail = e;\n        tail = &e->next;\n"
+        "        if (!visit_rd_%s(r, &e->value)) {\n            k = -1;\n            break;\n        }\n"
+        "    }\n"
+        "    if (k != 0) {\n        qapi_free_%s(head);\n        return false;\n    }\n"
+        "    *obj = head;\n    return true;\n}\n\n",
+        cn, cn, cn, cn, cn, en, cn);
     gen_clone(g, c, cn);
 }
 
 static bool empty_branch(const member *v)
 {
     return !strcmp(v->type->name, "q_empty");
+}
+
+/* Bits needed to track the members of e and its branches, nested. */
+static size_t rd_bits(const entity *e)
+{
+    size_t n = e->all_members.n, best = 0;
+    for (size_t i = 0; i < e->variants.n; i++) {
+        const member *v = e->variants.v[i];
+        if (v->type->kind == QK_SCHEMA_OBJECT) {
+            size_t b = rd_bits(v->type);
+            if (b > best)
+                best = b;
+        }
+    }
+    return n + best;
+}
+
+/* The fast text decoder of an object type (see qk_rd in rt.h). */
+static void gen_object_rd(gen *g, gfile *c, const entity *e)
+{
+    const char *cn = c_name(g, e->name, false);
+    const member *tag = e->tag_member;
+    bool ok = rd_bits(e) <= 64;
+    size_t nall = e->all_members.n;
+    out(g, c, "int visit_rd_member_%s(qk_rd *r, %s *obj, const char *k, size_t kl,\n"
+              "    uint64_t *seen, unsigned bit)\n{\n"
+              "    (void)r;\n    (void)obj;\n    (void)k;\n    (void)kl;\n"
+              "    (void)seen;\n    (void)bit;\n", cn, cn);
+    for (size_t i = 0; ok && i < nall; i++) {
+        const member *m = e->all_members.v[i];
+        gen_if(g, c, m->ifcond);
+        out(g, c, "    if (kl == %zu && !memcmp(k, \"%s\", %zu)) {\n"
+                  "        uint64_t b = 1ull << (bit + %zu);\n"
+                  "        if (*seen & b)\n            return -1;\n"
+                  "        *seen |= b;\n",
+            strlen(m->name), m->name, strlen(m->name), i);
+        if (has_special_feature(&m->features))
+            out(g, c, "        if (!qk_policy_input_ok(%s, \"parameter\", k, NULL))\n"
+                      "            return -1;\n", special_mask(g, &m->features));
+        if (need_has(m))
+            out(g, c, "        obj->has_%s = true;\n", c_name(g, m->name, true));
+        out(g, c, "        return visit_rd_%s(r, &obj->%s) ? 1 : -1;\n    }\n",
+            type_cname(g, m->type), c_name(g, m->name, true));
+        gen_endif(g, c, m->ifcond);
+    }
+    if (ok && e->variants.n && tag) {
+        out(g, c, "    switch (obj->%s) {\n", c_name(g, tag->name, true));
+        for (size_t i = 0; i < e->variants.n; i++) {
+            const member *v = e->variants.v[i];
+            if (empty_branch(v))
+                continue;
+            gen_if(g, c, v->ifcond);
+            out(g, c, "    case %s:\n        return visit_rd_member_%s(r, &obj->u.%s, k, kl, seen, bit + %zu);\n",
+                c_enum_const(g, tag->type, v->name),
+                c_name(g, v->type->name, false), c_name(g, v->name, true), nall);
+            gen_endif(g, c, v->ifcond);
+        }
+        outs(g, c, "    default:\n        break;\n    }\n");
+    }
+    outs(g, c, ok ? "    return 0;\n}\n\n" : "    return -1;\n}\n\n");
+
+    out(g, c, "bool visit_rd_check_%s(const %s *obj, uint64_t seen, unsigned bit)\n{\n"
+              "    uint64_t mask = 0;\n    (void)obj;\n", cn, cn);
+    for (size_t i = 0; ok && i < nall; i++) {
+        const member *m = e->all_members.v[i];
+        if (m->optional)
+            continue;
+        gen_if(g, c, m->ifcond);
+        out(g, c, "    mask |= 1ull << %zu;\n", i);
+        gen_endif(g, c, m->ifcond);
+    }
+    outs(g, c, "    if (((seen >> bit) & mask) != mask)\n        return false;\n");
+    if (ok && e->variants.n && tag) {
+        out(g, c, "    switch (obj->%s) {\n", c_name(g, tag->name, true));
+        for (size_t i = 0; i < e->variants.n; i++) {
+            const member *v = e->variants.v[i];
+            if (empty_branch(v))
+                continue;
+            gen_if(g, c, v->ifcond);
+            out(g, c, "    case %s:\n        return visit_rd_check_%s(&obj->u.%s, seen, bit + %zu);\n",
+                c_enum_const(g, tag->type, v->name),
+                c_name(g, v->type->name, false), c_name(g, v->name, true), nall);
+            gen_endif(g, c, v->ifcond);
+        }
+        outs(g, c, "    default:\n        break;\n    }\n");
+    }
+    outs(g, c, ok ? "    return true;\n}\n\n" : "    return false;\n}\n\n");
+
+    /* unions: the tag first (it may come after the branch's members),
+     * recursively for branches that are unions themselves */
+    out(g, c, "bool visit_rd_pre_%s(const qk_rd *r, %s *obj)\n{\n"
+              "    (void)r;\n    (void)obj;\n", cn, cn);
+    if (e->variants.n && tag) {
+        out(g, c, "    {\n        qk_rd v;\n"
+                  "        if (!qk_rd_find(r, \"%s\", &v) || !visit_rd_%s(&v, &obj->%s))\n"
+                  "            return false;\n    }\n",
+            tag->name, type_cname(g, tag->type), c_name(g, tag->name, true));
+        out(g, c, "    switch (obj->%s) {\n", c_name(g, tag->name, true));
+        for (size_t i = 0; i < e->variants.n; i++) {
+            const member *v = e->variants.v[i];
+            if (empty_branch(v))
+                continue;
+            gen_if(g, c, v->ifcond);
+            out(g, c, "    case %s:\n        return visit_rd_pre_%s(r, &obj->u.%s);\n",
+                c_enum_const(g, tag->type, v->name),
+                c_name(g, v->type->name, false), c_name(g, v->name, true));
+            gen_endif(g, c, v->ifcond);
+        }
+        outs(g, c, "    default:\n        break;\n    }\n");
+    }
+    outs(g, c, "    return true;\n}\n\n");
+
+    out(g, c, "bool visit_rd_%s_members(qk_rd *r, %s *obj)\n{\n"
+              "    uint64_t seen = 0;\n    const char *k;\n    size_t kl;\n    int rc;\n",
+        cn, cn);
+    out(g, c, "    if (!visit_rd_pre_%s(r, obj))\n        return false;\n", cn);
+    out(g, c, "    while ((rc = qk_rd_key(r, &k, &kl)) == 1)\n"
+              "        if (visit_rd_member_%s(r, obj, k, kl, &seen, 0) != 1)\n"
+              "            return false;\n"
+              "    return rc == 0 && visit_rd_check_%s(obj, seen, 0);\n}\n\n",
+        cn, cn);
 }
 
 static void gen_object(gen *g, gfile *c, const entity *e)
@@ -237,6 +382,7 @@ static void gen_object(gen *g, gfile *c, const entity *e)
     }
     outs(g, c, "    return true;\n}\n\n");
 
+    gen_object_rd(g, c, e);
     if (is_implicit(e))
         return;
     out(g, c,
@@ -259,6 +405,15 @@ static void gen_object(gen *g, gfile *c, const entity *e)
         "        qk_json_unref(o);\n        return NULL;\n    }\n"
         "    return o;\n}\n\n",
         cn, cn, cn, cn, cn, cn, cn, cn, cn, cn);
+    out(g, c,
+        "bool visit_rd_%s(qk_rd *r, %s **obj)\n{\n"
+        "    %s *o;\n"
+        "    if (!qk_rd_obj_begin(r))\n        return false;\n"
+        "    o = (%s *)qk_rt_zalloc(sizeof(*o));\n"
+        "    if (!o)\n        return false;\n"
+        "    if (!visit_rd_%s_members(r, o)) {\n        qapi_free_%s(o);\n        return false;\n    }\n"
+        "    *obj = o;\n    return true;\n}\n\n",
+        cn, cn, cn, cn, cn, cn);
     gen_clone(g, c, cn);
 }
 
@@ -335,6 +490,42 @@ static void gen_alternate(gen *g, gfile *c, const entity *e)
         gen_endif(g, c, v->ifcond);
     }
     outs(g, c, "    default:\n        return qk_json_null();\n    }\n}\n\n");
+    out(g, c, "bool visit_rd_%s(qk_rd *r, %s **obj)\n{\n"
+              "    bool ok = false;\n"
+              "    %s *o = (%s *)qk_rt_zalloc(sizeof(*o));\n"
+              "    if (!o)\n        return false;\n"
+              "    switch (qk_rd_peek(r)) {\n", cn, cn, cn, cn);
+    for (size_t i = 0; i < e->variants.n; i++) {
+        const member *v = e->variants.v[i];
+        const entity *t = v->type;
+        const char *vn = c_name(g, v->name, true);
+        const char *q = alt_qtype(t);
+        gen_if(g, c, v->ifcond);
+        if (!strcmp(q, "QTYPE_QDICT"))
+            outs(g, c, "    case '{':\n");
+        else if (!strcmp(q, "QTYPE_QLIST"))
+            outs(g, c, "    case '[':\n");
+        else if (!strcmp(q, "QTYPE_QSTRING"))
+            outs(g, c, "    case '\"':\n");
+        else if (!strcmp(q, "QTYPE_QBOOL"))
+            outs(g, c, "    case 't':\n    case 'f':\n");
+        else if (!strcmp(q, "QTYPE_QNULL"))
+            outs(g, c, "    case 'n':\n");
+        else
+            outs(g, c, "    case '-':\n    case '0': case '1': case '2': case '3': case '4':\n"
+                       "    case '5': case '6': case '7': case '8': case '9':\n");
+        out(g, c, "        o->type = %s;\n", q);
+        if (t->kind == QK_SCHEMA_OBJECT)
+            out(g, c, "        ok = qk_rd_obj_begin(r) && visit_rd_%s_members(r, &o->u.%s);\n",
+                c_name(g, t->name, false), vn);
+        else
+            out(g, c, "        ok = visit_rd_%s(r, &o->u.%s);\n", type_cname(g, t), vn);
+        outs(g, c, "        break;\n");
+        gen_endif(g, c, v->ifcond);
+    }
+    out(g, c, "    default:\n        break;\n    }\n"
+              "    if (!ok) {\n        qapi_free_%s(o);\n        return false;\n    }\n"
+              "    *obj = o;\n    return true;\n}\n\n", cn);
     gen_clone(g, c, cn);
 }
 
