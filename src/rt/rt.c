@@ -983,6 +983,8 @@ static bool rd_integer(qk_rd *r, bool *neg, uint64_t *mag)
     }
     if (p < r->end && (*p == '.' || *p == 'e' || *p == 'E'))
         return false;
+    if (*neg && v == 0)
+        return false; /* -0: leave its sign to the tree path */
     r->p = p;
     *mag = v;
     return true;
