@@ -32,6 +32,7 @@ typedef struct fast {
     size_t tokens, bytes;
     unsigned line;
     size_t line_start, base;
+    bool count; /* the limits could be reached within this buffer */
 } fast;
 
 static bool is_digit(uint8_t c)
@@ -39,20 +40,28 @@ static bool is_digit(uint8_t c)
     return c >= '0' && c <= '9';
 }
 
-static void skip_space(fast *f)
+static inline void skip_space(fast *f)
 {
-    while (f->i < f->len && space[f->d[f->i]]) {
-        if (f->d[f->i] == '\n') {
+    const uint8_t *d = f->d;
+    size_t i = f->i, len = f->len;
+    if (i < len && d[i] > ' ')
+        return; /* the usual case: no blank at all */
+    while (i < len && space[d[i]]) {
+        if (d[i] == '\n') {
             f->line++;
-            f->line_start = f->base + f->i + 1;
+            f->line_start = f->base + i + 1;
         }
-        f->i++;
+        i++;
     }
+    f->i = i;
 }
 
-/* Counts a token against the limits, as the streamer does. */
-static bool token(fast *f, size_t n)
+/* Counts a token against the limits, as the streamer does; a buffer too
+ * short to reach them needs no counting. */
+static inline bool token(fast *f, size_t n)
 {
+    if (!f->count)
+        return true;
     if (f->bytes + n + 1 > f->p->max_size || f->tokens + 1 > f->p->max_count)
         return false;
     f->bytes += n;
@@ -60,7 +69,34 @@ static bool token(fast *f, size_t n)
     return true;
 }
 
-static qk_json *string(fast *f)
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* High bit set in each byte of x equal to zero (exact for the lowest one). */
+static inline uint64_t zero_bytes(uint64_t x)
+{
+    return (x - ONES) & ~x & HIGHS;
+}
+
+/* The first index >= i where d[i] is not a plain string byte, or len. */
+static inline size_t scan_plain(const uint8_t *d, size_t i, size_t len)
+{
+    while (i + 8 <= len) {
+        uint64_t x;
+        memcpy(&x, d + i, 8);
+        uint64_t m = ((x - ONES * 0x20) & ~x) | x; /* < 0x20, >= 0x80 */
+        m = (m & HIGHS) | zero_bytes(x ^ (ONES * '"')) |
+            zero_bytes(x ^ (ONES * '\'')) | zero_bytes(x ^ (ONES * '\\'));
+        if (m)
+            return i + ((unsigned)__builtin_ctzll(m) >> 3);
+        i += 8;
+    }
+    while (i < len && plain[d[i]])
+        i++;
+    return i;
+}
+
+static inline qk_json *string(fast *f)
 {
     const uint8_t *d = f->d;
     size_t s = f->i, i = s + 1;
@@ -68,8 +104,7 @@ static qk_json *string(fast *f)
     bool escaped = false;
 
     for (;;) {
-        while (i < f->len && plain[d[i]])
-            i++;
+        i = scan_plain(d, i, f->len);
         if (i == f->len)
             return NULL;
         uint8_t c = d[i++];
@@ -90,8 +125,10 @@ static qk_json *string(fast *f)
         return NULL;
     f->i = i;
     if (!escaped)
-        return qk_strcache_get(&f->p->strings, (const char *)d + s + 1,
-                               i - s - 2);
+        return f->p->use_cache
+                   ? qk_strcache_get(&f->p->strings, (const char *)d + s + 1,
+                                     i - s - 2, f->len - s - 1)
+                   : qk_json_string_new_len((const char *)d + s + 1, i - s - 2);
     qk_json *v;
     char msg[8];
     if (qk_scalar_string((const char *)d + s, i - s,
@@ -100,7 +137,7 @@ static qk_json *string(fast *f)
     return v;
 }
 
-static qk_json *number(fast *f)
+static inline qk_json *number(fast *f)
 {
     const uint8_t *d = f->d;
     size_t s = f->i, i = s, len = f->len;
@@ -154,7 +191,7 @@ static qk_json *number(fast *f)
     return v;
 }
 
-static qk_json *keyword(fast *f)
+static inline qk_json *keyword(fast *f)
 {
     const uint8_t *d = f->d;
     size_t s = f->i, i = s;
@@ -206,7 +243,7 @@ int qk_json__fast_message(qk_json_parser *p, const uint8_t *d, size_t len,
                           size_t *used, qk_json **value)
 {
     fast f = {p, d, len, 0, 0, 0, p->lx.line, p->lx.line_start,
-              p->lx.offset};
+              p->lx.offset, len + 1 > p->max_size || len >= p->max_count};
     bool qmp = p->mode == QK_JSON_QMP;
     qk_json *v;
     uint8_t c;

@@ -101,8 +101,8 @@ static inline bool qk_lexer_absorb(qk_lexer *lx, uint8_t c)
         /* The cut at the size limit is left to the general path. */
         if (lx->tok.len + 1 >= lx->tok.cap || lx->tok.len >= lx->max_token)
             return false;
+        /* Token text is used with its length: no NUL to maintain. */
         lx->tok.data[lx->tok.len++] = (char)c;
-        lx->tok.data[lx->tok.len] = 0;
         lx->offset++;
         return true;
     case 2:
@@ -117,8 +117,38 @@ static inline bool qk_lexer_absorb(qk_lexer *lx, uint8_t c)
     }
 }
 
+/*
+ * If the lexer stands between tokens and c is a structural character,
+ * takes it and returns its token type (the token's text is the byte at
+ * *c); otherwise QK_TOK_NONE, having done nothing.
+ */
+static inline qk_tok_type qk_lexer_structural(qk_lexer *lx, const uint8_t *c,
+                                              qk_tok *tok)
+{
+    qk_tok_type t;
+    if (lx->state != QK_LX_START)
+        return QK_TOK_NONE;
+    switch (*c) {
+    case '{': t = QK_TOK_LCURLY; break;
+    case '}': t = QK_TOK_RCURLY; break;
+    case '[': t = QK_TOK_LSQUARE; break;
+    case ']': t = QK_TOK_RSQUARE; break;
+    case ':': t = QK_TOK_COLON; break;
+    case ',': t = QK_TOK_COMMA; break;
+    default: return QK_TOK_NONE;
+    }
+    tok->type = t;
+    tok->text = (const char *)c;
+    tok->len = 1;
+    tok->offset = lx->offset++;
+    return t;
+}
+
 /* True between tokens (not inside one, not recovering). */
-bool qk_lexer_idle(const qk_lexer *lx);
+static inline bool qk_lexer_idle(const qk_lexer *lx)
+{
+    return lx->state == QK_LX_START;
+}
 
 /* Line and 1-based column of a stream offset at or after the current line
  * start (used for error positions). */

@@ -104,11 +104,6 @@ void qk_lexer_position(const qk_lexer *lx, size_t offset, unsigned *line,
                   : 1;
 }
 
-bool qk_lexer_idle(const qk_lexer *lx)
-{
-    return lx->state == ST_START;
-}
-
 /* Hands out the token made of the saved bytes plus d[ts..end). */
 static int finish_token(qk_lexer *lx, qk_tok_type type, const uint8_t *d,
                         size_t ts, size_t end, size_t base, qk_tok *tok)
@@ -120,7 +115,10 @@ static int finish_token(qk_lexer *lx, qk_tok_type type, const uint8_t *d,
         tok->len = end - ts;
         return 0;
     }
-    if (qk_buf_append(&lx->tok, d + ts, end - ts) < 0) {
+    if (end - ts < lx->tok.cap - lx->tok.len) { /* room: skip the call */
+        memcpy(lx->tok.data + lx->tok.len, d + ts, end - ts);
+        lx->tok.len += end - ts;
+    } else if (qk_buf_append(&lx->tok, d + ts, end - ts) < 0) {
         qk_buf_clear(&lx->tok);
         return QK_ERR_NOMEM;
     }
@@ -388,7 +386,10 @@ out_partial:
     /* The chunk ended inside a token: keep its bytes for the next one. */
     *pos = i;
     lx->offset = base + i;
-    if (qk_buf_append(&lx->tok, d + ts, i - ts) < 0) {
+    if (i - ts < lx->tok.cap - lx->tok.len) { /* room: skip the call */
+        memcpy(lx->tok.data + lx->tok.len, d + ts, i - ts);
+        lx->tok.len += i - ts;
+    } else if (qk_buf_append(&lx->tok, d + ts, i - ts) < 0) {
         qk_buf_clear(&lx->tok);
         lx->state = ST_RECOVERY;
         return QK_ERR_NOMEM;

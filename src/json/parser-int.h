@@ -36,6 +36,7 @@ struct qk_json_parser {
     unsigned max_depth;
     qk_lexer lx;
     qk_strcache strings;
+    bool use_cache;  /* share repeated short strings (long-lived parsers) */
 
     /* streamer: the message being read */
     long braces, brackets;

@@ -146,8 +146,9 @@ static int scalar(qk_json_parser *p, const qk_tok *tok, qk_json **v)
 
     switch (tok->type) {
     case QK_TOK_STRING:
-        if (is_plain(tok->text + 1, tok->len - 2)) {
-            *v = qk_strcache_get(&p->strings, tok->text + 1, tok->len - 2);
+        if (p->use_cache && is_plain(tok->text + 1, tok->len - 2)) {
+            *v = qk_strcache_get(&p->strings, tok->text + 1, tok->len - 2,
+                                 tok->len - 1);
             return *v ? 0 : QK_ERR_NOMEM;
         }
         rc = qk_scalar_string(tok->text, tok->len, p->mode == QK_JSON_QMP, v,
@@ -321,19 +322,33 @@ static int process_token(qk_json_parser *p, const qk_tok *tok,
 
 /* ---- public interface ---------------------------------------------- */
 
-qk_json_parser *qk_json_parser_new(const qk_json_parser_config *cfg)
+static void parser_init(qk_json_parser *p, const qk_json_parser_config *cfg)
 {
-    qk_json_parser *p = qk_calloc(1, sizeof *p);
-    if (!p)
-        return NULL;
     qk_json_parser_config c = cfg ? *cfg : (qk_json_parser_config){0};
+    memset(p, 0, sizeof *p);
     p->mode = c.mode;
     p->max_size = c.max_token_size ? c.max_token_size
                                    : QK_JSON_DEFAULT_MAX_TOKEN_SIZE;
     p->max_count = c.max_token_count ? c.max_token_count
                                      : QK_JSON_DEFAULT_MAX_TOKEN_COUNT;
     p->max_depth = c.max_depth ? c.max_depth : QK_JSON_DEFAULT_MAX_DEPTH;
+    p->use_cache = true;
     qk_lexer_init(&p->lx, p->mode == QK_JSON_QMP, p->max_size);
+}
+
+static void parser_cleanup(qk_json_parser *p)
+{
+    end_message(p);
+    qk_strcache_clear(&p->strings);
+    qk_lexer_free(&p->lx);
+    qk_free(p->stack);
+}
+
+qk_json_parser *qk_json_parser_new(const qk_json_parser_config *cfg)
+{
+    qk_json_parser *p = qk_malloc(sizeof *p);
+    if (p)
+        parser_init(p, cfg);
     return p;
 }
 
@@ -341,10 +356,7 @@ void qk_json_parser_free(qk_json_parser *p)
 {
     if (!p)
         return;
-    end_message(p);
-    qk_strcache_clear(&p->strings);
-    qk_lexer_free(&p->lx);
-    qk_free(p->stack);
+    parser_cleanup(p);
     qk_free(p);
 }
 
@@ -354,6 +366,10 @@ void qk_json_parser_reset(qk_json_parser *p)
     qk_lexer_reset(&p->lx);
 }
 
+/* Kept out of line so that the per-byte entry above stays small. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
 static int feed(qk_json_parser *p, const uint8_t *d, size_t len,
                 size_t *consumed, qk_json **value, qk_json_error *err);
 
@@ -381,6 +397,13 @@ static int feed(qk_json_parser *p, const uint8_t *d, size_t len,
     if (!err)
         err = &scratch;
     *value = NULL;
+    /* A structural byte inside a message: straight to the streamer. */
+    qk_tok one;
+    if (len == 1 && p->tokens && qk_lexer_structural(&p->lx, d, &one)) {
+        if (consumed)
+            *consumed = 1;
+        return process_token(p, &one, value, err);
+    }
     while (rc == QK_JSON_MORE) {
         qk_tok tok;
         /* Between messages, try to read the next one in one go. */
@@ -447,12 +470,10 @@ qk_json *qk_json_parse(const char *text, size_t len, qk_json_mode mode,
 
     if (!err)
         err = &scratch;
-    qk_json_parser *p = qk_json_parser_new(&cfg);
-    if (!p) {
-        *err = (qk_json_error){.code = QK_ERR_NOMEM, .line = 1, .column = 1};
-        snprintf(err->message, sizeof err->message, "out of memory");
-        return NULL;
-    }
+    qk_json_parser parser, *p = &parser;
+    parser_init(p, &cfg);
+    /* Sharing strings pays off only when there are many of them. */
+    p->use_cache = len >= 4096;
     /* The first message must be a value and the only one. */
     for (;;) {
         if (pos < len) {
@@ -481,6 +502,6 @@ qk_json *qk_json_parse(const char *text, size_t len, qk_json_mode mode,
     if (!result)
         error_at(p, err, QK_ERR_PARSE, pos, "JSON parse error, expecting value");
 out:
-    qk_json_parser_free(p);
+    parser_cleanup(p);
     return result;
 }
