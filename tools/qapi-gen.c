@@ -2,23 +2,81 @@
 /*
  * qapi-gen: the QAPI schema compiler's command line, a thin layer over
  * include/qmpkit/schema.h. It takes QEMU's flags (-o DIR, -p PREFIX, -b,
- * -u); code-generating back ends are not wired yet, so without --dump it
- * checks the schema and reports. --dump prints the checked model in the
- * format of QEMU's schema test harness.
+ * -u). Without --dump it writes every back end's files to -o DIR (files
+ * are rewritten only when their content changes; files outside DIR, named
+ * "../...", are not written, as QEMU does). --dump prints the checked
+ * model in the format of QEMU's schema test harness.
  *
  * Exit status: 0 valid schema, 1 rejected schema or error, 2 usage.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "qmpkit/schema-gen.h"
 #include "qmpkit/schema.h"
 
 static void diag(void *opaque, const char *text)
 {
     (void)opaque;
     fputs(text, stderr);
+}
+
+static const char *outdir = ".";
+
+/* mkdir -p for the directories of path */
+static int make_dirs(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        int r = mkdir(path, 0777);
+        *p = '/';
+        if (r && errno != EEXIST)
+            return -1;
+    }
+    return 0;
+}
+
+static int write_file(void *opaque, const char *name, const char *data,
+                      size_t len)
+{
+    (void)opaque;
+    if (!strncmp(name, "../", 3))
+        return 0;
+    size_t n = strlen(outdir) + strlen(name) + 2;
+    char *path = malloc(n);
+    if (!path)
+        return QK_ERR_NOMEM;
+    snprintf(path, n, "%s/%s", outdir, name);
+    /* unchanged content: leave the file alone */
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        char *old = malloc(len + 1);
+        size_t got = old ? fread(old, 1, len + 1, f) : 0;
+        bool same = old && got == len && !memcmp(old, data, len);
+        free(old);
+        fclose(f);
+        if (same) {
+            free(path);
+            return 0;
+        }
+    }
+    if (make_dirs(path) || !(f = fopen(path, "wb"))) {
+        fprintf(stderr, "qapi-gen: %s: %s\n", path, strerror(errno));
+        free(path);
+        return QK_ERR_IO;
+    }
+    bool ok = fwrite(data, 1, len, f) == len;
+    ok &= fclose(f) == 0;
+    if (!ok)
+        fprintf(stderr, "qapi-gen: %s: %s\n", path, strerror(errno));
+    free(path);
+    return ok ? 0 : QK_ERR_IO;
 }
 
 static void usage(FILE *f, const char *argv0)
@@ -52,13 +110,30 @@ int main(int argc, char **argv)
     };
     bool dump = false;
     int compat = 0;
+    qk_gen_options gopt = {"", false, false};
     int c;
     while ((c = getopt_long(argc, argv, "o:p:buh", opts, NULL)) != -1) {
         switch (c) {
         case 'o':
+            outdir = optarg;
+            break;
         case 'p':
+            for (const char *p = optarg; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      *p == '_' || *p == '.' || *p == '-' ||
+                      (p != optarg && *p >= '0' && *p <= '9'))) {
+                    fprintf(stderr,
+                            "%s: funny character '%c' in argument of "
+                            "--prefix\n", argv[0], *p);
+                    return 1;
+                }
+            gopt.prefix = optarg;
+            break;
         case 'b':
+            gopt.builtins = true;
+            break;
         case 'u':
+            gopt.unmask = true;
             break;
         case 'D':
             dump = true;
@@ -110,6 +185,14 @@ int main(int argc, char **argv)
         }
         fwrite(out.data, 1, out.len, stdout);
         qk_buf_free(&out);
+    } else {
+        r = qk_schema_generate(s, &gopt, write_file, NULL);
+        if (r < 0) {
+            if (r != QK_ERR_IO)
+                fprintf(stderr, "%s: %s\n", argv[0], qk_strerror(r));
+            qk_schema_free(s);
+            return 1;
+        }
     }
     qk_schema_free(s);
     return fflush(stdout) ? 1 : 0;
