@@ -40,8 +40,9 @@ bench: deps build-rel/build.ninja
 	scripts/run-bench.sh build-rel
 
 fuzz: deps
-	CC=clang $(MESON) setup build-fuzz -Dfuzzing=true -Dbench=false \
-	  -Db_sanitize=address,undefined -Db_lundef=false 2>/dev/null || true
+	test -f build-fuzz/build.ninja || CC=clang $(MESON) setup build-fuzz \
+	  -Dfuzzing=true -Dbench=false -Db_sanitize=address,undefined \
+	  -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link
 	$(NINJA) -C build-fuzz
 
 demo: deps all
