@@ -206,44 +206,42 @@ static double pipelined(const char *path, int depth, double t)
     return rate;
 }
 
-typedef struct multi_arg {
-    char path[256];
-    double t;
-    long count;
-} multi_arg;
-
-static void *multi_thread(void *p)
-{
-    multi_arg *a = p;
-    bc *c = bc_open(a->path, false);
-    double end = now() + a->t;
-    while (now() < end) {
-        bc_send(c, qv, strlen(qv));
-        bc_lines(c, 1);
-        a->count++;
-    }
-    bc_close(c);
-    return NULL;
-}
-
-/* n clients; paths[i] is client i's socket. */
+/* n clients, one request in flight each, driven by one client thread
+ * with epoll (so the client's own thread switches do not dominate);
+ * paths[i] is client i's socket. */
 static double multi(char paths[][256], int n, double t)
 {
-    pthread_t th[64];
-    multi_arg a[64];
-    double t0 = now();
+    bc *c[64];
+    int ep = epoll_create1(0);
     for (int i = 0; i < n; i++) {
-        memcpy(a[i].path, paths[i], 256);
-        a[i].t = t;
-        a[i].count = 0;
-        pthread_create(&th[i], NULL, multi_thread, &a[i]);
+        c[i] = bc_open(paths[i], false);
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        epoll_ctl(ep, EPOLL_CTL_ADD, c[i]->fd, &ev);
+        bc_send(c[i], qv, strlen(qv));
     }
     long total = 0;
-    for (int i = 0; i < n; i++) {
-        pthread_join(th[i], NULL);
-        total += a[i].count;
+    double t0 = now(), end = t0 + t;
+    struct epoll_event evs[64];
+    while (now() < end) {
+        int m = epoll_wait(ep, evs, 64, 1000);
+        for (int k = 0; k < m; k++) {
+            bc *x = c[evs[k].data.u32];
+            ssize_t r = read(x->fd, x->buf, sizeof x->buf);
+            if (r <= 0)
+                die("read");
+            for (ssize_t j = 0; j < r; j++) {
+                if (x->buf[j] == '\n') {
+                    total++;
+                    bc_send(x, qv, strlen(qv));
+                }
+            }
+        }
     }
-    return total / (now() - t0);
+    double rate = total / (now() - t0);
+    for (int i = 0; i < n; i++)
+        bc_close(c[i]);
+    close(ep);
+    return rate;
 }
 
 static double schema_rate(const char *path, double t, size_t *reply_bytes,
@@ -321,7 +319,7 @@ static serial_result pingpong(double t)
 
 /* ---- processes ---- */
 
-static pid_t start_qemu(int monitors)
+static pid_t start_qemu(const char *prefix, int monitors)
 {
     if (system("command -v qemu-system-x86_64 >/dev/null 2>&1") != 0)
         return 0;
@@ -335,8 +333,8 @@ static pid_t start_qemu(int monitors)
     argv[k++] = "none";
     for (int i = 0; i < monitors; i++) {
         argv[k++] = "-qmp";
-        if (asprintf(&argv[k++], "unix:%s/qemu%d.sock,server=on,wait=off", dir,
-                     i) < 0)
+        if (asprintf(&argv[k++], "unix:%s/%s%d.sock,server=on,wait=off", dir,
+                     prefix, i) < 0)
             die("asprintf");
     }
     pid_t pid = fork();
@@ -352,7 +350,7 @@ static pid_t start_qemu(int monitors)
         free(argv[7 + 2 * i]);
     free(argv);
     char last[256];
-    snprintf(last, sizeof last, "%s/qemu%d.sock", dir, monitors - 1);
+    snprintf(last, sizeof last, "%s/%s%d.sock", dir, prefix, monitors - 1);
     for (int i = 0; i < 500; i++) {
         int fd = connect_path(last);
         if (fd >= 0) {
@@ -527,6 +525,7 @@ static double events(const char *path, int n, int k)
     double t0 = now();
     for (int i = 0; i < k; i++)
         qk_server_broadcast(srv, e);
+    double t_emit = now() - t0;
     char b[1 << 16];
     struct epoll_event evs[256];
     while (got < want && now() - t0 < 30) {
@@ -538,6 +537,9 @@ static double events(const char *path, int n, int k)
         }
     }
     double el = now() - t0;
+    if (getenv("QK_BENCH_VERBOSE"))
+        printf("  (emitting took %.3f s, delivering %.3f s, %ld of %ld)\n",
+               t_emit, el, got, want);
     qk_json_unref(e);
     for (int i = 0; i < n; i++)
         close(fds[i]);
@@ -548,6 +550,17 @@ static double events(const char *path, int n, int k)
 
 int main(void)
 {
+    if (getenv("QK_BENCH_EVENTS_ONLY")) {
+        snprintf(dir, sizeof dir, "/tmp/qk-bench-XXXXXX");
+        if (!mkdtemp(dir))
+            die("mkdtemp");
+        char p[256];
+        snprintf(p, sizeof p, "%s/ours.sock", dir);
+        start_ours(p, NULL);
+        int nn = atoi(getenv("QK_BENCH_EVENTS_ONLY")); printf("%.0f deliveries/s\n", events(p, nn, 200));
+        stop_ours();
+        return 0;
+    }
     signal(SIGPIPE, SIG_IGN);
     const char *s = getenv("QK_BENCH_SECONDS");
     if (s)
@@ -569,7 +582,7 @@ int main(void)
     snprintf(ours, sizeof ours, "%s/ours.sock", dir);
     snprintf(qemu1, sizeof qemu1, "%s/qemu0.sock", dir);
 
-    pid_t q = start_qemu(1);
+    pid_t q = start_qemu("qemu", 1);
     if (!q)
         printf("QEMU: not installed or did not start: our figures only\n");
     qk_json *schema = q ? fetch_schema(qemu1) : NULL;
@@ -606,10 +619,10 @@ int main(void)
     double mo = multi(paths, 50, secs);
     printf("\n50 clients\n  qmpkit (one socket): %9.0f cmd/s\n", mo);
     if (q) {
-        pid_t q50 = start_qemu(50);
+        pid_t q50 = start_qemu("multi", 50);
         if (q50) {
             for (int i = 0; i < 50; i++)
-                snprintf(paths[i], 256, "%s/qemu%d.sock", dir, i);
+                snprintf(paths[i], 256, "%s/multi%d.sock", dir, i);
             double mq = multi(paths, 50, secs);
             printf("  QEMU (50 monitors):  %9.0f cmd/s\n  ratio:  %.1fx\n", mq,
                    mo / mq);

@@ -22,21 +22,26 @@ int qk__epoll_add(qk_server *srv, int fd, uint32_t ev, qk_handle *h)
     return epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &e) < 0 ? QK_ERR_IO : 0;
 }
 
+/* Services the sessions other threads flagged. Each is unflagged as it
+ * is taken, so a flag set meanwhile queues it again (never lost); the
+ * round is bounded so a stream of events cannot keep us here. */
 static void drain_dirty(qk_server *srv)
 {
-    pthread_mutex_lock(&srv->mu);
-    qk_conn *list = srv->dirty_head;
-    srv->dirty_head = NULL;
-    for (qk_conn *c = list; c; c = c->dnext)
-        c->dirty = false;
-    pthread_mutex_unlock(&srv->mu);
-    while (list) {
-        qk_conn *c = list;
-        list = c->dnext;
-        c->dnext = NULL;
+    for (int n = 0; n < 8192; n++) {
+        pthread_mutex_lock(&srv->mu);
+        qk_conn *c = srv->dirty_head;
+        if (c) {
+            srv->dirty_head = c->dnext;
+            c->dnext = NULL;
+            c->dirty = false;
+        }
+        pthread_mutex_unlock(&srv->mu);
+        if (!c)
+            return;
         qk__conn_service(c, 0);
         qk__conn_unref(c);
     }
+    qk__srv_wake(srv); /* more to do: come back after the next poll */
 }
 
 static void bury(qk_server *srv)

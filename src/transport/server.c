@@ -186,12 +186,21 @@ int qk_server_broadcast(qk_server *srv, const qk_json *event)
 {
     if (!srv || !event)
         return QK_ERR_INVAL;
+    /* written once for every session (unless pretty-printing) */
+    char *text = NULL;
+    size_t len = 0;
+    if (!(srv->opt.session.flags & QK_SERVER_PRETTY)) {
+        text = qk_json_to_string(event, 0, &len);
+        if (!text)
+            return QK_ERR_NOMEM;
+    }
     int n = 0, rc = 0;
     pthread_mutex_lock(&srv->mu);
     for (qk_conn *c = srv->conns; c; c = c->next) {
         if (!qk_session_in_command_mode(c->s))
             continue;
-        int r = qk_session_send_event(c->s, event);
+        int r = text ? qk_session_send_event_text(c->s, text, len)
+                     : qk_session_send_event(c->s, event);
         if (r < 0) {
             rc = r;
             continue;
@@ -200,6 +209,7 @@ int qk_server_broadcast(qk_server *srv, const qk_json *event)
         mark_dirty_locked(srv, c);
     }
     pthread_mutex_unlock(&srv->mu);
+    qk_free(text);
     if (n)
         qk__srv_wake(srv);
     return rc < 0 && n == 0 ? rc : n;
