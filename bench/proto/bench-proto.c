@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <stdbool.h>
 
 #include "qmpkit/session.h"
 
@@ -164,14 +165,18 @@ static void report(const char *what, double per_s)
 int main(int argc, char **argv)
 {
     size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 2000000;
+    /* argv[2] (for profiling): "server" or "client" only */
+    const char *only = argc > 2 ? argv[2] : "";
+    bool srv = !*only || strcmp(only, "server") == 0;
+    bool cli = !*only || strcmp(only, "client") == 0;
     double best_s = 0, best_so = 0, best_c = 0, best_f = 0;
     for (int run = 0; run < 3; run++) {
         double v;
-        if ((v = bench_server(false, n)) > best_s)
+        if (srv && (v = bench_server(false, n)) > best_s)
             best_s = v;
-        if ((v = bench_server(true, n)) > best_so)
+        if (srv && (v = bench_server(true, n)) > best_so)
             best_so = v;
-        if ((v = bench_client(n)) > best_c)
+        if (cli && (v = bench_client(n)) > best_c)
             best_c = v;
         if ((v = bench_floor(n * 10)) > best_f)
             best_f = v;

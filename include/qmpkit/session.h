@@ -20,7 +20,9 @@
  *
  * Threads: every function taking a qk_session locks the session's mutex,
  * so requests may be completed and events sent from any thread. Client
- * callbacks run inside qk_session_feed() with the mutex released.
+ * callbacks run inside qk_session_feed() with the mutex released; they may
+ * call qk_session_call() and qk_session_guest_sync(), but must not feed
+ * or free the session.
  *
  * File descriptors handed to the engine are owned by it from then on: it
  * closes them when nobody claims them.

@@ -81,6 +81,7 @@ void qk__client_free(qk_session *s)
         n = c->next;
         call_free(c);
     }
+    qk_free(s->spare_call);
     qk_free(s->hash);
 }
 
@@ -150,7 +151,7 @@ static qk_call *hash_find(qk_session *s, int64_t id, bool unlink)
 
 /* Writes the request and moves the call in flight (lock held). On
  * failure the call stays the caller's. */
-static int send_call(qk_session *s, qk_call *c)
+static int send_call(qk_session *s, qk_call *c, const char *name)
 {
     if (s->n_flight + 1 > s->hash_cap && hash_grow(s) < 0)
         return QK_ERR_NOMEM;
@@ -159,7 +160,7 @@ static int send_call(qk_session *s, qk_call *c)
     bool oob = (c->flags & QK_CALL_OOB) && s->oob_enabled;
     int rc = qk_buf_append_str(b, oob ? "{\"exec-oob\": " : "{\"execute\": ");
     if (rc == 0)
-        rc = qk_json_write_string(b, c->name, strlen(c->name));
+        rc = qk_json_write_string(b, name, strlen(name));
     if (rc == 0 && c->args) {
         rc = qk_buf_append_str(b, ", \"arguments\": ");
         if (rc == 0)
@@ -214,7 +215,7 @@ static int flush_held(qk_session *s)
         qk_call *c = s->held_head;
         list_remove(&s->held_head, &s->held_tail, c);
         s->n_held--;
-        int rc = send_call(s, c);
+        int rc = send_call(s, c, c->name);
         if (rc < 0) {
             list_append(&s->held_head, &s->held_tail, c);
             s->n_held++;
@@ -241,7 +242,12 @@ static void invoke(qk_session *s, qk_call *c, int status, qk_json *ret,
     if (c->cb)
         c->cb(s, status, ret, err, c->opaque);
     pthread_mutex_lock(&s->lock);
-    call_free(c);
+    if (s->spare_call || c->name || c->args || c->fds) {
+        call_free(c);
+    } else {
+        memset(c, 0, sizeof *c);
+        s->spare_call = c;
+    }
 }
 
 /* Fails every call in flight (and held ones if held is true). */
@@ -297,6 +303,7 @@ static int send_caps(qk_session *s, bool oob)
 {
     s->caps_id = s->next_id++;
     s->oob_enabled = oob;
+    size_t before = s->out.back.len;
     int rc = qk_buf_printf(&s->out.back,
                            "{\"execute\": \"qmp_capabilities\", %s\"id\": "
                            "%lld}\n",
@@ -304,7 +311,7 @@ static int send_caps(qk_session *s, bool oob)
                                : "",
                            (long long)s->caps_id);
     if (rc == 0)
-        s->out.appended = s->out.appended; /* recomputed below */
+        s->out.appended += s->out.back.len - before;
     return rc;
 }
 
@@ -323,7 +330,6 @@ static void on_greeting(qk_session *s, qk_json *m)
         if (c && strcmp(c, "oob") == 0)
             offered = true;
     }
-    size_t before = s->out.back.len;
     if (send_caps(s, offered && (s->ccfg.flags & QK_CLIENT_WANT_OOB)) < 0) {
         qk_error *err = NULL;
         qk_error_setg(&err, QK_ERROR_GENERIC, "out of memory");
@@ -333,7 +339,6 @@ static void on_greeting(qk_session *s, qk_json *m)
         fail_all(s, true);
         return;
     }
-    s->out.appended += s->out.back.len - before;
     s->cstate = QK_C_NEGOTIATING;
 }
 
@@ -485,8 +490,13 @@ int qk_session_call(qk_session *s, const char *name, qk_json *args,
         rc = QK_ERR_INVAL;
         goto fail_unlocked;
     }
-    c = qk_calloc(1, sizeof *c);
-    if (!c || !(c->name = qk_strdup(name))) {
+    pthread_mutex_lock(&s->lock);
+    c = s->spare_call;
+    s->spare_call = NULL;
+    pthread_mutex_unlock(&s->lock);
+    if (!c)
+        c = qk_calloc(1, sizeof *c);
+    if (!c) {
         rc = QK_ERR_NOMEM;
         goto fail_unlocked;
     }
@@ -516,13 +526,17 @@ int qk_session_call(qk_session *s, const char *name, qk_json *args,
     if (rc == 0) {
         c->id = s->next_id++;
         if (s->cstate == QK_C_READY) {
-            rc = send_call(s, c);
+            rc = send_call(s, c, name);
+        } else if (!(c->name = qk_strdup(name))) {
+            rc = QK_ERR_NOMEM;
         } else {
             list_append(&s->held_head, &s->held_tail, c);
             s->n_held++;
         }
         if (rc == 0 && id_out)
             *id_out = c->id;
+        if (rc < 0)
+            s->next_id--;
     }
     pthread_mutex_unlock(&s->lock);
     if (rc == 0)

@@ -182,6 +182,22 @@ static int write_ff(qk_session *s)
     return qk_buf_append_char(&s->out.back, (char)0xFF);
 }
 
+/* An id: integers (the usual case) without the general writer. */
+static int write_id(qk_buf *b, const qk_json *id)
+{
+    int64_t v;
+    if (qk_json_typeof(id) != QK_JSON_INT || qk_json_get_int64(id, &v) < 0)
+        return qk_json_write(b, id, 0);
+    char tmp[24], *p = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--p = '-';
+    return qk_buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
 int qk__write_return(qk_session *s, const qk_json *ret, const qk_json *id)
 {
     qk_buf *b = &s->out.back;
@@ -202,16 +218,31 @@ int qk__write_return(qk_session *s, const qk_json *ret, const qk_json *id)
             rc = write_pretty(s, m);
         qk_json_unref(m);
     } else {
-        rc = qk_buf_append(b, "{\"return\": ", 11);
-        if (rc == 0)
-            rc = ret ? qk_json_write(b, ret, 0) : qk_buf_append(b, "{}", 2);
+        rc = qk_buf_reserve(b, 64);
+        if (rc == 0) {
+            memcpy(b->data + b->len, "{\"return\": ", 11);
+            b->len += 11;
+            if (ret) {
+                rc = qk_json_write(b, ret, 0);
+            } else {
+                memcpy(b->data + b->len, "{}", 2);
+                b->len += 2;
+            }
+        }
         if (rc == 0 && id) {
             rc = qk_buf_append(b, ", \"id\": ", 8);
             if (rc == 0)
-                rc = qk_json_write(b, id, 0);
+                rc = write_id(b, id);
         }
         if (rc == 0)
-            rc = qk_buf_append_char(b, '}');
+            rc = qk_buf_reserve(b, 3);
+        if (rc == 0) {
+            b->data[b->len++] = '}';
+            memcpy(b->data + b->len, s->eol, s->eol_len);
+            b->len += s->eol_len;
+            b->data[b->len] = 0;
+        }
+        return finish(s, mark, rc);
     }
     if (rc == 0)
         rc = append_eol(s);
@@ -249,7 +280,7 @@ int qk__write_error(qk_session *s, qk_error_class cls, const char *desc,
         if (rc == 0 && id) {
             rc = qk_buf_append(b, "\"id\": ", 6);
             if (rc == 0)
-                rc = qk_json_write(b, id, 0);
+                rc = write_id(b, id);
             if (rc == 0)
                 rc = qk_buf_append(b, ", ", 2);
         }

@@ -14,37 +14,59 @@ static bool key_is(const char *k, size_t klen, const char *lit)
     return klen == strlen(lit) && memcmp(k, lit, klen) == 0;
 }
 
-/* The common case, checked in insertion order: every member acceptable
- * and exactly one of execute/exec-oob. Then QEMU's order cannot matter. */
-static bool members_ok(qk_session *s, const qk_json *o, size_t n)
+/* The members a request may have, found in one pass. */
+typedef struct members {
+    qk_json *execute, *exec_oob, *arguments, *id, *control;
+    bool other; /* any other member */
+} members;
+
+static void scan(const qk_json *o, size_t n, members *mb)
 {
-    bool compat = s->flags & QK_SERVER_COMPAT_2018;
-    int nexec = 0;
+    memset(mb, 0, sizeof *mb);
     for (size_t i = 0; i < n; i++) {
         size_t klen;
         const char *k = qk_json_object_key_at(o, i, &klen);
-        const qk_json *v = qk_json_object_value_at(o, i);
-        if (key_is(k, klen, "execute") ||
-            (!compat && s->oob_enabled && key_is(k, klen, "exec-oob"))) {
-            if (!qk_json_is_string(v))
-                return false;
-            nexec++;
-        } else if (key_is(k, klen, "arguments") ||
-                   (compat && key_is(k, klen, "control"))) {
-            if (!qk_json_is_object(v))
-                return false;
-        } else if (!key_is(k, klen, "id")) {
-            return false;
-        }
+        qk_json *v = qk_json_object_value_at(o, i);
+        if (key_is(k, klen, "execute"))
+            mb->execute = v;
+        else if (key_is(k, klen, "id"))
+            mb->id = v;
+        else if (key_is(k, klen, "arguments"))
+            mb->arguments = v;
+        else if (key_is(k, klen, "exec-oob"))
+            mb->exec_oob = v;
+        else if (key_is(k, klen, "control"))
+            mb->control = v;
+        else
+            mb->other = true;
     }
-    return nexec == 1;
+}
+
+/* The common case: every member acceptable and exactly one of
+ * execute/exec-oob. Then QEMU's member order cannot matter. */
+static bool members_ok(qk_session *s, const members *mb)
+{
+    bool compat = s->flags & QK_SERVER_COMPAT_2018;
+    bool oob_key = !compat && s->oob_enabled;
+    if (mb->other || (mb->exec_oob && !oob_key) || (mb->control && !compat))
+        return false;
+    if ((mb->execute != NULL) + (mb->exec_oob != NULL) != 1)
+        return false;
+    if (mb->execute && !qk_json_is_string(mb->execute))
+        return false;
+    if (mb->exec_oob && !qk_json_is_string(mb->exec_oob))
+        return false;
+    if (mb->arguments && !qk_json_is_object(mb->arguments))
+        return false;
+    return !mb->control || qk_json_is_object(mb->control);
 }
 
 /* qmp_dispatch_check_obj: members in QDict order, the first problem wins. */
-static bool check_members(qk_session *s, const qk_json *o, qk_error **errp)
+static bool check_members(qk_session *s, const qk_json *o,
+                          const members *mb, qk_error **errp)
 {
     size_t n = qk_json_object_size(o);
-    if (members_ok(s, o, n))
+    if (members_ok(s, mb))
         return true;
     size_t small[16];
     size_t *order = n <= 16 ? small : qk_malloc(n * sizeof *order);
@@ -112,17 +134,19 @@ bool qk__request_check(qk_session *s, struct qk_request *r, qk_error **errp)
                       "QMP input must be a JSON object");
         return false;
     }
-    r->id = qk_json_object_get(m, "id");
-    if (!check_members(s, m, errp))
+    members mb;
+    scan(m, qk_json_object_size(m), &mb);
+    r->id = mb.id;
+    if (!check_members(s, m, &mb, errp))
         return false;
     bool compat = s->flags & QK_SERVER_COMPAT_2018;
-    const qk_json *exec = qk_json_object_get(m, "execute");
+    const qk_json *exec = mb.execute;
     r->oob = false;
     if (!exec) {
-        exec = qk_json_object_get(m, "exec-oob");
+        exec = mb.exec_oob;
         r->oob = true;
     } else if (compat) {
-        const qk_json *ctl = qk_json_object_get(m, "control");
+        const qk_json *ctl = mb.control;
         r->oob = ctl && qk_json_get_bool(qk_json_object_get(ctl, "run-oob"));
         if (r->oob && !s->oob_enabled) {
             qk_error_setg(errp, QK_ERROR_GENERIC,
@@ -182,7 +206,7 @@ bool qk__request_check(qk_session *s, struct qk_request *r, qk_error **errp)
                       "The command %s does not support OOB", name);
         return false;
     }
-    qk_json *args = qk_json_object_get(m, "arguments");
+    qk_json *args = mb.arguments;
     if (!args && !s->empty_args)
         s->empty_args = qk_json_object_new();
     r->args = qk_json_ref(args ? args : s->empty_args);

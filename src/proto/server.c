@@ -298,11 +298,8 @@ static int run_builtin(qk_session *s, struct qk_request *r)
     return rc;
 }
 
-qk_request *qk_session_next_request(qk_session *s, unsigned which)
+static struct qk_request *next_locked(qk_session *s, unsigned which)
 {
-    if (!s || s->role != QK_ROLE_SERVER)
-        return NULL;
-    pthread_mutex_lock(&s->lock);
     struct qk_request *r = NULL;
     while (!r && (which & QK_NEXT_OOB) && s->oob_head) {
         r = s->oob_head;
@@ -337,6 +334,15 @@ qk_request *qk_session_next_request(qk_session *s, unsigned which)
             s->ib_running = true;
         }
     }
+    return r;
+}
+
+qk_request *qk_session_next_request(qk_session *s, unsigned which)
+{
+    if (!s || s->role != QK_ROLE_SERVER)
+        return NULL;
+    pthread_mutex_lock(&s->lock);
+    struct qk_request *r = next_locked(s, which);
     pthread_mutex_unlock(&s->lock);
     return r;
 }
@@ -380,15 +386,10 @@ int qk_request_take_fd(qk_request *r)
     return r->fds[r->fd_next++];
 }
 
-int qk_request_complete(qk_request *r, qk_json *ret, qk_error *err)
+/* Answers and recycles r (lock held); ret and err stay the caller's. */
+static int complete_locked(qk_session *s, struct qk_request *r,
+                           const qk_json *ret, const qk_error *err)
 {
-    if (!r) {
-        qk_json_unref(ret);
-        qk_error_free(err);
-        return QK_ERR_INVAL;
-    }
-    qk_session *s = r->s;
-    pthread_mutex_lock(&s->lock);
     int rc = reply(s, r, err ? NULL : ret, err);
     if (rc < 0 && !err) {
         /* the reply did not fit in memory: say so if we can */
@@ -400,6 +401,19 @@ int qk_request_complete(qk_request *r, qk_json *ret, qk_error *err)
     if (!r->oob)
         s->ib_running = false;
     qk__request_recycle(s, r);
+    return rc;
+}
+
+int qk_request_complete(qk_request *r, qk_json *ret, qk_error *err)
+{
+    if (!r) {
+        qk_json_unref(ret);
+        qk_error_free(err);
+        return QK_ERR_INVAL;
+    }
+    qk_session *s = r->s;
+    pthread_mutex_lock(&s->lock);
+    int rc = complete_locked(s, r, ret, err);
     pthread_mutex_unlock(&s->lock);
     qk_json_unref(ret);
     qk_error_free(err);
@@ -408,15 +422,24 @@ int qk_request_complete(qk_request *r, qk_json *ret, qk_error *err)
 
 int qk_session_dispatch(qk_session *s)
 {
+    if (!s || s->role != QK_ROLE_SERVER)
+        return QK_ERR_STATE;
     int n = 0;
-    qk_request *r;
-    while ((r = qk_session_next_request(s, QK_NEXT_ANY))) {
+    pthread_mutex_lock(&s->lock);
+    struct qk_request *r;
+    while ((r = next_locked(s, QK_NEXT_ANY))) {
         qk_json *ret = NULL;
         qk_error *err = NULL;
+        /* the handler runs unlocked: it may send events */
+        pthread_mutex_unlock(&s->lock);
         r->cmd->fn(r->args, &ret, &err, r->cmd->opaque);
-        qk_request_complete(r, ret, err);
+        pthread_mutex_lock(&s->lock);
+        complete_locked(s, r, ret, err);
+        qk_json_unref(ret);
+        qk_error_free(err);
         n++;
     }
+    pthread_mutex_unlock(&s->lock);
     return n;
 }
 

@@ -172,6 +172,7 @@ struct qk_session {
     size_t n_flight, n_held;
     qk_call **hash;
     size_t hash_cap;
+    qk_call *spare_call; /* one freed call kept for reuse */
 };
 
 int qk__session_init(struct qk_session *s, int role, size_t max_message,

@@ -416,12 +416,52 @@ static void test_client_fds(void **state)
     assert_int_equal(fcntl(p[1], F_GETFD), -1);
 }
 
+
+static int n_errors, n_events;
+static void l_error(qk_session *s, const qk_error *err, qk_json *msg,
+                    void *opaque)
+{
+    (void)s;
+    (void)msg;
+    (void)opaque;
+    if (strstr(qk_error_get_desc(err), "nesting"))
+        n_errors++;
+}
+static void l_event(qk_session *s, qk_json *ev, void *opaque)
+{
+    (void)s;
+    (void)ev;
+    (void)opaque;
+    n_events++;
+}
+
+/* A nesting limit: deeper input is an error, the session goes on. */
+static void test_nesting_limit(void **state)
+{
+    (void)state;
+    qk_client_config cfg = {0};
+    cfg.max_depth = 4;
+    cfg.on_error = l_error;
+    cfg.on_event = l_event;
+    qk_session *s = ready_client(&cfg);
+    const char *in = "{\"event\": \"A\", \"data\": {\"a\": [[1]]}}\n"
+                     "{\"event\": \"B\", \"data\": {\"a\": [[[1]]]}}\n"
+                     "{\"event\": \"C\"}\n";
+    size_t used;
+    n_errors = n_events = 0;
+    qk_session_feed(s, in, strlen(in), NULL, 0, &used);
+    assert_int_equal(n_errors, 1);
+    assert_int_equal(n_events, 2);
+    qk_session_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_traffic_replay),
         cmocka_unit_test(test_huge_reply),
         cmocka_unit_test(test_client_fds),
+        cmocka_unit_test(test_nesting_limit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -421,6 +421,112 @@ static void test_table(void **state)
     qk_command_table_unref(t);
 }
 
+
+/* 2018 form: a full queue drops the request and says so. */
+static void test_command_dropped(void **state)
+{
+    (void)state;
+    qk_session *s = server(QK_SERVER_OOB | QK_SERVER_COMPAT_2018, true, true);
+    qk_buf in = QK_BUF_INIT;
+    for (int i = 0; i < 11; i++)
+        qk_buf_printf(&in, "{\"execute\":\"echo\",\"id\":%d}", i);
+    size_t used;
+    assert_int_equal(qk_session_feed(s, in.data, 25, NULL, 0, &used), 0);
+    qk_request *running = qk_session_next_request(s, QK_NEXT_INBAND);
+    assert_non_null(running);
+    /* never held back: 8 queue, the other 2 are dropped */
+    assert_int_equal(qk_session_feed(s, in.data + 25, in.len - 25, NULL, 0,
+                                     &used),
+                     0);
+    assert_int_equal(used, in.len - 25);
+    char *o = output(s);
+    pu_msgs m = {0};
+    pu_split(o, strlen(o), "\r\n", &m);
+    assert_int_equal(m.n, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_string_equal(qk_json_string(qk_json_object_get(m.v[i],
+                                                              "event")),
+                            "COMMAND_DROPPED");
+        qk_json *d = qk_json_object_get(m.v[i], "data");
+        int64_t id;
+        assert_int_equal(qk_json_get_int64(qk_json_object_get(d, "id"), &id),
+                         0);
+        assert_int_equal(id, 9 + (int64_t)i);
+        assert_string_equal(qk_json_string(qk_json_object_get(d, "reason")),
+                            "queue-full");
+    }
+    pu_msgs_free(&m);
+    free(o);
+    qk_request_complete(running, NULL, NULL);
+    assert_int_equal(qk_session_dispatch(s), 8);
+    qk_buf_free(&in);
+    qk_session_free(s);
+}
+
+/* Guest agent: never a greeting, events dropped, LF endings. */
+static void test_guest_agent_quiet(void **state)
+{
+    (void)state;
+    qk_session *s = server(QK_SERVER_GUEST_AGENT, false, false);
+    assert_int_equal(qk_session_output_pending(s), 0);
+    assert_true(qk_session_in_command_mode(s));
+    qk_json *e = qk_event_new("X", NULL, 1);
+    assert_int_equal(qk_session_send_event(s, e), 0);
+    qk_json_unref(e);
+    assert_int_equal(qk_session_output_pending(s), 0);
+    qk_session_free(s);
+}
+
+
+static void *emit_events(void *arg)
+{
+    qk_session *s = arg;
+    for (int i = 0; i < 2000; i++) {
+        qk_json *e = qk_event_new("TICK", qk_json_pack("{s:i}", "i", i), i);
+        qk_session_send_event(s, e);
+        qk_json_unref(e);
+    }
+    return NULL;
+}
+
+/* Events from another thread while requests run: nothing lost or torn,
+ * replies in order. */
+static void test_threads(void **state)
+{
+    (void)state;
+    qk_session *s = server(0, true, false);
+    qk_buf in = QK_BUF_INIT;
+    for (int i = 0; i < 2000; i++)
+        qk_buf_printf(&in, "{\"execute\":\"echo\",\"id\":%d}\n", i);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, emit_events, s), 0);
+    qk_buf out = QK_BUF_INIT;
+    assert_int_equal(pu_run_server(s, in.data, in.len, NULL, 0, &out), 0);
+    pthread_join(t, NULL);
+    pu_drain(s, &out);
+    pu_msgs m = {0};
+    pu_split(out.data, out.len, "\r\n", &m);
+    assert_false(m.bad_framing);
+    assert_int_equal(m.n, 4000);
+    int64_t next_id = 0, next_ev = 0, v;
+    for (size_t i = 0; i < m.n; i++) {
+        assert_non_null(m.v[i]);
+        if (qk_json_object_get(m.v[i], "event")) {
+            qk_json_get_int64(qk_json_object_get(
+                                  qk_json_object_get(m.v[i], "data"), "i"),
+                              &v);
+            assert_int_equal(v, next_ev++);
+        } else {
+            qk_json_get_int64(qk_json_object_get(m.v[i], "id"), &v);
+            assert_int_equal(v, next_id++);
+        }
+    }
+    pu_msgs_free(&m);
+    qk_buf_free(&out);
+    qk_buf_free(&in);
+    qk_session_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -434,6 +540,9 @@ int main(void)
         cmocka_unit_test(test_event_shape),
         cmocka_unit_test(test_error_api),
         cmocka_unit_test(test_table),
+        cmocka_unit_test(test_command_dropped),
+        cmocka_unit_test(test_guest_agent_quiet),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Memory for the schema front end: a bump arena owned by the context, plus
+ * the small containers built on it (pointer vectors, strings, a string-keyed
+ * hash map). Allocation failure unwinds to the public entry point with
+ * QK_ERR_NOMEM; the arena still owns everything, so nothing leaks.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc-int.h"
+#include "schema/schema-int.h"
+
+struct arena_chunk {
+    struct arena_chunk *next;
+    size_t used, cap;
+    max_align_t data[];
+};
+
+#define CHUNK_SIZE (64 * 1024)
+
+void qs_oom(qs *s)
+{
+    if (s->jb_set)
+        longjmp(s->jb, QK_ERR_NOMEM);
+    abort(); /* unreachable: every entry point sets the jump buffer */
+}
+
+static void *arena_alloc(qs *s, arena_chunk **head, size_t n)
+{
+    /* 8-byte alignment: nothing here needs more */
+    n = (n + 7) & ~(size_t)7;
+    if (n == 0)
+        n = 8;
+    arena_chunk *c = *head;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > CHUNK_SIZE / 4 ? n : CHUNK_SIZE;
+        if (cap > SIZE_MAX - sizeof(*c))
+            qs_oom(s);
+        arena_chunk *nc = qk_malloc(sizeof(*nc) + cap);
+        if (!nc)
+            qs_oom(s);
+        nc->used = 0;
+        nc->cap = cap;
+        /* chunks are zeroed once, so allocations come zeroed */
+        memset(nc->data, 0, cap);
+        if (cap == n && c) {
+            /* big block: keep the current chunk on top for small ones */
+            nc->next = c->next;
+            c->next = nc;
+            nc->used = n;
+            return nc->data;
+        }
+        nc->next = c;
+        *head = c = nc;
+    }
+    void *p = (char *)c->data + c->used;
+    c->used += n;
+    return p;
+}
+
+void *qs_alloc(qs *s, size_t n)
+{
+    return arena_alloc(s, &s->arena, n);
+}
+
+void *qs_talloc(qs *s, size_t n)
+{
+    return arena_alloc(s, &s->scratch, n);
+}
+
+static void chunks_free(arena_chunk *c)
+{
+    while (c) {
+        arena_chunk *n = c->next;
+        qk_free(c);
+        c = n;
+    }
+}
+
+void qs_arena_free(qs *s)
+{
+    hmap_free(&s->strings);
+    hmap_free(&s->entities);
+    hmap_free(&s->included);
+    hmap_free(&s->feature_dict);
+    hmap_free(&s->module_dict);
+    chunks_free(s->arena);
+    chunks_free(s->scratch);
+    s->arena = s->scratch = NULL;
+}
+
+void qs_scratch_reset(qs *s)
+{
+    arena_chunk *c = s->scratch;
+    if (!c)
+        return;
+    chunks_free(c->next);
+    c->next = NULL;
+    memset(c->data, 0, c->used); /* keep the zeroed-chunk invariant */
+    c->used = 0;
+}
+
+char *qs_strndup(qs *s, const char *p, size_t n)
+{
+    if (n == SIZE_MAX)
+        qs_oom(s);
+    char *r = qs_alloc(s, n + 1);
+    memcpy(r, p, n);
+    r[n] = 0;
+    return r;
+}
+
+char *qs_strdup(qs *s, const char *p)
+{
+    return qs_strndup(s, p, strlen(p));
+}
+
+static char *vformat(qs *s, const char *fmt, va_list ap,
+                     void *(*alloc)(qs *, size_t))
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        qs_oom(s);
+    char *r = alloc(s, (size_t)n + 1);
+    vsnprintf(r, (size_t)n + 1, fmt, ap);
+    return r;
+}
+
+char *qs_printf(qs *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *r = vformat(s, fmt, ap, qs_alloc);
+    va_end(ap);
+    return r;
+}
+
+char *qs_tprintf(qs *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *r = vformat(s, fmt, ap, qs_talloc);
+    va_end(ap);
+    return r;
+}
+
+char *qs_tstrdup(qs *s, const char *p)
+{
+    size_t n = strlen(p);
+    char *r = qs_talloc(s, n + 1);
+    memcpy(r, p, n + 1);
+    return r;
+}
+
+static void vec_push_in(qs *s, vec *a, void *p, void *(*alloc)(qs *, size_t))
+{
+    if (a->n == a->cap) {
+        if (a->cap >= UINT32_MAX / 2)
+            qs_oom(s);
+        uint32_t cap = a->cap ? a->cap * 2 : 4;
+        void **nv = alloc(s, cap * sizeof(void *));
+        if (a->n)
+            memcpy(nv, a->v, a->n * sizeof(void *));
+        a->v = nv;
+        a->cap = cap;
+    }
+    a->v[a->n++] = p;
+}
+
+void vec_push(qs *s, vec *a, void *p)
+{
+    vec_push_in(s, a, p, qs_alloc);
+}
+
+void vec_tpush(qs *s, vec *a, void *p)
+{
+    vec_push_in(s, a, p, qs_talloc);
+}
+
+void vec_compact(qs *s, vec *a)
+{
+    if (!a->n) {
+        *a = (vec){0};
+        return;
+    }
+    void **nv = qs_alloc(s, a->n * sizeof(void *));
+    memcpy(nv, a->v, a->n * sizeof(void *));
+    a->v = nv;
+    a->cap = a->n;
+}
+
+void vec_reserve(qs *s, vec *a, size_t n)
+{
+    if (a->cap - a->n >= n)
+        return;
+    if (n >= UINT32_MAX / 2 - a->n)
+        qs_oom(s);
+    void **nv = qs_alloc(s, (a->n + n) * sizeof(void *));
+    if (a->n)
+        memcpy(nv, a->v, a->n * sizeof(void *));
+    a->v = nv;
+    a->cap = a->n + (uint32_t)n;
+}
+
+void sb_add(qs *s, sbuf *b, const char *p, size_t n)
+{
+    if (b->cap - b->len <= n) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        while (cap - b->len <= n)
+            cap *= 2;
+        char *np = qs_alloc(s, cap);
+        if (b->len)
+            memcpy(np, b->p, b->len);
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+void sb_adds(qs *s, sbuf *b, const char *p)
+{
+    sb_add(s, b, p, strlen(p));
+}
+
+void sb_printf(qs *s, sbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *r = vformat(s, fmt, ap, qs_talloc);
+    va_end(ap);
+    sb_adds(s, b, r);
+}
+
+/* ---- hash map: open addressing, FNV-1a ---- */
+
+static size_t hash_mem(const char *k, size_t n)
+{
+    size_t h = (size_t)14695981039346656037ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)k[i];
+        h *= (size_t)1099511628211ULL;
+    }
+    return h;
+}
+
+static size_t hash_str(const char *k)
+{
+    size_t h = (size_t)14695981039346656037ULL;
+    for (; *k; k++) {
+        h ^= (unsigned char)*k;
+        h *= (size_t)1099511628211ULL;
+    }
+    return h;
+}
+
+/* Lookup by a key that is not NUL-terminated (no copy needed). */
+void *hmap_get_n(const hmap *m, const char *key, size_t n)
+{
+    if (!m->cap)
+        return NULL;
+    size_t i = hash_mem(key, n) & (m->cap - 1);
+    while (m->slots[i].key) {
+        const char *k = m->slots[i].key;
+        if (!strncmp(k, key, n) && !k[n])
+            return m->slots[i].val;
+        i = (i + 1) & (m->cap - 1);
+    }
+    return NULL;
+}
+
+void *hmap_get(const hmap *m, const char *key)
+{
+    if (!m->cap)
+        return NULL;
+    size_t i = hash_str(key) & (m->cap - 1);
+    while (m->slots[i].key) {
+        if (!strcmp(m->slots[i].key, key))
+            return m->slots[i].val;
+        i = (i + 1) & (m->cap - 1);
+    }
+    return NULL;
+}
+
+static void hmap_insert(hmap_slot *slots, size_t cap, const char *key,
+                        void *val)
+{
+    size_t i = hash_str(key) & (cap - 1);
+    while (slots[i].key) {
+        if (!strcmp(slots[i].key, key)) {
+            slots[i].val = val;
+            return;
+        }
+        i = (i + 1) & (cap - 1);
+    }
+    slots[i].key = key;
+    slots[i].val = val;
+}
+
+void hmap_free(hmap *m)
+{
+    if (m->heap)
+        qk_free(m->slots);
+    m->slots = NULL;
+    m->n = m->cap = 0;
+}
+
+void hmap_put(qs *s, hmap *m, const char *key, void *val)
+{
+    if ((size_t)(m->n + 1) * 2 > m->cap) {
+        if (m->cap >= UINT32_MAX / 2)
+            qs_oom(s);
+        uint32_t cap = m->cap ? m->cap * 2 : 64;
+        hmap_slot *ns;
+        if (m->heap) {
+            /* long-lived maps: the old table is freed, not left behind */
+            ns = qk_calloc(cap, sizeof(*ns));
+            if (!ns)
+                qs_oom(s);
+        } else if (m->tmp) {
+            ns = qs_talloc(s, (size_t)cap * sizeof(*ns));
+        } else {
+            ns = qs_alloc(s, (size_t)cap * sizeof(*ns));
+        }
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->slots[i].key)
+                hmap_insert(ns, cap, m->slots[i].key, m->slots[i].val);
+        if (m->heap)
+            qk_free(m->slots);
+        m->slots = ns;
+        m->cap = cap;
+    }
+    if (!hmap_get(m, key))
+        m->n++;
+    hmap_insert(m->slots, m->cap, key, val);
+}

@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The visit back end (checklist 4.3, messages 5.5): per module,
+ * qapi-visit-MODULE.h/.c with, for every type, the strict input visitor
+ * visit_type_T (qk_json -> C, QEMU's error texts and paths), the output
+ * visitor visit_out_T (C -> qk_json), and for objects the _members and
+ * _known helpers unions and command marshallers share; qapi_clone_T.
+ */
+#include <string.h>
+
+#include "schema/backend/gen-int.h"
+
+const char *alt_qtype(const entity *t);
+
+static void decl(gen *g, gfile *h, const entity *e)
+{
+    const char *cn = c_name(g, e->name, false);
+    gen_if(g, h, e->ifcond);
+    switch (e->kind) {
+    case QK_SCHEMA_ENUM:
+        out(g, h,
+            "bool visit_type_%s(const qk_vpath *p, const char *name,\n"
+            "    const qk_json *in, %s *obj, qk_error **errp);\n"
+            "qk_json *visit_out_%s(%s obj);\n",
+            cn, cn, cn, cn);
+        break;
+    case QK_SCHEMA_OBJECT:
+        out(g, h,
+            "bool visit_type_%s_members(const qk_vpath *p, const qk_json *in,\n"
+            "    %s *obj, size_t *seen, qk_error **errp);\n"
+            "bool visit_known_%s(const void *obj, const char *key);\n"
+            "bool visit_out_%s_members(qk_json *out, const %s *obj);\n",
+            cn, cn, cn, cn, cn);
+        if (is_implicit(e))
+            break;
+        /* fall through */
+    case QK_SCHEMA_ARRAY:
+    case QK_SCHEMA_ALTERNATE:
+        out(g, h,
+            "bool visit_type_%s(const qk_vpath *p, const char *name,\n"
+            "    const qk_json *in, %s **obj, qk_error **errp);\n"
+            "qk_json *visit_out_%s(const %s *obj);\n"
+            "%s *qapi_clone_%s(const %s *obj);\n",
+            cn, cn, cn, cn, cn, cn, cn);
+        break;
+    default:
+        break;
+    }
+    gen_endif(g, h, e->ifcond);
+    outs(g, h, "\n");
+}
+
+static void gen_enum(gen *g, gfile *c, const entity *e)
+{
+    const char *cn = c_name(g, e->name, false);
+    out(g, c,
+        "bool visit_type_%s(const qk_vpath *p, const char *name,\n"
+        "    const qk_json *in, %s *obj, qk_error **errp)\n{\n"
+        "    int v;\n"
+        "    if (!qk_v_enum(p, name, in, &%s_lookup, &v, errp))\n"
+        "        return false;\n"
+        "    *obj = (%s)v;\n    return true;\n}\n\n"
+        "qk_json *visit_out_%s(%s obj)\n{\n"
+        "    return qk_out_enum(&%s_lookup, obj);\n}\n\n",
+        cn, cn, cn, cn, cn, cn, cn);
+}
+
+static void gen_clone(gen *g, gfile *c, const char *cn)
+{
+    out(g, c,
+        "%s *qapi_clone_%s(const %s *obj)\n{\n"
+        "    %s *r = NULL;\n    qk_error *err = NULL;\n    qk_json *j;\n"
+        "    if (!obj)\n        return NULL;\n"
+        "    j = visit_out_%s(obj);\n"
+        "    if (j && !visit_type_%s(NULL, NULL, j, &r, &err))\n"
+        "        r = NULL;\n"
+        "    qk_error_free(err);\n    qk_json_unref(j);\n    return r;\n}\n\n",
+        cn, cn, cn, cn, cn, cn);
+}
+
+static void gen_list(gen *g, gfile *c, const entity *e)
+{
+    const char *cn = c_name(g, e->name, false);
+    const char *en = type_cname(g, e->elem);
+    out(g, c,
+        "bool visit_type_%s(const qk_vpath *p, const char *name,\n"
+        "    const qk_json *in, %s **obj, qk_error **errp)\n{\n"
+        "    qk_vpath c = {p, name, 0, true};\n"
+        "    %s *head = NULL, **tail = &head;\n"
+        "    size_t i, n;\n"
+        "    if (!qk_json_is_array(in)) {\n"
+        "        qk_v_type_error(p, name, \"array\", errp);\n"
+        "        return false;\n    }\n"
+        "    n = qk_json_array_size(in);\n"
+        "    for (i = 0; i < n; i++) {\n"
+        "        %s *e = (%s *)qk_rt_zalloc(sizeof(*e));\n"
+        "        if (!e) {\n            qk_v_nomem(errp);\n            goto fail;\n        }\n"
+        "        *tail = e;\n        tail = &e->next;\n        c.index = i;\n"
+        "        if (!visit_type_%s(&c, NULL, qk_json_array_get(in, i), &e->value, errp))\n"
+        "            goto fail;\n    }\n"
+        "    *obj = head;\n    return true;\n"
+        "fail:\n    qapi_free_%s(head);\n    return false;\n}\n\n"
+        "qk_json *visit_out_%s(const %s *obj)\n{\n"
+        "    qk_json *a = qk_json_array_new();\n"
+        "    for (; a && obj; obj = obj->next)\n"
+        "        if (qk_json_array_append_take(a, visit_out_%s(obj->value))) {\n"
+        "            qk_json_unref(a);\n            return NULL;\n        }\n"
+        "    return a;\n}\n\n",
+        cn, cn, cn, cn, cn, en, cn, cn, cn, en);
+    gen_clone(g, c, cn);
+}
+
+static bool empty_branch(const member *v)
+{
+    return !strcmp(v->type->name, "q_empty");
+}
+
+static void gen_object(gen *g, gfile *c, const entity *e)
+{
+    const char *cn = c_name(g, e->name, false);
+    const member *tag = e->tag_member;
+    /* input members */
+    out(g, c,
+        "bool visit_type_%s_members(const qk_vpath *p, const qk_json *in,\n"
+        "    %s *obj, size_t *seen, qk_error **errp)\n{\n"
+        "    const qk_json *v;\n"
+        "    (void)p;\n    (void)in;\n    (void)obj;\n    (void)seen;\n"
+        "    (void)errp;\n    (void)v;\n",
+        cn, cn);
+    for (size_t i = 0; i < e->all_members.n; i++) {
+        const member *m = e->all_members.v[i];
+        const char *mn = c_name(g, m->name, true);
+        gen_if(g, c, m->ifcond);
+        out(g, c, "    v = qk_json_object_get(in, \"%s\");\n    if (v) {\n"
+                  "        ++*seen;\n", m->name);
+        if (has_special_feature(&m->features))
+            out(g, c,
+                "        if (!qk_policy_input_ok(%s, \"parameter\", \"%s\", errp))\n"
+                "            return false;\n",
+                special_mask(g, &m->features), m->name);
+        if (need_has(m))
+            out(g, c, "        obj->has_%s = true;\n", c_name(g, m->name, false));
+        out(g, c,
+            "        if (!visit_type_%s(p, \"%s\", v, &obj->%s, errp))\n"
+            "            return false;\n    }",
+            type_cname(g, m->type), m->name, mn);
+        if (!m->optional)
+            out(g, c, " else {\n        qk_v_missing(p, \"%s\", errp);\n"
+                      "        return false;\n    }", m->name);
+        outs(g, c, "\n");
+        gen_endif(g, c, m->ifcond);
+    }
+    if (e->variants.n && tag) {
+        out(g, c, "    switch (obj->%s) {\n", c_name(g, tag->name, true));
+        for (size_t i = 0; i < e->variants.n; i++) {
+            const member *v = e->variants.v[i];
+            if (empty_branch(v))
+                continue;
+            gen_if(g, c, v->ifcond);
+            out(g, c, "    case %s:\n        return visit_type_%s_members(p, in, &obj->u.%s, seen, errp);\n",
+                c_enum_const(g, tag->type, v->name),
+                c_name(g, v->type->name, false), c_name(g, v->name, true));
+            gen_endif(g, c, v->ifcond);
+        }
+        outs(g, c, "    default:\n        break;\n    }\n");
+    }
+    outs(g, c, "    return true;\n}\n\n");
+
+    /* known member names */
+    out(g, c, "bool visit_known_%s(const void *o, const char *key)\n{\n"
+              "    const %s *obj = (const %s *)o;\n    (void)obj;\n    (void)key;\n",
+        cn, cn, cn);
+    for (size_t i = 0; i < e->all_members.n; i++) {
+        const member *m = e->all_members.v[i];
+        gen_if(g, c, m->ifcond);
+        out(g, c, "    if (!strcmp(key, \"%s\"))\n        return true;\n",
+            m->name);
+        gen_endif(g, c, m->ifcond);
+    }
+    if (e->variants.n && tag) {
+        out(g, c, "    switch (obj->%s) {\n", c_name(g, tag->name, true));
+        for (size_t i = 0; i < e->variants.n; i++) {
+            const member *v = e->variants.v[i];
+            if (empty_branch(v))
+                continue;
+            gen_if(g, c, v->ifcond);
+            out(g, c, "    case %s:\n        return visit_known_%s(&obj->u.%s, key);\n",
+                c_enum_const(g, tag->type, v->name),
+                c_name(g, v->type->name, false), c_name(g, v->name, true));
+            gen_endif(g, c, v->ifcond);
+        }
+        outs(g, c, "    default:\n        break;\n    }\n");
+    }
+    outs(g, c, "    return false;\n}\n\n");
+
+    /* output members */
+    out(g, c, "bool visit_out_%s_members(qk_json *out, const %s *obj)\n{\n"
+              "    (void)out;\n    (void)obj;\n",
+        cn, cn);
+    for (size_t i = 0; i < e->all_members.n; i++) {
+        const member *m = e->all_members.v[i];
+        const char *mn = c_name(g, m->name, true);
+        const char *cond = NULL;
+        if (need_has(m))
+            cond = gs(g, "obj->has_%s", c_name(g, m->name, false));
+        else if (m->optional)
+            cond = gs(g, "obj->%s", mn);
+        if (has_special_feature(&m->features)) {
+            const char *h =
+                gs(g, "!qk_policy_output_hidden(%s)", special_mask(g, &m->features));
+            cond = cond ? gs(g, "%s && %s", cond, h) : h;
+        }
+        gen_if(g, c, m->ifcond);
+        if (cond)
+            out(g, c, "    if (%s)\n    ", cond);
+        out(g, c,
+            "    if (qk_json_object_set_take(out, \"%s\", visit_out_%s(obj->%s)) < 0)\n"
+            "        %sreturn false;\n",
+            m->name, type_cname(g, m->type), mn, cond ? "    " : "");
+        gen_endif(g, c, m->ifcond);
+    }
+    if (e->variants.n && tag) {
+        out(g, c, "    switch (obj->%s) {\n", c_name(g, tag->name, true));
+        for (size_t i = 0; i < e->variants.n; i++) {
+            const member *v = e->variants.v[i];
+            if (empty_branch(v))
+                continue;
+            gen_if(g, c, v->ifcond);
+            out(g, c, "    case %s:\n        return visit_out_%s_members(out, &obj->u.%s);\n",
+                c_enum_const(g, tag->type, v->name),
+                c_name(g, v->type->name, false), c_name(g, v->name, true));
+            gen_endif(g, c, v->ifcond);
+        }
+        outs(g, c, "    default:\n        break;\n    }\n");
+    }
+    outs(g, c, "    return true;\n}\n\n");
+
+    if (is_implicit(e))
+        return;
+    out(g, c,
+        "bool visit_type_%s(const qk_vpath *p, const char *name,\n"
+        "    const qk_json *in, %s **obj, qk_error **errp)\n{\n"
+        "    qk_vpath c = {p, name, 0, false};\n"
+        "    size_t seen = 0;\n    %s *o;\n"
+        "    if (!qk_json_is_object(in)) {\n"
+        "        qk_v_type_error(p, name, \"object\", errp);\n"
+        "        return false;\n    }\n"
+        "    o = (%s *)qk_rt_zalloc(sizeof(*o));\n"
+        "    if (!o) {\n        qk_v_nomem(errp);\n        return false;\n    }\n"
+        "    if (!visit_type_%s_members(&c, in, o, &seen, errp) ||\n"
+        "        !qk_v_check_struct(&c, in, seen, visit_known_%s, o, errp)) {\n"
+        "        qapi_free_%s(o);\n        return false;\n    }\n"
+        "    *obj = o;\n    return true;\n}\n\n"
+        "qk_json *visit_out_%s(const %s *obj)\n{\n"
+        "    qk_json *o = qk_json_object_new();\n"
+        "    if (o && obj && !visit_out_%s_members(o, obj)) {\n"
+        "        qk_json_unref(o);\n        return NULL;\n    }\n"
+        "    return o;\n}\n\n",
+        cn, cn, cn, cn, cn, cn, cn, cn, cn, cn);
+    gen_clone(g, c, cn);
+}
+
+static void gen_alternate(gen *g, gfile *c, const entity *e)
+{
+    const char *cn = c_name(g, e->name, false);
+    out(g, c,
+        "bool visit_type_%s(const qk_vpath *p, const char *name,\n"
+        "    const qk_json *in, %s **obj, qk_error **errp)\n{\n"
+        "    bool ok = false;\n"
+        "    %s *o = (%s *)qk_rt_zalloc(sizeof(*o));\n"
+        "    if (!o) {\n        qk_v_nomem(errp);\n        return false;\n    }\n"
+        "    switch (qk_json_typeof(in)) {\n",
+        cn, cn, cn, cn);
+    for (size_t i = 0; i < e->variants.n; i++) {
+        const member *v = e->variants.v[i];
+        const entity *t = v->type;
+        const char *vn = c_name(g, v->name, true);
+        const char *q = alt_qtype(t);
+        gen_if(g, c, v->ifcond);
+        if (!strcmp(q, "QTYPE_QDICT"))
+            outs(g, c, "    case QK_JSON_OBJECT:");
+        else if (!strcmp(q, "QTYPE_QLIST"))
+            outs(g, c, "    case QK_JSON_ARRAY:");
+        else if (!strcmp(q, "QTYPE_QSTRING"))
+            outs(g, c, "    case QK_JSON_STRING:");
+        else if (!strcmp(q, "QTYPE_QBOOL"))
+            outs(g, c, "    case QK_JSON_BOOL:");
+        else if (!strcmp(q, "QTYPE_QNULL"))
+            outs(g, c, "    case QK_JSON_NULL:");
+        else
+            outs(g, c, "    case QK_JSON_INT:\n    case QK_JSON_UINT:\n"
+                       "    case QK_JSON_DOUBLE:");
+        out(g, c, " {\n        o->type = %s;\n", q);
+        if (t->kind == QK_SCHEMA_OBJECT)
+            out(g, c,
+                "        qk_vpath c = {p, name, 0, false};\n"
+                "        size_t seen = 0;\n"
+                "        ok = visit_type_%s_members(&c, in, &o->u.%s, &seen, errp) &&\n"
+                "             qk_v_check_struct(&c, in, seen, visit_known_%s, &o->u.%s, errp);\n",
+                c_name(g, t->name, false), vn, c_name(g, t->name, false), vn);
+        else
+            out(g, c, "        ok = visit_type_%s(p, name, in, &o->u.%s, errp);\n",
+                type_cname(g, t), vn);
+        outs(g, c, "        break;\n    }\n");
+        gen_endif(g, c, v->ifcond);
+    }
+    out(g, c,
+        "    default:\n        qk_v_alternate_error(name, \"%s\", errp);\n"
+        "        break;\n    }\n"
+        "    if (!ok) {\n        qapi_free_%s(o);\n        return false;\n    }\n"
+        "    *obj = o;\n    return true;\n}\n\n",
+        e->name, cn);
+    out(g, c, "qk_json *visit_out_%s(const %s *obj)\n{\n"
+              "    if (!obj)\n        return qk_json_null();\n"
+              "    switch (obj->type) {\n",
+        cn, cn);
+    for (size_t i = 0; i < e->variants.n; i++) {
+        const member *v = e->variants.v[i];
+        const entity *t = v->type;
+        const char *vn = c_name(g, v->name, true);
+        gen_if(g, c, v->ifcond);
+        out(g, c, "    case %s:", alt_qtype(t));
+        if (t->kind == QK_SCHEMA_OBJECT)
+            out(g, c,
+                " {\n        qk_json *o = qk_json_object_new();\n"
+                "        if (o && !visit_out_%s_members(o, &obj->u.%s)) {\n"
+                "            qk_json_unref(o);\n            o = NULL;\n        }\n"
+                "        return o;\n    }\n",
+                c_name(g, t->name, false), vn);
+        else
+            out(g, c, "\n        return visit_out_%s(obj->u.%s);\n",
+                type_cname(g, t), vn);
+        gen_endif(g, c, v->ifcond);
+    }
+    outs(g, c, "    default:\n        return qk_json_null();\n    }\n}\n\n");
+    gen_clone(g, c, cn);
+}
+
+static void gen_module(gen *g, const module *m)
+{
+    const char *base = module_fname(g, m, "qapi-visit");
+    gfile *h = gf_new(g, gs(g, "%s.h", base));
+    gfile *c = gf_new(g, gs(g, "%s.c", base));
+    gf_open_h(g, h, "Schema-defined QAPI visitors");
+    gf_open_c(g, c, "Schema-defined QAPI visitors");
+    out(g, h, "#include \"%s\"\n",
+        rel_include(g, h->name, gs(g, "%s.h", module_fname(g, m, "qapi-types"))));
+    if (module_is_builtin(m)) {
+        gf_close_h(g, h);
+        gf_close_c(g, c);
+        return;
+    }
+    for (size_t i = 0; i < m->entities.n; i++) {
+        const entity *e = m->entities.v[i];
+        if (e->kind == QK_SCHEMA_INCLUDE)
+            out(g, h, "#include \"%s\"\n",
+                rel_include(g, h->name,
+                            gs(g, "%s.h", module_fname(g, e->incl,
+                                                       "qapi-visit"))));
+    }
+    outs(g, h, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
+    out(g, c, "#include <string.h>\n\n#include \"%s\"\n\n",
+        rel_include(g, c->name, h->name));
+    for (size_t i = 0; i < m->entities.n; i++) {
+        const entity *e = m->entities.v[i];
+        if (e->kind == QK_SCHEMA_OBJECT && !strcmp(e->name, "q_empty"))
+            continue;
+        if (e->kind != QK_SCHEMA_ENUM && e->kind != QK_SCHEMA_OBJECT &&
+            e->kind != QK_SCHEMA_ARRAY && e->kind != QK_SCHEMA_ALTERNATE)
+            continue;
+        decl(g, h, e);
+        gen_if(g, c, e->ifcond);
+        switch (e->kind) {
+        case QK_SCHEMA_ENUM:
+            gen_enum(g, c, e);
+            break;
+        case QK_SCHEMA_ARRAY:
+            gen_list(g, c, e);
+            break;
+        case QK_SCHEMA_OBJECT:
+            gen_object(g, c, e);
+            break;
+        default:
+            gen_alternate(g, c, e);
+            break;
+        }
+        gen_endif(g, c, e->ifcond);
+    }
+    outs(g, h, "#ifdef __cplusplus\n}\n#endif\n");
+    gf_close_h(g, h);
+    gf_close_c(g, c);
+}
+
+void gen_visit(gen *g)
+{
+    for (size_t i = 0; i < g->s->modules.n; i++) {
+        const module *m = g->s->modules.v[i];
+        if (module_is_builtin(m) && !g->builtins)
+            continue;
+        gen_module(g, m);
+    }
+}

@@ -1,0 +1,597 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Doc comments (qapi-code-gen.rst "Documentation comments"; checklist
+ * 1.12): a block opens with a line "##" and closes with one. A definition
+ * block starts "@NAME:" and holds the body, member and feature
+ * descriptions and tagged sections (Returns, Errors, Since, TODO); anything
+ * else is free-form. The parser here splits a block into sections and
+ * makes the syntax checks QEMU makes; the semantic checks (documented
+ * members exist, every member and feature is documented) run after the
+ * model is built.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "schema/schema-int.h"
+
+static const char *kind_name(enum doc_kind k)
+{
+    static const char *const names[] = {
+        "Plain", "Member", "Feature", "Returns", "Errors", "Since", "Todo",
+    };
+    return names[k];
+}
+
+typedef struct docp {
+    parser *p;
+    qapi_doc *doc;
+    char *line;          /* current line's text (s->doc_line) */
+    size_t line_cap;
+    sbuf acc;            /* text of the open (last) section (s->doc_acc) */
+    /* literal-block state for the line checks */
+    bool literal;
+    int literal_indent; /* -1: not known yet */
+} docp;
+
+/* A section's location, made when a message needs it: the block's
+ * location moved to the section's line. */
+static srcinfo *sec_info(qs *s, const qapi_doc *doc, const doc_section *sec)
+{
+    srcinfo *i = qs_alloc(s, sizeof(*i));
+    *i = *doc->info;
+    i->line = sec->line;
+    i->defn_meta = i->defn_name = NULL;
+    return i;
+}
+
+static doc_section *new_section(qs *s, int line, enum doc_kind kind,
+                                const char *name)
+{
+    doc_section *sec = qs_alloc(s, sizeof(*sec));
+    sec->line = line;
+    sec->kind = kind;
+    sec->name = name;
+    return sec;
+}
+
+static void append_line(docp *d, const char *line)
+{
+    qs *s = d->p->s;
+    sb_adds(s, &d->acc, line);
+    sb_add(s, &d->acc, "\n", 1);
+}
+
+/* Closes the open section: its text, stripped of newlines at both ends,
+ * is copied out at its exact size. */
+static void close_section(docp *d)
+{
+    qapi_doc *doc = d->doc;
+    if (!doc->all_sections.n)
+        return;
+    doc_section *sec = doc->all_sections.v[doc->all_sections.n - 1];
+    const char *t = d->acc.p ? d->acc.p : "";
+    size_t len = d->acc.len, a = 0;
+    while (a < len && t[a] == '\n')
+        a++;
+    while (len > a && t[len - 1] == '\n')
+        len--;
+    sec->text.p = len > a && !d->p->s->drop_doc_text
+                      ? qs_strndup(d->p->s, t + a, len - a)
+                      : NULL;
+    sec->text.len = sec->text.cap = len - a;
+    d->acc.len = 0;
+    if (d->acc.p)
+        d->acc.p[0] = 0;
+}
+
+static void push_section(docp *d, doc_section *sec)
+{
+    close_section(d);
+    vec_tpush(d->p->s, &d->doc->all_sections, sec);
+}
+
+static size_t indent_of(const char *line)
+{
+    size_t i = 0;
+    while (line[i] == ' ' || line[i] == '\t')
+        i++;
+    return i;
+}
+
+static size_t utf8_len(const char *p, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        if (((unsigned char)p[i] & 0xC0) != 0x80)
+            c++;
+    return c;
+}
+
+static bool is_url_line(const char *t)
+{
+    t += indent_of(t);
+    if (strncmp(t, "http://", 7) && strncmp(t, "https://", 8) &&
+        strncmp(t, "ftp://", 6))
+        return false;
+    return !strchr(t, ' ');
+}
+
+/* Style checks on one line of text (outside literal blocks). */
+static void check_line(docp *d, const char *text)
+{
+    parser *p = d->p;
+    size_t ind = indent_of(text);
+    bool blank = text[ind] == 0;
+    if (d->literal && !blank) {
+        /* a literal block ends at the first non-blank line indented less
+         * than its own first non-blank line */
+        if (d->literal_indent < 0)
+            d->literal_indent = (int)ind;
+        else if ((int)ind < d->literal_indent)
+            d->literal = false;
+    }
+    if (!d->literal) {
+        if (p->vallen > 70 && utf8_len(p->valstr, p->vallen) > 70 &&
+            !is_url_line(text))
+            parser_error(p, "documentation line longer than 70 characters");
+        size_t n = strlen(text);
+        for (size_t i = ind; i + 2 < n; i++) {
+            const char *q = strpbrk(text + i, ".!?");
+            if (!q)
+                break;
+            i = (size_t)(q - text);
+            if (i + 2 >= n || text[i + 1] != ' ')
+                continue;
+            char nx = text[i + 2];
+            if (!((nx >= 'A' && nx <= 'Z') || (nx >= '0' && nx <= '9') ||
+                  nx == '('))
+                continue;
+            if (i >= 3 && !strncmp(text + i - 3, "e.g", 3))
+                continue;
+            size_t j = ind;
+            while (j < i && text[j] >= '0' && text[j] <= '9')
+                j++;
+            if (j == i && i > ind)
+                continue; /* "1. " list marker */
+            /* column of the single space */
+            size_t save = p->pos;
+            p->pos = p->pos + 2 + i + 1;
+            parser_error(p, "Use two spaces between sentences\n"
+                            "If this not the end of a sentence, please "
+                            "report a bug.");
+            p->pos = save;
+        }
+        if (!strcmp(text + ind, "::") ||
+            !strcmp(text + ind, ".. qmp-example::")) {
+            d->literal = true;
+            d->literal_indent = -1;
+        }
+    }
+}
+
+/* rST-ish heading markup of old doc comments: "= Title", "== Sub" */
+static bool is_heading(const char *line)
+{
+    size_t i = 0;
+    while (line[i] == '=')
+        i++;
+    return i > 0 && line[i] == ' ';
+}
+
+/* Returns the line's text, "" for "#", NULL at the closing "##". */
+static const char *get_doc_line(docp *d)
+{
+    parser *p = d->p;
+    if (p->tok != '#')
+        parser_error(p, "documentation comment must end with '##'");
+    const char *v = p->valstr;
+    size_t vl = p->vallen;
+    if (vl >= 2 && v[1] == '#') {
+        if (vl != 2)
+            parser_error(p, "junk after '##' at end of documentation comment");
+        return NULL;
+    }
+    if (vl == 1) {
+        check_line(d, "");
+        return "";
+    }
+    if (v[1] != ' ')
+        parser_error(p, "missing space after #");
+    size_t n = vl - 2;
+    while (n > 0 && (v[2 + n - 1] == ' ' || v[2 + n - 1] == '\t' ||
+                     v[2 + n - 1] == '\r' || v[2 + n - 1] == '\f' ||
+                     v[2 + n - 1] == '\v' ||
+                     (v[2 + n - 1] >= 0x1c && v[2 + n - 1] <= 0x1f)))
+        n--;
+    if (n + 1 > d->line_cap) {
+        d->line_cap = (n + 1) * 2 > 256 ? (n + 1) * 2 : 256;
+        d->line = qs_alloc(p->s, d->line_cap);
+    }
+    memcpy(d->line, v + 2, n);
+    d->line[n] = 0;
+    check_line(d, d->line);
+    return d->line;
+}
+
+static const char *next_line(docp *d)
+{
+    parser_accept(d->p, false);
+    return get_doc_line(d);
+}
+
+/* Matches "@NAME: *"; returns the name and sets *rest to the text after. */
+static const char *match_at_name_colon(qs *s, const char *line,
+                                       const char **rest)
+{
+    if (line[0] != '@')
+        return NULL;
+    const char *colon = strchr(line + 1, ':');
+    if (!colon)
+        return NULL;
+    const char *r = colon + 1;
+    while (*r == ' ')
+        r++;
+    *rest = r;
+    return qs_strndup(s, line + 1, (size_t)(colon - line - 1));
+}
+
+static const char *get_doc_indented(docp *d)
+{
+    qs *s = d->p->s;
+    const char *line = next_line(d);
+    while (line && !line[0]) {
+        append_line(d, line);
+        line = next_line(d);
+    }
+    if (!line)
+        return NULL;
+    size_t indent = indent_of(line);
+    if (!indent)
+        return line;
+    append_line(d, line);
+    bool prev_blank = false;
+    for (;;) {
+        line = next_line(d);
+        if (!line)
+            return NULL;
+        const char *rest;
+        if (match_at_name_colon(s, line, &rest))
+            return line;
+        size_t cur = indent_of(line);
+        if (line[0] && cur < indent) {
+            if (prev_blank)
+                return line;
+            parser_error(d->p,
+                         "unexpected de-indent (expected at least %zu spaces)",
+                         indent);
+        }
+        append_line(d, line);
+        prev_blank = true;
+    }
+}
+
+static const char *get_doc_paragraph(docp *d)
+{
+    for (;;) {
+        const char *line = next_line(d);
+        if (!line || !line[0])
+            return line;
+        append_line(d, line);
+    }
+}
+
+static void ensure_untagged_section(docp *d, int line)
+{
+    qs *s = d->p->s;
+    qapi_doc *doc = d->doc;
+    doc_section *last = doc->all_sections.n
+                            ? doc->all_sections.v[doc->all_sections.n - 1]
+                            : NULL;
+    if (last && last->kind == DK_PLAIN) {
+        if (!d->acc.len)
+            last->line = line;
+        sb_add(s, &d->acc, "\n", 1);
+        return;
+    }
+    doc_section *sec = new_section(s, line, DK_PLAIN, NULL);
+    vec_tpush(s, &doc->sections, sec);
+    push_section(d, sec);
+}
+
+static void new_tagged_section(docp *d, int line, enum doc_kind kind)
+{
+    qs *s = d->p->s;
+    qapi_doc *doc = d->doc;
+    doc_section *sec = new_section(s, line, kind, NULL);
+    doc_section **slot = kind == DK_RETURNS  ? &doc->returns
+                         : kind == DK_ERRORS ? &doc->errors
+                         : kind == DK_SINCE  ? &doc->since
+                                             : NULL;
+    if (slot) {
+        if (*slot)
+            qs_error(s, sec_info(s, doc, sec), 0, "duplicated '%s' section",
+                     kind_name(kind));
+        *slot = sec;
+    }
+    vec_tpush(s, &doc->sections, sec);
+    push_section(d, sec);
+}
+
+static doc_section *find_desc(vec *v, hmap *idx, const char *name)
+{
+    if (idx->cap)
+        return hmap_get(idx, name);
+    for (size_t i = 0; i < v->n; i++) {
+        doc_section *sec = v->v[i];
+        if (!strcmp(sec->name, name))
+            return sec;
+    }
+    return NULL;
+}
+
+static void add_desc(qs *s, vec *v, hmap *idx, doc_section *sec)
+{
+    vec_push(s, v, sec);
+    if (v->n == 16) {
+        for (size_t i = 0; i < v->n; i++) {
+            doc_section *o = v->v[i];
+            hmap_put(s, idx, o->name, o);
+        }
+    } else if (idx->cap) {
+        hmap_put(s, idx, sec->name, sec);
+    }
+}
+
+static void new_description(docp *d, int line, const char *name,
+                            enum doc_kind kind, vec *desc, hmap *idx)
+{
+    qs *s = d->p->s;
+    if (!name[0])
+        qs_error(s, parser_info(d->p), 0, "invalid parameter name");
+    if (find_desc(desc, idx, name))
+        qs_error(s, parser_info(d->p), 0, "'%s' parameter name duplicated",
+                 name);
+    doc_section *sec = new_section(s, line, kind, name);
+    push_section(d, sec);
+    add_desc(s, desc, idx, sec);
+}
+
+/* Is LINE a tagged section heading? Sets *tag / *taglen and *rest. */
+static bool match_tag(const char *line, const char **tag, size_t *taglen,
+                      const char **rest)
+{
+    static const char *const tags[] = {
+        "Returns", "Errors", "Since", "Notes", "Note", "Examples", "Example",
+        "TODO",
+    };
+    for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+        size_t n = strlen(tags[i]);
+        if (strncmp(line, tags[i], n) || line[n] != ':')
+            continue;
+        if (line[n + 1] == ':')
+            return false;
+        *tag = tags[i];
+        *taglen = n;
+        const char *r = line + n + 1;
+        while (*r == ' ')
+            r++;
+        *rest = r;
+        return true;
+    }
+    return false;
+}
+
+static void end_doc(qs *s, qapi_doc *doc)
+{
+    for (size_t i = 0; i < doc->all_sections.n; i++) {
+        doc_section *sec = doc->all_sections.v[i];
+        if (sec->kind != DK_PLAIN && sec->text.len == 0)
+            qs_error(s, sec_info(s, doc, sec), 0, "text required after '%s:'",
+                     kind_name(sec->kind));
+    }
+}
+
+qapi_doc *doc_parse(parser *p)
+{
+    qs *s = p->s;
+    docp dd = {.p = p, .literal_indent = -1};
+    docp *d = &dd;
+    /* buffers reused across blocks */
+    d->line = s->doc_line;
+    d->line_cap = s->doc_line_cap;
+    d->acc = s->doc_acc;
+    d->acc.len = 0;
+    if (p->vallen != 2)
+        parser_error(p, "junk after '##' at start of documentation comment");
+    qapi_doc *doc = qs_alloc(s, sizeof(*doc));
+    d->doc = doc;
+    doc->info = parser_info(p);
+    doc->body = new_section(s, doc->info->line, DK_PLAIN, NULL);
+    vec_tpush(s, &doc->all_sections, doc->body);
+
+    const char *line = next_line(d);
+    if (line && line[0] == '@') {
+        size_t n = strlen(line);
+        if (line[n - 1] != ':')
+            parser_error(p, "line should end with ':'");
+        const char *symbol = qs_strndup(s, line + 1, n - 2);
+        if (!symbol[0])
+            parser_error(p, "name required after '@'");
+        doc->symbol = symbol;
+        line = next_line(d);
+        bool no_more_args = false;
+        while (line) {
+            while (line && !line[0])
+                line = next_line(d);
+            if (!line)
+                break;
+            const char *rest, *name, *tag;
+            size_t taglen;
+            if (!strcmp(line, "Features:")) {
+                if (doc->features.n)
+                    parser_error(p, "duplicated 'Features:' line");
+                line = next_line(d);
+                while (line && !line[0])
+                    line = next_line(d);
+                while (line && (name = match_at_name_colon(s, line, &rest))) {
+                    new_description(d, p->line, name, DK_FEATURE,
+                                    &doc->features, &doc->features_idx);
+                    if (rest[0])
+                        append_line(d, rest);
+                    line = get_doc_indented(d);
+                }
+                if (!doc->features.n)
+                    parser_error(p, "feature descriptions expected");
+                no_more_args = true;
+            } else if ((name = match_at_name_colon(s, line, &rest))) {
+                if (no_more_args)
+                    parser_error(p, "description of '@%s:' follows a section",
+                                 name);
+                while (line && (name = match_at_name_colon(s, line, &rest))) {
+                    new_description(d, p->line, name, DK_MEMBER,
+                                    &doc->args, &doc->args_idx);
+                    if (rest[0])
+                        append_line(d, rest);
+                    line = get_doc_indented(d);
+                }
+                no_more_args = true;
+            } else if (match_tag(line, &tag, &taglen, &rest)) {
+                if (strstr(tag, "Note"))
+                    parser_error(p,
+                                 "The '%s' section is no longer supported. "
+                                 "Please use rST's '.. note::' or "
+                                 "'.. admonition:: notes' directives, or "
+                                 "another suitable admonition instead.",
+                                 tag);
+                if (strstr(tag, "Example"))
+                    parser_error(p,
+                                 "The '%s' section is no longer supported. "
+                                 "Please use the '.. qmp-example::' "
+                                 "directive, or other suitable markup "
+                                 "instead.",
+                                 tag);
+                enum doc_kind k = !strcmp(tag, "Returns")  ? DK_RETURNS
+                                  : !strcmp(tag, "Errors") ? DK_ERRORS
+                                  : !strcmp(tag, "Since")  ? DK_SINCE
+                                                           : DK_TODO;
+                new_tagged_section(d, p->line, k);
+                if (rest[0])
+                    append_line(d, rest);
+                line = get_doc_indented(d);
+                no_more_args = true;
+            } else if (is_heading(line)) {
+                parser_error(p, "unexpected '=' markup in definition "
+                                "documentation");
+            } else {
+                ensure_untagged_section(d, p->line);
+                append_line(d, line);
+                line = get_doc_paragraph(d);
+            }
+        }
+    } else {
+        ensure_untagged_section(d, p->line);
+        bool first = true;
+        while (line) {
+            const char *rest, *name;
+            if ((name = match_at_name_colon(s, line, &rest)))
+                parser_error(p, "'@%s:' not allowed in free-form documentation",
+                             name);
+            if (is_heading(line) && !first)
+                parser_error(p, "'=' heading must come first in a comment "
+                                "block");
+            append_line(d, line);
+            line = next_line(d);
+            first = false;
+        }
+    }
+    close_section(d);
+    s->doc_line = d->line;
+    s->doc_line_cap = d->line_cap;
+    s->doc_acc = d->acc;
+    parser_accept(p, true);
+    end_doc(s, doc);
+    /* the vectors were built in scratch: keep exact-size copies */
+    vec_compact(s, &doc->sections);
+    doc->all_sections = (vec){0};
+    qs_scratch_reset(s);
+    return doc;
+}
+
+/* ---- semantic checks ---- */
+
+void doc_check_expr(qs *s, qapi_doc *doc, const qv *expr)
+{
+    if (qv_has(expr, "command")) {
+        if (doc->returns && !qv_has(expr, "returns"))
+            qs_error(s, sec_info(s, doc, doc->returns), 0,
+                     "'Returns' section, but command doesn't return "
+                     "anything");
+    } else {
+        if (doc->returns)
+            qs_error(s, sec_info(s, doc, doc->returns), 0,
+                     "'Returns' section is only valid for commands");
+        if (doc->errors)
+            qs_error(s, sec_info(s, doc, doc->errors), 0,
+                     "'Errors' section is only valid for commands");
+    }
+}
+
+void doc_connect_member(qs *s, qapi_doc *doc, const char *role,
+                        const char *name, srcinfo *info)
+{
+    doc_section *sec = find_desc(&doc->args, &doc->args_idx, name);
+    if (!sec) {
+        if (!hmap_get(&s->pragma.documentation_exceptions,
+                      doc->symbol))
+            qs_error(s, info, 0, "%s '%s' lacks documentation", role, name);
+        sec = new_section(s, doc->info->line, DK_MEMBER, name);
+        add_desc(s, &doc->args, &doc->args_idx, sec);
+    }
+    sec->connected = true;
+}
+
+void doc_connect_feature(qs *s, qapi_doc *doc, const char *name,
+                         srcinfo *info)
+{
+    doc_section *sec = find_desc(&doc->features, &doc->features_idx, name);
+    if (!sec)
+        qs_error(s, info, 0, "feature '%s' lacks documentation", name);
+    sec->connected = true;
+}
+
+static void check_args_section(qs *s, qapi_doc *doc, vec *v,
+                               const char *what)
+{
+    size_t nbogus = 0;
+    doc_section *first = NULL;
+    for (size_t i = 0; i < v->n; i++) {
+        doc_section *sec = v->v[i];
+        if (!sec->connected) {
+            if (!first)
+                first = sec;
+            nbogus++;
+        }
+    }
+    if (!nbogus)
+        return;
+    sbuf b = {0};
+    sb_printf(s, &b, "documented %s%s '", what, nbogus > 1 ? "s" : "");
+    bool sep = false;
+    for (size_t i = 0; i < v->n; i++) {
+        doc_section *sec = v->v[i];
+        if (sec->connected)
+            continue;
+        if (sep)
+            sb_adds(s, &b, "', '");
+        sb_adds(s, &b, sec->name);
+        sep = true;
+    }
+    sb_printf(s, &b, "' %s not exist", nbogus > 1 ? "do" : "does");
+    qs_error_msg(s, sec_info(s, doc, first), 0, b.p);
+}
+
+void doc_check(qs *s, qapi_doc *doc)
+{
+    check_args_section(s, doc, &doc->args, "member");
+    check_args_section(s, doc, &doc->features, "feature");
+}

@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal model of the QAPI schema front end, shared by its stages:
+ * parser.c (lexer, values, directives), doc.c (doc comments), expr.c
+ * (expression checks), model.c (entities, resolution, checks), dump.c
+ * (QEMU test-harness dump), diag.c (source locations, diagnostics),
+ * arena.c (memory).
+ *
+ * Memory: everything lives in the context's arena. Errors and
+ * out-of-memory unwind to the public entry point with longjmp, mirroring
+ * the way QEMU's generator raises on the first error; nothing is leaked
+ * because the arena owns it all.
+ */
+#ifndef QK_SCHEMA_INT_H
+#define QK_SCHEMA_INT_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qmpkit/schema.h"
+
+typedef struct qk_schema qs;
+
+/* ---- arena (arena.c) ---- */
+
+typedef struct arena_chunk arena_chunk;
+void *qs_alloc(qs *s, size_t n);          /* zeroed; never NULL (unwinds) */
+char *qs_strndup(qs *s, const char *p, size_t n);
+char *qs_strdup(qs *s, const char *p);
+char *qs_printf(qs *s, const char *fmt, ...) QK_PRINTF(2, 3);
+void qs_oom(qs *s) __attribute__((noreturn));                     /* unwinds with QK_ERR_NOMEM */
+void qs_arena_free(qs *s);
+/* Scratch arena for transient strings (messages being built, c_names,
+ * paths); emptied by qs_scratch_reset() between expressions/entities. */
+void *qs_talloc(qs *s, size_t n);
+char *qs_tprintf(qs *s, const char *fmt, ...) QK_PRINTF(2, 3);
+char *qs_tstrdup(qs *s, const char *p);
+void qs_scratch_reset(qs *s);
+
+/* A growable array of pointers in the arena. */
+typedef struct vec {
+    void **v;
+    uint32_t n, cap;
+} vec;
+void vec_push(qs *s, vec *a, void *p);
+void vec_tpush(qs *s, vec *a, void *p);   /* storage in scratch */
+void vec_compact(qs *s, vec *a);          /* exact-size copy in the arena */
+void vec_reserve(qs *s, vec *a, size_t n);/* room for n more, exactly */
+
+/* A growable string in the arena; p is NUL-terminated once non-empty. */
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+} sbuf;
+void sb_add(qs *s, sbuf *b, const char *p, size_t n);
+void sb_adds(qs *s, sbuf *b, const char *p);
+void sb_printf(qs *s, sbuf *b, const char *fmt, ...) QK_PRINTF(3, 4);
+
+/* String-keyed hash map (arena.c). */
+typedef struct hmap_slot {
+    const char *key;
+    void *val;
+} hmap_slot;
+typedef struct hmap {
+    hmap_slot *slots;
+    uint32_t n, cap;
+    bool heap;               /* slots from qk_malloc (see hmap_free) */
+    bool tmp;                /* slots in the scratch arena */
+} hmap;
+void hmap_free(hmap *m);
+void *hmap_get(const hmap *m, const char *key);
+void *hmap_get_n(const hmap *m, const char *key, size_t n);
+void hmap_put(qs *s, hmap *m, const char *key, void *val);
+
+/* ---- source locations (diag.c) ---- */
+
+/* Pragma exception lists, as sets (a later pragma replaces a set). */
+typedef struct pragma_state {
+    bool doc_required;
+    hmap command_name_exceptions;
+    hmap command_returns_exceptions;
+    hmap documentation_exceptions;
+    hmap member_name_exceptions;
+} pragma_state;
+
+typedef struct srcinfo {
+    const char *fname;        /* as opened (joined with includer's dir) */
+    int line;
+    struct srcinfo *parent;   /* the include directive's info, or NULL */
+    const char *defn_meta;
+    const char *defn_name;
+} srcinfo;
+
+/* Raise an error located at INFO (col 0: no column). Unwinds. */
+void qs_error(qs *s, srcinfo *info, int col, const char *fmt, ...)
+    QK_PRINTF(4, 5) __attribute__((noreturn));
+/* Raise with an already-formatted message (may contain '\n'). */
+void qs_error_msg(qs *s, srcinfo *info, int col, const char *msg)
+    __attribute__((noreturn));
+/* "LOCATION" prefix string (include chain, context, FILE:LINE). */
+char *qs_info_str(qs *s, const srcinfo *info);
+/* Error without any location. */
+void qs_error_plain(qs *s, const char *msg) __attribute__((noreturn));
+
+/* ---- values (parser.c) ---- */
+
+typedef enum { QV_STR, QV_BOOL, QV_OBJ, QV_LIST } qv_kind;
+
+typedef struct qv_pair {
+    const char *key;
+    struct qv *val;
+} qv_pair;
+
+typedef struct qv {
+    qv_kind kind;
+    bool b;
+    const char *s;
+    size_t n;               /* entries of obj / list */
+    qv_pair *obj;           /* kind == QV_OBJ */
+    struct qv **list;       /* kind == QV_LIST */
+} qv;
+
+qv *qv_get(const qv *obj, const char *key);   /* NULL if absent */
+bool qv_has(const qv *obj, const char *key);
+bool qv_truthy(const qv *v);
+bool qv_list_has_str(const qv *list, const char *s);
+qv *qv_new_str(qs *s, const char *str);
+qv *qv_intern(qs *s, const char *str, size_t len);
+qv *qv_new_obj1(qs *s, const char *key, qv *val);
+
+/* ---- doc comments (doc.c) ---- */
+
+enum doc_kind {
+    DK_PLAIN, DK_MEMBER, DK_FEATURE, DK_RETURNS, DK_ERRORS, DK_SINCE, DK_TODO
+};
+
+typedef struct doc_section {
+    int line;                /* location: the doc block's file, this line */
+    enum doc_kind kind;
+    sbuf text;
+    const char *name;        /* arg/feature sections */
+    bool connected;
+} doc_section;
+
+typedef struct qapi_doc {
+    hmap args_idx, features_idx; /* name -> section, for big blocks */
+    srcinfo *info;
+    const char *symbol;      /* NULL: free-form */
+    vec all_sections;        /* of doc_section* */
+    doc_section *body;
+    vec args;                /* of doc_section* (ordered) */
+    vec features;
+    doc_section *returns, *errors, *since;
+    vec sections;            /* other sections */
+} qapi_doc;
+
+/* ---- expressions ---- */
+
+typedef struct qexpr {
+    qv *expr;
+    srcinfo *info;
+    qapi_doc *doc;
+    bool simple_union;      /* --compat=2015: desugared simple union */
+} qexpr;
+
+/* ---- parser state ---- */
+
+typedef struct parser {
+    qs *s;
+    const char *fname;
+    const char *src;
+    size_t len;
+    size_t cursor, pos, line_pos;
+    char tok;               /* 0 at EOF */
+    qv *val;                /* string / bool value; comment text in valstr */
+    const char *valstr;     /* comment token text (NUL-terminated copy) */
+    size_t vallen;
+    srcinfo *info;          /* use parser_info(): created lazily per line */
+    int line;
+    unsigned depth;
+    qv_pair *stack;         /* = s->stack (shared by all files) */
+    size_t sp;
+} parser;
+
+srcinfo *parser_info(parser *p);
+
+void parser_accept(parser *p, bool skip_comment);
+void parser_error(parser *p, const char *fmt, ...) QK_PRINTF(2, 3)
+    __attribute__((noreturn));
+qapi_doc *doc_parse(parser *p);
+void doc_connect_member(qs *s, qapi_doc *doc, const char *role,
+                        const char *name, srcinfo *info);
+void doc_connect_feature(qs *s, qapi_doc *doc, const char *name,
+                         srcinfo *info);
+void doc_check(qs *s, qapi_doc *doc);
+void doc_check_expr(qs *s, qapi_doc *doc, const qv *expr);
+
+/* ---- model (model.c) ---- */
+
+typedef struct feature {
+    const char *name;
+    srcinfo *info;
+    qv *ifcond;
+} feature;
+
+typedef struct member {
+    const char *name;
+    srcinfo *info;
+    const char *role;         /* "member", "branch", "value", "feature" */
+    const char *defined_in;
+    const char *type_name;
+    struct entity *type;
+    bool optional;
+    qv *ifcond;
+    vec features;             /* of feature* */
+} member;
+
+typedef struct module {
+    const char *name;
+    vec entities;
+} module;
+
+typedef struct entity {
+    qk_schema_kind kind;
+    bool checked;
+    const char *name;
+    const char *meta;         /* "built-in", "enum", "array", "struct",
+                                 "union", "alternate", "command", "event" */
+    srcinfo *info;
+    qapi_doc *doc;
+    qv *ifcond;
+    vec features;
+    module *mod;
+    struct entity *next;      /* definition order */
+    vec members;              /* enum values / object local members */
+    vec variants;             /* union/alternate branches (member*) */
+    member *tag_member;       /* union (resolved) / alternate */
+    union {                   /* by kind */
+        const char *json_type;            /* builtin */
+        struct {                          /* enum */
+            const char *prefix;
+            hmap value_idx;   /* value name -> member, when large */
+        };
+        struct {                          /* array */
+            const char *elem_name;
+            struct entity *elem;
+        };
+        struct {                          /* object */
+            const char *base_name;
+            struct entity *base;
+            vec all_members;  /* after check */
+            const char *tag_name;   /* union */
+            bool members_done;
+        };
+        struct {                          /* command, event */
+            const char *arg_name;
+            struct entity *arg;
+            const char *ret_name;   /* command */
+            struct entity *ret;
+            bool gen, success_response, boxed, allow_oob, allow_preconfig,
+                coroutine;
+        };
+        module *incl;                     /* include */
+    };
+} entity;
+
+struct qk_schema {
+    jmp_buf jb;
+    bool jb_set;
+    arena_chunk *arena;
+    arena_chunk *scratch;
+    qk_schema_diag_fn diag;
+    void *diag_opaque;
+    qk_schema_read_fn reader;
+    void *reader_opaque;
+    int compat;
+    bool drop_doc_text;      /* check only: doc section text not kept */
+    unsigned max_depth, max_include_depth;
+    bool used, ok;
+    char *last_error;
+    vec srcbufs;             /* source buffers being parsed (unwind frees) */
+    int pending_fd;          /* file being read (unwind closes), or -1 */
+    /* parse output */
+    pragma_state pragma;
+    vec exprs;               /* of qexpr* */
+    vec docs;                /* of qapi_doc* */
+    hmap included;           /* absolute path -> (void*)1 */
+    const char *root_fname;
+    /* model */
+    entity *first, *last;
+    hmap entities;
+    vec feature_names;       /* of feature* (first use) */
+    hmap feature_dict;
+    vec modules;
+    hmap module_dict;
+    const char *schema_dir;
+    bool predefining;
+    hmap strings;            /* interned string values */
+    qv_pair *stack;          /* parser: entries of unfinished values */
+    size_t stack_cap;
+    char *doc_line;          /* doc.c buffers, reused across blocks */
+    size_t doc_line_cap;
+    sbuf doc_acc;
+    qv qv_true, qv_false;
+    bool mod_cache_valid;
+    const char *mod_cache_fname;
+    module *mod_cache;
+};
+
+void qs_parse_root(qs *s, const char *fname, const char *data, size_t len);
+void qs_check_exprs(qs *s);
+void qs_compat_2015(qs *s);
+void qs_build_model(qs *s);
+
+/* Names (model.c). */
+char *qs_c_name(qs *s, const char *name);  /* unprotected; in scratch */
+bool qs_c_name_eq(const char *a, const char *b);
+char *qs_path_abs(qs *s, const char *path);
+char *qs_path_rel(qs *s, const char *path, const char *start);
+char *qs_path_dirname(qs *s, const char *path);
+char *qs_path_join(qs *s, const char *dir, const char *path);
+
+#endif

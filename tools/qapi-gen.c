@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * qapi-gen: the QAPI schema compiler's command line, a thin layer over
+ * include/qmpkit/schema.h. It takes QEMU's flags (-o DIR, -p PREFIX, -b,
+ * -u). Without --dump it writes every back end's files to -o DIR (files
+ * are rewritten only when their content changes; files outside DIR, named
+ * "../...", are not written, as QEMU does). --dump prints the checked
+ * model in the format of QEMU's schema test harness.
+ *
+ * Exit status: 0 valid schema, 1 rejected schema or error, 2 usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qmpkit/schema-gen.h"
+#include "qmpkit/schema.h"
+
+static void diag(void *opaque, const char *text)
+{
+    (void)opaque;
+    fputs(text, stderr);
+}
+
+static const char *outdir = ".";
+
+/* mkdir -p for the directories of path */
+static int make_dirs(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        int r = mkdir(path, 0777);
+        *p = '/';
+        if (r && errno != EEXIST)
+            return -1;
+    }
+    return 0;
+}
+
+static int write_file(void *opaque, const char *name, const char *data,
+                      size_t len)
+{
+    (void)opaque;
+    if (!strncmp(name, "../", 3))
+        return 0;
+    size_t n = strlen(outdir) + strlen(name) + 2;
+    char *path = malloc(n);
+    if (!path)
+        return QK_ERR_NOMEM;
+    snprintf(path, n, "%s/%s", outdir, name);
+    /* unchanged content: leave the file alone */
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        char *old = malloc(len + 1);
+        size_t got = old ? fread(old, 1, len + 1, f) : 0;
+        bool same = old && got == len && !memcmp(old, data, len);
+        free(old);
+        fclose(f);
+        if (same) {
+            free(path);
+            return 0;
+        }
+    }
+    if (make_dirs(path) || !(f = fopen(path, "wb"))) {
+        fprintf(stderr, "qapi-gen: %s: %s\n", path, strerror(errno));
+        free(path);
+        return QK_ERR_IO;
+    }
+    bool ok = fwrite(data, 1, len, f) == len;
+    ok &= fclose(f) == 0;
+    if (!ok)
+        fprintf(stderr, "qapi-gen: %s: %s\n", path, strerror(errno));
+    free(path);
+    return ok ? 0 : QK_ERR_IO;
+}
+
+static void usage(FILE *f, const char *argv0)
+{
+    fprintf(f,
+            "usage: %s [-h] [-o DIR] [-p PREFIX] [-b] [-u] [--dump]\n"
+            "       [--compat=2015] SCHEMA\n"
+            "\n"
+            "Check a QAPI schema (and generate code from it).\n"
+            "\n"
+            "  -o, --output-dir DIR   write output files to DIR\n"
+            "  -p, --prefix PREFIX    prefix for generated symbols and files\n"
+            "  -b, --builtins         also generate code for built-in types\n"
+            "  -u, --unmask-non-abi-names  unmask non-ABI names in introspection\n"
+            "      --dump             print the checked model (QEMU test format)\n"
+            "      --compat=2015      accept the 2015 schema language\n",
+            argv0);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output-dir", required_argument, NULL, 'o'},
+        {"prefix", required_argument, NULL, 'p'},
+        {"builtins", no_argument, NULL, 'b'},
+        {"unmask-non-abi-names", no_argument, NULL, 'u'},
+        {"dump", no_argument, NULL, 'D'},
+        {"compat", required_argument, NULL, 'C'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    bool dump = false;
+    int compat = 0;
+    qk_gen_options gopt = {"", false, false};
+    int c;
+    while ((c = getopt_long(argc, argv, "o:p:buh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            outdir = optarg;
+            break;
+        case 'p':
+            for (const char *p = optarg; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      *p == '_' || *p == '.' || *p == '-' ||
+                      (p != optarg && *p >= '0' && *p <= '9'))) {
+                    fprintf(stderr,
+                            "%s: funny character '%c' in argument of "
+                            "--prefix\n", argv[0], *p);
+                    return 1;
+                }
+            gopt.prefix = optarg;
+            break;
+        case 'b':
+            gopt.builtins = true;
+            break;
+        case 'u':
+            gopt.unmask = true;
+            break;
+        case 'D':
+            dump = true;
+            break;
+        case 'C':
+            compat = atoi(optarg);
+            if (compat != 2015) {
+                fprintf(stderr, "%s: unknown --compat level '%s'\n", argv[0],
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'h':
+            usage(stdout, argv[0]);
+            return 0;
+        default:
+            usage(stderr, argv[0]);
+            return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        usage(stderr, argv[0]);
+        return 2;
+    }
+    const char *prefix_check = argv[optind];
+    qk_schema *s = qk_schema_new();
+    if (!s) {
+        fprintf(stderr, "%s: out of memory\n", argv[0]);
+        return 1;
+    }
+    qk_schema_set_diag(s, diag, NULL);
+    qk_schema_set_compat(s, compat);
+    if (!dump) /* no back end needs the doc text yet */
+        qk_schema_set_keep_doc_text(s, false);
+    int r = qk_schema_compile_file(s, prefix_check);
+    if (r == QK_ERR_NOMEM)
+        fprintf(stderr, "%s: out of memory\n", argv[0]);
+    if (r < 0) {
+        qk_schema_free(s);
+        return 1;
+    }
+    if (dump) {
+        qk_buf out = QK_BUF_INIT;
+        if (qk_schema_dump(s, &out) < 0) {
+            fprintf(stderr, "%s: out of memory\n", argv[0]);
+            qk_buf_free(&out);
+            qk_schema_free(s);
+            return 1;
+        }
+        fwrite(out.data, 1, out.len, stdout);
+        qk_buf_free(&out);
+    } else {
+        r = qk_schema_generate(s, &gopt, write_file, NULL);
+        if (r < 0) {
+            if (r != QK_ERR_IO)
+                fprintf(stderr, "%s: %s\n", argv[0], qk_strerror(r));
+            qk_schema_free(s);
+            return 1;
+        }
+    }
+    qk_schema_free(s);
+    return fflush(stdout) ? 1 : 0;
+}
