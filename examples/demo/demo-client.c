@@ -82,7 +82,15 @@ int main(int argc, char **argv)
                            .trace = trace};
     qk_client *c;
     say("connect: the server greets, the client negotiates with OOB");
-    int rc = qk_client_connect_unix(argv[1], &o, &c);
+    int rc;
+    /* the server may still be starting: retry for a few seconds */
+    for (int i = 0;; i++) {
+        rc = qk_client_connect_unix(argv[1], &o, &c);
+        if (rc >= 0 || i == 100)
+            break;
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
     if (rc < 0) {
         fprintf(stderr, "demo-client: cannot connect to %s: %s\n", argv[1],
                 qk_strerror(rc));
@@ -100,7 +108,8 @@ int main(int argc, char **argv)
                                       "kind", "nic", "mac",
                                       "52:54:00:12:34:56", "queues", 4), 0);
     run(c, "query-devices", NULL, 0);
-    run(c, "set-memory", qk_json_pack("{s:s}", "size", "512M"), 0);
+    run(c, "set-memory", qk_json_pack("{s:{s:i, s:s}}", "size", "value", 512,
+                                      "unit", "mib"), 0);
     run(c, "set-memory", qk_json_pack("{s:I}", "size", (int64_t)1 << 30), 0);
     run(c, "echo-list", qk_json_pack("{s:[s, s, s], s:s}", "items", "a", "b",
                                      "c", "separator", ", "), 0);

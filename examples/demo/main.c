@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * qmp-demo: a toy machine with a QMP control socket, built on qk_server.
- * Its schema is examples/demo/demo.json (and qga.json for --qga); the
- * handlers below are registered in a qk_command_table by hand and check
- * their arguments the way QEMU's generated marshallers do (same error
- * texts), until generated marshallers replace that part.
+ * Its schema is examples/demo/demo.json (and qga.json for --qga):
+ * qapi-gen generates the types, the marshallers that check arguments with
+ * QEMU's error texts, their registration, the event emitters and the
+ * introspection data (query-qmp-schema); this file has the handlers.
  *
  *   qmp-demo [--socket PATH] [--tcp HOST:PORT] [--stdio] [--pretty]
  *            [--qga] [--verbose]
@@ -22,126 +22,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "qapi-commands.h"
+#include "qapi-events.h"
+#include "qapi-init-commands.h"
+#include "qapi-introspect.h"
+#include "qga-qapi-commands.h"
+#include "qga-qapi-init-commands.h"
+#include "qmpkit/rt.h"
 #include "qmpkit/server.h"
-
-/* ---- argument checks, QEMU's wording ---- */
-
-enum { A_STR, A_BOOL, A_INT, A_U8, A_U32, A_U64, A_ANY, A_STRLIST };
-
-typedef struct arg {
-    const char *name;
-    int type;
-    bool optional;
-} arg;
-
-static const char *type_word(int t)
-{
-    switch (t) {
-    case A_STR:
-        return "string";
-    case A_BOOL:
-        return "boolean";
-    case A_STRLIST:
-        return "array";
-    default:
-        return "integer";
-    }
-}
-
-static bool check_one(qk_json *v, const arg *a, qk_error **errp)
-{
-    bool ok;
-    switch (a->type) {
-    case A_STR:
-        ok = qk_json_is_string(v);
-        break;
-    case A_BOOL:
-        ok = qk_json_is_bool(v);
-        break;
-    case A_STRLIST:
-        ok = qk_json_is_array(v);
-        break;
-    case A_ANY:
-        return true;
-    default:
-        ok = qk_json_is_integer(v);
-        break;
-    }
-    if (!ok) {
-        qk_error_setg(errp, QK_ERROR_GENERIC,
-                      "Invalid parameter type for '%s', expected: %s",
-                      a->name, type_word(a->type));
-        return false;
-    }
-    if (a->type == A_U8 || a->type == A_U32) {
-        uint64_t u;
-        int64_t i;
-        if (qk_json_get_uint64(v, &u) < 0) {
-            qk_json_get_int64(v, &i);
-            u = (uint64_t)i;
-        }
-        if (u > (a->type == A_U8 ? 0xffu : 0xffffffffu)) {
-            qk_error_setg(errp, QK_ERROR_GENERIC, "Parameter '%s' expects %s",
-                          a->name, a->type == A_U8 ? "uint8_t" : "uint32_t");
-            return false;
-        }
-    }
-    if (a->type == A_STRLIST) {
-        for (size_t i = 0; i < qk_json_array_size(v); i++) {
-            if (!qk_json_is_string(qk_json_array_get(v, i))) {
-                qk_error_setg(errp, QK_ERROR_GENERIC,
-                              "Invalid parameter type for '%s[%zu]', "
-                              "expected: string", a->name, i);
-                return false;
-            }
-        }
-    }
-    return true;
-}
-
-/* Checks members in schema order, then rejects unknown ones. */
-static bool check_args(qk_json *args, const arg *spec, qk_error **errp)
-{
-    size_t n = 0;
-    for (const arg *a = spec; a->name; a++, n++) {
-        qk_json *v = qk_json_object_get(args, a->name);
-        if (!v) {
-            if (a->optional)
-                continue;
-            qk_error_setg(errp, QK_ERROR_GENERIC, "Parameter '%s' is missing",
-                          a->name);
-            return false;
-        }
-        if (!check_one(v, a, errp))
-            return false;
-    }
-    for (size_t i = 0; i < qk_json_object_size(args); i++) {
-        const char *k = qk_json_object_key_at(args, i, NULL);
-        bool known = false;
-        for (const arg *a = spec; a->name; a++)
-            known |= strcmp(a->name, k) == 0;
-        if (!known) {
-            qk_error_setg(errp, QK_ERROR_GENERIC, "Parameter '%s' is unexpected",
-                          k);
-            return false;
-        }
-    }
-    return true;
-}
-
-static const arg no_args[] = {{NULL, 0, false}};
-
-static const char *str_arg(qk_json *args, const char *name)
-{
-    qk_json *v = qk_json_object_get(args, name);
-    return v ? qk_json_string(v) : NULL;
-}
 
 /* ---- the machine ---- */
 
 typedef struct device {
     char *id;
-    char *kind;
+    DeviceKind kind;
     char *detail;
     struct device *next;
 } device;
@@ -149,194 +43,145 @@ typedef struct device {
 typedef struct machine {
     pthread_mutex_t mu;
     bool running;
-    bool shutdown;
     uint64_t memory;
     device *devices;
 } machine;
 
-static machine m = {PTHREAD_MUTEX_INITIALIZER, true, false, 128 << 20, NULL};
+static machine m = {PTHREAD_MUTEX_INITIALIZER, true, 128 << 20, NULL};
 
-static void emit(const char *name, qk_json *data)
+static void *nomem(qk_error **errp)
 {
-    qk_server_emit(qk_server_current(), name, data);
+    qk_error_setg(errp, QK_ERROR_GENERIC, "Out of memory");
+    return NULL;
 }
 
-static void cmd_query_status(qk_json *args, qk_json **ret, qk_error **errp,
-                             void *op)
+/* The handlers: typed arguments in (checked by the generated
+ * marshallers), typed results out (allocated with qk_rt_zalloc; the
+ * marshaller frees them). */
+
+StatusInfo *qmp_query_status(qk_error **errp)
 {
-    (void)op;
-    if (!check_args(args, no_args, errp))
-        return;
+    StatusInfo *st = qk_rt_zalloc(sizeof(*st));
+    if (!st)
+        return nomem(errp);
     pthread_mutex_lock(&m.mu);
-    const char *st = m.shutdown ? "shutdown" : m.running ? "running" : "paused";
-    *ret = qk_json_pack("{s:b, s:b, s:s}", "running", (int)m.running,
-                        "singlestep", 0, "status", st);
+    st->running = m.running;
+    st->singlestep = false;
+    st->status = m.running ? RUN_STATE_RUNNING : RUN_STATE_PAUSED;
     pthread_mutex_unlock(&m.mu);
+    return st;
 }
 
-static void cmd_stop(qk_json *args, qk_json **ret, qk_error **errp, void *op)
+void qmp_stop(qk_error **errp)
 {
-    (void)ret, (void)op;
-    if (!check_args(args, no_args, errp))
-        return;
+    (void)errp;
     pthread_mutex_lock(&m.mu);
     bool was = m.running;
     m.running = false;
     pthread_mutex_unlock(&m.mu);
     if (was)
-        emit("STOP", NULL);
+        qapi_event_send_stop();
 }
 
-static void cmd_cont(qk_json *args, qk_json **ret, qk_error **errp, void *op)
+void qmp_cont(qk_error **errp)
 {
-    (void)ret, (void)op;
-    if (!check_args(args, no_args, errp))
-        return;
+    (void)errp;
     pthread_mutex_lock(&m.mu);
     bool was = m.running;
     m.running = true;
     pthread_mutex_unlock(&m.mu);
     if (!was)
-        emit("RESUME", NULL);
+        qapi_event_send_resume();
 }
 
-static void cmd_powerdown(qk_json *args, qk_json **ret, qk_error **errp,
-                          void *op)
+void qmp_system_powerdown(qk_error **errp)
 {
-    (void)ret, (void)op;
-    if (!check_args(args, no_args, errp))
-        return;
-    emit("POWERDOWN", NULL);
+    (void)errp;
+    qapi_event_send_powerdown();
 }
 
-static void cmd_quit(qk_json *args, qk_json **ret, qk_error **errp, void *op)
+void qmp_quit(qk_error **errp)
 {
-    (void)ret, (void)op;
-    if (!check_args(args, no_args, errp))
-        return;
+    (void)errp;
     qk_server_stop(qk_server_current()); /* after this reply is written */
 }
 
-static void cmd_ping(qk_json *args, qk_json **ret, qk_error **errp, void *op)
+void qmp_ping(qk_error **errp)
 {
-    (void)ret, (void)op;
-    check_args(args, no_args, errp);
+    (void)errp;
 }
 
-static void cmd_sleep(qk_json *args, qk_json **ret, qk_error **errp, void *op)
+void qmp_sleep(uint32_t ms, qk_error **errp)
 {
-    (void)ret, (void)op;
-    static const arg spec[] = {{"ms", A_U32, false}, {NULL, 0, false}};
-    if (!check_args(args, spec, errp))
-        return;
-    int64_t ms = 0;
-    qk_json_get_int64(qk_json_object_get(args, "ms"), &ms);
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    (void)errp;
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
         ;
 }
 
-static qk_json *device_json(const device *d)
+static DeviceInfo *device_info(const device *d)
 {
-    if (d->detail)
-        return qk_json_pack("{s:s, s:s, s:s}", "id", d->id, "kind", d->kind,
-                            "detail", d->detail);
-    return qk_json_pack("{s:s, s:s}", "id", d->id, "kind", d->kind);
+    DeviceInfo *i = qk_rt_zalloc(sizeof(*i));
+    if (!i)
+        return NULL;
+    i->id = qk_rt_strdup(d->id);
+    i->kind = d->kind;
+    i->detail = qk_rt_strdup(d->detail);
+    if (!i->id || !i->detail) {
+        qapi_free_DeviceInfo(i);
+        return NULL;
+    }
+    return i;
 }
 
-static void cmd_device_add(qk_json *args, qk_json **ret, qk_error **errp,
-                           void *op)
+DeviceInfo *qmp_device_add(DeviceSpec *arg, qk_error **errp)
 {
-    (void)op;
-    static const arg base[] = {{"id", A_STR, false}, {"kind", A_STR, false},
-                               {NULL, 0, false}};
-    static const arg disk[] = {{"id", A_STR, false}, {"kind", A_STR, false},
-                               {"path", A_STR, false},
-                               {"readonly", A_BOOL, true}, {NULL, 0, false}};
-    static const arg nic[] = {{"id", A_STR, false}, {"kind", A_STR, false},
-                              {"mac", A_STR, false}, {"queues", A_U8, true},
-                              {NULL, 0, false}};
-    /* the base first, then the variant the discriminator selects */
-    for (const arg *a = base; a->name; a++) {
-        qk_json *v = qk_json_object_get(args, a->name);
-        if (!v) {
-            qk_error_setg(errp, QK_ERROR_GENERIC, "Parameter '%s' is missing",
-                          a->name);
-            return;
-        }
-        if (!check_one(v, a, errp))
-            return;
-    }
-    const char *kind = str_arg(args, "kind");
-    const arg *spec = strcmp(kind, "disk") == 0 ? disk
-                      : strcmp(kind, "nic") == 0 ? nic : NULL;
-    if (!spec) {
-        qk_error_setg(errp, QK_ERROR_GENERIC,
-                      "Parameter 'kind' does not accept value '%s'", kind);
-        return;
-    }
-    if (!check_args(args, spec, errp))
-        return;
-    const char *id = str_arg(args, "id");
     char detail[256];
-    if (spec == disk) {
-        qk_json *ro = qk_json_object_get(args, "readonly");
-        snprintf(detail, sizeof detail, "%s%s", str_arg(args, "path"),
-                 ro && qk_json_get_bool(ro) ? " (read-only)" : "");
-    } else {
-        int64_t q = 1;
-        qk_json *qv = qk_json_object_get(args, "queues");
-        if (qv)
-            qk_json_get_int64(qv, &q);
-        snprintf(detail, sizeof detail, "%s, %" PRId64 " queue%s",
-                 str_arg(args, "mac"), q, q == 1 ? "" : "s");
-    }
+    if (arg->kind == DEVICE_KIND_DISK)
+        snprintf(detail, sizeof detail, "%s%s", arg->u.disk.path,
+                 arg->u.disk.has_readonly && arg->u.disk.readonly
+                 ? " (read-only)" : "");
+    else
+        snprintf(detail, sizeof detail, "%s, %u queue%s", arg->u.nic.mac,
+                 arg->u.nic.has_queues ? arg->u.nic.queues : 1,
+                 arg->u.nic.has_queues && arg->u.nic.queues != 1 ? "s" : "");
     pthread_mutex_lock(&m.mu);
     for (device *d = m.devices; d; d = d->next) {
-        if (strcmp(d->id, id) == 0) {
+        if (strcmp(d->id, arg->id) == 0) {
             pthread_mutex_unlock(&m.mu);
-            qk_error_setg(errp, QK_ERROR_GENERIC,
-                          "Duplicate device ID '%s'", id);
-            return;
+            qk_error_setg(errp, QK_ERROR_GENERIC, "Duplicate device ID '%s'",
+                          arg->id);
+            return NULL;
         }
     }
     device *d = calloc(1, sizeof *d);
-    if (!d || !(d->id = strdup(id)) || !(d->kind = strdup(kind)) ||
-        !(d->detail = strdup(detail))) {
+    if (!d || !(d->id = strdup(arg->id)) || !(d->detail = strdup(detail))) {
         pthread_mutex_unlock(&m.mu);
-        if (d) {
+        if (d)
             free(d->id);
-            free(d->kind);
-            free(d);
-        }
-        qk_error_setg(errp, QK_ERROR_GENERIC, "Out of memory");
-        return;
+        free(d);
+        return nomem(errp);
     }
+    d->kind = arg->kind;
     device **tail = &m.devices;
     while (*tail)
         tail = &(*tail)->next;
     *tail = d;
-    *ret = device_json(d);
+    DeviceInfo *info = device_info(d);
     pthread_mutex_unlock(&m.mu);
+    return info ? info : nomem(errp);
 }
 
-static void cmd_device_del(qk_json *args, qk_json **ret, qk_error **errp,
-                           void *op)
+void qmp_device_del(const char *id, qk_error **errp)
 {
-    (void)ret, (void)op;
-    static const arg spec[] = {{"id", A_STR, false}, {NULL, 0, false}};
-    if (!check_args(args, spec, errp))
-        return;
-    const char *id = str_arg(args, "id");
     pthread_mutex_lock(&m.mu);
     for (device **p = &m.devices; *p; p = &(*p)->next) {
         if (strcmp((*p)->id, id) == 0) {
             device *d = *p;
             *p = d->next;
             pthread_mutex_unlock(&m.mu);
-            emit("DEVICE_DELETED", qk_json_pack("{s:s}", "device", d->id));
+            qapi_event_send_device_deleted(d->id);
             free(d->id);
-            free(d->kind);
             free(d->detail);
             free(d);
             return;
@@ -346,116 +191,130 @@ static void cmd_device_del(qk_json *args, qk_json **ret, qk_error **errp,
     qk_error_setg(errp, QK_ERROR_DEVICE_NOT_FOUND, "Device '%s' not found", id);
 }
 
-static void cmd_query_devices(qk_json *args, qk_json **ret, qk_error **errp,
-                              void *op)
+DeviceInfoList *qmp_query_devices(qk_error **errp)
 {
-    (void)op;
-    if (!check_args(args, no_args, errp))
-        return;
-    qk_json *list = qk_json_array_new();
+    DeviceInfoList *head = NULL, **tail = &head;
     pthread_mutex_lock(&m.mu);
-    for (device *d = m.devices; d && list; d = d->next)
-        qk_json_array_append_take(list, device_json(d));
+    for (device *d = m.devices; d; d = d->next) {
+        DeviceInfoList *e = qk_rt_zalloc(sizeof(*e));
+        if (!e || !(e->value = device_info(d))) {
+            pthread_mutex_unlock(&m.mu);
+            qapi_free_DeviceInfoList(e);
+            qapi_free_DeviceInfoList(head);
+            return nomem(errp);
+        }
+        *tail = e;
+        tail = &e->next;
+    }
     pthread_mutex_unlock(&m.mu);
-    *ret = list;
+    return head;
 }
 
-static void cmd_set_memory(qk_json *args, qk_json **ret, qk_error **errp,
-                           void *op)
+MemoryInfo *qmp_set_memory(MemSize *size, qk_error **errp)
 {
-    (void)op;
-    static const arg spec[] = {{"size", A_ANY, false}, {NULL, 0, false}};
-    if (!check_args(args, spec, errp))
-        return;
-    qk_json *v = qk_json_object_get(args, "size");
-    uint64_t bytes = 0;
-    if (qk_json_is_integer(v)) {
-        if (qk_json_get_uint64(v, &bytes) < 0) {
-            int64_t i = 0;
-            qk_json_get_int64(v, &i);
-            bytes = (uint64_t)i;
-        }
-    } else if (qk_json_is_string(v)) {
-        const char *s = qk_json_string(v);
-        char *end;
-        errno = 0;
-        unsigned long long n = strtoull(s, &end, 10);
-        uint64_t mul = 1;
-        if (*end == 'K' || *end == 'k')
-            mul = 1024, end++;
-        else if (*end == 'M' || *end == 'm')
-            mul = 1024 * 1024, end++;
-        else if (*end == 'G' || *end == 'g')
-            mul = 1024 * 1024 * 1024, end++;
-        if (errno || end == s || *end || n > UINT64_MAX / mul) {
-            qk_error_setg(errp, QK_ERROR_GENERIC,
-                          "Parameter 'size' expects a size like 512M");
-            return;
-        }
-        bytes = n * mul;
+    uint64_t bytes;
+    if (size->type == QTYPE_QNUM) {
+        bytes = size->u.bytes;
     } else {
-        qk_error_setg(errp, QK_ERROR_GENERIC,
-                      "Invalid parameter type for 'size', expected: MemSize");
-        return;
+        unsigned shift = size->u.spec.unit == MEM_UNIT_KIB ? 10
+                         : size->u.spec.unit == MEM_UNIT_MIB ? 20 : 30;
+        if (size->u.spec.value > (UINT64_MAX >> shift)) {
+            qk_error_setg(errp, QK_ERROR_GENERIC,
+                          "Parameter 'size' is too large");
+            return NULL;
+        }
+        bytes = size->u.spec.value << shift;
     }
+    MemoryInfo *mi = qk_rt_zalloc(sizeof(*mi));
+    if (!mi)
+        return nomem(errp);
     pthread_mutex_lock(&m.mu);
     m.memory = bytes;
     pthread_mutex_unlock(&m.mu);
-    *ret = qk_json_pack("{s:u}", "bytes", bytes);
+    mi->bytes = bytes;
+    return mi;
 }
 
-static void cmd_echo_list(qk_json *args, qk_json **ret, qk_error **errp,
-                          void *op)
+EchoResult *qmp_echo_list(strList *items, const char *separator,
+                          qk_error **errp)
 {
-    (void)op;
-    static const arg spec[] = {{"items", A_STRLIST, false},
-                               {"separator", A_STR, true}, {NULL, 0, false}};
-    if (!check_args(args, spec, errp))
-        return;
-    qk_json *items = qk_json_object_get(args, "items");
-    const char *sep = str_arg(args, "separator");
-    if (!sep)
-        sep = " ";
     qk_buf b = QK_BUF_INIT;
-    for (size_t i = 0; i < qk_json_array_size(items); i++) {
-        if (i)
-            qk_buf_append_str(&b, sep);
-        qk_buf_append_str(&b, qk_json_string(qk_json_array_get(items, i)));
+    int64_t n = 0;
+    for (strList *i = items; i; i = i->next, n++) {
+        if (n)
+            qk_buf_append_str(&b, separator ? separator : " ");
+        qk_buf_append_str(&b, i->value);
     }
-    *ret = qk_json_pack("{s:s, s:I}", "joined", b.data ? b.data : "", "count",
-                        (int64_t)qk_json_array_size(items));
+    EchoResult *r = qk_rt_zalloc(sizeof(*r));
+    if (r)
+        r->joined = qk_rt_strdup(b.data ? b.data : "");
     qk_buf_free(&b);
+    if (!r || !r->joined) {
+        qapi_free_EchoResult(r);
+        return nomem(errp);
+    }
+    r->count = n;
+    return r;
 }
 
-/* ---- guest agent ---- */
+/* ---- guest agent (qga.json) ---- */
 
-static void cmd_guest_ping(qk_json *args, qk_json **ret, qk_error **errp,
-                           void *op)
+void qmp_guest_ping(qk_error **errp)
 {
-    (void)ret, (void)op;
-    check_args(args, no_args, errp);
+    (void)errp;
 }
 
-static void cmd_guest_info(qk_json *args, qk_json **ret, qk_error **errp,
-                           void *op)
+int64_t qmp_guest_sync(int64_t id, qk_error **errp)
 {
-    (void)op;
-    if (!check_args(args, no_args, errp))
-        return;
+    (void)errp;
+    return id; /* the engine answers guest-sync itself; kept for the table */
+}
+
+int64_t qmp_guest_sync_delimited(int64_t id, qk_error **errp)
+{
+    (void)errp;
+    return id;
+}
+
+GuestAgentInfo *qmp_guest_info(qk_error **errp)
+{
     static const char *const cmds[] = {"guest-sync-delimited", "guest-sync",
                                        "guest-ping", "guest-info"};
-    qk_json *list = qk_json_array_new();
-    for (size_t i = 0; list && i < sizeof cmds / sizeof cmds[0]; i++)
-        qk_json_array_append_take(list, qk_json_pack(
-            "{s:s, s:b, s:b}", "name", cmds[i], "enabled", 1,
-            "success-response", 1));
-    *ret = qk_json_pack("{s:s, s:o}", "version", "0.1.0",
-                        "supported_commands", list);
+    GuestAgentInfo *info = qk_rt_zalloc(sizeof(*info));
+    if (!info || !(info->version = qk_rt_strdup("0.1.0"))) {
+        qapi_free_GuestAgentInfo(info);
+        return nomem(errp);
+    }
+    GuestAgentCommandInfoList **tail = &info->supported_commands;
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        GuestAgentCommandInfoList *e = qk_rt_zalloc(sizeof(*e));
+        GuestAgentCommandInfo *c = qk_rt_zalloc(sizeof(*c));
+        if (!e || !c || !(c->name = qk_rt_strdup(cmds[i]))) {
+            qapi_free_GuestAgentCommandInfo(c);
+            qapi_free_GuestAgentCommandInfoList(e);
+            qapi_free_GuestAgentInfo(info);
+            return nomem(errp);
+        }
+        c->enabled = true;
+        c->success_response = true;
+        e->value = c;
+        *tail = e;
+        tail = &e->next;
+    }
+    return info;
 }
 
 /* ---- main ---- */
 
 static qk_server *the_server;
+
+/* Events from qapi_event_send_*() go to every negotiated session. */
+static void emit_event(const char *name, qk_json *event, void *opaque)
+{
+    (void)name;
+    qk_server_broadcast(opaque, event);
+    qk_json_unref(event);
+}
 
 static void on_signal(int sig)
 {
@@ -486,8 +345,6 @@ static void usage(FILE *f)
                "                [--pretty] [--qga] [--verbose]\n");
 }
 
-#define ADD(name, fn, fl) rc |= qk_command_table_add(t, name, fn, fl, NULL)
-
 int main(int argc, char **argv)
 {
     const char *sock = NULL, *tcp = NULL;
@@ -517,25 +374,9 @@ int main(int argc, char **argv)
     qk_command_table *t = qk_command_table_new();
     if (!t)
         return 1;
-    int rc = 0;
-    if (qga) {
-        ADD("guest-ping", cmd_guest_ping, 0);
-        ADD("guest-info", cmd_guest_info, 0);
-    } else {
-        ADD("query-status", cmd_query_status, QK_CMD_ALLOW_PRECONFIG);
-        ADD("stop", cmd_stop, 0);
-        ADD("cont", cmd_cont, 0);
-        ADD("system_powerdown", cmd_powerdown, 0);
-        ADD("quit", cmd_quit, 0);
-        ADD("ping", cmd_ping, QK_CMD_ALLOW_OOB);
-        ADD("sleep", cmd_sleep, 0);
-        ADD("device-add", cmd_device_add, 0);
-        ADD("device-del", cmd_device_del, 0);
-        ADD("query-devices", cmd_query_devices, 0);
-        ADD("set-memory", cmd_set_memory, 0);
-        ADD("echo-list", cmd_echo_list, 0);
-        rc |= qk_server_add_fd_commands(t);
-    }
+    int rc = qga ? qga_qmp_init_marshal(t) : qmp_init_marshal(t);
+    if (rc == 0 && !qga)
+        rc = qk_server_add_fd_commands(t);
     if (rc) {
         fprintf(stderr, "qmp-demo: cannot build the command table\n");
         return 1;
@@ -548,16 +389,19 @@ int main(int argc, char **argv)
     o.session.version = qk_json_pack(
         "{s:{s:i, s:i, s:i}, s:s}", "qemu", "micro", 0, "minor", 1, "major", 0,
         "package", "qmp-demo (qmpkit)");
+    o.session.schema = qga ? NULL : qmp_schema_new();
     o.log = logger;
     o.on_close = stdio_closed;
     o.opaque = &use_stdio;
     rc = qk_server_new(&o, &the_server);
     qk_command_table_unref(t);
     qk_json_unref(o.session.version);
+    qk_json_unref(o.session.schema);
     if (rc < 0) {
         fprintf(stderr, "qmp-demo: %s\n", qk_strerror(rc));
         return 1;
     }
+    qk_event_emitter_set(emit_event, the_server);
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
@@ -616,7 +460,6 @@ int main(int argc, char **argv)
         device *d = m.devices;
         m.devices = d->next;
         free(d->id);
-        free(d->kind);
         free(d->detail);
         free(d);
     }
