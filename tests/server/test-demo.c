@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * qmp-demo as a process: --stdio over pipes, --qga (guest-agent
- * flavour), quit over a socket (clean exit, socket file removed).
+ * flavour), quit over a socket (clean exit, socket file removed), systemd
+ * socket activation.
  *
- *   test-demo QMP_DEMO_BINARY stdio|qga|quit
+ *   test-demo QMP_DEMO_BINARY stdio|qga|quit|systemd
  */
 #include <signal.h>
 #include <sys/wait.h>
@@ -141,6 +142,40 @@ static void test_quit(void)
     su_raw_close(r);
 }
 
+/* systemd socket activation: a listening socket on fd 3, LISTEN_PID and
+ * LISTEN_FDS set for the child, no --socket. */
+static void test_systemd(void)
+{
+    const char *path = su_path("sd.sock");
+    int ls = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa;
+    su_sun(&sa, path);
+    CHECK(bind(ls, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(ls, 8) == 0);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        dup2(ls, 3);
+        for (int fd = 4; fd < 1024; fd++)
+            close(fd);
+        char b[32];
+        snprintf(b, sizeof b, "%ld", (long)getpid());
+        setenv("LISTEN_PID", b, 1);
+        setenv("LISTEN_FDS", "1", 1);
+        execl(demo, demo, (char *)NULL);
+        _exit(127);
+    }
+    close(ls);
+    su_raw *r = su_raw_connect(path);
+    su_raw_negotiate(r, false);
+    su_raw_send(r, "{\"execute\": \"query-status\", \"id\": 1}");
+    qk_json *v = su_raw_recv(r, 5000);
+    CHECK(su_is_return(v, NULL));
+    qk_json_unref(v);
+    su_raw_close(r);
+    kill(pid, SIGTERM);
+    CHECK(wait_exit(pid) == 0);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -152,6 +187,8 @@ int main(int argc, char **argv)
         test_qga();
     else if (strcmp(argv[2], "quit") == 0)
         test_quit();
+    else if (strcmp(argv[2], "systemd") == 0)
+        test_systemd();
     else
         return 2;
     return 0;
