@@ -68,7 +68,8 @@ typedef struct qk_server_options {
     size_t max_output;      /* unwritten bytes per session; 0: 16 MiB */
     size_t pause_output;    /* stop reading above this; 0: 256 KiB */
     /* In-band commands go to executor when set, else to the dispatcher
-     * queue (qk_server_run() or qk_server_dispatch()). */
+     * queue (qk_server_run() or qk_server_dispatch()). The executor must
+     * run every job it is given, also while qk_server_free() waits. */
     qk_executor_fn executor;
     void *executor_opaque;
     /* Log messages (never printed by the library); may be NULL. */
@@ -119,7 +120,9 @@ QK_EXPORT int qk_server_add_connection(qk_server *srv, int in_fd, int out_fd,
 QK_EXPORT int qk_server_start(qk_server *srv);
 /*
  * Starts the server if needed and runs in-band commands on the calling
- * thread until qk_server_stop(). Returns 0 or a negative error.
+ * thread until qk_server_stop(). Returns 0, QK_ERR_IO, or QK_ERR_STATE
+ * with QK_SRV_NO_IO_THREAD (use qk_server_io_step() and
+ * qk_server_dispatch() instead).
  */
 QK_EXPORT int qk_server_run(qk_server *srv);
 /* Makes qk_server_run() return. Any thread; async-signal-safe. */

@@ -171,6 +171,8 @@ int qk_server_run(qk_server *srv)
 {
     if (!srv)
         return QK_ERR_INVAL;
+    if (srv->opt.flags & QK_SRV_NO_IO_THREAD)
+        return QK_ERR_STATE; /* nobody would read: drive it yourself */
     int rc = qk_server_start(srv);
     if (rc < 0)
         return rc;

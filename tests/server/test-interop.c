@@ -51,6 +51,16 @@ static const tcase cases[] = {
     {"{\"execute\": \"getfd\", \"arguments\": {\"fdname\": 3}}", 1},
     {"{\"execute\": \"closefd\", \"arguments\": {\"fdname\": \"nope\"}}", 1},
     {"{'execute': 'query-status', 'id': 'single'}", 1},
+    {"{\"execute\": \"query-status\", \"arguments\": null}", 1},
+    {"{\"execute\": \"stop\", \"arguments\": {\"x\": 1}}", 1},
+    {"{\"execute\": \"getfd\", \"arguments\": {\"fdname\": \"f\", \"extra\": 1}}", 1},
+    {"{\"execute\": \"closefd\", \"arguments\": {}}", 1},
+    {"{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": \"oob\"}}", 1},
+    {"{\"execute\": \"query-status\", \"id\": 8}\n{\"execute\": \"cont\", \"id\": 9}", 2},
+    {"{\"execute\": \"query-status\", \"id\": \"\\u00e9t\\u00e9\"}", 1},
+    {"{\"execute\": \"query-status\", \"id\": 1.5e3}", 1},
+    {"{\"execute\": \"query-status\", \"id\": -9223372036854775808}", 1},
+    {"{\"execute\": \"query-status\", \"id\": 18446744073709551615}", 1},
     {"{\"execute\": \"query-status\"}{\"execute\": \"query-status\", \"id\": 7}", 2},
 };
 
