@@ -8,6 +8,7 @@
  *   glib-server SOCKET
  */
 #include <glib-unix.h>
+#include <signal.h>
 #include <glib.h>
 #include <stdio.h>
 

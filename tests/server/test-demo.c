@@ -176,6 +176,32 @@ static void test_systemd(void)
     CHECK(wait_exit(pid) == 0);
 }
 
+/* examples/glib/glib-server: the server inside GLib's main loop. */
+static void test_glib(void)
+{
+    const char *path = su_path("glib.sock");
+    char *argv[] = {(char *)demo, (char *)path, NULL};
+    pid_t pid = spawn_demo(argv, -1, -1);
+    su_raw *r = NULL;
+    for (int i = 0; i < 500 && !r; i++) {
+        int fd = su_connect_fd(path);
+        if (fd >= 0)
+            r = su_raw_open_fd(fd);
+        else
+            usleep(10000);
+    }
+    CHECK(r);
+    su_raw_negotiate(r, true);
+    su_raw_send(r, "{\"execute\": \"hello\", \"id\": 1}");
+    qk_json *v = su_raw_recv(r, 5000);
+    CHECK(strcmp(su_text(v), "{\"return\": {\"greeting\": \"hello from GLib\"}, "
+                 "\"id\": 1}") == 0);
+    qk_json_unref(v);
+    su_raw_close(r);
+    kill(pid, SIGINT);
+    CHECK(wait_exit(pid) == 0);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -189,6 +215,8 @@ int main(int argc, char **argv)
         test_quit();
     else if (strcmp(argv[2], "systemd") == 0)
         test_systemd();
+    else if (strcmp(argv[2], "glib") == 0)
+        test_glib();
     else
         return 2;
     return 0;
