@@ -31,7 +31,8 @@ Greeting *qmp_say_hello(const char *name, bool has_lang, Language lang,
     const char *word = has_lang && lang == LANGUAGE_FR ? "Bonjour" : "Hello";
     Greeting *g = qk_rt_zalloc(sizeof(*g));
     size_t n = strlen(word) + strlen(name) + 3;
-    g->message = qk_rt_zalloc(n);
+    if (g)
+        g->message = qk_rt_zalloc(n);
     if (!g || !g->message) {
         qapi_free_Greeting(g);
         qk_error_setg(errp, QK_ERROR_GENERIC, "out of memory");

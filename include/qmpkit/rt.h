@@ -92,15 +92,18 @@ QK_EXPORT void qk_v_nomem(qk_error **errp);
 QK_EXPORT void qk_v_alternate_error(const char *name, const char *alt,
                                     qk_error **errp);
 
-/* Whether key is a member of the object type visited into obj. */
-typedef bool (*qk_known_fn)(const void *obj, const char *key);
+/* Whether key is a member of the object type visited into obj: its rank
+ * in visiting order (base and own members, then the branch's), or -1. */
+typedef int (*qk_known_fn)(const void *obj, const char *key);
 /*
  * After an object's members were visited (seen of them present in in):
- * reports the first member of in that known() does not accept as
- * "Parameter 'X' is unexpected". Returns false then.
+ * reports a member of in that known() does not accept as "Parameter 'X'
+ * is unexpected" and returns false. With several, the one QEMU names: the
+ * first of its table of unvisited keys (a GHashTable filled in QDict
+ * order, emptied in visiting order), which is emulated here.
  */
 /* A qk_known_fn that knows no member (commands without arguments). */
-QK_EXPORT bool qk_known_none(const void *obj, const char *key);
+QK_EXPORT int qk_known_none(const void *obj, const char *key);
 QK_EXPORT bool qk_v_check_struct(const qk_vpath *p, const qk_json *in,
                                  size_t seen, qk_known_fn known,
                                  const void *obj, qk_error **errp);
@@ -161,6 +164,16 @@ QK_EXPORT void qk_event_emit(const char *name, qk_json *data);
 QK_EXPORT qk_json *qk_rt_json_from_pieces(const char *const *pieces,
                                           size_t n);
 
+/*
+ * The query-qmp-schema value as a policy shows it: with deprecated (or
+ * unstable) output hidden, entities and object or enum members carrying
+ * that feature are left out, as QEMU's -compat deprecated-output=hide
+ * does. Returns a new reference (schema itself when nothing is hidden),
+ * or NULL when out of memory. p NULL: the process-wide policy.
+ */
+QK_EXPORT qk_json *qk_introspect_apply_policy(qk_json *schema,
+                                              const qk_compat_policy *p);
+
 /* ---- built-in types ------------------------------------------------------ */
 
 typedef enum QType {
@@ -173,7 +186,10 @@ typedef enum QType {
     QTYPE_QBOOL,
     QTYPE__MAX,
 } QType;
-QK_EXPORT extern const QEnumLookup QType_lookup;
+/* The built-in module lives in the library under qk_rt_ names (the
+ * library exports only qk_ symbols); QEMU's names are inline wrappers. */
+QK_EXPORT extern const QEnumLookup qk_rt_QType_lookup;
+#define QType_lookup qk_rt_QType_lookup
 #define QType_str(val) qk_enum_str(&QType_lookup, (val))
 
 #define QK_RT_BUILTIN_TYPES(X)                                              \
@@ -199,22 +215,56 @@ QK_EXPORT extern const QEnumLookup QType_lookup;
         n##List *next;                                                     \
         ct value;                                                          \
     };                                                                     \
-    QK_EXPORT bool visit_type_##n(const qk_vpath *p, const char *name,     \
-                                  const qk_json *in, ct *obj,              \
-                                  qk_error **errp);                        \
-    QK_EXPORT qk_json *visit_out_##n(cct obj);                             \
-    QK_EXPORT bool visit_type_##n##List(const qk_vpath *p,                 \
+    QK_EXPORT bool qk_rt_visit_type_##n(const qk_vpath *p,                 \
                                         const char *name,                  \
-                                        const qk_json *in, n##List **obj,  \
+                                        const qk_json *in, ct *obj,        \
                                         qk_error **errp);                  \
-    QK_EXPORT qk_json *visit_out_##n##List(const n##List *obj);            \
-    QK_EXPORT void qapi_free_##n##List(n##List *obj);
+    QK_EXPORT qk_json *qk_rt_visit_out_##n(cct obj);                       \
+    QK_EXPORT bool qk_rt_visit_type_##n##List(                             \
+        const qk_vpath *p, const char *name, const qk_json *in,            \
+        n##List **obj, qk_error **errp);                                   \
+    QK_EXPORT qk_json *qk_rt_visit_out_##n##List(const n##List *obj);      \
+    QK_EXPORT void qk_rt_qapi_free_##n##List(n##List *obj);                \
+    static inline bool visit_type_##n(const qk_vpath *p, const char *name, \
+                                      const qk_json *in, ct *obj,          \
+                                      qk_error **errp)                     \
+    {                                                                      \
+        return qk_rt_visit_type_##n(p, name, in, obj, errp);               \
+    }                                                                      \
+    static inline qk_json *visit_out_##n(cct obj)                          \
+    {                                                                      \
+        return qk_rt_visit_out_##n(obj);                                   \
+    }                                                                      \
+    static inline bool visit_type_##n##List(                               \
+        const qk_vpath *p, const char *name, const qk_json *in,            \
+        n##List **obj, qk_error **errp)                                    \
+    {                                                                      \
+        return qk_rt_visit_type_##n##List(p, name, in, obj, errp);         \
+    }                                                                      \
+    static inline qk_json *visit_out_##n##List(const n##List *obj)         \
+    {                                                                      \
+        return qk_rt_visit_out_##n##List(obj);                             \
+    }                                                                      \
+    static inline void qapi_free_##n##List(n##List *obj)                   \
+    {                                                                      \
+        qk_rt_qapi_free_##n##List(obj);                                    \
+    }
 QK_RT_BUILTIN_TYPES(QK_RT_DECLARE_BUILTIN)
 
-QK_EXPORT bool visit_type_QType(const qk_vpath *p, const char *name,
-                                const qk_json *in, QType *obj,
-                                qk_error **errp);
-QK_EXPORT qk_json *visit_out_QType(QType obj);
+QK_EXPORT bool qk_rt_visit_type_QType(const qk_vpath *p, const char *name,
+                                      const qk_json *in, QType *obj,
+                                      qk_error **errp);
+QK_EXPORT qk_json *qk_rt_visit_out_QType(QType obj);
+static inline bool visit_type_QType(const qk_vpath *p, const char *name,
+                                    const qk_json *in, QType *obj,
+                                    qk_error **errp)
+{
+    return qk_rt_visit_type_QType(p, name, in, obj, errp);
+}
+static inline qk_json *visit_out_QType(QType obj)
+{
+    return qk_rt_visit_out_QType(obj);
+}
 
 #ifdef __cplusplus
 }

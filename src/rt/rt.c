@@ -7,6 +7,7 @@
  */
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -113,11 +114,207 @@ void qk_v_alternate_error(const char *name, const char *alt, qk_error **errp)
                   name ? name : "null", alt);
 }
 
-bool qk_known_none(const void *obj, const char *key)
+int qk_known_none(const void *obj, const char *key)
 {
     (void)obj;
     (void)key;
-    return false;
+    return -1;
+}
+
+/*
+ * Emulation of GLib's GHashTable (ghash.c, open addressing with quadratic
+ * probing, hashes 0 = unused, 1 = tombstone) as QEMU's input visitor uses
+ * it for the keys of a dict not visited yet: g_str_hash keys inserted in
+ * QDict order, removed as members are visited, iterated by slot.
+ */
+typedef struct ght {
+    uint32_t *hashes;
+    size_t *keys;
+    unsigned size, mod, mask, nnodes, noccupied;
+} ght;
+
+static const unsigned ght_primes[] = {
+    1, 2, 3, 7, 13, 31, 61, 127, 251, 509, 1021, 2039, 4093, 8191, 16381,
+    32749, 65521, 131071, 262139, 524287, 1048573, 2097143, 4194301,
+    8388593, 16777213, 33554393, 67108859, 134217689, 268435399,
+    536870909, 1073741789, 2147483647,
+};
+
+static uint32_t g_str_hash_emul(const char *k)
+{
+    uint32_t h = 5381;
+    for (const signed char *p = (const signed char *)k; *p; p++)
+        h = (h << 5) + h + (uint32_t)(int32_t)*p;
+    return h < 2 ? 2 : h;
+}
+
+static void ght_set_shift(ght *t, unsigned shift)
+{
+    t->size = 1u << shift;
+    t->mod = ght_primes[shift];
+    t->mask = t->size - 1;
+}
+
+static bool ght_resize(ght *t, size_t cap_limit)
+{
+    unsigned old = t->size;
+    int want = (int)(t->nnodes * 1.333);
+    unsigned shift = 0;
+    while (want) {
+        want >>= 1;
+        shift++;
+    }
+    if (shift < 3)
+        shift = 3;
+    if (shift >= sizeof(ght_primes) / sizeof(ght_primes[0]) ||
+        (1u << shift) > cap_limit)
+        return false;
+    ght_set_shift(t, shift);
+    unsigned cap = old > t->size ? old : t->size;
+    bool *moved = qk_calloc(cap, sizeof(bool));
+    if (!moved)
+        return false;
+    for (unsigned i = old; i < cap; i++)
+        t->hashes[i] = 0;
+    for (unsigned i = 0; i < old; i++) {
+        uint32_t h = t->hashes[i];
+        if (h < 2) {
+            t->hashes[i] = 0;
+            continue;
+        }
+        if (moved[i])
+            continue;
+        t->hashes[i] = 0;
+        size_t key = t->keys[i];
+        for (;;) {
+            unsigned idx = (uint32_t)(h * 11u) % t->mod, step = 0;
+            while (moved[idx]) {
+                step++;
+                idx = (idx + step) & t->mask;
+            }
+            moved[idx] = true;
+            uint32_t rh = t->hashes[idx];
+            t->hashes[idx] = h;
+            size_t rk = t->keys[idx];
+            t->keys[idx] = key;
+            if (rh < 2)
+                break;
+            h = rh;
+            key = rk;
+        }
+    }
+    qk_free(moved);
+    t->noccupied = t->nnodes;
+    return true;
+}
+
+static bool ght_maybe_resize(ght *t, size_t cap_limit)
+{
+    if ((t->size > t->nnodes * 4 && t->size > 8) ||
+        t->size <= t->noccupied + t->noccupied / 16)
+        return ght_resize(t, cap_limit);
+    return true;
+}
+
+/* Slot of key (hash h), or the free slot where it goes. */
+static unsigned ght_lookup(const ght *t, const qk_json *o, uint32_t h,
+                           const char *key)
+{
+    unsigned idx = (uint32_t)(h * 11u) % t->mod, step = 0, tomb = 0;
+    bool have_tomb = false;
+    while (t->hashes[idx]) {
+        if (t->hashes[idx] == h &&
+            !strcmp(qk_json_object_key_at(o, t->keys[idx], NULL), key))
+            return idx;
+        if (t->hashes[idx] == 1 && !have_tomb) {
+            tomb = idx;
+            have_tomb = true;
+        }
+        step++;
+        idx = (idx + step) & t->mask;
+    }
+    return have_tomb ? tomb : idx;
+}
+
+void qk__qdict_order(const qk_json *o, size_t *order, size_t n);
+
+typedef struct rank_key {
+    int rank;
+    size_t key;
+} rank_key;
+
+static int cmp_rank(const void *a, const void *b)
+{
+    const rank_key *x = a, *y = b;
+    return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+/* The unexpected key QEMU reports; the first unknown one (insertion order)
+ * if the emulation runs out of memory. */
+static size_t qemu_unexpected(const qk_json *in, qk_known_fn known,
+                              const void *obj, size_t n)
+{
+    size_t first = n;
+    for (size_t i = 0; i < n && first == n; i++)
+        if (known(obj, qk_json_object_key_at(in, i, NULL)) < 0)
+            first = i;
+    /* tables grow to at most 4 * n + 8 slots */
+    size_t cap = 8;
+    while (cap < 4 * n + 8)
+        cap *= 2;
+    ght t = {0};
+    size_t *order = qk_calloc(n, sizeof(size_t));
+    rank_key *rk = qk_calloc(n, sizeof(rank_key));
+    t.hashes = qk_calloc(cap, sizeof(uint32_t));
+    t.keys = qk_calloc(cap, sizeof(size_t));
+    size_t r = first, nk = 0;
+    if (!order || !rk || !t.hashes || !t.keys)
+        goto out;
+    ght_set_shift(&t, 3);
+    qk__qdict_order(in, order, n);
+    for (size_t i = 0; i < n; i++) {
+        const char *k = qk_json_object_key_at(in, order[i], NULL);
+        uint32_t h = g_str_hash_emul(k);
+        unsigned idx = ght_lookup(&t, in, h, k);
+        bool was_unused = t.hashes[idx] == 0;
+        t.hashes[idx] = h;
+        t.keys[idx] = order[i];
+        t.nnodes++;
+        if (was_unused) {
+            t.noccupied++;
+            if (!ght_maybe_resize(&t, cap))
+                goto out;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        int rank = known(obj, qk_json_object_key_at(in, i, NULL));
+        if (rank >= 0) {
+            rk[nk].rank = rank;
+            rk[nk++].key = i;
+        }
+    }
+    qsort(rk, nk, sizeof(rank_key), cmp_rank);
+    for (size_t i = 0; i < nk; i++) {
+        const char *k = qk_json_object_key_at(in, rk[i].key, NULL);
+        unsigned idx = ght_lookup(&t, in, g_str_hash_emul(k), k);
+        if (t.hashes[idx] < 2)
+            goto out;
+        t.hashes[idx] = 1;
+        t.nnodes--;
+        if (!ght_maybe_resize(&t, cap))
+            goto out;
+    }
+    for (unsigned i = 0; i < t.size; i++)
+        if (t.hashes[i] >= 2) {
+            r = t.keys[i];
+            break;
+        }
+out:
+    qk_free(order);
+    qk_free(rk);
+    qk_free(t.hashes);
+    qk_free(t.keys);
+    return r;
 }
 
 bool qk_v_check_struct(const qk_vpath *p, const qk_json *in, size_t seen,
@@ -126,18 +323,15 @@ bool qk_v_check_struct(const qk_vpath *p, const qk_json *in, size_t seen,
     size_t n = qk_json_object_size(in);
     if (seen == n)
         return true;
-    for (size_t i = 0; i < n; i++) {
-        const char *k = qk_json_object_key_at(in, i, NULL);
-        if (!known(obj, k)) {
-            char b[512];
-            /* the object itself is the innermost container */
-            qk_error_setg(errp, QK_ERROR_GENERIC,
-                          "Parameter '%s' is unexpected",
-                          qk_vpath_name(p, k, b, sizeof(b)));
-            return false;
-        }
-    }
-    return true;
+    size_t i = qemu_unexpected(in, known, obj, n);
+    if (i >= n)
+        return true;
+    char b[512];
+    /* the object itself is the innermost container */
+    qk_error_setg(errp, QK_ERROR_GENERIC, "Parameter '%s' is unexpected",
+                  qk_vpath_name(p, qk_json_object_key_at(in, i, NULL), b,
+                                sizeof(b)));
+    return false;
 }
 
 bool qk_v_enum(const qk_vpath *p, const char *name, const qk_json *in,
@@ -276,14 +470,81 @@ qk_json *qk_rt_json_from_pieces(const char *const *pieces, size_t n)
     return v;
 }
 
+static bool hidden_by(const qk_json *o, bool dep, bool unst)
+{
+    const qk_json *fs = qk_json_object_get(o, "features");
+    size_t n = qk_json_array_size(fs);
+    for (size_t i = 0; i < n; i++) {
+        const char *f = qk_json_string(qk_json_array_get(fs, i));
+        if (f && ((dep && !strcmp(f, "deprecated")) ||
+                  (unst && !strcmp(f, "unstable"))))
+            return true;
+    }
+    return false;
+}
+
+/* A copy of entry with hidden members dropped (a reference to entry when
+ * none is hidden); NULL on out of memory. */
+static qk_json *filter_entry(qk_json *e, bool dep, bool unst)
+{
+    qk_json *ms = qk_json_object_get(e, "members");
+    size_t n = qk_json_array_size(ms), keep = 0;
+    for (size_t i = 0; i < n; i++)
+        keep += !hidden_by(qk_json_array_get(ms, i), dep, unst);
+    if (keep == n)
+        return qk_json_ref(e);
+    qk_json *ne = qk_json_object_new(), *nm = qk_json_array_new();
+    bool ok = ne && nm;
+    for (size_t i = 0; ok && i < n; i++) {
+        qk_json *m = qk_json_array_get(ms, i);
+        if (!hidden_by(m, dep, unst))
+            ok = !qk_json_array_append(nm, m);
+    }
+    size_t k = qk_json_object_size(e);
+    for (size_t i = 0; ok && i < k; i++) {
+        const char *key = qk_json_object_key_at(e, i, NULL);
+        ok = !qk_json_object_set(ne, key, strcmp(key, "members")
+                                              ? qk_json_object_value_at(e, i)
+                                              : nm);
+    }
+    qk_json_unref(nm);
+    if (!ok) {
+        qk_json_unref(ne);
+        return NULL;
+    }
+    return ne;
+}
+
+qk_json *qk_introspect_apply_policy(qk_json *schema, const qk_compat_policy *p)
+{
+    if (!p)
+        p = &policy;
+    bool dep = p->deprecated_output == QK_COMPAT_OUTPUT_HIDE;
+    bool unst = p->unstable_output == QK_COMPAT_OUTPUT_HIDE;
+    if (!dep && !unst)
+        return qk_json_ref(schema);
+    qk_json *r = qk_json_array_new();
+    size_t n = qk_json_array_size(schema);
+    for (size_t i = 0; r && i < n; i++) {
+        qk_json *e = qk_json_array_get(schema, i);
+        if (hidden_by(e, dep, unst))
+            continue;
+        if (qk_json_array_append_take(r, filter_entry(e, dep, unst))) {
+            qk_json_unref(r);
+            r = NULL;
+        }
+    }
+    return r;
+}
+
 /* ---- built-in module ---- */
 
 static const char *const QType_names[] = {
     "none", "qnull", "qnum", "qstring", "qdict", "qlist", "qbool",
 };
-const QEnumLookup QType_lookup = {QType_names, NULL, QTYPE__MAX};
+const QEnumLookup qk_rt_QType_lookup = {QType_names, NULL, QTYPE__MAX};
 
-bool visit_type_QType(const qk_vpath *p, const char *name, const qk_json *in,
+bool qk_rt_visit_type_QType(const qk_vpath *p, const char *name, const qk_json *in,
                       QType *obj, qk_error **errp)
 {
     int v;
@@ -293,12 +554,12 @@ bool visit_type_QType(const qk_vpath *p, const char *name, const qk_json *in,
     return true;
 }
 
-qk_json *visit_out_QType(QType obj)
+qk_json *qk_rt_visit_out_QType(QType obj)
 {
     return qk_out_enum(&QType_lookup, obj);
 }
 
-bool visit_type_str(const qk_vpath *p, const char *name, const qk_json *in,
+bool qk_rt_visit_type_str(const qk_vpath *p, const char *name, const qk_json *in,
                     char **obj, qk_error **errp)
 {
     const char *s = qk_json_string(in);
@@ -315,12 +576,12 @@ bool visit_type_str(const qk_vpath *p, const char *name, const qk_json *in,
     return true;
 }
 
-qk_json *visit_out_str(const char *obj)
+qk_json *qk_rt_visit_out_str(const char *obj)
 {
     return qk_json_string_new(obj ? obj : "");
 }
 
-bool visit_type_number(const qk_vpath *p, const char *name, const qk_json *in,
+bool qk_rt_visit_type_number(const qk_vpath *p, const char *name, const qk_json *in,
                        double *obj, qk_error **errp)
 {
     switch (qk_json_typeof(in)) {
@@ -345,12 +606,12 @@ bool visit_type_number(const qk_vpath *p, const char *name, const qk_json *in,
     }
 }
 
-qk_json *visit_out_number(double obj)
+qk_json *qk_rt_visit_out_number(double obj)
 {
     return qk_json_double_new(obj);
 }
 
-bool visit_type_int(const qk_vpath *p, const char *name, const qk_json *in,
+bool qk_rt_visit_type_int(const qk_vpath *p, const char *name, const qk_json *in,
                     int64_t *obj, qk_error **errp)
 {
     if (qk_json_typeof(in) != QK_JSON_INT || qk_json_get_int64(in, obj)) {
@@ -360,24 +621,24 @@ bool visit_type_int(const qk_vpath *p, const char *name, const qk_json *in,
     return true;
 }
 
-qk_json *visit_out_int(int64_t obj)
+qk_json *qk_rt_visit_out_int(int64_t obj)
 {
     return qk_json_int_new(obj);
 }
 
-bool visit_type_int64(const qk_vpath *p, const char *name, const qk_json *in,
+bool qk_rt_visit_type_int64(const qk_vpath *p, const char *name, const qk_json *in,
                       int64_t *obj, qk_error **errp)
 {
     return visit_type_int(p, name, in, obj, errp);
 }
 
-qk_json *visit_out_int64(int64_t obj)
+qk_json *qk_rt_visit_out_int64(int64_t obj)
 {
     return qk_json_int_new(obj);
 }
 
 #define SIGNED(n, t, lo, hi)                                                 \
-    bool visit_type_##n(const qk_vpath *p, const char *name,                \
+    bool qk_rt_visit_type_##n(const qk_vpath *p, const char *name,                \
                         const qk_json *in, t *obj, qk_error **errp)         \
     {                                                                        \
         int64_t v;                                                           \
@@ -390,7 +651,7 @@ qk_json *visit_out_int64(int64_t obj)
         *obj = (t)v;                                                         \
         return true;                                                         \
     }                                                                        \
-    qk_json *visit_out_##n(t obj)                                            \
+    qk_json *qk_rt_visit_out_##n(t obj)                                            \
     {                                                                        \
         return qk_json_int_new(obj);                                         \
     }
@@ -398,7 +659,7 @@ SIGNED(int8, int8_t, INT8_MIN, INT8_MAX)
 SIGNED(int16, int16_t, INT16_MIN, INT16_MAX)
 SIGNED(int32, int32_t, INT32_MIN, INT32_MAX)
 
-bool visit_type_uint64(const qk_vpath *p, const char *name, const qk_json *in,
+bool qk_rt_visit_type_uint64(const qk_vpath *p, const char *name, const qk_json *in,
                        uint64_t *obj, qk_error **errp)
 {
     int64_t i;
@@ -423,24 +684,24 @@ bool visit_type_uint64(const qk_vpath *p, const char *name, const qk_json *in,
     return false;
 }
 
-qk_json *visit_out_uint64(uint64_t obj)
+qk_json *qk_rt_visit_out_uint64(uint64_t obj)
 {
     return qk_json_uint_new(obj);
 }
 
-bool visit_type_size(const qk_vpath *p, const char *name, const qk_json *in,
+bool qk_rt_visit_type_size(const qk_vpath *p, const char *name, const qk_json *in,
                      uint64_t *obj, qk_error **errp)
 {
     return visit_type_uint64(p, name, in, obj, errp);
 }
 
-qk_json *visit_out_size(uint64_t obj)
+qk_json *qk_rt_visit_out_size(uint64_t obj)
 {
     return qk_json_uint_new(obj);
 }
 
 #define UNSIGNED(n, t, hi)                                                   \
-    bool visit_type_##n(const qk_vpath *p, const char *name,                \
+    bool qk_rt_visit_type_##n(const qk_vpath *p, const char *name,                \
                         const qk_json *in, t *obj, qk_error **errp)         \
     {                                                                        \
         uint64_t v;                                                          \
@@ -453,7 +714,7 @@ qk_json *visit_out_size(uint64_t obj)
         *obj = (t)v;                                                         \
         return true;                                                         \
     }                                                                        \
-    qk_json *visit_out_##n(t obj)                                            \
+    qk_json *qk_rt_visit_out_##n(t obj)                                            \
     {                                                                        \
         return qk_json_uint_new(obj);                                        \
     }
@@ -461,7 +722,7 @@ UNSIGNED(uint8, uint8_t, UINT8_MAX)
 UNSIGNED(uint16, uint16_t, UINT16_MAX)
 UNSIGNED(uint32, uint32_t, UINT32_MAX)
 
-bool visit_type_bool(const qk_vpath *p, const char *name, const qk_json *in,
+bool qk_rt_visit_type_bool(const qk_vpath *p, const char *name, const qk_json *in,
                      bool *obj, qk_error **errp)
 {
     if (!qk_json_is_bool(in)) {
@@ -472,12 +733,12 @@ bool visit_type_bool(const qk_vpath *p, const char *name, const qk_json *in,
     return true;
 }
 
-qk_json *visit_out_bool(bool obj)
+qk_json *qk_rt_visit_out_bool(bool obj)
 {
     return qk_json_bool(obj);
 }
 
-bool visit_type_any(const qk_vpath *p, const char *name, const qk_json *in,
+bool qk_rt_visit_type_any(const qk_vpath *p, const char *name, const qk_json *in,
                     QObject **obj, qk_error **errp)
 {
     (void)p;
@@ -487,12 +748,12 @@ bool visit_type_any(const qk_vpath *p, const char *name, const qk_json *in,
     return true;
 }
 
-qk_json *visit_out_any(const QObject *obj)
+qk_json *qk_rt_visit_out_any(const QObject *obj)
 {
     return obj ? qk_json_ref((qk_json *)obj) : qk_json_null();
 }
 
-bool visit_type_null(const qk_vpath *p, const char *name, const qk_json *in,
+bool qk_rt_visit_type_null(const qk_vpath *p, const char *name, const qk_json *in,
                      QNull **obj, qk_error **errp)
 {
     if (!qk_json_is_null(in)) {
@@ -503,7 +764,7 @@ bool visit_type_null(const qk_vpath *p, const char *name, const qk_json *in,
     return true;
 }
 
-qk_json *visit_out_null(const QNull *obj)
+qk_json *qk_rt_visit_out_null(const QNull *obj)
 {
     (void)obj;
     return qk_json_null();
@@ -520,7 +781,7 @@ static void free_json(qk_json *v)
 #define NOFREE(x) ((void)(x))
 
 #define LIST(n, ct, cct, freeval)                                            \
-    void qapi_free_##n##List(n##List *obj)                                   \
+    void qk_rt_qapi_free_##n##List(n##List *obj)                                   \
     {                                                                        \
         while (obj) {                                                        \
             n##List *next = obj->next;                                       \
@@ -529,7 +790,7 @@ static void free_json(qk_json *v)
             obj = next;                                                      \
         }                                                                    \
     }                                                                        \
-    bool visit_type_##n##List(const qk_vpath *p, const char *name,          \
+    bool qk_rt_visit_type_##n##List(const qk_vpath *p, const char *name,          \
                               const qk_json *in, n##List **obj,              \
                               qk_error **errp)                               \
     {                                                                        \
@@ -559,7 +820,7 @@ static void free_json(qk_json *v)
         qapi_free_##n##List(head);                                           \
         return false;                                                        \
     }                                                                        \
-    qk_json *visit_out_##n##List(const n##List *obj)                         \
+    qk_json *qk_rt_visit_out_##n##List(const n##List *obj)                         \
     {                                                                        \
         qk_json *a = qk_json_array_new();                                    \
         for (; a && obj; obj = obj->next)                                    \

@@ -270,14 +270,12 @@ static void check_features(qs *s, qv *features, srcinfo *info)
         return;
     if (features->kind != QV_LIST)
         qs_error(s, info, 0, "'features' must be an array");
-    for (size_t i = 0; i < features->n; i++)
-        if (features->list[i]->kind != QV_OBJ)
-            features->list[i] = qv_new_obj1(s, "name", features->list[i]);
     for (size_t i = 0; i < features->n; i++) {
-        qv *f = features->list[i];
+        qv *f = features->list[i]; /* short form: the name itself */
         const char *source = "'features' member";
-        check_keys(s, f, info, source, req, opt);
-        qv *name = qv_get(f, "name");
+        if (f->kind == QV_OBJ)
+            check_keys(s, f, info, source, req, opt);
+        qv *name = qv_long(f, "name");
         check_name_is_str(s, name, info, source);
         source = tcat(s, source, " '", name->s, "'");
         check_name_lower(s, name->s, info, source, false, false);
@@ -306,17 +304,6 @@ static void check_type_name_or_array(qs *s, const qv *v, srcinfo *info,
                  source);
 }
 
-/* Replaces shorthand member values by {'type': VALUE}. */
-static void normalize_members(qs *s, qv *members)
-{
-    if (!members || members->kind != QV_OBJ)
-        return;
-    for (size_t i = 0; i < members->n; i++)
-        if (members->obj[i].val->kind != QV_OBJ)
-            members->obj[i].val = qv_new_obj1(s, "type",
-                                              members->obj[i].val);
-}
-
 static void check_type_implicit(qs *s, const qv *value, srcinfo *info,
                                 const char *source, const char *parent_name)
 {
@@ -339,10 +326,12 @@ static void check_type_implicit(qs *s, const qv *value, srcinfo *info,
         const char *c = qs_c_name(s, key);
         if (!strcmp(c, "u") || !strncmp(c, "has_", 4))
             qs_error(s, info, 0, "%s uses reserved name", key_source);
-        check_keys(s, arg, info, key_source, req, opt);
-        check_if(s, arg, info, key_source);
-        check_features(s, qv_get(arg, "features"), info);
-        check_type_name_or_array(s, qv_get(arg, "type"), info, key_source);
+        if (arg->kind == QV_OBJ) { /* else short form: the type itself */
+            check_keys(s, arg, info, key_source, req, opt);
+            check_if(s, arg, info, key_source);
+            check_features(s, qv_get(arg, "features"), info);
+        }
+        check_type_name_or_array(s, qv_long(arg, "type"), info, key_source);
     }
 }
 
@@ -359,14 +348,12 @@ static void check_enum(qs *s, qv *expr, srcinfo *info)
         qs_error(s, info, 0, "'prefix' must be a string");
     bool permissive = hmap_get(&s->pragma.member_name_exceptions, name) ||
                       s->compat == 2015;
-    for (size_t i = 0; i < members->n; i++)
-        if (members->list[i]->kind != QV_OBJ)
-            members->list[i] = qv_new_obj1(s, "name", members->list[i]);
     for (size_t i = 0; i < members->n; i++) {
-        qv *m = members->list[i];
+        qv *m = members->list[i]; /* short form: the name itself */
         const char *source = "'data' member";
-        check_keys(s, m, info, source, req, opt);
-        qv *mn = qv_get(m, "name");
+        if (m->kind == QV_OBJ)
+            check_keys(s, m, info, source, req, opt);
+        qv *mn = qv_long(m, "name");
         check_name_is_str(s, mn, info, source);
         source = tcat(s, source, " '", mn->s, "'");
         const char *n = mn->s;
@@ -404,12 +391,14 @@ static void check_union(qs *s, qv *expr, srcinfo *info, bool simple)
         qv *value = members->obj[i].val;
         const char *source =
             tcat(s, "'data' member '", members->obj[i].key, "'", "");
-        check_keys(s, value, info, source, req, opt);
-        check_if(s, value, info, source);
+        if (value->kind == QV_OBJ) {
+            check_keys(s, value, info, source, req, opt);
+            check_if(s, value, info, source);
+        }
         if (simple) /* 2015 simple union: a branch may be any type */
-            check_type_name_or_array(s, qv_get(value, "type"), info, source);
+            check_type_name_or_array(s, qv_long(value, "type"), info, source);
         else
-            check_type_name(s, qv_get(value, "type"), info, source);
+            check_type_name(s, qv_long(value, "type"), info, source);
     }
 }
 
@@ -427,9 +416,11 @@ static void check_alternate(qs *s, qv *expr, srcinfo *info)
         qv *value = members->obj[i].val;
         const char *source = tcat(s, "'data' member '", key, "'", "");
         check_name_lower(s, key, info, source, false, false);
-        check_keys(s, value, info, source, req, opt);
-        check_if(s, value, info, source);
-        check_type_name_or_array(s, qv_get(value, "type"), info, source);
+        if (value->kind == QV_OBJ) {
+            check_keys(s, value, info, source, req, opt);
+            check_if(s, value, info, source);
+        }
+        check_type_name_or_array(s, qv_long(value, "type"), info, source);
     }
 }
 
@@ -530,20 +521,16 @@ void qs_check_exprs(qs *s)
                                             "data", NULL};
             static const char *const o[] = {"if", "features", NULL};
             check_keys(s, expr, info, meta, r, o);
-            normalize_members(s, qv_get(expr, "base"));
-            normalize_members(s, qv_get(expr, "data"));
             check_union(s, expr, info, x->simple_union);
         } else if (!strcmp(meta, "alternate")) {
             static const char *const r[] = {"alternate", "data", NULL};
             static const char *const o[] = {"if", "features", NULL};
             check_keys(s, expr, info, meta, r, o);
-            normalize_members(s, qv_get(expr, "data"));
             check_alternate(s, expr, info);
         } else if (!strcmp(meta, "struct")) {
             static const char *const r[] = {"struct", "data", NULL};
             static const char *const o[] = {"base", "if", "features", NULL};
             check_keys(s, expr, info, meta, r, o);
-            normalize_members(s, qv_get(expr, "data"));
             check_struct(s, expr, info);
         } else if (!strcmp(meta, "command")) {
             static const char *const r[] = {"command", NULL};
@@ -552,14 +539,12 @@ void qs_check_exprs(qs *s)
                 "success-response", "allow-oob", "allow-preconfig",
                 "coroutine", NULL};
             check_keys(s, expr, info, meta, r, o);
-            normalize_members(s, qv_get(expr, "data"));
             check_command(s, expr, info);
         } else {
             static const char *const r[] = {"event", NULL};
             static const char *const o[] = {"data", "boxed", "if", "features",
                                             NULL};
             check_keys(s, expr, info, meta, r, o);
-            normalize_members(s, qv_get(expr, "data"));
             check_event(s, expr, info);
         }
         check_if(s, expr, info, meta);

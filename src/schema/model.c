@@ -241,7 +241,7 @@ static vec make_features(qs *s, const qv *features, srcinfo *info)
     vec_reserve(s, &v, features->n);
     for (size_t i = 0; i < features->n; i++) {
         const qv *f = features->list[i];
-        const char *name = qv_get(f, "name")->s;
+        const char *name = qv_long(f, "name")->s;
         feature *ft = qs_alloc(s, sizeof(*ft));
         ft->name = name;
         ft->info = info;
@@ -273,7 +273,7 @@ static member *make_member(qs *s, const char *name, const qv *val,
         name++;
         optional = true;
     }
-    const qv *typ = qv_get(val, "type");
+    const qv *typ = qv_long(val, "type");
     const char *tname = typ->kind == QV_LIST
                             ? make_array_type(s, typ->list[0]->s, info)
                             : typ->s;
@@ -331,7 +331,7 @@ static const char *make_implicit_object_type(qs *s, const char *name,
 static member *make_variant(qs *s, const char *name, const qv *val,
                             srcinfo *info)
 {
-    const qv *typ = qv_get(val, "type");
+    const qv *typ = qv_long(val, "type");
     member *m = new_member(s, name, info, "branch");
     m->type_name = typ->kind == QV_LIST
                        ? make_array_type(s, typ->list[0]->s, info)
@@ -416,7 +416,7 @@ static void def_expr(qs *s, qexpr *x)
         vec_reserve(s, &e->members, data->n);
         for (size_t i = 0; i < data->n; i++) {
             qv *mv = data->list[i];
-            member *m = new_member(s, qv_get(mv, "name")->s, info, "value");
+            member *m = new_member(s, qv_long(mv, "name")->s, info, "value");
             m->ifcond = qv_get(mv, "if");
             m->features = make_features(s, qv_get(mv, "features"), info);
             m->defined_in = e->name;

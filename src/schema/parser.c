@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +29,11 @@ qv *qv_get(const qv *obj, const char *key)
         if (obj->obj[i].key[0] == key[0] && !strcmp(obj->obj[i].key, key))
             return obj->obj[i].val;
     return NULL;
+}
+
+qv *qv_long(const qv *v, const char *key)
+{
+    return v->kind == QV_OBJ ? qv_get(v, key) : (qv *)v;
 }
 
 bool qv_has(const qv *obj, const char *key)
@@ -126,12 +132,17 @@ void parser_error(parser *p, const char *fmt, ...)
         else
             col++;
     }
-    va_list ap;
+    va_list ap, ap2;
     va_start(ap, fmt);
-    char buf[512];
-    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        qs_oom(p->s);
+    char *msg = qs_alloc(p->s, (size_t)n + 1);
+    vsnprintf(msg, (size_t)n + 1, fmt, ap);
     va_end(ap);
-    qs_error_msg(p->s, parser_info(p), col, qs_strdup(p->s, buf));
+    qs_error_msg(p->s, parser_info(p), col, msg);
 }
 
 /* Python's str.isspace() for the ASCII range. */
@@ -234,8 +245,8 @@ void parser_accept(parser *p, bool skip_comment)
             while (e < p->len && !is_structural(p->src[e]) &&
                    !is_space((unsigned char)p->src[e]) && p->src[e] != '\'')
                 e++;
-            if (e - p->pos > 400)
-                e = p->pos + 400;
+            if (e - p->pos > INT_MAX)
+                e = p->pos + INT_MAX;
             parser_error(p, "stray '%.*s'", (int)(e - p->pos),
                          p->src + p->pos);
         }

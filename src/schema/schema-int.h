@@ -123,6 +123,9 @@ typedef struct qv {
 } qv;
 
 qv *qv_get(const qv *obj, const char *key);   /* NULL if absent */
+/* KEY of a long-form value, or the value itself in short form ('T' for
+ * {'type': 'T'}, 'v' for {'name': 'v'}): shorthand is not rewritten. */
+qv *qv_long(const qv *v, const char *key);
 bool qv_has(const qv *obj, const char *key);
 bool qv_truthy(const qv *v);
 bool qv_list_has_str(const qv *list, const char *s);

@@ -363,6 +363,32 @@ static void test_reject(void)
     REJECT(AltStrObj, "null", "Invalid parameter type for 'arg', expected: AltStrObj");
 }
 
+/* QEMU 7.2's screendump (filename, *device, *head, *format) answers
+ * {"filename": "/dev/null", "zz": 1, "aa": 2, "format": "png", "yy": 3}
+ * with "Parameter 'aa' is unexpected": visited keys leave its table in
+ * member order. */
+static int screendump_known(const void *obj, const char *key)
+{
+    static const char *const m[] = {"filename", "device", "head", "format"};
+    (void)obj;
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(key, m[i]))
+            return i;
+    return -1;
+}
+
+static void test_unexpected_order(void)
+{
+    qk_json *j = parse("{'filename': '/dev/null', 'zz': 1, 'aa': 2, "
+                       "'format': 'png', 'yy': 3}");
+    qk_error *e = NULL;
+    qk_vpath root = {NULL, NULL, 0, false};
+    CHECK(!qk_v_check_struct(&root, j, 2, screendump_known, NULL, &e));
+    CHECK(e && !strcmp(qk_error_get_desc(e), "Parameter 'aa' is unexpected"));
+    qk_error_free(e);
+    qk_json_unref(j);
+}
+
 /* Unnamed roots render as <anonymous>. */
 static void test_anonymous(void)
 {
@@ -649,6 +675,16 @@ static void test_commands(void)
          "'d': {'__org.qemu_x-member1': '__org.qemu_x-value'}}",
          "(none)");
     CHECK(calls == 6);
+    /* several unexpected members: the one QEMU 7.2 names (live replies to
+     * query-status, a command without arguments, with these arguments) */
+    CALL(qmp_marshal_user_def_cmd, "{'a': 1, 'b': 2, 'c': 3}",
+         "error: Parameter 'b' is unexpected");
+    CALL(qmp_marshal_user_def_cmd,
+         "{'zeta': 1, 'alpha': 2, 'mid': 3, 'x-y': 4, 'q': 5, "
+         "'long-name-here': 6, 'k': 7, 'l': 8, 'm': 9, 'n': 10}",
+         "error: Parameter 'x-y' is unexpected");
+    CALL(qmp_marshal_user_def_cmd, "{'foo': 1, 'bar': 2}",
+         "error: Parameter 'bar' is unexpected");
 
     qk_command_table *t = qk_command_table_new();
     CHECK(qmp_init_marshal(t) == 0);
@@ -792,10 +828,97 @@ static void test_introspect(void)
     if (cmds != want_cmds || evs != want_evs)
         fprintf(stderr, "introspection: %zu commands, %zu events\n", cmds, evs);
     CHECK(cmds == want_cmds && evs == want_evs);
+    /* deprecated-output=hide drops entities and members with the feature */
+    qk_compat_policy pol = {0};
+    pol.deprecated_output = QK_COMPAT_OUTPUT_HIDE;
+    qk_json *h = qk_introspect_apply_policy(s, &pol);
+    CHECK(h && qk_json_array_size(h) < n);
+    size_t hidden_members = 0;
+    for (size_t i = 0; h && i < qk_json_array_size(h); i++) {
+        qk_json *e = qk_json_array_get(h, i);
+        const char *name = qk_json_string(qk_json_object_get(e, "name"));
+        CHECK(strcmp(name, "test-command-features1") &&
+              strcmp(name, "TEST_EVENT_FEATURES1"));
+        qk_json *ms = qk_json_object_get(e, "members");
+        for (size_t j = 0; j < qk_json_array_size(ms); j++) {
+            qk_json *f = qk_json_object_get(qk_json_array_get(ms, j), "features");
+            for (size_t k = 0; k < qk_json_array_size(f); k++)
+                hidden_members += !strcmp(qk_json_string(qk_json_array_get(f, k)),
+                                          "deprecated");
+        }
+    }
+    CHECK(hidden_members == 0);
+    qk_json_unref(h);
+    h = qk_introspect_apply_policy(s, NULL);
+    CHECK(h == s);
+    qk_json_unref(h);
     /* the first command's arg-type is masked as "0" */
     qk_json *first = qk_json_array_get(s, 0);
     CHECK(!strcmp(qk_json_string(qk_json_object_get(first, "arg-type")), "0"));
     qk_json_unref(s);
+}
+
+/* ---- allocation failure: fail the Nth allocation until success ---- */
+
+static long alloc_budget = -1; /* < 0: unlimited */
+static long alloc_failed;
+
+static void *fail_malloc(size_t n)
+{
+    if (alloc_budget == 0) {
+        alloc_failed++;
+        return NULL;
+    }
+    if (alloc_budget > 0)
+        alloc_budget--;
+    return malloc(n);
+}
+
+static void *fail_realloc(void *p, size_t n)
+{
+    if (alloc_budget == 0) {
+        alloc_failed++;
+        return NULL;
+    }
+    if (alloc_budget > 0)
+        alloc_budget--;
+    return realloc(p, n);
+}
+
+static void test_oom(void)
+{
+    static const char *const text =
+        "{'string0': 'a', 'dict1': {'string1': 'b', 'dict2': "
+        "{'userdef': {'integer': 1, 'string': 'c', 'enum1': 'value2'}, "
+        "'string': 'd'}, 'dict3': {'userdef': {'integer': 2, 'string': "
+        "'e'}, 'string': 'f'}}}";
+    qk_json *j = parse(text);
+    qk_allocator a = {fail_malloc, fail_realloc, free};
+    qk_set_allocator(&a);
+    long n;
+    for (n = 0; n < 10000; n++) {
+        UserDefTwo *o = NULL;
+        qk_error *e = NULL;
+        alloc_budget = n;
+        bool ok = visit_type_UserDefTwo(NULL, NULL, j, &o, &e);
+        qk_json *back = ok ? visit_out_UserDefTwo(o) : NULL;
+        alloc_budget = -1;
+        if (ok && back) {
+            CHECK(qk_json_equal(j, back));
+            qk_json_unref(back);
+            qapi_free_UserDefTwo(o);
+            qk_error_free(e);
+            break;
+        }
+        CHECK(ok || (!o && e));
+        qk_json_unref(back);
+        qapi_free_UserDefTwo(o);
+        qk_error_free(e);
+    }
+    qk_set_allocator(NULL);
+    CHECK(n > 10 && n < 10000);
+    printf("allocation failure: %ld failing runs before success\n", n);
+    qk_json_unref(j);
 }
 
 int main(void)
@@ -803,11 +926,13 @@ int main(void)
     test_roundtrip();
     test_reject();
     test_anonymous();
+    test_unexpected_order();
     test_names();
     test_commands();
     test_events();
     test_policy();
     test_introspect();
+    test_oom();
     printf("%d round trips, %d rejections, %d checks, %d failures\n",
            roundtrips, rejections, checks, failures);
     return failures ? 1 : 0;

@@ -33,7 +33,7 @@ static void gen_params(gen *g, gfile *f, const entity *e, bool trailing_comma)
         gen_if(g, f, m->ifcond);
         outs(g, f, "    ");
         if (need_has(m))
-            out(g, f, "bool has_%s, ", c_name(g, m->name, false));
+            out(g, f, "bool has_%s, ", c_name(g, m->name, true));
         const char *t = c_param_type(g, m->type);
         out(g, f, "%s%s%s", t, t[strlen(t) - 1] == '*' ? "" : " ",
             (h ? c_name_cxx(g, m->name) : c_name(g, m->name, true)));
@@ -100,7 +100,7 @@ static void gen_marshal(gen *g, gfile *c, const entity *e)
             gen_if(g, c, m->ifcond);
             outs(g, c, "        ");
             if (need_has(m))
-                out(g, c, "arg.has_%s, ", c_name(g, m->name, false));
+                out(g, c, "arg.has_%s, ", c_name(g, m->name, true));
             out(g, c, "arg.%s,\n", c_name(g, m->name, true));
             gen_endif(g, c, m->ifcond);
         }

@@ -34,7 +34,7 @@ static void gen_params(gen *g, gfile *f, const entity *e)
         gen_if(g, f, m->ifcond);
         outs(g, f, "    ");
         if (need_has(m))
-            out(g, f, "bool has_%s, ", c_name(g, m->name, false));
+            out(g, f, "bool has_%s, ", c_name(g, m->name, true));
         const char *t = c_param_type(g, m->type);
         out(g, f, "%s%s%s%s\n", t, t[strlen(t) - 1] == '*' ? "" : " ",
             (h ? c_name_cxx(g, m->name) : c_name(g, m->name, true)),
@@ -123,8 +123,8 @@ void gen_events(gen *g)
                         gen_if(g, c, mb->ifcond);
                         if (need_has(mb))
                             out(g, c, "    param.has_%s = has_%s;\n",
-                                c_name(g, mb->name, false),
-                                c_name(g, mb->name, false));
+                                c_name(g, mb->name, true),
+                                c_name(g, mb->name, true));
                         out(g, c, "    param.%s = (%s)%s;\n", mn,
                             c_type(g, mb->type), mn);
                         gen_endif(g, c, mb->ifcond);

@@ -60,29 +60,21 @@ char *gdup(gen *g, const char *s)
 
 /* ---- names ---- */
 
+/* C, GCC and C++ keywords and polluted names (sorted for bsearch). */
 static const char *const protected_words[] = {
-    /* C89 */
-    "auto", "break", "case", "char", "const", "continue", "default", "do",
-    "double", "else", "enum", "extern", "float", "for", "goto", "if", "int",
-    "long", "register", "return", "short", "signed", "sizeof", "static",
-    "struct", "switch", "typedef", "union", "unsigned", "void", "volatile",
-    "while",
-    /* C99 */
-    "inline", "restrict", "_Bool", "_Complex", "_Imaginary",
-    /* C11 */
-    "_Alignas", "_Alignof", "_Atomic", "_Generic", "_Noreturn",
-    "_Static_assert", "_Thread_local",
-    /* GCC */
-    "asm", "typeof",
-    /* C++ */
-    "bool", "catch", "class", "const_cast", "delete", "dynamic_cast",
-    "explicit", "false", "friend", "mutable", "namespace", "new", "operator",
-    "private", "protected", "public", "reinterpret_cast", "static_cast",
-    "template", "this", "throw", "true", "try", "typeid", "typename", "using",
-    "virtual", "wchar_t", "and", "and_eq", "bitand", "bitor", "compl", "not",
-    "not_eq", "or", "or_eq", "xor", "xor_eq",
-    /* namespace pollution */
-    "unix", "errno", "mips", "sparc", "i386", "linux",
+    "_Alignas", "_Alignof", "_Atomic", "_Bool", "_Complex", "_Generic",
+    "_Imaginary", "_Noreturn", "_Static_assert", "_Thread_local", "and",
+    "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break", "case",
+    "catch", "char", "class", "compl", "const", "const_cast", "continue",
+    "default", "delete", "do", "double", "dynamic_cast", "else", "enum",
+    "errno", "explicit", "extern", "false", "float", "for", "friend", "goto",
+    "i386", "if", "inline", "int", "linux", "long", "mips", "mutable",
+    "namespace", "new", "not", "not_eq", "operator", "or", "or_eq", "private",
+    "protected", "public", "register", "reinterpret_cast", "restrict",
+    "return", "short", "signed", "sizeof", "sparc", "static", "static_cast",
+    "struct", "switch", "template", "this", "throw", "true", "try", "typedef",
+    "typeid", "typename", "typeof", "union", "unix", "unsigned", "using",
+    "virtual", "void", "volatile", "wchar_t", "while", "xor", "xor_eq",
 };
 
 /* C++ keywords QEMU's c_name leaves alone: generated headers use q_NAME
@@ -120,6 +112,11 @@ static bool is_upper(char c)
     return c >= 'A' && c <= 'Z';
 }
 
+static int cmp_word(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 const char *c_name(gen *g, const char *name, bool protect)
 {
     char *r = gdup(g, name);
@@ -129,10 +126,10 @@ const char *c_name(gen *g, const char *name, bool protect)
     if (protect) {
         if (r[0] >= '0' && r[0] <= '9')
             return gs(g, "q_%s", r);
-        for (size_t i = 0;
-             i < sizeof(protected_words) / sizeof(protected_words[0]); i++)
-            if (!strcmp(r, protected_words[i]))
-                return gs(g, "q_%s", r);
+        if (bsearch(&r, protected_words,
+                    sizeof(protected_words) / sizeof(protected_words[0]),
+                    sizeof(protected_words[0]), cmp_word))
+            return gs(g, "q_%s", r);
     }
     return r;
 }

@@ -73,7 +73,7 @@ static void gen_members(gen *g, gfile *h, const vec *ms)
         gen_if(g, h, m->ifcond);
         const char *cn = c_name(g, m->name, true);
         if (need_has(m))
-            out(g, h, "    bool has_%s;\n", c_name(g, m->name, false));
+            out(g, h, "    bool has_%s;\n", c_name(g, m->name, true));
         if (cxx_keyword(cn))
             out(g, h, "#ifdef __cplusplus\n    %s%sq_%s;\n#else\n", c_type(g, m->type),
                 is_ptr_type(m->type) ? "" : " ", cn);

@@ -28,7 +28,7 @@ static void decl(gen *g, gfile *h, const entity *e)
         out(g, h,
             "bool visit_type_%s_members(const qk_vpath *p, const qk_json *in,\n"
             "    %s *obj, size_t *seen, qk_error **errp);\n"
-            "bool visit_known_%s(const void *obj, const char *key);\n"
+            "int visit_known_%s(const void *obj, const char *key);\n"
             "bool visit_out_%s_members(qk_json *out, const %s *obj);\n",
             cn, cn, cn, cn, cn);
         if (is_implicit(e))
@@ -139,7 +139,7 @@ static void gen_object(gen *g, gfile *c, const entity *e)
                 "            return false;\n",
                 special_mask(g, &m->features), m->name);
         if (need_has(m))
-            out(g, c, "        obj->has_%s = true;\n", c_name(g, m->name, false));
+            out(g, c, "        obj->has_%s = true;\n", c_name(g, m->name, true));
         out(g, c,
             "        if (!visit_type_%s(p, \"%s\", v, &obj->%s, errp))\n"
             "            return false;\n    }",
@@ -167,14 +167,14 @@ static void gen_object(gen *g, gfile *c, const entity *e)
     outs(g, c, "    return true;\n}\n\n");
 
     /* known member names */
-    out(g, c, "bool visit_known_%s(const void *o, const char *key)\n{\n"
+    out(g, c, "int visit_known_%s(const void *o, const char *key)\n{\n"
               "    const %s *obj = (const %s *)o;\n    (void)obj;\n    (void)key;\n",
         cn, cn, cn);
     for (size_t i = 0; i < e->all_members.n; i++) {
         const member *m = e->all_members.v[i];
         gen_if(g, c, m->ifcond);
-        out(g, c, "    if (!strcmp(key, \"%s\"))\n        return true;\n",
-            m->name);
+        out(g, c, "    if (!strcmp(key, \"%s\"))\n        return %zu;\n",
+            m->name, i);
         gen_endif(g, c, m->ifcond);
     }
     if (e->variants.n && tag) {
@@ -184,14 +184,16 @@ static void gen_object(gen *g, gfile *c, const entity *e)
             if (empty_branch(v))
                 continue;
             gen_if(g, c, v->ifcond);
-            out(g, c, "    case %s:\n        return visit_known_%s(&obj->u.%s, key);\n",
+            out(g, c, "    case %s: {\n        int r = visit_known_%s(&obj->u.%s, key);\n"
+                      "        return r < 0 ? r : r + %zu;\n    }\n",
                 c_enum_const(g, tag->type, v->name),
-                c_name(g, v->type->name, false), c_name(g, v->name, true));
+                c_name(g, v->type->name, false), c_name(g, v->name, true),
+                (size_t)e->all_members.n);
             gen_endif(g, c, v->ifcond);
         }
         outs(g, c, "    default:\n        break;\n    }\n");
     }
-    outs(g, c, "    return false;\n}\n\n");
+    outs(g, c, "    return -1;\n}\n\n");
 
     /* output members */
     out(g, c, "bool visit_out_%s_members(qk_json *out, const %s *obj)\n{\n"
@@ -202,7 +204,7 @@ static void gen_object(gen *g, gfile *c, const entity *e)
         const char *mn = c_name(g, m->name, true);
         const char *cond = NULL;
         if (need_has(m))
-            cond = gs(g, "obj->has_%s", c_name(g, m->name, false));
+            cond = gs(g, "obj->has_%s", c_name(g, m->name, true));
         else if (m->optional)
             cond = gs(g, "obj->%s", mn);
         if (has_special_feature(&m->features)) {
