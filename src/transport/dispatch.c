@@ -12,6 +12,7 @@
  * socket did not take).
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -20,6 +21,7 @@
 #include "server-int.h"
 
 #define QK_BATCH 8 /* requests of one session in a row */
+#define QK_SPIN_NS 50000L /* look for more work this long before sleeping */
 
 static void job_done(qk_server *srv)
 {
@@ -176,9 +178,27 @@ int qk_server_run(qk_server *srv)
     int rc = qk_server_start(srv);
     if (rc < 0)
         return rc;
+    bool spin = false;
     pthread_mutex_lock(&srv->jmu);
     while (!atomic_load(&srv->stopping)) {
         qk_conn *c = pop_locked(srv);
+        if (!c && spin) {
+            /* A client in a request/reply loop sends its next command
+             * a few microseconds after our reply: look for it briefly
+             * (yielding the CPU) before paying for a sleep and wake-up. */
+            spin = false;
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            do {
+                pthread_mutex_unlock(&srv->jmu);
+                sched_yield();
+                pthread_mutex_lock(&srv->jmu);
+                clock_gettime(CLOCK_MONOTONIC, &t1);
+            } while (!srv->jhead && !atomic_load(&srv->stopping) &&
+                     (t1.tv_sec - t0.tv_sec) * 1000000000L +
+                     (t1.tv_nsec - t0.tv_nsec) < QK_SPIN_NS);
+            continue;
+        }
         if (!c) {
             /* qk_server_stop() may come from a signal handler, which
              * cannot signal a condition: look again now and then */
@@ -194,6 +214,7 @@ int qk_server_run(qk_server *srv)
         }
         pthread_mutex_unlock(&srv->jmu);
         run_job(c);
+        spin = true;
         pthread_mutex_lock(&srv->jmu);
     }
     pthread_mutex_unlock(&srv->jmu);
