@@ -35,10 +35,15 @@ typedef struct gen {
     gfile *files, **last;
     gpool *pool;
     const char *main_module;
+    qk_gen_file_fn fn;       /* receives each file when it is closed */
+    void *opaque;
+    qk_buf tmp;              /* scratch for gs() */
 } gen;
 
 /* ---- strings ---- */
 char *gs(gen *g, const char *fmt, ...) QK_PRINTF(2, 3);
+void *galloc(gen *g, size_t n);    /* pool memory, freed at the end */
+void *gzalloc(gen *g, size_t n);   /* zeroed */
 char *gdup(gen *g, const char *s);
 /* c_name: non-[A-Za-z0-9_] to '_'; protect: q_ before keywords etc. */
 const char *c_name(gen *g, const char *name, bool protect);

@@ -14,42 +14,122 @@
 
 /* ---- string pool ---- */
 
+/* A bump allocator in 64 KiB chunks: generation makes hundreds of
+ * thousands of short strings and frees them all at the end. */
 struct gpool {
     struct gpool *next;
-    char data[];
+    size_t used, cap;
+    _Alignas(16) char data[];
 };
 
-static char *pool_alloc(gen *g, size_t n)
+void *galloc(gen *g, size_t n)
 {
-    gpool *p = qk_malloc(sizeof(*p) + n);
-    if (!p) {
-        g->err = QK_ERR_NOMEM;
-        return NULL;
+    n = (n + 15) & ~(size_t)15;
+    gpool *p = g->pool;
+    if (!p || p->cap - p->used < n) {
+        size_t cap = n > 65536 ? n : 65536;
+        p = qk_malloc(sizeof(*p) + cap);
+        if (!p) {
+            g->err = QK_ERR_NOMEM;
+            return NULL;
+        }
+        p->used = 0;
+        p->cap = cap;
+        if (g->pool && n > 65536) { /* keep filling the current chunk */
+            p->next = g->pool->next;
+            g->pool->next = p;
+        } else {
+            p->next = g->pool;
+            g->pool = p;
+        }
     }
-    p->next = g->pool;
-    g->pool = p;
-    return p->data;
+    void *r = p->data + p->used;
+    p->used += n;
+    return r;
+}
+
+void *gzalloc(gen *g, size_t n)
+{
+    void *p = galloc(g, n);
+    if (p)
+        memset(p, 0, n);
+    return p;
+}
+
+/*
+ * A small printf for the generator's own formats (%s, %.*s, %c, %d, %ld,
+ * %zu, %%): the back ends format hundreds of thousands of short strings,
+ * and glibc's vfprintf setup dominated the profile.
+ */
+static int vfmt(qk_buf *b, const char *fmt, va_list ap)
+{
+    int r = 0;
+    while (*fmt && !r) {
+        const char *pct = strchr(fmt, '%');
+        if (!pct)
+            return qk_buf_append(b, fmt, strlen(fmt));
+        if (pct > fmt)
+            r = qk_buf_append(b, fmt, (size_t)(pct - fmt));
+        const char *f = pct + 1;
+        char num[32];
+        int n;
+        switch (*f) {
+        case 's': {
+            const char *a = va_arg(ap, const char *);
+            r |= qk_buf_append(b, a, strlen(a));
+            fmt = f + 1;
+            break;
+        }
+        case '.': /* %.*s */
+            n = va_arg(ap, int);
+            {
+                const char *a = va_arg(ap, const char *);
+                r |= qk_buf_append(b, a, strnlen(a, (size_t)n));
+            }
+            fmt = f + 3;
+            break;
+        case 'c':
+            r |= qk_buf_append_char(b, (char)va_arg(ap, int));
+            fmt = f + 1;
+            break;
+        case 'd':
+            n = snprintf(num, sizeof(num), "%d", va_arg(ap, int));
+            r |= qk_buf_append(b, num, (size_t)n);
+            fmt = f + 1;
+            break;
+        case 'l': /* %ld */
+            n = snprintf(num, sizeof(num), "%ld", va_arg(ap, long));
+            r |= qk_buf_append(b, num, (size_t)n);
+            fmt = f + 2;
+            break;
+        case 'z': /* %zu */
+            n = snprintf(num, sizeof(num), "%zu", va_arg(ap, size_t));
+            r |= qk_buf_append(b, num, (size_t)n);
+            fmt = f + 2;
+            break;
+        default: /* %% */
+            r |= qk_buf_append_char(b, '%');
+            fmt = f + 1;
+            break;
+        }
+    }
+    return r;
 }
 
 char *gs(gen *g, const char *fmt, ...)
 {
-    char small[256];
     va_list ap;
+    qk_buf_clear(&g->tmp);
     va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    int e = vfmt(&g->tmp, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        n = 0;
-    char *r = pool_alloc(g, (size_t)n + 1);
-    if (!r)
+    char *r = e ? NULL : galloc(g, g->tmp.len + 1);
+    if (!r) {
+        g->err = QK_ERR_NOMEM;
         return (char *)"";
-    if ((size_t)n < sizeof(small)) {
-        memcpy(r, small, (size_t)n + 1);
-    } else {
-        va_start(ap, fmt);
-        vsnprintf(r, (size_t)n + 1, fmt, ap);
-        va_end(ap);
     }
+    memcpy(r, g->tmp.data ? g->tmp.data : "", g->tmp.len);
+    r[g->tmp.len] = 0;
     return r;
 }
 
@@ -155,7 +235,7 @@ static char *upper(gen *g, const char *s)
 const char *camel_to_upper(gen *g, const char *value)
 {
     size_t n = strlen(value);
-    char *ret = pool_alloc(g, 2 * n + 2);
+    char *ret = galloc(g, 2 * n + 2);
     if (!ret)
         return "";
     size_t len = 0;
@@ -221,26 +301,11 @@ gfile *gf_new(gen *g, const char *name)
 
 void out(gen *g, gfile *f, const char *fmt, ...)
 {
-    char small[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof(small), fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n < sizeof(small)) {
-        if (qk_buf_append(&f->buf, small, (size_t)n))
-            g->err = QK_ERR_NOMEM;
-        return;
-    }
-    if (qk_buf_reserve(&f->buf, (size_t)n + 1)) {
+    if (vfmt(&f->buf, fmt, ap))
         g->err = QK_ERR_NOMEM;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(f->buf.data + f->buf.len, (size_t)n + 1, fmt, ap);
     va_end(ap);
-    f->buf.len += (size_t)n;
 }
 
 void outs(gen *g, gfile *f, const char *s)
@@ -274,9 +339,22 @@ void gf_open_h(gen *g, gfile *f, const char *blurb)
     out(g, f, "#ifndef %s\n#define %s\n\n", gd, gd);
 }
 
+/* Hands a finished file to the caller and drops its text. */
+static void gf_emit(gen *g, gfile *f)
+{
+    if (!g->err) {
+        int r = g->fn(g->opaque, f->name, f->buf.data ? f->buf.data : "",
+                      f->buf.len);
+        if (r)
+            g->err = r;
+    }
+    qk_buf_free(&f->buf);
+}
+
 void gf_close_h(gen *g, gfile *f)
 {
     out(g, f, "\n#endif /* %s */\n", guard(g, f->name));
+    gf_emit(g, f);
 }
 
 void gf_open_c(gen *g, gfile *f, const char *blurb)
@@ -289,6 +367,7 @@ void gf_close_c(gen *g, gfile *f)
     const char *base = strrchr(f->name, '/');
     base = base ? base + 1 : f->name;
     out(g, f, "\nchar qapi_dummy_%s;\n", c_name(g, base, false));
+    gf_emit(g, f);
 }
 
 /* ---- conditions ---- */
@@ -534,6 +613,7 @@ const char *rel_include(gen *g, const char *from, const char *to)
 
 static void free_all(gen *g)
 {
+    qk_buf_free(&g->tmp);
     while (g->pool) {
         gpool *n = g->pool->next;
         qk_free(g->pool);
@@ -565,6 +645,8 @@ int qk_schema_generate(const qk_schema *s, const qk_gen_options *opt,
     g.builtins = opt && opt->builtins;
     g.unmask = opt && opt->unmask;
     g.last = &g.files;
+    g.fn = fn;
+    g.opaque = opaque;
     g.cprefix = c_name(&g, g.prefix, false);
     g.main_module = "";
     for (size_t i = 0; i < s->modules.n; i++) {
@@ -581,9 +663,6 @@ int qk_schema_generate(const qk_schema *s, const qk_gen_options *opt,
     gen_events(&g);
     gen_introspect(&g);
     int r = g.err;
-    for (gfile *f = g.files; !r && f; f = f->next)
-        if (f->name[0] != '\x01')
-            r = fn(opaque, f->name, f->buf.data ? f->buf.data : "", f->buf.len);
     free_all(&g);
     return r;
 }

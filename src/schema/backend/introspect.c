@@ -250,12 +250,11 @@ void gen_introspect(gen *g)
     in.cap = 16;
     while (in.cap < 2 * n + 16)
         in.cap *= 2;
-    in.slots = (islot *)gs(g, "%*s", (int)(in.cap * sizeof(islot)), "");
-    in.queue = (const entity **)gs(g, "%*s", (int)((n + 16) * sizeof(entity *)), "");
+    in.slots = gzalloc(g, in.cap * sizeof(islot));
+    in.queue = galloc(g, (n + 16) * sizeof(entity *));
     in.qcap = n + 16;
     if (g->err)
         return;
-    memset(in.slots, 0, in.cap * sizeof(islot));
     in.t_int = hmap_get(&s->entities, "int");
     in.t_intlist = hmap_get(&s->entities, "intList");
     in.t_empty = hmap_get(&s->entities, "q_empty");

@@ -21,7 +21,7 @@ static bool seen_add(gen *g, seen_set *s, const entity *e)
             return false;
     if (s->n == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 64;
-        const entity **v = (const entity **)gs(g, "%*s", (int)(cap * sizeof(*v)), "");
+        const entity **v = galloc(g, cap * sizeof(*v));
         if (g->err)
             return false;
         if (s->n)
