@@ -43,8 +43,8 @@ QK_EXPORT qk_json *qk_json_bool(bool b);        /* static, never NULL */
 QK_EXPORT qk_json *qk_json_int_new(int64_t i);
 QK_EXPORT qk_json *qk_json_uint_new(uint64_t u); /* stored as int64 if it fits */
 QK_EXPORT qk_json *qk_json_double_new(double d);
-/* Copies a NUL-terminated string. The bytes are kept as given (the writer
- * replaces invalid UTF-8 by U+FFFD). */
+/* Copies a NUL-terminated string (NULL for a NULL s). The bytes are kept
+ * as given (the writer replaces invalid UTF-8 by U+FFFD). */
 QK_EXPORT qk_json *qk_json_string_new(const char *s);
 /* Copies len bytes, which may include NUL bytes. */
 QK_EXPORT qk_json *qk_json_string_new_len(const char *s, size_t len);
@@ -62,8 +62,10 @@ QK_EXPORT qk_json *qk_json_object_new(void);
  * are 's'. Values: s (const char *), s# (const char *, size_t), i (int),
  * I (int64_t), u (uint64_t), f (double), b (int, as bool), n (null),
  * o (qk_json *, consumed), O (qk_json *, a reference is added). Blanks,
- * ':' and ',' are ignored. A NULL string for 's' is an error. Returns NULL
- * on a bad format or out of memory; every 'o' argument is consumed anyway.
+ * ':' and ',' are ignored. Keys may also be 's#'; a repeated key keeps
+ * the last value. A NULL string for 's' and a NULL 'o' or 'O' are errors;
+ * formats nest at most 128 containers deep. Returns NULL on a bad format
+ * or out of memory; every 'o' argument is consumed anyway.
  */
 QK_EXPORT qk_json *qk_json_pack(const char *fmt, ...);
 QK_EXPORT qk_json *qk_json_vpack(const char *fmt, va_list ap);
@@ -77,6 +79,8 @@ QK_EXPORT void qk_json_unref(qk_json *v);
 
 /* ---- inspection -------------------------------------------------------- */
 
+/* The type; QK_JSON_NULL for a NULL pointer (the predicates below return
+ * false for NULL). */
 QK_EXPORT qk_json_type qk_json_typeof(const qk_json *v);
 /* A static name: "null", "boolean", "integer", "number", "string", "array",
  * "object" (int, uint and double are "integer" or "number" as QMP says). */
@@ -110,9 +114,15 @@ QK_EXPORT size_t qk_json_string_length(const qk_json *v);
 QK_EXPORT size_t qk_json_array_size(const qk_json *a);
 /* Borrowed element, or NULL when out of range or a is not an array. */
 QK_EXPORT qk_json *qk_json_array_get(const qk_json *a, size_t i);
-/* Appends, adding a reference to v. */
+/*
+ * Appends, adding a reference to v. QK_ERR_INVAL if a is not an array, v
+ * is NULL or v is a itself; QK_ERR_NOMEM if the array cannot grow. A value
+ * must not end up inside itself through other containers either (values
+ * form trees or DAGs; nothing checks deeper cycles).
+ */
 QK_EXPORT int qk_json_array_append(qk_json *a, qk_json *v);
-/* Appends, consuming v (also on failure). */
+/* Appends, consuming v (also on failure). A NULL v (typically a failed
+ * constructor) gives QK_ERR_NOMEM, so constructors can be passed inline. */
 QK_EXPORT int qk_json_array_append_take(qk_json *a, qk_json *v);
 
 /* ---- objects (insertion order kept, constant-time lookup) --------------- */
@@ -123,13 +133,16 @@ QK_EXPORT qk_json *qk_json_object_get(const qk_json *o, const char *key);
 QK_EXPORT qk_json *qk_json_object_get_len(const qk_json *o, const char *key,
                                           size_t klen);
 /* Sets a member, adding a reference to v. An existing key keeps its
- * position and gets the new value. */
+ * position and gets the new value. QK_ERR_INVAL if o is not an object, key
+ * or v is NULL, or v is o; QK_ERR_NOMEM. */
 QK_EXPORT int qk_json_object_set(qk_json *o, const char *key, qk_json *v);
-/* As above, consuming v (also on failure). */
+/* As above, consuming v (also on failure; a NULL v gives QK_ERR_NOMEM).
+ * The _len form takes a key of klen bytes, which may include NUL bytes. */
 QK_EXPORT int qk_json_object_set_take(qk_json *o, const char *key, qk_json *v);
 QK_EXPORT int qk_json_object_set_len_take(qk_json *o, const char *key,
                                           size_t klen, qk_json *v);
-/* Removes a member; QK_ERR_NOENT if absent. Later members move up. */
+/* Removes a member; QK_ERR_NOENT if absent, QK_ERR_INVAL if o is not an
+ * object. Later members move up. Never allocates. */
 QK_EXPORT int qk_json_object_remove(qk_json *o, const char *key);
 /* Iteration in insertion order, i < qk_json_object_size(o). The key is
  * NUL-terminated; *klen (if not NULL) gets its length. */
@@ -141,10 +154,16 @@ QK_EXPORT qk_json *qk_json_object_value_at(const qk_json *o, size_t i);
 
 /*
  * Deep equality as JSON values: objects compare regardless of member order,
- * numbers by mathematical value whatever their kind (1 equals 1.0).
+ * numbers by exact mathematical value whatever their kind (1 equals 1.0,
+ * INT64_MAX does not equal 2^63, 0 equals -0.0). NaN equals nothing but
+ * the same value (identity). Two NULLs are equal. Any depth; for trees
+ * nested deeper than 32 levels the walk needs memory, and if that runs out
+ * the answer is false.
  */
 QK_EXPORT bool qk_json_equal(const qk_json *a, const qk_json *b);
-/* A deep copy (a new reference), or NULL on out of memory. */
+/* A deep copy (a new reference), or NULL on out of memory (or for NULL).
+ * Arrays and objects are copied; strings and numbers, which never change
+ * once shared, are shared with the original. Any depth. */
 QK_EXPORT qk_json *qk_json_copy(const qk_json *v);
 
 /* ---- writer ------------------------------------------------------------ */
@@ -157,25 +176,31 @@ enum {
 /*
  * Writes v as JSON. The default form is QEMU's: `{"a": 1, "b": [1, 2]}`.
  * Output is ASCII only: other characters become \uXXXX (upper-case hex,
- * surrogate pairs above U+FFFF), invalid UTF-8 becomes \uFFFD. Integers are
+ * surrogate pairs above U+FFFF), invalid UTF-8 becomes \uFFFD (one per
+ * maximal invalid subpart, see docs/json-values.md). Integers are
  * exact; doubles are the shortest text that reads back to the same double
  * (with ".0" when integral), independent of the C locale; infinities are
  * written as 1e999 and -1e999, NaN as null, so the output is always JSON.
  *
- * qk_json_write appends to out; on failure out is left as it was.
+ * qk_json_write appends to out; on failure (QK_ERR_NOMEM, or QK_ERR_INVAL
+ * for a NULL out or v) out is left as it was. Any nesting depth.
  */
 QK_EXPORT int qk_json_write(qk_buf *out, const qk_json *v, unsigned flags);
 /* Returns a new NUL-terminated string (free with qk_free), or NULL. */
 QK_EXPORT char *qk_json_to_string(const qk_json *v, unsigned flags,
                                   size_t *len);
 /*
- * Writes into a caller's buffer, NUL-terminated, without allocating.
+ * Writes into a caller's buffer, NUL-terminated, without allocating (except
+ * for values nested deeper than 128 levels, which need a frame stack:
+ * QK_ERR_NOMEM is then possible). QK_ERR_INVAL for a NULL v, or a NULL buf
+ * with size > 0; buf may be NULL with size 0 to learn the length.
  * *needed (if not NULL) gets the length of the full text without the NUL.
  * QK_ERR_NOSPC if size <= that length (buf then holds a truncated prefix).
  */
 QK_EXPORT int qk_json_write_fixed(const qk_json *v, unsigned flags, char *buf,
                                   size_t size, size_t *needed);
-/* Appends one JSON string literal (quotes and escapes) for len bytes. */
+/* Appends one JSON string literal (quotes and escapes, as above) for len
+ * bytes; on failure out is left as it was. */
 QK_EXPORT int qk_json_write_string(qk_buf *out, const char *s, size_t len);
 
 /* ---- parser ------------------------------------------------------------ */

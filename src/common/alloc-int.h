@@ -21,4 +21,9 @@ char *qk_strdup(const char *s);
  * Returns 0 on size_t overflow. */
 size_t qk_grow_capacity(size_t cur, size_t need);
 
+/* True while the default hooks (malloc, realloc, free) are installed.
+ * Caches of freed blocks (value.c) are used only then, so a caller's
+ * allocator, and the tests' counting one, see every block come and go. */
+bool qk_alloc_is_default(void);
+
 #endif

@@ -10,6 +10,7 @@
 #include "common/alloc-int.h"
 
 static qk_allocator hooks = {malloc, realloc, free};
+static bool hooks_default = true;
 
 void qk_set_allocator(const qk_allocator *a)
 {
@@ -17,6 +18,13 @@ void qk_set_allocator(const qk_allocator *a)
         hooks = *a;
     else
         hooks = (qk_allocator){malloc, realloc, free};
+    hooks_default = hooks.malloc == malloc && hooks.realloc == realloc &&
+                    hooks.free == free;
+}
+
+bool qk_alloc_is_default(void)
+{
+    return hooks_default;
 }
 
 void *qk_malloc(size_t size)

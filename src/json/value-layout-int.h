@@ -24,6 +24,7 @@ struct qk_json {
     atomic_uint_least32_t refcnt;
     uint8_t type;      /* qk_json_type */
     uint8_t is_static; /* null/true/false: no counting, never freed */
+    uint8_t sclass;    /* node cache size class + 1, or 0 (value.c) */
 };
 
 typedef struct qk_json_num {
@@ -35,10 +36,14 @@ typedef struct qk_json_num {
     } v;
 } qk_json_num;
 
+/* The data area of a string is at least this long and its first bytes are
+ * initialised, so the writer may load a short string as one word. */
+#define QK_JSON_STR_MIN_DATA 8
+
 typedef struct qk_json_str {
     qk_json hdr;
     size_t len;
-    char data[]; /* len bytes and a NUL */
+    char data[]; /* len bytes and a NUL (at least QK_JSON_STR_MIN_DATA) */
 } qk_json_str;
 
 #define QK_JSON_ARRAY_INLINE 4

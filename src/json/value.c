@@ -7,8 +7,10 @@
  * number typing it must keep: int64, then uint64, then double). Layout and
  * ownership rules are in value-layout-int.h and docs/json-values.md.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/alloc-int.h"
@@ -31,6 +33,141 @@ qk_json *qk_json_bool(bool b)
     return b ? &qk_json__true_value : &false_value;
 }
 
+/* ---- node cache -------------------------------------------------------- */
+
+/*
+ * Value blocks up to 128 bytes (numbers, most strings, containers) are
+ * recycled through a per-thread cache of free lists, one per 16-byte size
+ * class, holding at most NODE_CACHE_BYTES. Parsing a reply and freeing it
+ * is the common pattern, and the general allocator handles thousands of
+ * small blocks freed at once poorly (glibc consolidates them at the next
+ * large request). The cache works only while the default allocator hooks
+ * are in place: a caller's allocator sees every block. It is flushed when
+ * its thread exits. Sanitizer builds skip it so that use-after-free stays
+ * visible.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define NODE_CACHE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
+#define NODE_CACHE 0
+#endif
+#endif
+#ifndef NODE_CACHE
+#define NODE_CACHE 1
+#endif
+
+#define NODE_CLASSES 8 /* 16, 32, ... 128 bytes */
+#define NODE_CACHE_BYTES ((size_t)2 << 20)
+
+#if NODE_CACHE
+typedef struct node_cache {
+    void *head[NODE_CLASSES];
+    size_t bytes;
+    int state; /* 0: unregistered, 1: registered, -1: unusable */
+} node_cache;
+
+/* initial-exec: a plain %fs-relative access even in the shared library
+ * (the cache is small enough for glibc's static TLS reserve on dlopen). */
+#if defined(__GNUC__) || defined(__clang__)
+static _Thread_local node_cache tcache __attribute__((tls_model("initial-exec")));
+#else
+static _Thread_local node_cache tcache;
+#endif
+static pthread_key_t tcache_key;
+static pthread_once_t tcache_once = PTHREAD_ONCE_INIT;
+static bool tcache_key_ok;
+
+/* At thread exit. The blocks came from the default malloc. */
+static void tcache_flush(void *arg)
+{
+    node_cache *c = arg;
+    for (int i = 0; i < NODE_CLASSES; i++) {
+        while (c->head[i]) {
+            void *p = c->head[i];
+            c->head[i] = *(void **)p;
+            free(p);
+        }
+    }
+    c->bytes = 0;
+    c->state = -1; /* late frees on this thread go straight to free() */
+}
+
+static void tcache_key_init(void)
+{
+    tcache_key_ok = pthread_key_create(&tcache_key, tcache_flush) == 0;
+}
+
+static bool tcache_register(void)
+{
+    pthread_once(&tcache_once, tcache_key_init);
+    if (tcache_key_ok && pthread_setspecific(tcache_key, &tcache) == 0) {
+        tcache.state = 1;
+        return true;
+    }
+    tcache.state = -1;
+    return false;
+}
+#endif
+
+/* A block of size bytes; *cls records where it must go back to. */
+static inline void *node_alloc(size_t size, uint8_t *cls)
+{
+#if NODE_CACHE
+    if (size <= NODE_CLASSES * 16) {
+        unsigned c = (unsigned)((size + 15) >> 4) - 1;
+        void *p = tcache.head[c];
+        if (p && qk_alloc_is_default()) {
+            tcache.head[c] = *(void **)p;
+            tcache.bytes -= (c + 1) * 16;
+            *cls = (uint8_t)(c + 1);
+            return p;
+        }
+        /* The full class size, so the block can be reused; only blocks
+         * from the default allocator may ever enter the cache. */
+        if (!qk_alloc_is_default())
+            goto plain;
+        *cls = (uint8_t)(c + 1);
+        return qk_malloc((c + 1) * 16);
+    }
+#endif
+#if NODE_CACHE
+plain:
+#endif
+    *cls = 0;
+    return qk_malloc(size);
+}
+
+/* Whether freed blocks may go to this thread's cache now. */
+static inline bool node_cache_on(void)
+{
+#if NODE_CACHE
+    return tcache.state >= 0 && qk_alloc_is_default() &&
+           (tcache.state || tcache_register());
+#else
+    return false;
+#endif
+}
+
+/* Frees a value block; cache_on is node_cache_on(), computed once per
+ * batch. */
+static inline void node_free_in(qk_json *v, bool cache_on)
+{
+#if NODE_CACHE
+    unsigned c = v->sclass;
+    if (cache_on && c && tcache.bytes + c * 16 <= NODE_CACHE_BYTES) {
+        c--;
+        *(void **)v = tcache.head[c];
+        tcache.head[c] = v;
+        tcache.bytes += (c + 1) * 16;
+        return;
+    }
+#else
+    (void)cache_on;
+#endif
+    qk_free(v);
+}
+
 /* ---- constructors ------------------------------------------------------ */
 
 static inline void hdr_init(qk_json *v, qk_json_type t)
@@ -42,9 +179,11 @@ static inline void hdr_init(qk_json *v, qk_json_type t)
 
 static qk_json *num_new(qk_json_type t)
 {
-    qk_json_num *n = qk_malloc(sizeof *n);
+    uint8_t cls;
+    qk_json_num *n = node_alloc(sizeof *n, &cls);
     if (!n)
         return NULL;
+    n->hdr.sclass = cls;
     hdr_init(&n->hdr, t);
     return &n->hdr;
 }
@@ -77,13 +216,17 @@ qk_json *qk_json_double_new(double d)
 
 qk_json *qk_json__string_alloc(size_t maxlen, char **data)
 {
-    if (maxlen > SIZE_MAX - sizeof(qk_json_str) - 1)
+    if (maxlen > SIZE_MAX - sizeof(qk_json_str) - QK_JSON_STR_MIN_DATA)
         return NULL;
-    qk_json_str *s = qk_malloc(sizeof *s + maxlen + 1);
+    size_t room = maxlen + 1 < QK_JSON_STR_MIN_DATA ? QK_JSON_STR_MIN_DATA : maxlen + 1;
+    uint8_t cls;
+    qk_json_str *s = node_alloc(sizeof *s + room, &cls);
     if (!s)
         return NULL;
+    s->hdr.sclass = cls;
     hdr_init(&s->hdr, QK_JSON_STRING);
     s->len = maxlen;
+    memset(s->data, 0, QK_JSON_STR_MIN_DATA); /* defined bytes for word loads */
     s->data[maxlen] = 0;
     *data = s->data;
     return &s->hdr;
@@ -135,9 +278,11 @@ qk_json *qk_json_string_newf(const char *fmt, ...)
 
 qk_json *qk_json_array_new(void)
 {
-    qk_json_arr *a = qk_malloc(sizeof *a);
+    uint8_t cls;
+    qk_json_arr *a = node_alloc(sizeof *a, &cls);
     if (!a)
         return NULL;
+    a->hdr.sclass = cls;
     hdr_init(&a->hdr, QK_JSON_ARRAY);
     a->len = 0;
     a->u.cap = QK_JSON_ARRAY_INLINE;
@@ -147,9 +292,11 @@ qk_json *qk_json_array_new(void)
 
 qk_json *qk_json_object_new(void)
 {
-    qk_json_obj *o = qk_malloc(sizeof *o);
+    uint8_t cls;
+    qk_json_obj *o = node_alloc(sizeof *o, &cls);
     if (!o)
         return NULL;
+    o->hdr.sclass = cls;
     hdr_init(&o->hdr, QK_JSON_OBJECT);
     o->len = 0;
     o->index_mask = 0;
@@ -186,7 +333,7 @@ static inline bool release(qk_json *v)
 
 /* Drops a child's reference; a dead container is queued on *dead instead
  * of being destroyed recursively. */
-static inline void release_child(qk_json *c, qk_json **dead)
+static inline void release_child(qk_json *c, qk_json **dead, bool cache_on)
 {
     if (c->is_static || !release(c))
         return;
@@ -197,7 +344,7 @@ static inline void release_child(qk_json *c, qk_json **dead)
         QK_OBJ(c)->u.dead_next = *dead;
         *dead = c;
     } else {
-        qk_free(c);
+        node_free_in(c, cache_on);
     }
 }
 
@@ -209,24 +356,26 @@ static inline void release_child(qk_json *c, qk_json **dead)
 static void destroy(qk_json *v)
 {
     qk_json *dead = NULL;
+    const bool cache_on = node_cache_on();
     for (;;) {
         if (v->type == QK_JSON_ARRAY) {
             qk_json_arr *a = QK_ARR(v);
             for (size_t i = 0; i < a->len; i++)
-                release_child(a->items[i], &dead);
+                release_child(a->items[i], &dead, cache_on);
             if (a->items != a->inl)
                 qk_free(a->items);
         } else if (v->type == QK_JSON_OBJECT) {
             qk_json_obj *o = QK_OBJ(v);
             for (uint32_t i = 0; i < o->len; i++) {
-                release_child(o->m[i].key, &dead);
-                release_child(o->m[i].value, &dead);
+                release_child(o->m[i].key, &dead, cache_on);
+                release_child(o->m[i].value, &dead, cache_on);
             }
             if (o->m != o->inl)
                 qk_free(o->m);
-            qk_free(o->index);
+            if (o->index)
+                qk_free(o->index);
         }
-        qk_free(v);
+        node_free_in(v, cache_on);
         if (!dead)
             return;
         v = dead;
@@ -242,7 +391,7 @@ void qk_json_unref(qk_json *v)
     if (v->type == QK_JSON_ARRAY || v->type == QK_JSON_OBJECT)
         destroy(v);
     else
-        qk_free(v);
+        node_free_in(v, node_cache_on());
 }
 
 /* ---- inspection -------------------------------------------------------- */

@@ -27,7 +27,7 @@ enum { W_BUF, W_FIXED, W_OVER };
  * written in pieces). */
 #define W_SCRATCH 4096
 #define STR_CHUNK 512                      /* input bytes per reservation */
-#define STR_CHUNK_OUT ((STR_CHUNK + 3) * 6) /* worst-case output of a chunk */
+#define STR_CHUNK_OUT ((STR_CHUNK + 3) * 6 + 8) /* worst-case output of a chunk */
 #define INDENT_CHUNK 1024
 
 typedef struct wr {
@@ -270,75 +270,168 @@ static inline unsigned utf8_decode(const unsigned char *s,
     return k == more + 1 ? cp : BAD_CP;
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&  \
     (defined(__GNUC__) || defined(__clang__))
 #define SWAR 1
 #define ONES 0x0101010101010101ull
 #define HIGHS 0x8080808080808080ull
 
-/* High bit set in (at least) the lowest byte of x that needs escaping. */
+/*
+ * High bit set in the lowest byte of x that needs escaping (bytes above it
+ * may be flagged too). A byte is safe when 0x20 <= b <= 0x7E and it is not
+ * '"' or '\\'; for such a byte none of the terms below sets bit 7, and a
+ * borrow or carry into a byte only comes from a lower byte that is itself
+ * flagged, so the lowest flag is exact.
+ */
 static inline uint64_t unsafe_bytes(uint64_t x)
 {
-    uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
-    return ((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) | ((b - ONES) & ~b) |
-           (x + ONES) | x;
+    return (x - ONES * 0x20) | (x + ONES) | x | ((x ^ (ONES * '"')) - ONES) |
+           ((x ^ (ONES * '\\')) - ONES);
 }
 #endif
 
-/* Escapes len bytes at s as a JSON string literal. */
+#ifdef SWAR
+/* The n < 8 bytes at s in a word, the missing high bytes filled with a
+ * byte that needs no escaping; reads only inside [s, s + n). */
+static inline uint64_t load_tail(const unsigned char *s, size_t n)
+{
+    uint64_t x;
+    if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + n - 4, 4);
+        x = lo | ((uint64_t)hi << ((n - 4) * 8));
+    } else {
+        x = s[0] | ((uint64_t)s[n >> 1] << ((n >> 1) * 8)) |
+            ((uint64_t)s[n - 1] << ((n - 1) * 8));
+    }
+    uint64_t low = ~0ull >> ((8 - n) * 8);
+    return (x & low) | (ONES * 'a' & ~low);
+}
+#endif
+
+/*
+ * Escapes the bytes [s, ce) (a UTF-8 sequence may run on up to e) at p,
+ * which has room for 6 output bytes per input byte plus 8; returns the new
+ * p and leaves the input position in *sp. Runs of bytes that need no
+ * escaping are copied a word at a time.
+ */
+static ALWAYS_INLINE char *escape_run(char *p, const unsigned char **sp,
+                               const unsigned char *ce, const unsigned char *e)
+{
+    const unsigned char *s = *sp;
+    while (s < ce) {
+#ifdef SWAR
+        {
+            uint64_t x, m;
+            size_t n = (size_t)(ce - s);
+            if (n >= 8) {
+                memcpy(&x, s, 8);
+                n = 8;
+            } else {
+                x = load_tail(s, n);
+            }
+            m = unsafe_bytes(x) & HIGHS;
+            memcpy(p, &x, 8);
+            if (!m) {
+                p += n;
+                s += n;
+                continue;
+            }
+            unsigned k = (unsigned)__builtin_ctzll(m) >> 3;
+            p += k;
+            s += k;
+        }
+#endif
+        unsigned c = *s;
+        char t = esc_tab[c];
+        if (!t) {
+            *p++ = (char)c;
+            s++;
+        } else if (t == 'u') {
+            p = put_u16(p, c);
+            s++;
+        } else if (t != 'U') {
+            p[0] = '\\';
+            p[1] = t;
+            p += 2;
+            s++;
+        } else {
+            size_t adv;
+            unsigned cp = utf8_decode(s, e, &adv);
+            s += adv;
+            if (cp >= 0x10000) {
+                cp -= 0x10000;
+                p = put_u16(p, 0xD800 + (cp >> 10));
+                p = put_u16(p, 0xDC00 + (cp & 0x3FF));
+            } else {
+                p = put_u16(p, cp);
+            }
+        }
+    }
+    *sp = s;
+    return p;
+}
+
+/* Room a short string needs: escapes, quotes and the word-copy slack. */
+#define SHORT_STR_ROOM(len) ((len) * 6 + 12)
+
+/* A string literal of len <= STR_CHUNK bytes; p has SHORT_STR_ROOM(len). */
+static ALWAYS_INLINE char *put_short_str(char *p, const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str, *e = s + len;
+    *p++ = '"';
+    p = escape_run(p, &s, e, e);
+    *p++ = '"';
+    return p;
+}
+
+/* The same for a string value: one under 8 bytes (most keys) is checked
+ * and copied as a single word (its data area is padded, see
+ * QK_JSON_STR_MIN_DATA). */
+static ALWAYS_INLINE char *put_short_value(char *p, const qk_json_str *v)
+{
+#ifdef SWAR
+    size_t len = v->len;
+    if (len < 8) {
+        uint64_t x;
+        memcpy(&x, v->data, 8);
+        uint64_t low = len ? ~0ull >> ((8 - len) * 8) : 0;
+        x = (x & low) | (ONES * 'a' & ~low);
+        if (!(unsafe_bytes(x) & HIGHS)) {
+            p[0] = '"';
+            memcpy(p + 1, &x, 8);
+            p[1 + len] = '"';
+            return p + 2 + len;
+        }
+    }
+#endif
+    return put_short_str(p, v->data, v->len);
+}
+
+/* Escapes len bytes at s as a JSON string literal. Long strings go in
+ * chunks so that each reservation stays bounded. */
 static char *write_str(wr *w, char *p, const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str, *e = s + len;
     char *end = w->end;
 
+    if (len <= STR_CHUNK) {
+        NEED(SHORT_STR_ROOM(len));
+        return put_short_str(p, str, len);
+    }
     NEED(1);
     *p++ = '"';
     while (s < e) {
         const unsigned char *ce = (size_t)(e - s) > STR_CHUNK ? s + STR_CHUNK : e;
         NEED(STR_CHUNK_OUT);
-        while (s < ce) {
-#ifdef SWAR
-            if (ce - s >= 8) {
-                uint64_t x, m;
-                memcpy(&x, s, 8);
-                m = unsafe_bytes(x) & HIGHS;
-                memcpy(p, &x, 8);
-                if (!m) {
-                    p += 8;
-                    s += 8;
-                    continue;
-                }
-                unsigned k = (unsigned)__builtin_ctzll(m) >> 3;
-                p += k;
-                s += k;
-            }
-#endif
-            unsigned c = *s;
-            char t = esc_tab[c];
-            if (!t) {
-                *p++ = (char)c;
-                s++;
-            } else if (t == 'u') {
-                p = put_u16(p, c);
-                s++;
-            } else if (t != 'U') {
-                p[0] = '\\';
-                p[1] = t;
-                p += 2;
-                s++;
-            } else {
-                size_t adv;
-                unsigned cp = utf8_decode(s, e, &adv);
-                s += adv;
-                if (cp >= 0x10000) {
-                    cp -= 0x10000;
-                    p = put_u16(p, 0xD800 + (cp >> 10));
-                    p = put_u16(p, 0xDC00 + (cp & 0x3FF));
-                } else {
-                    p = put_u16(p, cp);
-                }
-            }
-        }
+        p = escape_run(p, &s, ce, e);
     }
     NEED(1);
     *p++ = '"';
@@ -367,14 +460,78 @@ nomem:
     return NULL;
 }
 
+/* Writes a scalar, or an empty container (whose pretty form depends on
+ * depth); NULL on failure. */
+static inline char *write_leaf(wr *w, char *p, const qk_json *v, bool pretty,
+                               size_t depth)
+{
+    char *end = w->end;
+    switch (v->type) {
+    case QK_JSON_NULL:
+        NEED(4);
+        memcpy(p, "null", 4);
+        return p + 4;
+    case QK_JSON_BOOL:
+        NEED(5);
+        if (v == &qk_json__true_value) {
+            memcpy(p, "true", 4);
+            return p + 4;
+        }
+        memcpy(p, "false", 5);
+        return p + 5;
+    case QK_JSON_INT:
+        NEED(24);
+        return fmt_i64(p, QK_CNUM(v)->v.i);
+    case QK_JSON_UINT:
+        NEED(24);
+        return fmt_u64(p, QK_CNUM(v)->v.u);
+    case QK_JSON_DOUBLE:
+        NEED(32);
+        return p + fmt_double(p, QK_CNUM(v)->v.d);
+    case QK_JSON_STRING:
+        if (QK_CSTR(v)->len <= STR_CHUNK) {
+            NEED(SHORT_STR_ROOM(QK_CSTR(v)->len));
+            return put_short_value(p, QK_CSTR(v));
+        }
+        return write_str(w, p, QK_CSTR(v)->data, QK_CSTR(v)->len);
+    default: {
+        const bool arr = v->type == QK_JSON_ARRAY;
+        NEED(2);
+        *p++ = arr ? '[' : '{';
+        if (pretty) {
+            p = write_indent(w, p, depth);
+            if (!p)
+                return NULL;
+            end = w->end;
+            NEED(1);
+        }
+        *p++ = arr ? ']' : '}';
+        return p;
+    }
+    }
+nomem:
+    return NULL;
+}
+
+static inline bool is_open(const qk_json *v)
+{
+    return (v->type == QK_JSON_ARRAY && QK_CARR(v)->len) ||
+           (v->type == QK_JSON_OBJECT && QK_COBJ(v)->len);
+}
+
 typedef struct wframe {
     const qk_json *c;
-    size_t i;
+    size_t i; /* next item */
 } wframe;
 
 #define LOCAL_FRAMES 128
 
-/* Writes v through w, starting at p; returns the end position or NULL. */
+/*
+ * Writes v through w, starting at p; returns the end position or NULL.
+ * The loop writes the items of the innermost open container; scalars and
+ * empty containers are written in place, a non-empty container is opened
+ * and becomes the innermost.
+ */
 static char *write_tree(wr *w, char *p, const qk_json *v, unsigned flags)
 {
     wframe local[LOCAL_FRAMES];
@@ -382,59 +539,88 @@ static char *write_tree(wr *w, char *p, const qk_json *v, unsigned flags)
     size_t depth = 0, cap = LOCAL_FRAMES;
     const bool pretty = flags & QK_JSON_PRETTY;
     char *end = w->end;
-    const qk_json *cur = v;
 
-    for (;;) {
-        switch (cur->type) {
-        case QK_JSON_NULL:
-            NEED(4);
-            memcpy(p, "null", 4);
-            p += 4;
-            break;
-        case QK_JSON_BOOL:
-            NEED(5);
-            if (cur == &qk_json__true_value) {
-                memcpy(p, "true", 4);
-                p += 4;
-            } else {
-                memcpy(p, "false", 5);
-                p += 5;
-            }
-            break;
-        case QK_JSON_INT:
-            NEED(24);
-            p = fmt_i64(p, QK_CNUM(cur)->v.i);
-            break;
-        case QK_JSON_UINT:
-            NEED(24);
-            p = fmt_u64(p, QK_CNUM(cur)->v.u);
-            break;
-        case QK_JSON_DOUBLE:
-            NEED(32);
-            p += fmt_double(p, QK_CNUM(cur)->v.d);
-            break;
-        case QK_JSON_STRING:
-            p = write_str(w, p, QK_CSTR(cur)->data, QK_CSTR(cur)->len);
-            if (!p)
-                goto nomem;
-            end = w->end;
-            break;
-        default: {
-            const bool arr = cur->type == QK_JSON_ARRAY;
-            size_t n = arr ? QK_CARR(cur)->len : QK_COBJ(cur)->len;
-            NEED(2);
-            *p++ = arr ? '[' : '{';
-            if (n == 0) {
+    if (!is_open(v))
+        return write_leaf(w, p, v, pretty, 0);
+    NEED(1);
+    *p++ = v->type == QK_JSON_ARRAY ? '[' : '{';
+    st[depth++] = (wframe){v, 0};
+
+    while (depth) {
+        wframe *f = &st[depth - 1];
+        const qk_json *c = f->c;
+        const qk_json *child = NULL;
+        size_t i = f->i;
+        if (c->type == QK_JSON_ARRAY) {
+            const qk_json_arr *a = QK_CARR(c);
+            for (; i < a->len; i++) {
+                NEED(2);
+                if (i) {
+                    *p++ = ',';
+                    if (!pretty)
+                        *p++ = ' ';
+                }
                 if (pretty) {
                     p = write_indent(w, p, depth);
                     if (!p)
                         goto nomem;
                     end = w->end;
-                    NEED(1);
                 }
-                *p++ = arr ? ']' : '}';
-                break;
+                const qk_json *x = a->items[i];
+                if (is_open(x)) {
+                    child = x;
+                    i++;
+                    break;
+                }
+                p = write_leaf(w, p, x, pretty, depth);
+                if (!p)
+                    goto nomem;
+                end = w->end;
             }
+        } else {
+            const qk_json_obj *o = QK_COBJ(c);
+            for (; i < o->len; i++) {
+                const qk_json_member *m = &o->m[i];
+                const qk_json_str *k = QK_CSTR(m->key);
+                NEED(2);
+                if (i) {
+                    *p++ = ',';
+                    if (!pretty)
+                        *p++ = ' ';
+                }
+                if (pretty) {
+                    p = write_indent(w, p, depth);
+                    if (!p)
+                        goto nomem;
+                    end = w->end;
+                }
+                if (k->len <= STR_CHUNK) {
+                    NEED(SHORT_STR_ROOM(k->len) + 2);
+                    p = put_short_value(p, k);
+                } else {
+                    p = write_str(w, p, k->data, k->len);
+                    if (!p)
+                        goto nomem;
+                    end = w->end;
+                    NEED(2);
+                }
+                p[0] = ':';
+                p[1] = ' ';
+                p += 2;
+                const qk_json *x = m->value;
+                if (is_open(x)) {
+                    child = x;
+                    i++;
+                    break;
+                }
+                p = write_leaf(w, p, x, pretty, depth);
+                if (!p)
+                    goto nomem;
+                end = w->end;
+            }
+        }
+        if (child) {
+            f->i = i;
             if (depth == cap) {
                 size_t ncap = cap * 2;
                 wframe *nst;
@@ -450,75 +636,21 @@ static char *write_tree(wr *w, char *p, const qk_json *v, unsigned flags)
                 st = nst;
                 cap = ncap;
             }
-            st[depth++] = (wframe){cur, 0};
-            break;
-        }
-        }
-
-        /* Find the next value to write, closing finished containers. */
-        for (;;) {
-            if (!depth)
-                goto done;
-            wframe *f = &st[depth - 1];
-            const qk_json *c = f->c;
-            if (c->type == QK_JSON_ARRAY) {
-                const qk_json_arr *a = QK_CARR(c);
-                if (f->i < a->len) {
-                    NEED(2);
-                    if (f->i) {
-                        *p++ = ',';
-                        if (!pretty)
-                            *p++ = ' ';
-                    }
-                    if (pretty) {
-                        p = write_indent(w, p, depth);
-                        if (!p)
-                            goto nomem;
-                        end = w->end;
-                    }
-                    cur = a->items[f->i++];
-                    break;
-                }
-            } else {
-                const qk_json_obj *o = QK_COBJ(c);
-                if (f->i < o->len) {
-                    const qk_json_member *m = &o->m[f->i++];
-                    NEED(2);
-                    if (f->i > 1) {
-                        *p++ = ',';
-                        if (!pretty)
-                            *p++ = ' ';
-                    }
-                    if (pretty) {
-                        p = write_indent(w, p, depth);
-                        if (!p)
-                            goto nomem;
-                        end = w->end;
-                    }
-                    p = write_str(w, p, QK_CSTR(m->key)->data, QK_CSTR(m->key)->len);
-                    if (!p)
-                        goto nomem;
-                    end = w->end;
-                    NEED(2);
-                    p[0] = ':';
-                    p[1] = ' ';
-                    p += 2;
-                    cur = m->value;
-                    break;
-                }
-            }
-            depth--;
-            if (pretty) {
-                p = write_indent(w, p, depth);
-                if (!p)
-                    goto nomem;
-                end = w->end;
-            }
             NEED(1);
-            *p++ = c->type == QK_JSON_ARRAY ? ']' : '}';
+            *p++ = child->type == QK_JSON_ARRAY ? '[' : '{';
+            st[depth++] = (wframe){child, 0};
+            continue;
         }
+        depth--;
+        if (pretty) {
+            p = write_indent(w, p, depth);
+            if (!p)
+                goto nomem;
+            end = w->end;
+        }
+        NEED(1);
+        *p++ = c->type == QK_JSON_ARRAY ? ']' : '}';
     }
-done:
     if (st != local)
         qk_free(st);
     return p;
