@@ -221,21 +221,30 @@ static void test_oob(void)
     su_raw_send(r, "{\"execute\": \"sleep\", \"arguments\": {\"ms\": 1000}, "
                    "\"id\": \"s\"}");
     usleep(50000); /* the sleep is running */
-    int64_t worst = 0;
+    int64_t dts[5];
     for (int i = 0; i < 5; i++) {
         int64_t t0 = su_now_us();
         su_raw_sendf(r, "{\"exec-oob\": \"ping\", \"id\": \"o%d\"}", i);
         qk_json *v = su_raw_recv(r, 2000);
-        int64_t dt = su_now_us() - t0;
+        dts[i] = su_now_us() - t0;
         char id[8];
         snprintf(id, sizeof id, "o%d", i);
         CHECK(su_is_return(v, id));
         qk_json_unref(v);
-        if (dt > worst)
-            worst = dt;
     }
-    printf("oob ping while sleep 1000 runs: worst %.3f ms\n", worst / 1000.0);
-    CHECK(worst < 10000);
+    /* sorted: the median must be under 10 ms, and even the worst far
+     * from the second the sleep takes (the machine may be loaded) */
+    for (int i = 0; i < 5; i++)
+        for (int j = i + 1; j < 5; j++)
+            if (dts[j] < dts[i]) {
+                int64_t x = dts[i];
+                dts[i] = dts[j];
+                dts[j] = x;
+            }
+    printf("oob ping while sleep 1000 runs: median %.3f ms, worst %.3f ms\n",
+           dts[2] / 1000.0, dts[4] / 1000.0);
+    CHECK(dts[2] < 10000);
+    CHECK(dts[4] < 200000);
     qk_json *v = su_raw_recv(r, 3000);
     CHECK(su_is_return(v, "s"));
     qk_json_unref(v);
