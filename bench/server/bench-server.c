@@ -620,7 +620,8 @@ int main(void)
     serial_result sq = {0, 0};
     if (q) {
         sq = serial(qemu1, qv, secs);
-        printf("  QEMU:   %9.0f cmd/s, median %6.1f us\n  ratio:  %.1fx\n",
+        printf("  QEMU:   %9.0f cmd/s, median %6.1f us\n  ratio:  %.1fx "
+               "(target: 10x, median within 3x of the ping-pong)\n",
                sq.rate, sq.median_us, so.rate / sq.rate);
     }
     serial_result si = serial(ours, "{\"execute\": \"ping\"}\n", secs);
@@ -631,7 +632,8 @@ int main(void)
     printf("\n64 in flight, ids, OOB negotiated\n  qmpkit: %9.0f cmd/s\n", po);
     if (q) {
         double pq = pipelined(qemu1, 64, secs);
-        printf("  QEMU:   %9.0f cmd/s\n  ratio:  %.1fx\n", pq, po / pq);
+        printf("  QEMU:   %9.0f cmd/s\n  ratio:  %.1fx (target: 300,000 "
+               "cmd/s and 50x)\n", pq, po / pq);
     }
 
     static char paths[50][256];
@@ -645,8 +647,8 @@ int main(void)
             for (int i = 0; i < 50; i++)
                 snprintf(paths[i], 256, "%s/multi%d.sock", dir, i);
             double mq = multi(paths, 50, secs);
-            printf("  QEMU (50 monitors):  %9.0f cmd/s\n  ratio:  %.1fx\n", mq,
-                   mo / mq);
+            printf("  QEMU (50 monitors):  %9.0f cmd/s\n  ratio:  %.1fx "
+                   "(target: 20x)\n", mq, mo / mq);
             stop_qemu(q50);
         }
     }
@@ -659,7 +661,8 @@ int main(void)
         printf("\nquery-qmp-schema (QEMU's own schema, %zu bytes per reply)\n"
                "  qmpkit: %7.1f MB/s, %6.2f ms per reply\n"
                "  QEMU:   %7.1f MB/s, %6.2f ms per reply (%zu bytes)\n"
-               "  ratio:  %.1fx\n", bytes_o, ro / 1e6, ms_o, rq / 1e6, ms_q,
+               "  ratio:  %.1fx (target: 20x)\n", bytes_o, ro / 1e6, ms_o,
+               rq / 1e6, ms_q,
                bytes_q, ro / rq);
     } else {
         printf("\nquery-qmp-schema: skipped (needs QEMU for its schema)\n");
@@ -667,7 +670,7 @@ int main(void)
 
     double ev = events(ours, 1000, 200);
     printf("\none event to 1,000 negotiated sessions (x200)\n"
-           "  qmpkit: %.0f deliveries/s\n", ev);
+           "  qmpkit: %.0f deliveries/s (target: 1,000,000)\n", ev);
 
     /* idle sessions last: they stay until the end */
     serial_result base = serial(ours, qv, secs);
@@ -680,7 +683,7 @@ int main(void)
         serial_result loaded = serial(ours, qv, secs);
         printf("\n10,000 idle sessions\n  memory: %.1f KiB per session\n"
                "  serial query-version: %.1f us median with them, %.1f us "
-               "without (%.2fx slower)\n",
+               "without (%.2fx slower)\n  (targets: 16 KiB, 1.5x)\n",
                (rss1 - rss0) / 10000.0, loaded.median_us, base.median_us,
                loaded.median_us / base.median_us);
         kill(child, SIGKILL);
