@@ -868,6 +868,63 @@ static void test_limit(void)
     ts_stop(&t);
 }
 
+/* A hostile client streams an endless string as fast as it can; another
+ * client's round trips stay quick. */
+static atomic_bool hostile_stop;
+
+static void *hostile_main(void *arg)
+{
+    int fd = su_connect_fd(arg);
+    CHECK(fd >= 0);
+    static char junk[65536];
+    memset(junk, 'a', sizeof junk);
+    CHECK(write(fd, "{\"execute\": \"", 14) == 14);
+    size_t total = 0;
+    while (!atomic_load(&hostile_stop) && total < ((size_t)48 << 20)) {
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        if (poll(&p, 1, 10) <= 0)
+            continue;
+        ssize_t n = send(fd, junk, sizeof junk, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0 && errno != EAGAIN)
+            break; /* the server gave up on us: fine */
+        if (n > 0)
+            total += (size_t)n;
+    }
+    close(fd);
+    return NULL;
+}
+
+static void test_hostile(void)
+{
+    ts t;
+    ts_start(&t);
+    pthread_t h;
+    CHECK(pthread_create(&h, NULL, hostile_main, (void *)t.path) == 0);
+    su_raw *r = su_raw_connect(t.path);
+    su_raw_negotiate(r, false);
+    int64_t worst = 0, sum = 0;
+    for (int i = 0; i < 100; i++) {
+        int64_t t0 = su_now_us();
+        su_raw_sendf(r, "{\"execute\": \"echo\", \"id\": %d}", i);
+        qk_json *v = su_raw_recv(r, 5000);
+        int64_t dt = su_now_us() - t0;
+        CHECK(su_is_return(v, NULL));
+        qk_json_unref(v);
+        sum += dt;
+        if (dt > worst)
+            worst = dt;
+    }
+    printf("100 round trips beside a hostile client: mean %.3f ms, worst "
+           "%.3f ms\n", sum / 100 / 1000.0, worst / 1000.0);
+    /* generous: sanitizers make the hostile client's parsing slow */
+    CHECK(sum / 100 < 25000);
+    CHECK(worst < 1000000);
+    atomic_store(&hostile_stop, true);
+    pthread_join(h, NULL);
+    su_raw_close(r);
+    ts_stop(&t);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -879,6 +936,7 @@ static const struct {
     {"client", test_client},     {"embedded", test_embedded},
     {"executor", test_executor}, {"tcp", test_tcp},
     {"adopt", test_adopt},       {"limit", test_limit},
+    {"hostile", test_hostile},
 };
 
 int main(int argc, char **argv)
