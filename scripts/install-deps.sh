@@ -3,11 +3,12 @@
 # As root it runs apt-get; otherwise it prints the command to run.
 # QEMU (qemu-system-x86, qemu-guest-agent) is installed for the interop
 # tests; without it those tests skip with a message. locales-all provides
-# de_DE.UTF-8 for the writer's locale-independence test.
+# de_DE.UTF-8 for the writer's locale-independence test. libglib2.0-dev
+# builds and tests the GLib main-loop server example.
 set -eu
 pkgs="meson ninja-build gcc clang pkg-config binutils libcmocka-dev \
 libjansson-dev libjson-c-dev libclang-rt-dev qemu-system-x86 qemu-guest-agent \
-locales-all"
+locales-all libglib2.0-dev"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "install-deps: not a Debian system; install by hand: $pkgs" >&2

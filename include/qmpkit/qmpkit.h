@@ -7,5 +7,7 @@
 #include "json.h"
 #include "error.h"
 #include "session.h"
+#include "server.h"
+#include "client.h"
 
 #endif

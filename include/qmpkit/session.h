@@ -203,6 +203,14 @@ QK_EXPORT qk_json *qk_event_new(const char *name, qk_json *data,
  * Returns 0, QK_ERR_NOMEM or QK_ERR_STATE (not a server session).
  */
 QK_EXPORT int qk_session_send_event(qk_session *s, const qk_json *event);
+/*
+ * As qk_session_send_event, for an event already written in the compact
+ * form (qk_json_write with flags 0, no line end), so that one event sent
+ * to many sessions is written once. QK_ERR_INVAL for a pretty-printing
+ * session (use qk_session_send_event).
+ */
+QK_EXPORT int qk_session_send_event_text(qk_session *s, const char *text,
+                                         size_t len);
 
 /* ---- event throttle ------------------------------------------------------
  *

@@ -166,6 +166,15 @@ int qk__write_msg(qk_session *s, const qk_json *msg)
     return finish(s, mark, rc);
 }
 
+int qk__write_text(qk_session *s, const char *text, size_t len)
+{
+    size_t mark = s->out.back.len;
+    int rc = qk_buf_append(&s->out.back, text, len);
+    if (rc == 0)
+        rc = append_eol(s);
+    return finish(s, mark, rc);
+}
+
 static int write_ff(qk_session *s)
 {
     if (!s->ff_prefix)

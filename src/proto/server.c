@@ -495,3 +495,17 @@ int qk_session_send_event(qk_session *s, const qk_json *event)
     pthread_mutex_unlock(&s->lock);
     return rc;
 }
+
+int qk_session_send_event_text(qk_session *s, const char *text, size_t len)
+{
+    if (!s || s->role != QK_ROLE_SERVER)
+        return QK_ERR_STATE;
+    if (!text || (s->flags & QK_SERVER_PRETTY))
+        return QK_ERR_INVAL;
+    pthread_mutex_lock(&s->lock);
+    int rc = 0;
+    if (s->command_mode && !(s->flags & QK_SERVER_GUEST_AGENT))
+        rc = qk__write_text(s, text, len);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}

@@ -185,6 +185,8 @@ void qk__output_free(qk_output *o);
 int qk__output_attach_fds(qk_output *o, int *fds, size_t n);
 /* Appends a complete message: compact (or pretty) text + eol. */
 int qk__write_msg(struct qk_session *s, const qk_json *msg);
+/* Appends compact message text (no line end) + eol. */
+int qk__write_text(struct qk_session *s, const char *text, size_t len);
 int qk__write_return(struct qk_session *s, const qk_json *ret,
                      const qk_json *id);
 int qk__write_error(struct qk_session *s, qk_error_class cls,
