@@ -134,6 +134,8 @@ int qk_lexer_scan(qk_lexer *lx, const uint8_t *d, size_t len, size_t *pos,
     const size_t base = lx->offset - i;
     size_t ts = i; /* where the current token's bytes begin in d */
     int st = lx->state;
+    const uint8_t *digits = qk_lexer_continues[ST_DIGITS];
+    const uint8_t *letters = qk_lexer_continues[ST_KEYWORD];
     qk_tok_type type;
     uint8_t c;
     int rc;
@@ -151,6 +153,18 @@ int qk_lexer_scan(qk_lexer *lx, const uint8_t *d, size_t len, size_t *pos,
     do {                                                                     \
         if (lx->tok.len + (i - ts) > lx->max_token)                          \
             goto oversize;                                                   \
+    } while (0)
+
+/* Takes the run of bytes of class cls (a qk_lexer_continues row) while the
+ * token has room; leaves the chunk if it ends there. */
+#define TAKE_RUN(cls)                                                        \
+    do {                                                                     \
+        size_t room_ = ROOM(), lim_ = len - i < room_ ? len : i + room_;     \
+        while (i < lim_ && (cls)[d[i]])                                      \
+            i++;                                                             \
+        CHECK_CUT();                                                         \
+        if (i == len)                                                        \
+            goto out_partial;                                                \
     } while (0)
 
     for (;;) {
@@ -255,12 +269,8 @@ int qk_lexer_scan(qk_lexer *lx, const uint8_t *d, size_t len, size_t *pos,
 
         case ST_ZERO:
         case ST_DIGITS:
-            if (st == ST_DIGITS) {
-                size_t room = ROOM(), lim = len - i < room ? len : i + room;
-                while (i < lim && is_digit(d[i]))
-                    i++;
-                CHECK_CUT();
-            }
+            if (st == ST_DIGITS)
+                TAKE_RUN(digits);
             if (i == len)
                 goto out_partial;
             c = d[i];
@@ -282,21 +292,17 @@ int qk_lexer_scan(qk_lexer *lx, const uint8_t *d, size_t len, size_t *pos,
             continue;
 
         case ST_MANT:
+        case ST_EXP_SIGN: /* a digit must follow '.' or the exponent sign */
             if (i == len)
                 goto out_partial;
             if (!is_digit(d[i++]))
                 goto stray;
-            st = ST_MANT_DIGITS;
+            st = st == ST_MANT ? ST_MANT_DIGITS : ST_EXP_DIGITS;
             CHECK_CUT();
             continue;
 
-        case ST_MANT_DIGITS: {
-            size_t room = ROOM(), lim = len - i < room ? len : i + room;
-            while (i < lim && is_digit(d[i]))
-                i++;
-            CHECK_CUT();
-            if (i == len)
-                goto out_partial;
+        case ST_MANT_DIGITS:
+            TAKE_RUN(digits);
             c = d[i];
             if (c == 'e' || c == 'E') {
                 i++;
@@ -306,7 +312,6 @@ int qk_lexer_scan(qk_lexer *lx, const uint8_t *d, size_t len, size_t *pos,
             }
             type = QK_TOK_FLOAT;
             goto emit;
-        }
 
         case ST_EXP_E:
             if (i == len)
@@ -321,36 +326,15 @@ int qk_lexer_scan(qk_lexer *lx, const uint8_t *d, size_t len, size_t *pos,
             CHECK_CUT();
             continue;
 
-        case ST_EXP_SIGN:
-            if (i == len)
-                goto out_partial;
-            if (!is_digit(d[i++]))
-                goto stray;
-            st = ST_EXP_DIGITS;
-            CHECK_CUT();
-            continue;
-
-        case ST_EXP_DIGITS: {
-            size_t room = ROOM(), lim = len - i < room ? len : i + room;
-            while (i < lim && is_digit(d[i]))
-                i++;
-            CHECK_CUT();
-            if (i == len)
-                goto out_partial;
+        case ST_EXP_DIGITS:
+            TAKE_RUN(digits);
             type = QK_TOK_FLOAT;
             goto emit;
-        }
 
-        case ST_KEYWORD: {
-            size_t room = ROOM(), lim = len - i < room ? len : i + room;
-            while (i < lim && d[i] >= 'a' && d[i] <= 'z')
-                i++;
-            CHECK_CUT();
-            if (i == len)
-                goto out_partial;
+        case ST_KEYWORD:
+            TAKE_RUN(letters);
             type = QK_TOK_KEYWORD;
             goto emit;
-        }
         }
     }
 
@@ -404,6 +388,7 @@ out_empty:
     return QK_TOK_NONE;
 #undef ROOM
 #undef CHECK_CUT
+#undef TAKE_RUN
 }
 
 qk_tok_type qk_lexer_flush(qk_lexer *lx, qk_tok *tok)
