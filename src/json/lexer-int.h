@@ -87,6 +87,9 @@ enum {
 /* For each state, the bytes that merely continue it (whitespace for
  * START): 1 = append to the token, 2 = blank, 3 = newline. */
 extern const uint8_t qk_lexer_continues[QK_LX_KEYWORD + 1][256];
+/* For START, the state a byte begins a token in (+1; 0: none). Row 0 is
+ * for strict mode, row 1 for QMP mode (single quotes). */
+extern const uint8_t qk_lexer_begins[2][256];
 
 /*
  * Takes one byte that only continues what is under way (a string's plain
@@ -113,8 +116,17 @@ static inline bool qk_lexer_absorb(qk_lexer *lx, uint8_t c)
         lx->line_start = ++lx->offset;
         return true;
     default:
-        return false;
+        break;
     }
+    /* The first byte of a string, number or keyword. */
+    uint8_t next = lx->state == QK_LX_START ? qk_lexer_begins[lx->qmp][c] : 0;
+    if (!next || lx->tok.cap < 2 || lx->max_token < 1)
+        return false;
+    lx->state = next - 1;
+    lx->tok.data[0] = (char)c;
+    lx->tok.len = 1;
+    lx->offset++;
+    return true;
 }
 
 /*
@@ -142,6 +154,26 @@ static inline qk_tok_type qk_lexer_structural(qk_lexer *lx, const uint8_t *c,
     tok->len = 1;
     tok->offset = lx->offset++;
     return t;
+}
+
+/*
+ * If c closes the string under way, completes that token in *tok (its text
+ * in lx->tok) and returns true; otherwise false, having done nothing.
+ */
+static inline bool qk_lexer_close_string(qk_lexer *lx, const uint8_t *c,
+                                         qk_tok *tok)
+{
+    if (!((lx->state == QK_LX_DQ && *c == '"') ||
+          (lx->state == QK_LX_SQ && *c == '\'')) ||
+        lx->tok.len + 1 >= lx->tok.cap)
+        return false;
+    lx->tok.data[lx->tok.len++] = (char)*c;
+    lx->state = QK_LX_START;
+    tok->type = QK_TOK_STRING;
+    tok->text = lx->tok.data;
+    tok->len = lx->tok.len;
+    tok->offset = lx->offset++;
+    return true;
 }
 
 /* True between tokens (not inside one, not recovering). */

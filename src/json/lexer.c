@@ -52,6 +52,14 @@ const uint8_t qk_lexer_continues[QK_LX_KEYWORD + 1][256] = {
     [ST_KEYWORD] = {['a' ... 'z'] = 1},
 };
 
+const uint8_t qk_lexer_begins[2][256] = {
+    {['"'] = ST_DQ + 1, ['-'] = ST_SIGN + 1, ['0'] = ST_ZERO + 1,
+     ['1' ... '9'] = ST_DIGITS + 1, ['a' ... 'z'] = ST_KEYWORD + 1},
+    {['"'] = ST_DQ + 1, ['\''] = ST_SQ + 1, ['-'] = ST_SIGN + 1,
+     ['0'] = ST_ZERO + 1, ['1' ... '9'] = ST_DIGITS + 1,
+     ['a' ... 'z'] = ST_KEYWORD + 1},
+};
+
 /* Bytes a string takes without a second look: 0x20..0xFD except the
  * backslash and the closing quote. */
 static const uint8_t dq_plain[256] = {

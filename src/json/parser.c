@@ -397,9 +397,11 @@ static int feed(qk_json_parser *p, const uint8_t *d, size_t len,
     if (!err)
         err = &scratch;
     *value = NULL;
-    /* A structural byte inside a message: straight to the streamer. */
+    /* A structural byte inside a message, or the end of a string: straight
+     * to the streamer. */
     qk_tok one;
-    if (len == 1 && p->tokens && qk_lexer_structural(&p->lx, d, &one)) {
+    if (len == 1 && ((p->tokens && qk_lexer_structural(&p->lx, d, &one)) ||
+                     qk_lexer_close_string(&p->lx, d, &one))) {
         if (consumed)
             *consumed = 1;
         return process_token(p, &one, value, err);
