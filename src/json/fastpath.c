@@ -209,34 +209,47 @@ static inline qk_json *keyword(fast *f)
     return v;
 }
 
-/* Adds a complete value to the innermost container. */
-static bool add(qk_json_parser *p, qk_json *v)
+/* Adds a complete value to the container of frame fr. */
+static inline bool add(qk_parse_frame *fr, qk_json *v)
 {
-    qk_parse_frame *fr = &p->stack[p->depth - 1];
-    if (fr->state == O_VALUE) {
-        qk_json *key = fr->key;
-        fr->key = NULL;
-        fr->state = O_SEP;
-        qk_json_obj *o = QK_OBJ(fr->container);
-        if (o->len >= QK_JSON_INDEX_MIN || o->len == o->u.cap)
-            return qk_json__object_add_unique_take(fr->container, key, v) == 0;
-        /* Few members: compare keys directly, shared ones by pointer. A
-         * repeated key is left to the incremental path. */
-        const qk_json_str *k = QK_CSTR(key);
-        for (uint32_t i = 0; i < o->len; i++) {
-            const qk_json_str *e = QK_CSTR(o->m[i].key);
-            if (e == k || (e->len == k->len && e->data[0] == k->data[0] &&
-                           !memcmp(e->data, k->data, k->len))) {
-                qk_json_unref(key);
-                qk_json_unref(v);
-                return false;
-            }
-        }
-        qk_json__object_push_unchecked(fr->container, key, v);
-        return true;
+    if (fr->state != O_VALUE) {
+        fr->state = A_SEP;
+        return qk_json_array_append_take(fr->container, v) == 0;
     }
-    fr->state = A_SEP;
-    return qk_json_array_append_take(fr->container, v) == 0;
+    qk_json *key = fr->key;
+    fr->key = NULL;
+    fr->state = O_SEP;
+    qk_json_obj *o = QK_OBJ(fr->container);
+    if (o->len >= QK_JSON_INDEX_MIN || o->len == o->u.cap)
+        return qk_json__object_add_unique_take(fr->container, key, v) == 0;
+    /* Few members: compare keys directly, shared ones by pointer. A
+     * repeated key is left to the incremental path. */
+    const qk_json_str *k = QK_CSTR(key);
+    for (uint32_t i = 0; i < o->len; i++) {
+        const qk_json_str *e = QK_CSTR(o->m[i].key);
+        if (e == k || (e->len == k->len && e->data[0] == k->data[0] &&
+                       !memcmp(e->data, k->data, k->len))) {
+            qk_json_unref(key);
+            qk_json_unref(v);
+            return false;
+        }
+    }
+    qk_json__object_push_unchecked(fr->container, key, v);
+    return true;
+}
+
+/* Opens a container; the innermost frame, or NULL on failure. */
+static inline qk_parse_frame *open_container(qk_json_parser *p, bool object)
+{
+    qk_json *c = object ? qk_json_object_new() : qk_json_array_new();
+    uint8_t state = object ? O_FIRST : A_FIRST;
+    if (!c)
+        return NULL;
+    if (p->depth < p->stack_cap)
+        p->stack[p->depth++] = (qk_parse_frame){c, NULL, state, false};
+    else if (qk_parser_push(p, c, state, false) < 0)
+        return NULL;
+    return &p->stack[p->depth - 1];
 }
 
 int qk_json__fast_message(qk_json_parser *p, const uint8_t *d, size_t len,
@@ -244,7 +257,9 @@ int qk_json__fast_message(qk_json_parser *p, const uint8_t *d, size_t len,
 {
     fast f = {p, d, len, 0, 0, 0, p->lx.line, p->lx.line_start,
               p->lx.offset, len + 1 > p->max_size || len >= p->max_count};
-    bool qmp = p->mode == QK_JSON_QMP;
+    const bool qmp = p->mode == QK_JSON_QMP;
+    const size_t max_depth = p->max_depth;
+    qk_parse_frame *top = NULL; /* the innermost open container */
     qk_json *v;
     uint8_t c;
 
@@ -254,11 +269,8 @@ value:
         goto bail;
     c = d[f.i];
     if (c == '{' || c == '[') {
-        if (!token(&f, 1) || p->depth + 1 > p->max_depth ||
-            qk_parser_push(p,
-                           c == '{' ? qk_json_object_new()
-                                    : qk_json_array_new(),
-                           c == '{' ? O_FIRST : A_FIRST, false) < 0)
+        if (!token(&f, 1) || p->depth + 1 > max_depth ||
+            !(top = open_container(p, c == '{')))
             goto bail;
         f.i++;
         skip_space(&f);
@@ -282,20 +294,19 @@ value:
         goto bail;
 
 have_value:
-    if (!p->depth)
+    if (!top)
         goto done;
-    if (!add(p, v))
+    if (!add(top, v))
         goto bail;
     skip_space(&f);
     if (f.i == len)
         goto bail;
     c = d[f.i];
-    bool in_object = p->stack[p->depth - 1].state == O_SEP;
+    bool in_object = top->state == O_SEP;
     if (c == ',') {
         if (!token(&f, 1))
             goto bail;
         f.i++;
-        p->stack[p->depth - 1].state = in_object ? O_KEY : A_VALUE;
         if (in_object)
             goto key;
         goto value;
@@ -307,7 +318,9 @@ close:
     if (!token(&f, 1))
         goto bail;
     f.i++;
-    v = p->stack[--p->depth].container;
+    v = top->container;
+    p->depth--;
+    top = p->depth ? top - 1 : NULL;
     goto have_value;
 
 key:
@@ -317,12 +330,12 @@ key:
     v = string(&f);
     if (!v)
         goto bail;
-    p->stack[p->depth - 1].key = v;
+    top->key = v;
+    top->state = O_VALUE;
     skip_space(&f);
     if (f.i == len || d[f.i] != ':' || !token(&f, 1))
         goto bail;
     f.i++;
-    p->stack[p->depth - 1].state = O_VALUE;
     goto value;
 
 done:
