@@ -219,23 +219,8 @@ static inline bool add(qk_parse_frame *fr, qk_json *v)
     qk_json *key = fr->key;
     fr->key = NULL;
     fr->state = O_SEP;
-    qk_json_obj *o = QK_OBJ(fr->container);
-    if (o->len >= QK_JSON_INDEX_MIN || o->len == o->u.cap)
-        return qk_json__object_add_unique_take(fr->container, key, v) == 0;
-    /* Few members: compare keys directly, shared ones by pointer. A
-     * repeated key is left to the incremental path. */
-    const qk_json_str *k = QK_CSTR(key);
-    for (uint32_t i = 0; i < o->len; i++) {
-        const qk_json_str *e = QK_CSTR(o->m[i].key);
-        if (e == k || (e->len == k->len && e->data[0] == k->data[0] &&
-                       !memcmp(e->data, k->data, k->len))) {
-            qk_json_unref(key);
-            qk_json_unref(v);
-            return false;
-        }
-    }
-    qk_json__object_push_unchecked(fr->container, key, v);
-    return true;
+    /* A repeated key is left to the incremental path. */
+    return qk_parser_add_member(fr->container, key, v) == 0;
 }
 
 /* Opens a container; the innermost frame, or NULL on failure. */

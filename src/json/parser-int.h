@@ -7,8 +7,12 @@
 #ifndef QK_PARSER_INT_H
 #define QK_PARSER_INT_H
 
+#include <string.h>
+
 #include "json/lexer-int.h"
 #include "json/strcache-int.h"
+#include "json/value-int.h"
+#include "json/value-layout-int.h"
 #include "qmpkit/json.h"
 
 enum {
@@ -49,6 +53,31 @@ struct qk_json_parser {
     bool failed;     /* the first error of this message is in fail */
     qk_json_error fail;
 };
+
+/*
+ * Adds a member to an object under construction; key and value are
+ * consumed. Returns 0, QK_ERR_INVAL if the key is already there (nothing
+ * added), or QK_ERR_NOMEM. Small objects are checked by comparing keys
+ * directly, shared ones by pointer.
+ */
+static inline int qk_parser_add_member(qk_json *obj, qk_json *key, qk_json *v)
+{
+    qk_json_obj *o = QK_OBJ(obj);
+    if (o->len >= QK_JSON_INDEX_MIN || o->len == o->u.cap)
+        return qk_json__object_add_unique_take(obj, key, v);
+    const qk_json_str *k = QK_CSTR(key);
+    for (uint32_t i = 0; i < o->len; i++) {
+        const qk_json_str *e = QK_CSTR(o->m[i].key);
+        if (e == k || (e->len == k->len && e->data[0] == k->data[0] &&
+                       !memcmp(e->data, k->data, k->len))) {
+            qk_json_unref(key);
+            qk_json_unref(v);
+            return QK_ERR_INVAL;
+        }
+    }
+    qk_json__object_push_unchecked(obj, key, v);
+    return 0;
+}
 
 /* Pushes an open container (consumed; NULL means out of memory). */
 int qk_parser_push(qk_json_parser *p, qk_json *container, uint8_t state,

@@ -115,7 +115,7 @@ static int deliver(qk_json_parser *p, const qk_tok *tok, qk_json *v)
             qk_json_unref(key);
             return rc;
         }
-        int rc = qk_json__object_add_unique_take(f->container, key, v);
+        int rc = qk_parser_add_member(f->container, key, v);
         if (rc == QK_ERR_INVAL) {
             grammar_fail(p, tok, "JSON parse error, duplicate key");
             return 0;
