@@ -33,15 +33,11 @@ int qk_session_new_client(const qk_client_config *cfg, qk_session **out)
     *out = NULL;
     if (!cfg)
         return QK_ERR_INVAL;
-    qk_session *s = qk_calloc(1, sizeof *s);
-    if (!s)
-        return QK_ERR_NOMEM;
-    int rc = qk__session_init(s, QK_ROLE_CLIENT, cfg->max_message,
-                              cfg->max_depth);
-    if (rc < 0) {
-        qk_free(s);
+    qk_session *s;
+    int rc = qk__session_new(QK_ROLE_CLIENT, cfg->max_message, cfg->max_depth,
+                             &s);
+    if (rc < 0)
         return rc;
-    }
     s->ccfg = *cfg;
     s->eol = "\n";
     s->eol_len = 1;

@@ -49,15 +49,11 @@ int qk_session_new_server(const qk_server_config *cfg, qk_session **out)
     *out = NULL;
     if (!cfg)
         return QK_ERR_INVAL;
-    qk_session *s = qk_calloc(1, sizeof *s);
-    if (!s)
-        return QK_ERR_NOMEM;
-    int rc = qk__session_init(s, QK_ROLE_SERVER, cfg->max_message,
-                              cfg->max_depth);
-    if (rc < 0) {
-        qk_free(s);
+    qk_session *s;
+    int rc = qk__session_new(QK_ROLE_SERVER, cfg->max_message, cfg->max_depth,
+                             &s);
+    if (rc < 0)
         return rc;
-    }
     s->flags = cfg->flags;
     bool ga = s->flags & QK_SERVER_GUEST_AGENT;
     s->eol = ga ? "\n" : "\r\n";
@@ -79,10 +75,9 @@ int qk_session_new_server(const qk_server_config *cfg, qk_session **out)
     return 0;
 }
 
-void qk__request_free(struct qk_request *r)
+/* Releases what r holds, not r itself. */
+static void request_clear(struct qk_request *r)
 {
-    if (!r)
-        return;
     qk_json_unref(r->msg);
     qk_json_unref(r->args);
     qk_error_free(r->err);
@@ -90,6 +85,13 @@ void qk__request_free(struct qk_request *r)
         qk__close_fds(r->fds + r->fd_next, r->nfds - r->fd_next);
         qk_free(r->fds);
     }
+}
+
+void qk__request_free(struct qk_request *r)
+{
+    if (!r)
+        return;
+    request_clear(r);
     qk_free(r);
 }
 
@@ -99,13 +101,7 @@ void qk__request_recycle(qk_session *s, struct qk_request *r)
         qk__request_free(r);
         return;
     }
-    qk_json_unref(r->msg);
-    qk_json_unref(r->args);
-    qk_error_free(r->err);
-    if (r->fds) {
-        qk__close_fds(r->fds + r->fd_next, r->nfds - r->fd_next);
-        qk_free(r->fds);
-    }
+    request_clear(r);
     memset(r, 0, sizeof *r);
     s->spare = r;
 }

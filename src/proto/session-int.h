@@ -175,8 +175,9 @@ struct qk_session {
     qk_call *spare_call; /* one freed call kept for reuse */
 };
 
-int qk__session_init(struct qk_session *s, int role, size_t max_message,
-                     unsigned max_depth);
+/* Allocates a session of the role with its lock and parser set up. */
+int qk__session_new(int role, size_t max_message, unsigned max_depth,
+                    struct qk_session **out);
 int qk__session_stash_fds(struct qk_session *s, const int *fds, size_t n);
 void qk__close_fds(int *fds, size_t n);
 
