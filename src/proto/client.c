@@ -185,13 +185,9 @@ static int send_call(qk_session *s, qk_call *c, const char *name)
             c->nfds = 0;
         }
     }
-    if (rc < 0) {
-        b->len = mark;
-        if (b->data)
-            b->data[mark] = 0;
+    rc = qk__output_finish(s, mark, rc);
+    if (rc < 0)
         return rc;
-    }
-    s->out.appended += b->len - mark;
     qk_free(c->name);
     c->name = NULL;
     qk_json_unref(c->args);

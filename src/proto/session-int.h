@@ -184,6 +184,9 @@ void qk__close_fds(int *fds, size_t n);
 /* Output (caller holds the lock). */
 void qk__output_free(qk_output *o);
 int qk__output_attach_fds(qk_output *o, int *fds, size_t n);
+/* Commits bytes appended to out.back since mark, or rolls them back
+ * when rc < 0; returns rc. */
+int qk__output_finish(struct qk_session *s, size_t mark, int rc);
 /* Appends a complete message: compact (or pretty) text + eol. */
 int qk__write_msg(struct qk_session *s, const qk_json *msg);
 /* Appends compact message text (no line end) + eol. */
