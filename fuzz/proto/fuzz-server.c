@@ -16,12 +16,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 2)
+    unsigned f;
+    size_t step;
+    if (!pu_fuzz_split(&data, &size, &f, &step))
         return 0;
-    unsigned f = data[0];
-    size_t step = data[1] ? data[1] : size;
-    data += 2;
-    size -= 2;
     qk_command_table *t = pu_table();
     if (!t)
         return 0;

@@ -259,6 +259,22 @@ static inline void pu_split(const char *data, size_t len, const char *eol,
     }
 }
 
+/* ---- fuzz input ---- */
+
+/* A proto fuzz input is a flags byte, a feed step (0: all at once), then
+ * the bytes to feed. False when too short for the first two. */
+static inline bool pu_fuzz_split(const uint8_t **data, size_t *size,
+                                 unsigned *flags, size_t *step)
+{
+    if (*size < 2)
+        return false;
+    *flags = (*data)[0];
+    *step = (*data)[1] ? (*data)[1] : *size;
+    *data += 2;
+    *size -= 2;
+    return true;
+}
+
 /* Every output byte must be ASCII (0xFF sentinel for agents aside). */
 static inline bool pu_ascii(const char *d, size_t n)
 {
