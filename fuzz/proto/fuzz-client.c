@@ -38,12 +38,10 @@ static void event(qk_session *s, qk_json *ev, void *opaque)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 2)
+    unsigned f;
+    size_t step;
+    if (!pu_fuzz_split(&data, &size, &f, &step))
         return 0;
-    unsigned f = data[0];
-    size_t step = data[1] ? data[1] : size;
-    data += 2;
-    size -= 2;
     qk_client_config cfg = {0};
     if (f & 1)
         cfg.flags |= QK_CLIENT_WANT_OOB;

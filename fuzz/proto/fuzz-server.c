@@ -14,26 +14,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void run(qk_request *r)
-{
-    void *opaque;
-    qk_command_fn fn = qk_request_handler(r, &opaque);
-    qk_json *ret = NULL;
-    qk_error *err = NULL;
-    pu_current_request = r;
-    fn(qk_request_arguments(r), &ret, &err, opaque);
-    pu_current_request = NULL;
-    qk_request_complete(r, ret, err);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 2)
+    unsigned f;
+    size_t step;
+    if (!pu_fuzz_split(&data, &size, &f, &step))
         return 0;
-    unsigned f = data[0];
-    size_t step = data[1] ? data[1] : size;
-    data += 2;
-    size -= 2;
     qk_command_table *t = pu_table();
     if (!t)
         return 0;
@@ -72,12 +58,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if ((f & 32) && nheld < 64)
                 held[nheld++] = r;
             else
-                run(r);
+                pu_run(r);
         }
         if (!used) {
             /* held back: finish held requests, newest first */
             while (nheld)
-                run(held[--nheld]);
+                pu_run(held[--nheld]);
             stuck++;
         } else {
             stuck = 0;
@@ -85,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         pu_drain(s, &out);
     }
     while (nheld)
-        run(held[--nheld]);
+        pu_run(held[--nheld]);
     qk_session_dispatch(s);
     pu_drain(s, &out);
     if (!pu_ascii(out.data, out.len))

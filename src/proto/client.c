@@ -33,15 +33,11 @@ int qk_session_new_client(const qk_client_config *cfg, qk_session **out)
     *out = NULL;
     if (!cfg)
         return QK_ERR_INVAL;
-    qk_session *s = qk_calloc(1, sizeof *s);
-    if (!s)
-        return QK_ERR_NOMEM;
-    int rc = qk__session_init(s, QK_ROLE_CLIENT, cfg->max_message,
-                              cfg->max_depth);
-    if (rc < 0) {
-        qk_free(s);
+    qk_session *s;
+    int rc = qk__session_new(QK_ROLE_CLIENT, cfg->max_message, cfg->max_depth,
+                             &s);
+    if (rc < 0)
         return rc;
-    }
     s->ccfg = *cfg;
     s->eol = "\n";
     s->eol_len = 1;
@@ -189,13 +185,9 @@ static int send_call(qk_session *s, qk_call *c, const char *name)
             c->nfds = 0;
         }
     }
-    if (rc < 0) {
-        b->len = mark;
-        if (b->data)
-            b->data[mark] = 0;
+    rc = qk__output_finish(s, mark, rc);
+    if (rc < 0)
         return rc;
-    }
-    s->out.appended += b->len - mark;
     qk_free(c->name);
     c->name = NULL;
     qk_json_unref(c->args);
@@ -315,6 +307,16 @@ static int send_caps(qk_session *s, bool oob)
     return rc;
 }
 
+/* Negotiation failed: report status and err (freed here) to on_ready and
+ * fail every call in flight or held. */
+static void negotiation_failed(qk_session *s, int status, qk_error *err)
+{
+    s->cstate = QK_C_FAILED;
+    notify_ready(s, status, err);
+    qk_error_free(err);
+    fail_all(s, true);
+}
+
 static void on_greeting(qk_session *s, qk_json *m)
 {
     if (s->ccfg.on_greeting) {
@@ -333,10 +335,7 @@ static void on_greeting(qk_session *s, qk_json *m)
     if (send_caps(s, offered && (s->ccfg.flags & QK_CLIENT_WANT_OOB)) < 0) {
         qk_error *err = NULL;
         qk_error_setg(&err, QK_ERROR_GENERIC, "out of memory");
-        s->cstate = QK_C_FAILED;
-        notify_ready(s, QK_ERR_NOMEM, err);
-        qk_error_free(err);
-        fail_all(s, true);
+        negotiation_failed(s, QK_ERR_NOMEM, err);
         return;
     }
     s->cstate = QK_C_NEGOTIATING;
@@ -363,11 +362,7 @@ static void on_reply(qk_session *s, qk_json *m)
     }
     if (s->cstate == QK_C_NEGOTIATING && has_id && id == s->caps_id) {
         if (errv) {
-            qk_error *err = reply_error(errv);
-            s->cstate = QK_C_FAILED;
-            notify_ready(s, QK_ERR_STATE, err);
-            qk_error_free(err);
-            fail_all(s, true);
+            negotiation_failed(s, QK_ERR_STATE, reply_error(errv));
             return;
         }
         s->cstate = QK_C_READY;

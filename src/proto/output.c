@@ -119,7 +119,7 @@ size_t qk_session_output_pending(qk_session *s)
 }
 
 /* Commits bytes appended to back since mark, or rolls them back. */
-static int finish(qk_session *s, size_t mark, int rc)
+int qk__output_finish(qk_session *s, size_t mark, int rc)
 {
     qk_buf *b = &s->out.back;
     if (rc < 0) {
@@ -163,7 +163,7 @@ int qk__write_msg(qk_session *s, const qk_json *msg)
         rc = qk_json_write(&s->out.back, msg, 0);
     if (rc == 0)
         rc = append_eol(s);
-    return finish(s, mark, rc);
+    return qk__output_finish(s, mark, rc);
 }
 
 int qk__write_text(qk_session *s, const char *text, size_t len)
@@ -172,7 +172,7 @@ int qk__write_text(qk_session *s, const char *text, size_t len)
     int rc = qk_buf_append(&s->out.back, text, len);
     if (rc == 0)
         rc = append_eol(s);
-    return finish(s, mark, rc);
+    return qk__output_finish(s, mark, rc);
 }
 
 static int write_ff(qk_session *s)
@@ -204,7 +204,7 @@ int qk__write_return(qk_session *s, const qk_json *ret, const qk_json *id)
     size_t mark = b->len;
     int rc = write_ff(s);
     if (rc < 0)
-        return finish(s, mark, rc);
+        return qk__output_finish(s, mark, rc);
     if (s->flags & QK_SERVER_PRETTY) {
         qk_json *m = qk_json_object_new();
         rc = m ? 0 : QK_ERR_NOMEM;
@@ -242,11 +242,11 @@ int qk__write_return(qk_session *s, const qk_json *ret, const qk_json *id)
             b->len += s->eol_len;
             b->data[b->len] = 0;
         }
-        return finish(s, mark, rc);
+        return qk__output_finish(s, mark, rc);
     }
     if (rc == 0)
         rc = append_eol(s);
-    return finish(s, mark, rc);
+    return qk__output_finish(s, mark, rc);
 }
 
 int qk__write_error(qk_session *s, qk_error_class cls, const char *desc,
@@ -297,5 +297,5 @@ int qk__write_error(qk_session *s, qk_error_class cls, const char *desc,
     }
     if (rc == 0)
         rc = append_eol(s);
-    return finish(s, mark, rc);
+    return qk__output_finish(s, mark, rc);
 }

@@ -49,15 +49,11 @@ int qk_session_new_server(const qk_server_config *cfg, qk_session **out)
     *out = NULL;
     if (!cfg)
         return QK_ERR_INVAL;
-    qk_session *s = qk_calloc(1, sizeof *s);
-    if (!s)
-        return QK_ERR_NOMEM;
-    int rc = qk__session_init(s, QK_ROLE_SERVER, cfg->max_message,
-                              cfg->max_depth);
-    if (rc < 0) {
-        qk_free(s);
+    qk_session *s;
+    int rc = qk__session_new(QK_ROLE_SERVER, cfg->max_message, cfg->max_depth,
+                             &s);
+    if (rc < 0)
         return rc;
-    }
     s->flags = cfg->flags;
     bool ga = s->flags & QK_SERVER_GUEST_AGENT;
     s->eol = ga ? "\n" : "\r\n";
@@ -79,10 +75,9 @@ int qk_session_new_server(const qk_server_config *cfg, qk_session **out)
     return 0;
 }
 
-void qk__request_free(struct qk_request *r)
+/* Releases what r holds, not r itself. */
+static void request_clear(struct qk_request *r)
 {
-    if (!r)
-        return;
     qk_json_unref(r->msg);
     qk_json_unref(r->args);
     qk_error_free(r->err);
@@ -90,6 +85,13 @@ void qk__request_free(struct qk_request *r)
         qk__close_fds(r->fds + r->fd_next, r->nfds - r->fd_next);
         qk_free(r->fds);
     }
+}
+
+void qk__request_free(struct qk_request *r)
+{
+    if (!r)
+        return;
+    request_clear(r);
     qk_free(r);
 }
 
@@ -99,13 +101,7 @@ void qk__request_recycle(qk_session *s, struct qk_request *r)
         qk__request_free(r);
         return;
     }
-    qk_json_unref(r->msg);
-    qk_json_unref(r->args);
-    qk_error_free(r->err);
-    if (r->fds) {
-        qk__close_fds(r->fds + r->fd_next, r->nfds - r->fd_next);
-        qk_free(r->fds);
-    }
+    request_clear(r);
     memset(r, 0, sizeof *r);
     s->spare = r;
 }
@@ -198,6 +194,31 @@ static bool routes_oob(qk_session *s, const qk_json *m)
            !qk_json_object_get(m, "execute");
 }
 
+/* The out-of-band and in-band queues: singly linked, with a length. */
+static void queue_push(struct qk_request **head, struct qk_request **tail,
+                       size_t *len, struct qk_request *r)
+{
+    if (*tail)
+        (*tail)->next = r;
+    else
+        *head = r;
+    *tail = r;
+    (*len)++;
+}
+
+/* Takes the first request off a queue that is not empty. */
+static struct qk_request *queue_pop(struct qk_request **head,
+                                    struct qk_request **tail, size_t *len)
+{
+    struct qk_request *r = *head;
+    *head = r->next;
+    if (!*head)
+        *tail = NULL;
+    (*len)--;
+    r->next = NULL;
+    return r;
+}
+
 /* Routes one parsed message or parse error (lock held). */
 static int route(qk_session *s, struct qk_request *r)
 {
@@ -208,12 +229,7 @@ static int route(qk_session *s, struct qk_request *r)
         if (!qk__request_check(s, r, &err))
             r->err = err;
         r->oob = true;
-        if (s->oob_tail)
-            s->oob_tail->next = r;
-        else
-            s->oob_head = r;
-        s->oob_tail = r;
-        s->oob_len++;
+        queue_push(&s->oob_head, &s->oob_tail, &s->oob_len, r);
         return 0;
     }
     if ((s->flags & QK_SERVER_COMPAT_2018) && s->oob_enabled &&
@@ -225,12 +241,7 @@ static int route(qk_session *s, struct qk_request *r)
         qk__request_recycle(s, r);
         return rc;
     }
-    if (s->ib_tail)
-        s->ib_tail->next = r;
-    else
-        s->ib_head = r;
-    s->ib_tail = r;
-    s->ib_len++;
+    queue_push(&s->ib_head, &s->ib_tail, &s->ib_len, r);
     return 0;
 }
 
@@ -302,12 +313,7 @@ static struct qk_request *next_locked(qk_session *s, unsigned which)
 {
     struct qk_request *r = NULL;
     while (!r && (which & QK_NEXT_OOB) && s->oob_head) {
-        r = s->oob_head;
-        s->oob_head = r->next;
-        if (!s->oob_head)
-            s->oob_tail = NULL;
-        s->oob_len--;
-        r->next = NULL;
+        r = queue_pop(&s->oob_head, &s->oob_tail, &s->oob_len);
         if (r->err) {
             qk_error *err = r->err;
             r->err = NULL;
@@ -316,12 +322,7 @@ static struct qk_request *next_locked(qk_session *s, unsigned which)
         }
     }
     while (!r && (which & QK_NEXT_INBAND) && !s->ib_running && s->ib_head) {
-        r = s->ib_head;
-        s->ib_head = r->next;
-        if (!s->ib_head)
-            s->ib_tail = NULL;
-        s->ib_len--;
-        r->next = NULL;
+        r = queue_pop(&s->ib_head, &s->ib_tail, &s->ib_len);
         qk_error *err = r->err;
         r->err = NULL;
         if (err || !qk__request_check(s, r, &err)) {
@@ -443,13 +444,11 @@ int qk_session_dispatch(qk_session *s)
     return n;
 }
 
+/* The server's name for qk_session_is_ready (either role gives the same
+ * answer to both). */
 bool qk_session_in_command_mode(qk_session *s)
 {
-    pthread_mutex_lock(&s->lock);
-    bool r = s->role == QK_ROLE_SERVER ? s->command_mode
-                                       : s->cstate == QK_C_READY;
-    pthread_mutex_unlock(&s->lock);
-    return r;
+    return qk_session_is_ready(s);
 }
 
 bool qk_session_oob_enabled(qk_session *s)

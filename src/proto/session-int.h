@@ -175,14 +175,18 @@ struct qk_session {
     qk_call *spare_call; /* one freed call kept for reuse */
 };
 
-int qk__session_init(struct qk_session *s, int role, size_t max_message,
-                     unsigned max_depth);
+/* Allocates a session of the role with its lock and parser set up. */
+int qk__session_new(int role, size_t max_message, unsigned max_depth,
+                    struct qk_session **out);
 int qk__session_stash_fds(struct qk_session *s, const int *fds, size_t n);
 void qk__close_fds(int *fds, size_t n);
 
 /* Output (caller holds the lock). */
 void qk__output_free(qk_output *o);
 int qk__output_attach_fds(qk_output *o, int *fds, size_t n);
+/* Commits bytes appended to out.back since mark, or rolls them back
+ * when rc < 0; returns rc. */
+int qk__output_finish(struct qk_session *s, size_t mark, int rc);
 /* Appends a complete message: compact (or pretty) text + eol. */
 int qk__write_msg(struct qk_session *s, const qk_json *msg);
 /* Appends compact message text (no line end) + eol. */

@@ -7,18 +7,25 @@
 
 #include "proto/session-int.h"
 
-int qk__session_init(qk_session *s, int role, size_t max_message,
-                     unsigned max_depth)
+int qk__session_new(int role, size_t max_message, unsigned max_depth,
+                    qk_session **out)
 {
-    s->role = role;
-    if (pthread_mutex_init(&s->lock, NULL) != 0)
+    qk_session *s = qk_calloc(1, sizeof *s);
+    if (!s)
         return QK_ERR_NOMEM;
+    s->role = role;
+    if (pthread_mutex_init(&s->lock, NULL) != 0) {
+        qk_free(s);
+        return QK_ERR_NOMEM;
+    }
     qk_json_parser_config pc = {QK_JSON_QMP, max_message, 0, max_depth};
     s->parser = qk_json_parser_new(&pc);
     if (!s->parser) {
         pthread_mutex_destroy(&s->lock);
+        qk_free(s);
         return QK_ERR_NOMEM;
     }
+    *out = s;
     return 0;
 }
 

@@ -129,21 +129,28 @@ static inline qk_command_table *pu_table(void)
 
 /* ---- driving a server ---- */
 
+/* Runs one request's handler and completes it, exposing the request to
+ * pu_count_fds while the handler runs. */
+static inline void pu_run(qk_request *r)
+{
+    void *opaque;
+    qk_command_fn fn = qk_request_handler(r, &opaque);
+    qk_json *ret = NULL;
+    qk_error *err = NULL;
+    pu_current_request = r;
+    fn(qk_request_arguments(r), &ret, &err, opaque);
+    pu_current_request = NULL;
+    qk_request_complete(r, ret, err);
+}
+
 /* Runs every ready request synchronously (as qk_session_dispatch does,
- * but exposing the request to pu_count_fds). */
+ * but through pu_run). */
 static inline int pu_dispatch(qk_session *s)
 {
     int n = 0;
     qk_request *r;
     while ((r = qk_session_next_request(s, QK_NEXT_ANY))) {
-        void *opaque;
-        qk_command_fn fn = qk_request_handler(r, &opaque);
-        qk_json *ret = NULL;
-        qk_error *err = NULL;
-        pu_current_request = r;
-        fn(qk_request_arguments(r), &ret, &err, opaque);
-        pu_current_request = NULL;
-        qk_request_complete(r, ret, err);
+        pu_run(r);
         n++;
     }
     return n;
@@ -250,6 +257,22 @@ static inline void pu_split(const char *data, size_t len, const char *eol,
         pu_msgs_add(m, qk_json_parse(start, body, QK_JSON_STRICT, NULL));
         pos = end;
     }
+}
+
+/* ---- fuzz input ---- */
+
+/* A proto fuzz input is a flags byte, a feed step (0: all at once), then
+ * the bytes to feed. False when too short for the first two. */
+static inline bool pu_fuzz_split(const uint8_t **data, size_t *size,
+                                 unsigned *flags, size_t *step)
+{
+    if (*size < 2)
+        return false;
+    *flags = (*data)[0];
+    *step = (*data)[1] ? (*data)[1] : *size;
+    *data += 2;
+    *size -= 2;
+    return true;
 }
 
 /* Every output byte must be ASCII (0xFF sentinel for agents aside). */

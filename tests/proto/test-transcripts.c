@@ -316,13 +316,7 @@ static void server_dispatch(run *r)
             r->held[r->nheld++] = q;
             continue;
         }
-        void *opaque;
-        qk_command_fn fn = qk_request_handler(q, &opaque);
-        qk_json *ret = NULL;
-        qk_error *err = NULL;
-        pu_current_request = q;
-        fn(qk_request_arguments(q), &ret, &err, opaque);
-        qk_request_complete(q, ret, err);
+        pu_run(q);
     }
 }
 
