@@ -532,10 +532,8 @@ static void gen_alternate(gen *g, gfile *c, const entity *e)
 static void gen_module(gen *g, const module *m)
 {
     const char *base = module_fname(g, m, "qapi-visit");
-    gfile *h = gf_new(g, gs(g, "%s.h", base));
-    gfile *c = gf_new(g, gs(g, "%s.c", base));
-    gf_open_h(g, h, "Schema-defined QAPI visitors");
-    gf_open_c(g, c, "Schema-defined QAPI visitors");
+    gfile *h, *c;
+    gf_open_pair(g, base, "Schema-defined QAPI visitors", &h, &c);
     out(g, h, "#include \"%s\"\n",
         rel_include(g, h->name, gs(g, "%s.h", module_fname(g, m, "qapi-types"))));
     if (module_is_builtin(m)) {
@@ -543,14 +541,7 @@ static void gen_module(gen *g, const module *m)
         gf_close_c(g, c);
         return;
     }
-    for (size_t i = 0; i < m->entities.n; i++) {
-        const entity *e = m->entities.v[i];
-        if (e->kind == QK_SCHEMA_INCLUDE)
-            out(g, h, "#include \"%s\"\n",
-                rel_include(g, h->name,
-                            gs(g, "%s.h", module_fname(g, e->incl,
-                                                       "qapi-visit"))));
-    }
+    gen_module_includes(g, h, m, "qapi-visit");
     outs(g, h, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
     out(g, c, "#include <string.h>\n\n#include \"%s\"\n\n",
         rel_include(g, c->name, h->name));
