@@ -417,6 +417,26 @@ static void gen_object(gen *g, gfile *c, const entity *e)
     gen_clone(g, c, cn);
 }
 
+/* The case labels for alternate branch Q (an alt_qtype() name): on the
+ * qk_json type (text false) or on the first byte of the text (text true). */
+static const char *alt_case(const char *q, bool text)
+{
+    if (!strcmp(q, "QTYPE_QDICT"))
+        return text ? "    case '{':\n" : "    case QK_JSON_OBJECT:";
+    if (!strcmp(q, "QTYPE_QLIST"))
+        return text ? "    case '[':\n" : "    case QK_JSON_ARRAY:";
+    if (!strcmp(q, "QTYPE_QSTRING"))
+        return text ? "    case '\"':\n" : "    case QK_JSON_STRING:";
+    if (!strcmp(q, "QTYPE_QBOOL"))
+        return text ? "    case 't':\n    case 'f':\n" : "    case QK_JSON_BOOL:";
+    if (!strcmp(q, "QTYPE_QNULL"))
+        return text ? "    case 'n':\n" : "    case QK_JSON_NULL:";
+    return text ? "    case '-':\n    case '0': case '1': case '2': case '3': case '4':\n"
+                  "    case '5': case '6': case '7': case '8': case '9':\n"
+                : "    case QK_JSON_INT:\n    case QK_JSON_UINT:\n"
+                  "    case QK_JSON_DOUBLE:";
+}
+
 static void gen_alternate(gen *g, gfile *c, const entity *e)
 {
     const char *cn = c_name(g, e->name, false);
@@ -434,19 +454,7 @@ static void gen_alternate(gen *g, gfile *c, const entity *e)
         const char *vn = c_name(g, v->name, true);
         const char *q = alt_qtype(t);
         gen_if(g, c, v->ifcond);
-        if (!strcmp(q, "QTYPE_QDICT"))
-            outs(g, c, "    case QK_JSON_OBJECT:");
-        else if (!strcmp(q, "QTYPE_QLIST"))
-            outs(g, c, "    case QK_JSON_ARRAY:");
-        else if (!strcmp(q, "QTYPE_QSTRING"))
-            outs(g, c, "    case QK_JSON_STRING:");
-        else if (!strcmp(q, "QTYPE_QBOOL"))
-            outs(g, c, "    case QK_JSON_BOOL:");
-        else if (!strcmp(q, "QTYPE_QNULL"))
-            outs(g, c, "    case QK_JSON_NULL:");
-        else
-            outs(g, c, "    case QK_JSON_INT:\n    case QK_JSON_UINT:\n"
-                       "    case QK_JSON_DOUBLE:");
+        outs(g, c, alt_case(q, false));
         out(g, c, " {\n        o->type = %s;\n", q);
         if (t->kind == QK_SCHEMA_OBJECT)
             out(g, c,
@@ -501,19 +509,7 @@ static void gen_alternate(gen *g, gfile *c, const entity *e)
         const char *vn = c_name(g, v->name, true);
         const char *q = alt_qtype(t);
         gen_if(g, c, v->ifcond);
-        if (!strcmp(q, "QTYPE_QDICT"))
-            outs(g, c, "    case '{':\n");
-        else if (!strcmp(q, "QTYPE_QLIST"))
-            outs(g, c, "    case '[':\n");
-        else if (!strcmp(q, "QTYPE_QSTRING"))
-            outs(g, c, "    case '\"':\n");
-        else if (!strcmp(q, "QTYPE_QBOOL"))
-            outs(g, c, "    case 't':\n    case 'f':\n");
-        else if (!strcmp(q, "QTYPE_QNULL"))
-            outs(g, c, "    case 'n':\n");
-        else
-            outs(g, c, "    case '-':\n    case '0': case '1': case '2': case '3': case '4':\n"
-                       "    case '5': case '6': case '7': case '8': case '9':\n");
+        outs(g, c, alt_case(q, true));
         out(g, c, "        o->type = %s;\n", q);
         if (t->kind == QK_SCHEMA_OBJECT)
             out(g, c, "        ok = qk_rd_obj_begin(r) && visit_rd_%s_members(r, &o->u.%s);\n",
