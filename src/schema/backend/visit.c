@@ -139,6 +139,27 @@ static bool empty_branch(const member *v)
     return !strcmp(v->type->name, "q_empty");
 }
 
+/* A switch on the tag of union E, a case for each non-empty branch:
+ * "    case TAG:" then BODY, formatted with the branch's C type name, its
+ * member's C name and N (a BODY may leave N unused). */
+static void gen_branch_switch(gen *g, gfile *c, const entity *e,
+                              const char *body, size_t n)
+{
+    const member *tag = e->tag_member;
+    out(g, c, "    switch (obj->%s) {\n", c_name(g, tag->name, true));
+    for (size_t i = 0; i < e->variants.n; i++) {
+        const member *v = e->variants.v[i];
+        if (empty_branch(v))
+            continue;
+        gen_if(g, c, v->ifcond);
+        out(g, c, "    case %s:", c_enum_const(g, tag->type, v->name));
+        out(g, c, body, c_name(g, v->type->name, false),
+            c_name(g, v->name, true), n);
+        gen_endif(g, c, v->ifcond);
+    }
+    outs(g, c, "    default:\n        break;\n    }\n");
+}
+
 /* Bits needed to track the members of e and its branches, nested. */
 static size_t rd_bits(const entity *e)
 {
@@ -183,18 +204,9 @@ static void gen_object_rd(gen *g, gfile *c, const entity *e)
         gen_endif(g, c, m->ifcond);
     }
     if (ok && e->variants.n && tag) {
-        out(g, c, "    switch (obj->%s) {\n", c_name(g, tag->name, true));
-        for (size_t i = 0; i < e->variants.n; i++) {
-            const member *v = e->variants.v[i];
-            if (empty_branch(v))
-                continue;
-            gen_if(g, c, v->ifcond);
-            out(g, c, "    case %s:\n        return visit_rd_member_%s(r, &obj->u.%s, k, kl, seen, bit + %zu);\n",
-                c_enum_const(g, tag->type, v->name),
-                c_name(g, v->type->name, false), c_name(g, v->name, true), nall);
-            gen_endif(g, c, v->ifcond);
-        }
-        outs(g, c, "    default:\n        break;\n    }\n");
+        gen_branch_switch(g, c, e,
+            "\n        return visit_rd_member_%s(r, &obj->u.%s, k, kl, seen, bit + %zu);\n",
+            nall);
     }
     outs(g, c, ok ? "    return 0;\n}\n\n" : "    return -1;\n}\n\n");
 
@@ -210,18 +222,9 @@ static void gen_object_rd(gen *g, gfile *c, const entity *e)
     }
     outs(g, c, "    if (((seen >> bit) & mask) != mask)\n        return false;\n");
     if (ok && e->variants.n && tag) {
-        out(g, c, "    switch (obj->%s) {\n", c_name(g, tag->name, true));
-        for (size_t i = 0; i < e->variants.n; i++) {
-            const member *v = e->variants.v[i];
-            if (empty_branch(v))
-                continue;
-            gen_if(g, c, v->ifcond);
-            out(g, c, "    case %s:\n        return visit_rd_check_%s(&obj->u.%s, seen, bit + %zu);\n",
-                c_enum_const(g, tag->type, v->name),
-                c_name(g, v->type->name, false), c_name(g, v->name, true), nall);
-            gen_endif(g, c, v->ifcond);
-        }
-        outs(g, c, "    default:\n        break;\n    }\n");
+        gen_branch_switch(g, c, e,
+            "\n        return visit_rd_check_%s(&obj->u.%s, seen, bit + %zu);\n",
+            nall);
     }
     outs(g, c, ok ? "    return true;\n}\n\n" : "    return false;\n}\n\n");
 
@@ -234,18 +237,9 @@ static void gen_object_rd(gen *g, gfile *c, const entity *e)
                   "        if (!qk_rd_find(r, \"%s\", &v) || !visit_rd_%s(&v, &obj->%s))\n"
                   "            return false;\n    }\n",
             tag->name, type_cname(g, tag->type), c_name(g, tag->name, true));
-        out(g, c, "    switch (obj->%s) {\n", c_name(g, tag->name, true));
-        for (size_t i = 0; i < e->variants.n; i++) {
-            const member *v = e->variants.v[i];
-            if (empty_branch(v))
-                continue;
-            gen_if(g, c, v->ifcond);
-            out(g, c, "    case %s:\n        return visit_rd_pre_%s(r, &obj->u.%s);\n",
-                c_enum_const(g, tag->type, v->name),
-                c_name(g, v->type->name, false), c_name(g, v->name, true));
-            gen_endif(g, c, v->ifcond);
-        }
-        outs(g, c, "    default:\n        break;\n    }\n");
+        gen_branch_switch(g, c, e,
+            "\n        return visit_rd_pre_%s(r, &obj->u.%s);\n",
+            0);
     }
     outs(g, c, "    return true;\n}\n\n");
 
@@ -296,18 +290,9 @@ static void gen_object(gen *g, gfile *c, const entity *e)
         gen_endif(g, c, m->ifcond);
     }
     if (e->variants.n && tag) {
-        out(g, c, "    switch (obj->%s) {\n", c_name(g, tag->name, true));
-        for (size_t i = 0; i < e->variants.n; i++) {
-            const member *v = e->variants.v[i];
-            if (empty_branch(v))
-                continue;
-            gen_if(g, c, v->ifcond);
-            out(g, c, "    case %s:\n        return visit_type_%s_members(p, in, &obj->u.%s, seen, errp);\n",
-                c_enum_const(g, tag->type, v->name),
-                c_name(g, v->type->name, false), c_name(g, v->name, true));
-            gen_endif(g, c, v->ifcond);
-        }
-        outs(g, c, "    default:\n        break;\n    }\n");
+        gen_branch_switch(g, c, e,
+            "\n        return visit_type_%s_members(p, in, &obj->u.%s, seen, errp);\n",
+            0);
     }
     outs(g, c, "    return true;\n}\n\n");
 
@@ -323,20 +308,10 @@ static void gen_object(gen *g, gfile *c, const entity *e)
         gen_endif(g, c, m->ifcond);
     }
     if (e->variants.n && tag) {
-        out(g, c, "    switch (obj->%s) {\n", c_name(g, tag->name, true));
-        for (size_t i = 0; i < e->variants.n; i++) {
-            const member *v = e->variants.v[i];
-            if (empty_branch(v))
-                continue;
-            gen_if(g, c, v->ifcond);
-            out(g, c, "    case %s: {\n        int r = visit_known_%s(&obj->u.%s, key);\n"
-                      "        return r < 0 ? r : r + %zu;\n    }\n",
-                c_enum_const(g, tag->type, v->name),
-                c_name(g, v->type->name, false), c_name(g, v->name, true),
-                (size_t)e->all_members.n);
-            gen_endif(g, c, v->ifcond);
-        }
-        outs(g, c, "    default:\n        break;\n    }\n");
+        gen_branch_switch(g, c, e,
+            " {\n        int r = visit_known_%s(&obj->u.%s, key);\n"
+            "        return r < 0 ? r : r + %zu;\n    }\n",
+            (size_t)e->all_members.n);
     }
     outs(g, c, "    return -1;\n}\n\n");
 
@@ -367,18 +342,9 @@ static void gen_object(gen *g, gfile *c, const entity *e)
         gen_endif(g, c, m->ifcond);
     }
     if (e->variants.n && tag) {
-        out(g, c, "    switch (obj->%s) {\n", c_name(g, tag->name, true));
-        for (size_t i = 0; i < e->variants.n; i++) {
-            const member *v = e->variants.v[i];
-            if (empty_branch(v))
-                continue;
-            gen_if(g, c, v->ifcond);
-            out(g, c, "    case %s:\n        return visit_out_%s_members(out, &obj->u.%s);\n",
-                c_enum_const(g, tag->type, v->name),
-                c_name(g, v->type->name, false), c_name(g, v->name, true));
-            gen_endif(g, c, v->ifcond);
-        }
-        outs(g, c, "    default:\n        break;\n    }\n");
+        gen_branch_switch(g, c, e,
+            "\n        return visit_out_%s_members(out, &obj->u.%s);\n",
+            0);
     }
     outs(g, c, "    return true;\n}\n\n");
 
