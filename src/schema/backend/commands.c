@@ -169,9 +169,7 @@ void gen_commands(gen *g)
         out(g, h, "#include \"%s\"\n#include \"qmpkit/session.h\"\n",
             rel_include(g, h->name,
                         gs(g, "%s.h", module_fname(g, m, "qapi-visit"))));
-        outs(g, h, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
-        out(g, c, "#include <string.h>\n\n#include \"%s\"\n\n",
-            rel_include(g, c->name, h->name));
+        gf_begin_pair(g, h, c);
         out(g, ic, "#include \"%s\"\n", rel_include(g, ic->name, h->name));
         for (size_t j = 0; j < m->entities.n; j++) {
             const entity *e = m->entities.v[j];

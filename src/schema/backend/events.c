@@ -83,9 +83,7 @@ void gen_events(gen *g)
         out(g, h, "#include \"%s\"\n",
             rel_include(g, h->name,
                         gs(g, "%s.h", module_fname(g, m, "qapi-visit"))));
-        outs(g, h, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
-        out(g, c, "#include <string.h>\n\n#include \"%s\"\n\n",
-            rel_include(g, c->name, h->name));
+        gf_begin_pair(g, h, c);
         for (size_t j = 0; j < m->entities.n; j++) {
             const entity *e = m->entities.v[j];
             if (e->kind != QK_SCHEMA_EVENT)

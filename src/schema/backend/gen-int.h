@@ -70,6 +70,9 @@ void gf_close_c(gen *g, gfile *f);
 /* New BASE.h and BASE.c, both opened with BLURB. */
 void gf_open_pair(gen *g, const char *base, const char *blurb, gfile **h,
                   gfile **c);
+/* After H's #include lines: opens its extern "C" block, and starts C with
+ * <string.h> and H. */
+void gf_begin_pair(gen *g, gfile *h, gfile *c);
 
 /* ---- conditions ---- */
 /* "defined(A) && ..." for an if condition, NULL when cond is NULL. */

@@ -379,6 +379,13 @@ void gf_open_pair(gen *g, const char *base, const char *blurb, gfile **h,
     gf_open_c(g, *c, blurb);
 }
 
+void gf_begin_pair(gen *g, gfile *h, gfile *c)
+{
+    outs(g, h, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
+    out(g, c, "#include <string.h>\n\n#include \"%s\"\n\n",
+        rel_include(g, c->name, h->name));
+}
+
 /* ---- conditions ---- */
 
 static const char *cond_rec(gen *g, const qv *c, bool top)

@@ -504,9 +504,7 @@ static void gen_module(gen *g, const module *m)
         return;
     }
     gen_module_includes(g, h, m, "qapi-visit");
-    outs(g, h, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
-    out(g, c, "#include <string.h>\n\n#include \"%s\"\n\n",
-        rel_include(g, c->name, h->name));
+    gf_begin_pair(g, h, c);
     for (size_t i = 0; i < m->entities.n; i++) {
         const entity *e = m->entities.v[i];
         if (e->kind == QK_SCHEMA_OBJECT && !strcmp(e->name, "q_empty"))
