@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../bench-util.h"
 #include "qapi-visit.h"
 #include "qmpkit/schema-gen.h"
 #include "qmpkit/schema.h"
@@ -34,19 +35,6 @@
 #define QEMU_SECONDS 0.80
 #define QEMU_MB 30.0
 #define GEN_RUNS 9
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* ---- 1. generator ---- */
 

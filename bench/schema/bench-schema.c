@@ -17,24 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../bench-util.h"
 #include "qmpkit/schema.h"
 
 #define RUNS 15
 #define QEMU_SECONDS 0.36
 #define QEMU_MB 24.0
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* One compile in a child, which writes its compile time on fd 3; stores
  * the child's peak RSS in *kb. */

@@ -143,10 +143,9 @@ static const char *cmd_flags(gen *g, const entity *e)
 void gen_commands(gen *g)
 {
     const char *init_base = gs(g, "%sqapi-init-commands", g->prefix);
-    gfile *ih = gf_new(g, gs(g, "%s.h", init_base));
-    gfile *ic = gf_new(g, gs(g, "%s.c", init_base));
-    gf_open_h(g, ih, "Schema-defined QAPI/QMP commands: registration");
-    gf_open_c(g, ic, "Schema-defined QAPI/QMP commands: registration");
+    gfile *ih, *ic;
+    gf_open_pair(g, init_base, "Schema-defined QAPI/QMP commands: registration",
+                 &ih, &ic);
     out(g, ih, "#include \"qmpkit/session.h\"\n\n"
                "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
                "/* Registers every generated command in schema order.\n"
@@ -165,16 +164,12 @@ void gen_commands(gen *g)
         if (module_is_builtin(m))
             continue;
         const char *base = module_fname(g, m, "qapi-commands");
-        gfile *h = gf_new(g, gs(g, "%s.h", base));
-        gfile *c = gf_new(g, gs(g, "%s.c", base));
-        gf_open_h(g, h, "Schema-defined QAPI/QMP commands");
-        gf_open_c(g, c, "Schema-defined QAPI/QMP commands");
+        gfile *h, *c;
+        gf_open_pair(g, base, "Schema-defined QAPI/QMP commands", &h, &c);
         out(g, h, "#include \"%s\"\n#include \"qmpkit/session.h\"\n",
             rel_include(g, h->name,
                         gs(g, "%s.h", module_fname(g, m, "qapi-visit"))));
-        outs(g, h, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
-        out(g, c, "#include <string.h>\n\n#include \"%s\"\n\n",
-            rel_include(g, c->name, h->name));
+        gf_begin_pair(g, h, c);
         out(g, ic, "#include \"%s\"\n", rel_include(g, ic->name, h->name));
         for (size_t j = 0; j < m->entities.n; j++) {
             const entity *e = m->entities.v[j];

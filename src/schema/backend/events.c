@@ -51,10 +51,8 @@ static const char *event_const(gen *g, const char *name)
 void gen_events(gen *g)
 {
     const char *emit = gs(g, "%sqapi-emit-events", g->prefix);
-    gfile *eh = gf_new(g, gs(g, "%s.h", emit));
-    gfile *ec = gf_new(g, gs(g, "%s.c", emit));
-    gf_open_h(g, eh, "Schema-defined QAPI/QMP events: the event enum");
-    gf_open_c(g, ec, "Schema-defined QAPI/QMP events: the event enum");
+    gfile *eh, *ec;
+    gf_open_pair(g, emit, "Schema-defined QAPI/QMP events: the event enum", &eh, &ec);
     const char *en = gs(g, "%sQAPIEvent", g->cprefix);
     out(g, eh, "#include \"qmpkit/rt.h\"\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
                "typedef enum %s {\n", en);
@@ -80,16 +78,12 @@ void gen_events(gen *g)
         if (module_is_builtin(m))
             continue;
         const char *base = module_fname(g, m, "qapi-events");
-        gfile *h = gf_new(g, gs(g, "%s.h", base));
-        gfile *c = gf_new(g, gs(g, "%s.c", base));
-        gf_open_h(g, h, "Schema-defined QAPI/QMP events");
-        gf_open_c(g, c, "Schema-defined QAPI/QMP events");
+        gfile *h, *c;
+        gf_open_pair(g, base, "Schema-defined QAPI/QMP events", &h, &c);
         out(g, h, "#include \"%s\"\n",
             rel_include(g, h->name,
                         gs(g, "%s.h", module_fname(g, m, "qapi-visit"))));
-        outs(g, h, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
-        out(g, c, "#include <string.h>\n\n#include \"%s\"\n\n",
-            rel_include(g, c->name, h->name));
+        gf_begin_pair(g, h, c);
         for (size_t j = 0; j < m->entities.n; j++) {
             const entity *e = m->entities.v[j];
             if (e->kind != QK_SCHEMA_EVENT)

@@ -67,6 +67,12 @@ void gf_open_h(gen *g, gfile *f, const char *blurb);
 void gf_close_h(gen *g, gfile *f);
 void gf_open_c(gen *g, gfile *f, const char *blurb);
 void gf_close_c(gen *g, gfile *f);
+/* New BASE.h and BASE.c, both opened with BLURB. */
+void gf_open_pair(gen *g, const char *base, const char *blurb, gfile **h,
+                  gfile **c);
+/* After H's #include lines: opens its extern "C" block, and starts C with
+ * <string.h> and H. */
+void gf_begin_pair(gen *g, gfile *h, gfile *c);
 
 /* ---- conditions ---- */
 /* "defined(A) && ..." for an if condition, NULL when cond is NULL. */
@@ -100,6 +106,8 @@ const char *module_fname(gen *g, const module *m, const char *what);
 const char *rel_include(gen *g, const char *from, const char *to);
 bool module_is_builtin(const module *m);
 bool module_is_outside(const module *m);   /* name starts with ../ */
+/* An #include in H of the WHAT header of each module M includes. */
+void gen_module_includes(gen *g, gfile *h, const module *m, const char *what);
 
 /* ---- back ends ---- */
 void gen_types(gen *g);

@@ -370,6 +370,22 @@ void gf_close_c(gen *g, gfile *f)
     gf_emit(g, f);
 }
 
+void gf_open_pair(gen *g, const char *base, const char *blurb, gfile **h,
+                  gfile **c)
+{
+    *h = gf_new(g, gs(g, "%s.h", base));
+    *c = gf_new(g, gs(g, "%s.c", base));
+    gf_open_h(g, *h, blurb);
+    gf_open_c(g, *c, blurb);
+}
+
+void gf_begin_pair(gen *g, gfile *h, gfile *c)
+{
+    outs(g, h, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
+    out(g, c, "#include <string.h>\n\n#include \"%s\"\n\n",
+        rel_include(g, c->name, h->name));
+}
+
 /* ---- conditions ---- */
 
 static const char *cond_rec(gen *g, const qv *c, bool top)
@@ -561,6 +577,17 @@ bool module_is_builtin(const module *m)
 bool module_is_outside(const module *m)
 {
     return !strncmp(m->name, "../", 3);
+}
+
+void gen_module_includes(gen *g, gfile *h, const module *m, const char *what)
+{
+    for (size_t i = 0; i < m->entities.n; i++) {
+        const entity *e = m->entities.v[i];
+        if (e->kind == QK_SCHEMA_INCLUDE)
+            out(g, h, "#include \"%s\"\n",
+                rel_include(g, h->name,
+                            gs(g, "%s.h", module_fname(g, e->incl, what))));
+    }
 }
 
 const char *module_fname(gen *g, const module *m, const char *what)

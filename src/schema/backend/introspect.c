@@ -225,10 +225,8 @@ void gen_introspect(gen *g)
 {
     const qk_schema *s = g->s;
     const char *base = gs(g, "%sqapi-introspect", g->prefix);
-    gfile *h = gf_new(g, gs(g, "%s.h", base));
-    gfile *c = gf_new(g, gs(g, "%s.c", base));
-    gf_open_h(g, h, "QAPI/QMP schema introspection");
-    gf_open_c(g, c, "QAPI/QMP schema introspection");
+    gfile *h, *c;
+    gf_open_pair(g, base, "QAPI/QMP schema introspection", &h, &c);
     out(g, h,
         "#include \"qmpkit/rt.h\"\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
         "/* JSON fragments of the query-qmp-schema value (SchemaInfo list). */\n"

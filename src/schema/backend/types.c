@@ -294,10 +294,8 @@ static void gen_free_list(gen *g, gfile *c, const entity *e)
 static void gen_module(gen *g, const module *m, seen_set *seen)
 {
     const char *base = module_fname(g, m, "qapi-types");
-    gfile *h = gf_new(g, gs(g, "%s.h", base));
-    gfile *c = gf_new(g, gs(g, "%s.c", base));
-    gf_open_h(g, h, "Schema-defined QAPI types");
-    gf_open_c(g, c, "Schema-defined QAPI types");
+    gfile *h, *c;
+    gf_open_pair(g, base, "Schema-defined QAPI types", &h, &c);
     outs(g, h, "#include \"qmpkit/rt.h\"\n");
     if (module_is_builtin(m)) {
         outs(g, h, "/* The built-in types are part of qmpkit's runtime. */\n");
@@ -305,14 +303,7 @@ static void gen_module(gen *g, const module *m, seen_set *seen)
         gf_close_c(g, c);
         return;
     }
-    for (size_t i = 0; i < m->entities.n; i++) {
-        const entity *e = m->entities.v[i];
-        if (e->kind == QK_SCHEMA_INCLUDE)
-            out(g, h, "#include \"%s\"\n",
-                rel_include(g, h->name,
-                            gs(g, "%s.h", module_fname(g, e->incl,
-                                                       "qapi-types"))));
-    }
+    gen_module_includes(g, h, m, "qapi-types");
     outs(g, h, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
     out(g, c, "#include \"%s\"\n#include \"%s\"\n\n",
         rel_include(g, c->name, h->name),

@@ -139,6 +139,27 @@ static bool empty_branch(const member *v)
     return !strcmp(v->type->name, "q_empty");
 }
 
+/* A switch on the tag of union E, a case for each non-empty branch:
+ * "    case TAG:" then BODY, formatted with the branch's C type name, its
+ * member's C name and N (a BODY may leave N unused). */
+static void gen_branch_switch(gen *g, gfile *c, const entity *e,
+                              const char *body, size_t n)
+{
+    const member *tag = e->tag_member;
+    out(g, c, "    switch (obj->%s) {\n", c_name(g, tag->name, true));
+    for (size_t i = 0; i < e->variants.n; i++) {
+        const member *v = e->variants.v[i];
+        if (empty_branch(v))
+            continue;
+        gen_if(g, c, v->ifcond);
+        out(g, c, "    case %s:", c_enum_const(g, tag->type, v->name));
+        out(g, c, body, c_name(g, v->type->name, false),
+            c_name(g, v->name, true), n);
+        gen_endif(g, c, v->ifcond);
+    }
+    outs(g, c, "    default:\n        break;\n    }\n");
+}
+
 /* Bits needed to track the members of e and its branches, nested. */
 static size_t rd_bits(const entity *e)
 {
@@ -183,18 +204,9 @@ static void gen_object_rd(gen *g, gfile *c, const entity *e)
         gen_endif(g, c, m->ifcond);
     }
     if (ok && e->variants.n && tag) {
-        out(g, c, "    switch (obj->%s) {\n", c_name(g, tag->name, true));
-        for (size_t i = 0; i < e->variants.n; i++) {
-            const member *v = e->variants.v[i];
-            if (empty_branch(v))
-                continue;
-            gen_if(g, c, v->ifcond);
-            out(g, c, "    case %s:\n        return visit_rd_member_%s(r, &obj->u.%s, k, kl, seen, bit + %zu);\n",
-                c_enum_const(g, tag->type, v->name),
-                c_name(g, v->type->name, false), c_name(g, v->name, true), nall);
-            gen_endif(g, c, v->ifcond);
-        }
-        outs(g, c, "    default:\n        break;\n    }\n");
+        gen_branch_switch(g, c, e,
+            "\n        return visit_rd_member_%s(r, &obj->u.%s, k, kl, seen, bit + %zu);\n",
+            nall);
     }
     outs(g, c, ok ? "    return 0;\n}\n\n" : "    return -1;\n}\n\n");
 
@@ -210,18 +222,9 @@ static void gen_object_rd(gen *g, gfile *c, const entity *e)
     }
     outs(g, c, "    if (((seen >> bit) & mask) != mask)\n        return false;\n");
     if (ok && e->variants.n && tag) {
-        out(g, c, "    switch (obj->%s) {\n", c_name(g, tag->name, true));
-        for (size_t i = 0; i < e->variants.n; i++) {
-            const member *v = e->variants.v[i];
-            if (empty_branch(v))
-                continue;
-            gen_if(g, c, v->ifcond);
-            out(g, c, "    case %s:\n        return visit_rd_check_%s(&obj->u.%s, seen, bit + %zu);\n",
-                c_enum_const(g, tag->type, v->name),
-                c_name(g, v->type->name, false), c_name(g, v->name, true), nall);
-            gen_endif(g, c, v->ifcond);
-        }
-        outs(g, c, "    default:\n        break;\n    }\n");
+        gen_branch_switch(g, c, e,
+            "\n        return visit_rd_check_%s(&obj->u.%s, seen, bit + %zu);\n",
+            nall);
     }
     outs(g, c, ok ? "    return true;\n}\n\n" : "    return false;\n}\n\n");
 
@@ -234,18 +237,9 @@ static void gen_object_rd(gen *g, gfile *c, const entity *e)
                   "        if (!qk_rd_find(r, \"%s\", &v) || !visit_rd_%s(&v, &obj->%s))\n"
                   "            return false;\n    }\n",
             tag->name, type_cname(g, tag->type), c_name(g, tag->name, true));
-        out(g, c, "    switch (obj->%s) {\n", c_name(g, tag->name, true));
-        for (size_t i = 0; i < e->variants.n; i++) {
-            const member *v = e->variants.v[i];
-            if (empty_branch(v))
-                continue;
-            gen_if(g, c, v->ifcond);
-            out(g, c, "    case %s:\n        return visit_rd_pre_%s(r, &obj->u.%s);\n",
-                c_enum_const(g, tag->type, v->name),
-                c_name(g, v->type->name, false), c_name(g, v->name, true));
-            gen_endif(g, c, v->ifcond);
-        }
-        outs(g, c, "    default:\n        break;\n    }\n");
+        gen_branch_switch(g, c, e,
+            "\n        return visit_rd_pre_%s(r, &obj->u.%s);\n",
+            0);
     }
     outs(g, c, "    return true;\n}\n\n");
 
@@ -296,18 +290,9 @@ static void gen_object(gen *g, gfile *c, const entity *e)
         gen_endif(g, c, m->ifcond);
     }
     if (e->variants.n && tag) {
-        out(g, c, "    switch (obj->%s) {\n", c_name(g, tag->name, true));
-        for (size_t i = 0; i < e->variants.n; i++) {
-            const member *v = e->variants.v[i];
-            if (empty_branch(v))
-                continue;
-            gen_if(g, c, v->ifcond);
-            out(g, c, "    case %s:\n        return visit_type_%s_members(p, in, &obj->u.%s, seen, errp);\n",
-                c_enum_const(g, tag->type, v->name),
-                c_name(g, v->type->name, false), c_name(g, v->name, true));
-            gen_endif(g, c, v->ifcond);
-        }
-        outs(g, c, "    default:\n        break;\n    }\n");
+        gen_branch_switch(g, c, e,
+            "\n        return visit_type_%s_members(p, in, &obj->u.%s, seen, errp);\n",
+            0);
     }
     outs(g, c, "    return true;\n}\n\n");
 
@@ -323,20 +308,10 @@ static void gen_object(gen *g, gfile *c, const entity *e)
         gen_endif(g, c, m->ifcond);
     }
     if (e->variants.n && tag) {
-        out(g, c, "    switch (obj->%s) {\n", c_name(g, tag->name, true));
-        for (size_t i = 0; i < e->variants.n; i++) {
-            const member *v = e->variants.v[i];
-            if (empty_branch(v))
-                continue;
-            gen_if(g, c, v->ifcond);
-            out(g, c, "    case %s: {\n        int r = visit_known_%s(&obj->u.%s, key);\n"
-                      "        return r < 0 ? r : r + %zu;\n    }\n",
-                c_enum_const(g, tag->type, v->name),
-                c_name(g, v->type->name, false), c_name(g, v->name, true),
-                (size_t)e->all_members.n);
-            gen_endif(g, c, v->ifcond);
-        }
-        outs(g, c, "    default:\n        break;\n    }\n");
+        gen_branch_switch(g, c, e,
+            " {\n        int r = visit_known_%s(&obj->u.%s, key);\n"
+            "        return r < 0 ? r : r + %zu;\n    }\n",
+            (size_t)e->all_members.n);
     }
     outs(g, c, "    return -1;\n}\n\n");
 
@@ -367,18 +342,9 @@ static void gen_object(gen *g, gfile *c, const entity *e)
         gen_endif(g, c, m->ifcond);
     }
     if (e->variants.n && tag) {
-        out(g, c, "    switch (obj->%s) {\n", c_name(g, tag->name, true));
-        for (size_t i = 0; i < e->variants.n; i++) {
-            const member *v = e->variants.v[i];
-            if (empty_branch(v))
-                continue;
-            gen_if(g, c, v->ifcond);
-            out(g, c, "    case %s:\n        return visit_out_%s_members(out, &obj->u.%s);\n",
-                c_enum_const(g, tag->type, v->name),
-                c_name(g, v->type->name, false), c_name(g, v->name, true));
-            gen_endif(g, c, v->ifcond);
-        }
-        outs(g, c, "    default:\n        break;\n    }\n");
+        gen_branch_switch(g, c, e,
+            "\n        return visit_out_%s_members(out, &obj->u.%s);\n",
+            0);
     }
     outs(g, c, "    return true;\n}\n\n");
 
@@ -417,6 +383,26 @@ static void gen_object(gen *g, gfile *c, const entity *e)
     gen_clone(g, c, cn);
 }
 
+/* The case labels for alternate branch Q (an alt_qtype() name): on the
+ * qk_json type (text false) or on the first byte of the text (text true). */
+static const char *alt_case(const char *q, bool text)
+{
+    if (!strcmp(q, "QTYPE_QDICT"))
+        return text ? "    case '{':\n" : "    case QK_JSON_OBJECT:";
+    if (!strcmp(q, "QTYPE_QLIST"))
+        return text ? "    case '[':\n" : "    case QK_JSON_ARRAY:";
+    if (!strcmp(q, "QTYPE_QSTRING"))
+        return text ? "    case '\"':\n" : "    case QK_JSON_STRING:";
+    if (!strcmp(q, "QTYPE_QBOOL"))
+        return text ? "    case 't':\n    case 'f':\n" : "    case QK_JSON_BOOL:";
+    if (!strcmp(q, "QTYPE_QNULL"))
+        return text ? "    case 'n':\n" : "    case QK_JSON_NULL:";
+    return text ? "    case '-':\n    case '0': case '1': case '2': case '3': case '4':\n"
+                  "    case '5': case '6': case '7': case '8': case '9':\n"
+                : "    case QK_JSON_INT:\n    case QK_JSON_UINT:\n"
+                  "    case QK_JSON_DOUBLE:";
+}
+
 static void gen_alternate(gen *g, gfile *c, const entity *e)
 {
     const char *cn = c_name(g, e->name, false);
@@ -434,19 +420,7 @@ static void gen_alternate(gen *g, gfile *c, const entity *e)
         const char *vn = c_name(g, v->name, true);
         const char *q = alt_qtype(t);
         gen_if(g, c, v->ifcond);
-        if (!strcmp(q, "QTYPE_QDICT"))
-            outs(g, c, "    case QK_JSON_OBJECT:");
-        else if (!strcmp(q, "QTYPE_QLIST"))
-            outs(g, c, "    case QK_JSON_ARRAY:");
-        else if (!strcmp(q, "QTYPE_QSTRING"))
-            outs(g, c, "    case QK_JSON_STRING:");
-        else if (!strcmp(q, "QTYPE_QBOOL"))
-            outs(g, c, "    case QK_JSON_BOOL:");
-        else if (!strcmp(q, "QTYPE_QNULL"))
-            outs(g, c, "    case QK_JSON_NULL:");
-        else
-            outs(g, c, "    case QK_JSON_INT:\n    case QK_JSON_UINT:\n"
-                       "    case QK_JSON_DOUBLE:");
+        outs(g, c, alt_case(q, false));
         out(g, c, " {\n        o->type = %s;\n", q);
         if (t->kind == QK_SCHEMA_OBJECT)
             out(g, c,
@@ -501,19 +475,7 @@ static void gen_alternate(gen *g, gfile *c, const entity *e)
         const char *vn = c_name(g, v->name, true);
         const char *q = alt_qtype(t);
         gen_if(g, c, v->ifcond);
-        if (!strcmp(q, "QTYPE_QDICT"))
-            outs(g, c, "    case '{':\n");
-        else if (!strcmp(q, "QTYPE_QLIST"))
-            outs(g, c, "    case '[':\n");
-        else if (!strcmp(q, "QTYPE_QSTRING"))
-            outs(g, c, "    case '\"':\n");
-        else if (!strcmp(q, "QTYPE_QBOOL"))
-            outs(g, c, "    case 't':\n    case 'f':\n");
-        else if (!strcmp(q, "QTYPE_QNULL"))
-            outs(g, c, "    case 'n':\n");
-        else
-            outs(g, c, "    case '-':\n    case '0': case '1': case '2': case '3': case '4':\n"
-                       "    case '5': case '6': case '7': case '8': case '9':\n");
+        outs(g, c, alt_case(q, true));
         out(g, c, "        o->type = %s;\n", q);
         if (t->kind == QK_SCHEMA_OBJECT)
             out(g, c, "        ok = qk_rd_obj_begin(r) && visit_rd_%s_members(r, &o->u.%s);\n",
@@ -532,10 +494,8 @@ static void gen_alternate(gen *g, gfile *c, const entity *e)
 static void gen_module(gen *g, const module *m)
 {
     const char *base = module_fname(g, m, "qapi-visit");
-    gfile *h = gf_new(g, gs(g, "%s.h", base));
-    gfile *c = gf_new(g, gs(g, "%s.c", base));
-    gf_open_h(g, h, "Schema-defined QAPI visitors");
-    gf_open_c(g, c, "Schema-defined QAPI visitors");
+    gfile *h, *c;
+    gf_open_pair(g, base, "Schema-defined QAPI visitors", &h, &c);
     out(g, h, "#include \"%s\"\n",
         rel_include(g, h->name, gs(g, "%s.h", module_fname(g, m, "qapi-types"))));
     if (module_is_builtin(m)) {
@@ -543,17 +503,8 @@ static void gen_module(gen *g, const module *m)
         gf_close_c(g, c);
         return;
     }
-    for (size_t i = 0; i < m->entities.n; i++) {
-        const entity *e = m->entities.v[i];
-        if (e->kind == QK_SCHEMA_INCLUDE)
-            out(g, h, "#include \"%s\"\n",
-                rel_include(g, h->name,
-                            gs(g, "%s.h", module_fname(g, e->incl,
-                                                       "qapi-visit"))));
-    }
-    outs(g, h, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
-    out(g, c, "#include <string.h>\n\n#include \"%s\"\n\n",
-        rel_include(g, c->name, h->name));
+    gen_module_includes(g, h, m, "qapi-visit");
+    gf_begin_pair(g, h, c);
     for (size_t i = 0; i < m->entities.n; i++) {
         const entity *e = m->entities.v[i];
         if (e->kind == QK_SCHEMA_OBJECT && !strcmp(e->name, "q_empty"))
