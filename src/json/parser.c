@@ -320,6 +320,30 @@ static int process_token(qk_json_parser *p, const qk_tok *tok,
     return QK_JSON_VALUE;
 }
 
+/*
+ * A ':' or ',' where the grammar expects it, with no error so far and no
+ * limit near, only moves the innermost container on: the short way for
+ * callers that feed byte by byte. False for anything else.
+ */
+static bool separator(qk_json_parser *p, const qk_tok *tok)
+{
+    if (p->failed || !p->depth || p->token_bytes + 2 > p->max_size ||
+        p->tokens + 1 > p->max_count)
+        return false;
+    qk_parse_frame *f = &p->stack[p->depth - 1];
+    if (tok->type == QK_TOK_COLON && f->state == O_COLON)
+        f->state = O_VALUE;
+    else if (tok->type == QK_TOK_COMMA && f->state == A_SEP)
+        f->state = A_VALUE;
+    else if (tok->type == QK_TOK_COMMA && f->state == O_SEP)
+        f->state = O_KEY;
+    else
+        return false;
+    p->token_bytes++;
+    p->tokens++;
+    return true;
+}
+
 /* ---- public interface ---------------------------------------------- */
 
 static void parser_init(qk_json_parser *p, const qk_json_parser_config *cfg)
@@ -404,6 +428,8 @@ static int feed(qk_json_parser *p, const uint8_t *d, size_t len,
                      qk_lexer_close_string(&p->lx, d, &one))) {
         if (consumed)
             *consumed = 1;
+        if (separator(p, &one))
+            return QK_JSON_MORE;
         return process_token(p, &one, value, err);
     }
     while (rc == QK_JSON_MORE) {
