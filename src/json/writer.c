@@ -546,6 +546,23 @@ static char *write_tree(wr *w, char *p, const qk_json *v, unsigned flags)
     *p++ = v->type == QK_JSON_ARRAY ? '[' : '{';
     st[depth++] = (wframe){v, 0};
 
+/* The separator before item i and, when pretty, the newline and indent. */
+#define SEPARATE(i)                                                          \
+    do {                                                                     \
+        NEED(2);                                                             \
+        if (i) {                                                             \
+            *p++ = ',';                                                      \
+            if (!pretty)                                                     \
+                *p++ = ' ';                                                  \
+        }                                                                    \
+        if (pretty) {                                                        \
+            p = write_indent(w, p, depth);                                   \
+            if (!p)                                                          \
+                goto nomem;                                                  \
+            end = w->end;                                                    \
+        }                                                                    \
+    } while (0)
+
     while (depth) {
         wframe *f = &st[depth - 1];
         const qk_json *c = f->c;
@@ -554,18 +571,7 @@ static char *write_tree(wr *w, char *p, const qk_json *v, unsigned flags)
         if (c->type == QK_JSON_ARRAY) {
             const qk_json_arr *a = QK_CARR(c);
             for (; i < a->len; i++) {
-                NEED(2);
-                if (i) {
-                    *p++ = ',';
-                    if (!pretty)
-                        *p++ = ' ';
-                }
-                if (pretty) {
-                    p = write_indent(w, p, depth);
-                    if (!p)
-                        goto nomem;
-                    end = w->end;
-                }
+                SEPARATE(i);
                 const qk_json *x = a->items[i];
                 if (is_open(x)) {
                     child = x;
@@ -582,18 +588,7 @@ static char *write_tree(wr *w, char *p, const qk_json *v, unsigned flags)
             for (; i < o->len; i++) {
                 const qk_json_member *m = &o->m[i];
                 const qk_json_str *k = QK_CSTR(m->key);
-                NEED(2);
-                if (i) {
-                    *p++ = ',';
-                    if (!pretty)
-                        *p++ = ' ';
-                }
-                if (pretty) {
-                    p = write_indent(w, p, depth);
-                    if (!p)
-                        goto nomem;
-                    end = w->end;
-                }
+                SEPARATE(i);
                 if (k->len <= STR_CHUNK) {
                     NEED(SHORT_STR_ROOM(k->len) + 2);
                     p = put_short_value(p, k);
