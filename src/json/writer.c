@@ -568,27 +568,16 @@ static char *write_tree(wr *w, char *p, const qk_json *v, unsigned flags)
         const qk_json *c = f->c;
         const qk_json *child = NULL;
         size_t i = f->i;
-        if (c->type == QK_JSON_ARRAY) {
-            const qk_json_arr *a = QK_CARR(c);
-            for (; i < a->len; i++) {
-                SEPARATE(i);
-                const qk_json *x = a->items[i];
-                if (is_open(x)) {
-                    child = x;
-                    i++;
-                    break;
-                }
-                p = write_leaf(w, p, x, pretty, depth);
-                if (!p)
-                    goto nomem;
-                end = w->end;
-            }
-        } else {
-            const qk_json_obj *o = QK_COBJ(c);
-            for (; i < o->len; i++) {
-                const qk_json_member *m = &o->m[i];
+        const bool is_array = c->type == QK_JSON_ARRAY;
+        const size_t n = is_array ? QK_CARR(c)->len : QK_COBJ(c)->len;
+        for (; i < n; i++) {
+            const qk_json *x;
+            SEPARATE(i);
+            if (is_array) {
+                x = QK_CARR(c)->items[i];
+            } else {
+                const qk_json_member *m = &QK_COBJ(c)->m[i];
                 const qk_json_str *k = QK_CSTR(m->key);
-                SEPARATE(i);
                 if (k->len <= STR_CHUNK) {
                     NEED(SHORT_STR_ROOM(k->len) + 2);
                     p = put_short_value(p, k);
@@ -602,17 +591,17 @@ static char *write_tree(wr *w, char *p, const qk_json *v, unsigned flags)
                 p[0] = ':';
                 p[1] = ' ';
                 p += 2;
-                const qk_json *x = m->value;
-                if (is_open(x)) {
-                    child = x;
-                    i++;
-                    break;
-                }
-                p = write_leaf(w, p, x, pretty, depth);
-                if (!p)
-                    goto nomem;
-                end = w->end;
+                x = m->value;
             }
+            if (is_open(x)) {
+                child = x;
+                i++;
+                break;
+            }
+            p = write_leaf(w, p, x, pretty, depth);
+            if (!p)
+                goto nomem;
+            end = w->end;
         }
         if (child) {
             f->i = i;
