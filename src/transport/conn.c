@@ -325,6 +325,19 @@ static void read_locked(qk_conn *c, bool *submit)
         run_oob_locked(c);
         if (!*submit)
             *submit = pull_inband_locked(c);
+        /* A request answered at once (a built-in) lets the engine take
+         * the rest, often just the newline after it: feed it from here
+         * rather than through the stash. */
+        while (used < (size_t)n && !c->dead && !*submit &&
+               qk_session_wants_input(c->s)) {
+            size_t more = 0;
+            feed_locked(c, srv->rbuf + used, (size_t)n - used, NULL, 0, &more);
+            used += more;
+            run_oob_locked(c);
+            *submit = pull_inband_locked(c);
+            if (more == 0)
+                break;
+        }
         if (used < (size_t)n) {
             if (!stash(c, srv->rbuf + used, (size_t)n - used)) {
                 c->dead = true;
