@@ -114,6 +114,10 @@ QK_EXPORT int qk_session_output(qk_session *s, const void **data, size_t *len,
 QK_EXPORT void qk_session_output_consume(qk_session *s, size_t n);
 /* Bytes pending output. */
 QK_EXPORT size_t qk_session_output_pending(qk_session *s);
+/* True once a message (a request, its reply or an event) had to be
+ * dropped for lack of memory. The peer may then wait forever for a reply,
+ * so the transport should close the session (qk_server does). */
+QK_EXPORT bool qk_session_output_lost(qk_session *s);
 
 /* ---- server role -------------------------------------------------------- */
 

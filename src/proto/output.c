@@ -118,11 +118,21 @@ size_t qk_session_output_pending(qk_session *s)
     return n;
 }
 
-/* Commits bytes appended to back since mark, or rolls them back. */
+bool qk_session_output_lost(qk_session *s)
+{
+    pthread_mutex_lock(&s->lock);
+    bool lost = s->lost;
+    pthread_mutex_unlock(&s->lock);
+    return lost;
+}
+
+/* Commits bytes appended to back since mark, or rolls them back (the
+ * message is lost). */
 int qk__output_finish(qk_session *s, size_t mark, int rc)
 {
     qk_buf *b = &s->out.back;
     if (rc < 0) {
+        s->lost = s->role == QK_ROLE_SERVER; /* a client's caller is told */
         b->len = mark;
         if (b->data)
             b->data[mark] = 0;

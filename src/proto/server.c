@@ -266,6 +266,7 @@ int qk__server_feed(qk_session *s, const char *data, size_t len,
             r = qk_calloc(1, sizeof *r);
         if (!r) {
             qk_json_unref(v);
+            s->lost = true; /* the message cannot even be answered */
             ret = QK_ERR_NOMEM;
         } else {
             r->s = s;
@@ -391,9 +392,11 @@ int qk_request_take_fd(qk_request *r)
 static int complete_locked(qk_session *s, struct qk_request *r,
                            const qk_json *ret, const qk_error *err)
 {
+    bool lost = s->lost;
     int rc = reply(s, r, err ? NULL : ret, err);
     if (rc < 0 && !err) {
         /* the reply did not fit in memory: say so if we can */
+        s->lost = lost;
         qk_error *oom = NULL;
         qk_error_setg(&oom, QK_ERROR_GENERIC, "out of memory");
         reply(s, r, NULL, oom);

@@ -158,6 +158,7 @@ struct qk_session {
     size_t ib_len;
     bool ib_running;
     bool ff_prefix; /* the reply being written gets a 0xFF first */
+    bool lost;      /* a message was dropped for lack of memory */
     qk_json *empty_args; /* shared {} for requests without arguments */
     struct qk_request *spare; /* one freed request kept for reuse */
 

@@ -108,6 +108,11 @@ bool qk__conn_flush_locked(qk_conn *c)
 {
     if (c->closed || c->dead)
         return !c->dead;
+    if (qk_session_output_lost(c->s)) {
+        c->dead = true;
+        c->dead_reason = "out of memory (a message could not be queued)";
+        return false;
+    }
     for (;;) {
         const void *data;
         size_t len = 0;
