@@ -531,6 +531,8 @@ static void start_ours(const char *path, qk_json *schema)
     o.session.flags = QK_SERVER_OOB;
     o.session.schema = schema;
     o.max_sessions = 20000;
+    if (getenv("QK_BENCH_POLL_NS")) /* to compare */
+        o.poll_ns = atol(getenv("QK_BENCH_POLL_NS"));
     if (qk_server_new(&o, &srv) < 0 || qk_server_listen_unix(srv, path, 0) < 0)
         die("server");
     qk_command_table_unref(t);
@@ -786,7 +788,7 @@ static void summary(int nplaces)
 
 int main(void)
 {
-    /* QK_BENCH_ONLY=multi|raw|events|pipelined: one figure of ours alone, for profiling */
+    /* QK_BENCH_ONLY=serial|multi|raw|events|pipelined: one figure of ours alone, for profiling */
     const char *only = getenv("QK_BENCH_ONLY");
     if (only) {
         snprintf(dir, sizeof dir, "/tmp/qk-bench-XXXXXX");
@@ -797,6 +799,10 @@ int main(void)
         start_ours(p, NULL);
         if (strcmp(only, "events") == 0) {
             printf("%.0f deliveries/s\n", events(p, 1000, 200));
+        } else if (strcmp(only, "serial") == 0) {
+            serial_result pp = pingpong(1.0), so = serial(p, qv, 1.0);
+            printf("ping-pong %.1f us, query-version %.0f cmd/s, %.1f us\n",
+                   pp.median_us, so.rate, so.median_us);
         } else if (strcmp(only, "raw") == 0) {
             static char paths[50][256];
             raw_server rs;

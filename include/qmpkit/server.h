@@ -67,6 +67,11 @@ typedef struct qk_server_options {
     size_t max_sessions;    /* 0: 4096 */
     size_t max_output;      /* unwritten bytes per session; 0: 16 MiB */
     size_t pause_output;    /* stop reading above this; 0: 256 KiB */
+    /* After work, the I/O thread and qk_server_run() keep looking for
+     * more this long (yielding the CPU) before they sleep: a client in a
+     * request/reply loop is then served without a wake-up. 0: 50 us;
+     * negative: never. */
+    long poll_ns;
     /* In-band commands go to executor when set, else to the dispatcher
      * queue (qk_server_run() or qk_server_dispatch()). The executor must
      * run every job it is given, also while qk_server_free() waits. */

@@ -21,7 +21,6 @@
 #include "server-int.h"
 
 #define QK_BATCH 8 /* requests of one session in a row */
-#define QK_SPIN_NS 50000L /* look for more work this long before sleeping */
 
 static void job_done(qk_server *srv)
 {
@@ -196,7 +195,7 @@ int qk_server_run(qk_server *srv)
                 clock_gettime(CLOCK_MONOTONIC, &t1);
             } while (!srv->jhead && !atomic_load(&srv->stopping) &&
                      (t1.tv_sec - t0.tv_sec) * 1000000000L +
-                     (t1.tv_nsec - t0.tv_nsec) < QK_SPIN_NS);
+                     (t1.tv_nsec - t0.tv_nsec) < srv->opt.poll_ns);
             continue;
         }
         if (!c) {
@@ -214,7 +213,7 @@ int qk_server_run(qk_server *srv)
         }
         pthread_mutex_unlock(&srv->jmu);
         run_job(c);
-        spin = true;
+        spin = srv->opt.poll_ns > 0;
         pthread_mutex_lock(&srv->jmu);
     }
     pthread_mutex_unlock(&srv->jmu);

@@ -109,14 +109,15 @@ int qk__loop_step(qk_server *srv, int timeout_ms)
         pthread_cond_broadcast(&srv->jcond);
         pthread_mutex_unlock(&srv->jmu);
     }
-    return 0;
+    return n;
 }
 
 int qk_server_io_step(qk_server *srv, int timeout_ms)
 {
     if (!srv || !(srv->opt.flags & QK_SRV_NO_IO_THREAD))
         return QK_ERR_STATE;
-    return qk__loop_step(srv, timeout_ms);
+    int n = qk__loop_step(srv, timeout_ms);
+    return n < 0 ? n : 0;
 }
 
 int qk_server_io_fd(qk_server *srv)

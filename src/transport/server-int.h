@@ -116,6 +116,7 @@ void qk__srv_wake(qk_server *srv);
 /* Queues c for the I/O thread (takes a reference) and wakes it. */
 void qk__srv_mark_dirty(qk_server *srv, qk_conn *c);
 int64_t qk__now_ms(void);
+int64_t qk__now_ns(void);
 
 /* conn.c */
 int qk__conn_new(qk_server *srv, int rfd, int wfd, bool is_socket,
@@ -142,6 +143,7 @@ void qk__dispatch_cancel_all(qk_server *srv);
 void qk__dispatch_wait_idle(qk_server *srv);
 
 /* loop.c */
+/* One epoll round; returns the number of events, or QK_ERR_IO. */
 int qk__loop_step(qk_server *srv, int timeout_ms);
 int qk__epoll_add(qk_server *srv, int fd, uint32_t ev, qk_handle *h);
 

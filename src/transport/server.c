@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/epoll.h>
@@ -18,9 +19,14 @@
 
 int64_t qk__now_ms(void)
 {
+    return qk__now_ns() / 1000000;
+}
+
+int64_t qk__now_ns(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 void qk__srv_log(qk_server *srv, int level, const char *fmt, ...)
@@ -77,6 +83,8 @@ int qk_server_new(const qk_server_options *opt, qk_server **out)
         srv->opt.max_output = (size_t)16 << 20;
     if (!srv->opt.pause_output)
         srv->opt.pause_output = (size_t)256 << 10;
+    if (!srv->opt.poll_ns)
+        srv->opt.poll_ns = 50000;
     srv->rbuf_size = QK_SRV_RBUF;
     srv->rbuf = qk_malloc(srv->rbuf_size);
     srv->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -112,11 +120,18 @@ int qk_server_new(const qk_server_options *opt, qk_server **out)
 static void *io_thread(void *arg)
 {
     qk_server *srv = arg;
+    int64_t poll_until = 0; /* look without sleeping until then */
     while (!atomic_load(&srv->closing)) {
-        if (qk__loop_step(srv, -1) < 0) {
+        bool polling = srv->opt.poll_ns > 0 && qk__now_ns() < poll_until;
+        int n = qk__loop_step(srv, polling ? 0 : -1);
+        if (n < 0) {
             qk__srv_log(srv, QK_SRV_LOG_ERROR, "epoll_wait failed");
             break;
         }
+        if (n > 0)
+            poll_until = qk__now_ns() + srv->opt.poll_ns;
+        else if (polling)
+            sched_yield();
     }
     return NULL;
 }
