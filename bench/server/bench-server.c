@@ -580,11 +580,8 @@ static pid_t idle_child(const char *path, int n)
         }
         if (write(p[1], "k", 1) != 1)
             _exit(1);
-        char x;
-        if (read(p[1], &x, 1) < 0) /* until the parent closes */
-            _exit(0);
-        pause();
-        _exit(0);
+        for (;;) /* the sessions stay open until the parent kills us */
+            pause();
     }
     close(p[1]);
     char x;
