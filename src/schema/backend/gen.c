@@ -338,6 +338,8 @@ gfile *gf_new(gen *g, const char *name)
         return &dummy;
     }
     f->name = n;
+    if (g->nspare)
+        f->buf = g->spare[--g->nspare];
     *g->last = f;
     g->last = &f->next;
     return f;
@@ -383,7 +385,9 @@ void gf_open_h(gen *g, gfile *f, const char *blurb)
     out(g, f, "#ifndef %s\n#define %s\n\n", gd, gd);
 }
 
-/* Hands a finished file to the caller and drops its text. */
+/* Hands a finished file to the caller and drops its text, keeping the
+ * buffer for a later file: growing a fresh one for each of hundreds of
+ * files cost page faults and copies. */
 static void gf_emit(gen *g, gfile *f)
 {
     if (!g->err) {
@@ -392,7 +396,13 @@ static void gf_emit(gen *g, gfile *f)
         if (r)
             g->err = r;
     }
-    qk_buf_free(&f->buf);
+    if (g->nspare < sizeof(g->spare) / sizeof(g->spare[0])) {
+        qk_buf_clear(&f->buf);
+        g->spare[g->nspare++] = f->buf;
+        f->buf = (qk_buf)QK_BUF_INIT;
+    } else {
+        qk_buf_free(&f->buf);
+    }
 }
 
 void gf_close_h(gen *g, gfile *f)
@@ -685,6 +695,8 @@ const char *rel_include(gen *g, const char *from, const char *to)
 static void free_all(gen *g)
 {
     qk_buf_free(&g->tmp);
+    while (g->nspare)
+        qk_buf_free(&g->spare[--g->nspare]);
     while (g->pool) {
         gpool *n = g->pool->next;
         qk_free(g->pool);
