@@ -44,28 +44,23 @@ static int make_dirs(char *path)
     return 0;
 }
 
-/* Scratch for reading back old contents, reused across files. */
-static char *old_buf;
-static size_t old_cap;
-
-/* Reads up to len + 1 bytes of fd: true when they equal data exactly. */
+/* Compares the file with data in chunks that stay in cache: true when
+ * the file holds exactly data. */
 static bool same_content(int fd, const char *data, size_t len)
 {
-    if (old_cap < len + 1) {
-        char *n = realloc(old_buf, len + 1);
-        if (!n)
-            return false; /* rewriting is always correct */
-        old_buf = n;
-        old_cap = len + 1;
-    }
-    size_t got = 0;
-    while (got < len + 1) {
-        ssize_t n = pread(fd, old_buf + got, len + 1 - got, (off_t)got);
+    static char chunk[65536];
+    size_t off = 0;
+    for (;;) {
+        size_t want = len - off < sizeof(chunk) ? len - off + 1 : sizeof(chunk);
+        ssize_t n = pread(fd, chunk, want, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n <= 0)
-            break;
-        got += (size_t)n;
+            return off == len && n == 0;
+        if ((size_t)n > len - off || memcmp(chunk, data + off, (size_t)n))
+            return false;
+        off += (size_t)n;
     }
-    return got == len && !memcmp(old_buf, data, len);
 }
 
 static bool write_all(int fd, const char *data, size_t len)
@@ -231,6 +226,5 @@ int main(int argc, char **argv)
         }
     }
     qk_schema_free(s);
-    free(old_buf);
     return fflush(stdout) ? 1 : 0;
 }
