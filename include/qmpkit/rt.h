@@ -141,7 +141,8 @@ QK_EXPORT bool qk_rd_arr_begin(qk_rd *r);
 QK_EXPORT int qk_rd_elem(qk_rd *r);
 QK_EXPORT bool qk_rd_skip(qk_rd *r);
 /* From just after an object's '{', finds member key at this level and
- * points *val at its value; r is not moved. */
+ * points *val at its value; r is not moved. The values passed over are
+ * only bracket-matched, not checked: decode them strictly afterwards. */
 QK_EXPORT bool qk_rd_find(const qk_rd *r, const char *key, qk_rd *val);
 QK_EXPORT bool qk_rd_enum(qk_rd *r, const QEnumLookup *lookup, int *out);
 
