@@ -15,16 +15,6 @@
 #include "qmpkit/rt.h"
 #include "qmpkit/session.h"
 
-void *qk_rt_zalloc(size_t size)
-{
-    return qk_calloc(1, size ? size : 1);
-}
-
-char *qk_rt_strdup(const char *s)
-{
-    return s ? qk_strdup(s) : NULL;
-}
-
 const char *qk_enum_str(const QEnumLookup *lookup, int val)
 {
     if (val < 0 || val >= lookup->size || !lookup->array[val])
@@ -567,7 +557,7 @@ bool qk_rt_visit_type_str(const qk_vpath *p, const char *name, const qk_json *in
         qk_v_type_error(p, name, "string", errp);
         return false;
     }
-    char *c = qk_strndup(s, qk_json_string_length(in));
+    char *c = qk_rt_strndup(s, qk_json_string_length(in));
     if (!c) {
         qk_v_nomem(errp);
         return false;
@@ -772,7 +762,7 @@ qk_json *qk_rt_visit_out_null(const QNull *obj)
 
 static void free_str(char *s)
 {
-    qk_free(s);
+    qk_rt_free(s);
 }
 static void free_json(qk_json *v)
 {
@@ -786,7 +776,7 @@ static void free_json(qk_json *v)
         while (obj) {                                                        \
             n##List *next = obj->next;                                       \
             freeval(obj->value);                                             \
-            qk_free(obj);                                                    \
+            qk_rt_free(obj);                                                 \
             obj = next;                                                      \
         }                                                                    \
     }                                                                        \
@@ -1125,7 +1115,7 @@ bool qk_rt_visit_rd_str(qk_rd *r, char **obj)
     size_t n;
     if (!rd_plain_str(r, &s, &n))
         return false;
-    char *c = qk_strndup(s, n);
+    char *c = qk_rt_strndup(s, n);
     if (!c)
         return false;
     *obj = c;

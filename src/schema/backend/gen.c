@@ -564,7 +564,7 @@ const char *free_stmt(gen *g, const entity *t, const char *expr)
     switch (t->kind) {
     case QK_SCHEMA_BUILTIN:
         if (!strcmp(t->name, "str"))
-            return gs(g, "qk_free(%s);", expr);
+            return gs(g, "qk_rt_free(%s);", expr);
         if (!strcmp(t->name, "any") || !strcmp(t->name, "null"))
             return gs(g, "qk_json_unref(%s);", expr);
         return NULL;
