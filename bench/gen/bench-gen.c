@@ -227,134 +227,185 @@ static char *slurp(const char *path, size_t *len)
     return p;
 }
 
-/* Runs fn for at least 0.3 s after a warm-up; returns seconds per call. */
-#define TIME_IT(secs, body)                                                  \
-    do {                                                                     \
-        for (int w_ = 0; w_ < 3; w_++) {                                     \
-            body;                                                            \
-        }                                                                    \
-        double best_ = 1e9;                                                  \
-        for (int r_ = 0; r_ < 5; r_++) {                                     \
-            long n_ = 0;                                                     \
-            double t0_ = now(), t1_;                                         \
-            do {                                                             \
-                body;                                                        \
-                n_++;                                                        \
-                t1_ = now();                                                 \
-            } while (t1_ - t0_ < 0.06);                                      \
-            double per_ = (t1_ - t0_) / (double)n_;                          \
-            if (per_ < best_)                                                \
-                best_ = per_;                                                \
-        }                                                                    \
-        secs = best_;                                                        \
-    } while (0)
+/* What every contender works on. */
+typedef struct dctx {
+    const char *text;
+    size_t len;
+    qk_json *tree;          /* the text parsed once */
+    SchemaInfoList *list;   /* decoded once, for encoding */
+    qk_buf out;
+    bool ok;
+    size_t entries;
+} dctx;
+
+static void run_parse(dctx *c)
+{
+    qk_json *v = qk_json_parse(c->text, c->len, QK_JSON_QMP, NULL);
+    c->ok &= v != NULL;
+    qk_json_unref(v);
+}
+
+static void run_tree_decode(dctx *c)
+{
+    qk_json *v = qk_json_parse(c->text, c->len, QK_JSON_QMP, NULL);
+    SchemaInfoList *l = NULL;
+    qk_error *err = NULL;
+    c->ok &= visit_type_SchemaInfoList(NULL, "return",
+                                       qk_json_object_get(v, "return"), &l,
+                                       &err);
+    if (err) {
+        printf("decode: %s\n", qk_error_get_desc(err));
+        qk_error_free(err);
+    }
+    c->entries = 0;
+    for (SchemaInfoList *i = l; i; i = i->next)
+        c->entries++;
+    qapi_free_SchemaInfoList(l);
+    qk_json_unref(v);
+}
+
+/* the fast path: text straight into structs (qk_rd), no tree */
+static void run_fast(dctx *c)
+{
+    qk_rd r;
+    const char *k;
+    size_t kl;
+    SchemaInfoList *l = NULL;
+    qk_rd_init(&r, c->text, c->len);
+    c->ok &= qk_rd_obj_begin(&r) && qk_rd_key(&r, &k, &kl) == 1 && kl == 6 &&
+             !memcmp(k, "return", 6) && visit_rd_SchemaInfoList(&r, &l) &&
+             qk_rd_key(&r, &k, &kl) == 0 && qk_rd_end(&r);
+    qapi_free_SchemaInfoList(l);
+}
+
+/* visiting alone, from the tree parsed once */
+static void run_visit(dctx *c)
+{
+    SchemaInfoList *l = NULL;
+    c->ok &= visit_type_SchemaInfoList(NULL, "return",
+                                       qk_json_object_get(c->tree, "return"),
+                                       &l, NULL);
+    qapi_free_SchemaInfoList(l);
+}
+
+/* encoding: structs -> value -> text */
+static void run_encode(dctx *c)
+{
+    qk_json *o = qk_json_object_new();
+    qk_json_object_set_take(o, "return", visit_out_SchemaInfoList(c->list));
+    qk_buf_clear(&c->out);
+    c->ok &= qk_json_write(&c->out, o, 0) == 0;
+    qk_json_unref(o);
+}
+
+#ifdef HAVE_JSONC
+static void run_jsonc(dctx *c)
+{
+    json_object *j = json_tokener_parse(c->text);
+    c->ok &= j != NULL;
+    json_object_put(j);
+}
+#endif
+
+typedef struct contender {
+    void (*fn)(dctx *);
+    double best; /* seconds per call */
+} contender;
+
+enum { C_PARSE, C_TREE, C_FAST, C_VISIT, C_ENCODE, C_JSONC, NCONT };
+#define ROUNDS 9
+
+/*
+ * Seconds per call of each contender: after a warm-up, ROUNDS rounds in
+ * which every contender runs for 40 ms in turn, best round kept. The
+ * turns interleave so that a change in the machine's load reaches all
+ * of them alike.
+ */
+static void time_all(contender *cs, int n, dctx *c)
+{
+    for (int i = 0; i < n; i++) {
+        cs[i].best = 1e9;
+        for (int w = 0; w < 3; w++)
+            cs[i].fn(c);
+    }
+    for (int round = 0; round < ROUNDS; round++) {
+        for (int i = 0; i < n; i++) {
+            long calls = 0;
+            double t0 = now(), t1;
+            do {
+                cs[i].fn(c);
+                calls++;
+                t1 = now();
+            } while (t1 - t0 < 0.04);
+            double per = (t1 - t0) / (double)calls;
+            if (per < cs[i].best)
+                cs[i].best = per;
+        }
+    }
+}
 
 static void bench_decode(const char *shared)
 {
     char path[4096];
     snprintf(path, sizeof(path), "%s/bench-data/qemu-7.2-query-qmp-schema.json",
              shared);
-    size_t len;
-    char *text = slurp(path, &len);
-    if (!text) {
+    dctx c = {0};
+    c.text = slurp(path, &c.len);
+    if (!c.text) {
         printf("decode: %s not found, skipped\n", path);
         return;
     }
-    double mb = (double)len / 1e6;
-    bool ok = true;
-    size_t entries = 0;
-    double t_parse, t_decode, t_encode;
-
-    TIME_IT(t_parse, {
-        qk_json *v = qk_json_parse(text, len, QK_JSON_QMP, NULL);
-        ok &= v != NULL;
-        qk_json_unref(v);
-    });
-    TIME_IT(t_decode, {
-        qk_json *v = qk_json_parse(text, len, QK_JSON_QMP, NULL);
-        SchemaInfoList *l = NULL;
-        qk_error *err = NULL;
-        ok &= visit_type_SchemaInfoList(NULL, "return",
-                                        qk_json_object_get(v, "return"), &l,
-                                        &err);
-        if (err) {
-            printf("decode: %s\n", qk_error_get_desc(err));
-            qk_error_free(err);
-        }
-        entries = 0;
-        for (SchemaInfoList *i = l; i; i = i->next)
-            entries++;
-        qapi_free_SchemaInfoList(l);
-        qk_json_unref(v);
-    });
-    /* the fast path: text straight into structs (qk_rd), no tree */
-    double t_fast;
-    bool fast_ok = true;
-    TIME_IT(t_fast, {
-        qk_rd r;
-        const char *k;
-        size_t kl;
-        SchemaInfoList *l3 = NULL;
-        qk_rd_init(&r, text, len);
-        bool ok3 = qk_rd_obj_begin(&r) && qk_rd_key(&r, &k, &kl) == 1 &&
-                   kl == 6 && !memcmp(k, "return", 6) &&
-                   visit_rd_SchemaInfoList(&r, &l3) &&
-                   qk_rd_key(&r, &k, &kl) == 0 && qk_rd_end(&r);
-        fast_ok &= ok3;
-        qapi_free_SchemaInfoList(l3);
-    });
-    /* visiting alone, from a tree parsed once */
-    qk_json *v = qk_json_parse(text, len, QK_JSON_QMP, NULL);
-    double t_visit;
-    TIME_IT(t_visit, {
-        SchemaInfoList *l2 = NULL;
-        ok &= visit_type_SchemaInfoList(NULL, "return",
-                                        qk_json_object_get(v, "return"), &l2,
-                                        NULL);
-        qapi_free_SchemaInfoList(l2);
-    });
-    /* encoding: structs -> value -> text */
-    SchemaInfoList *l = NULL;
-    visit_type_SchemaInfoList(NULL, "return", qk_json_object_get(v, "return"),
-                              &l, NULL);
-    qk_buf out = QK_BUF_INIT;
-    TIME_IT(t_encode, {
-        qk_json *o = qk_json_object_new();
-        qk_json_object_set_take(o, "return", visit_out_SchemaInfoList(l));
-        qk_buf_clear(&out);
-        ok &= qk_json_write(&out, o, 0) == 0;
-        qk_json_unref(o);
-    });
-    qk_json *back = qk_json_parse(out.data, out.len, QK_JSON_QMP, NULL);
-    bool same = back && qk_json_equal(v, back);
-    qk_json_unref(back);
-    qk_buf_free(&out);
-    qapi_free_SchemaInfoList(l);
-    qk_json_unref(v);
-
-    printf("query-qmp-schema reply, %zu bytes, %zu SchemaInfo entries%s:\n",
-           len, entries, ok && same ? "" : " (ERRORS)");
-    printf("  qk_json_parse only:                %7.1f MB/s\n", mb / t_parse);
-    printf("  visit parsed tree -> structs:      %7.1f MB/s\n", mb / t_visit);
-    printf("  decode text -> SchemaInfoList:     %7.1f MB/s\n", mb / t_decode);
-    printf("  fast decode text -> structs (no tree): %5.1f MB/s%s\n",
-           mb / t_fast, fast_ok ? "" : " (FELL BACK)");
-    printf("  encode SchemaInfoList -> text:     %7.1f MB/s (round trip %s)\n",
-           mb / t_encode, same ? "equal" : "DIFFERS");
+    c.ok = true;
+    c.out = (qk_buf)QK_BUF_INIT;
+    c.tree = qk_json_parse(c.text, c.len, QK_JSON_QMP, NULL);
+    visit_type_SchemaInfoList(NULL, "return",
+                              qk_json_object_get(c.tree, "return"), &c.list,
+                              NULL);
+    contender cs[NCONT] = {
+        [C_PARSE] = {run_parse, 0},   [C_TREE] = {run_tree_decode, 0},
+        [C_FAST] = {run_fast, 0},     [C_VISIT] = {run_visit, 0},
+        [C_ENCODE] = {run_encode, 0},
 #ifdef HAVE_JSONC
-    double t_jc;
-    TIME_IT(t_jc, {
-        json_object *j = json_tokener_parse(text);
-        ok &= j != NULL;
-        json_object_put(j);
-    });
+        [C_JSONC] = {run_jsonc, 0},
+#endif
+    };
+    bool fast_ok = true;
+    {
+        dctx probe = c;
+        run_fast(&probe);
+        fast_ok = probe.ok;
+    }
+    time_all(cs, cs[C_JSONC].fn ? NCONT : NCONT - 1, &c);
+    qk_json *back = qk_json_parse(c.out.data, c.out.len, QK_JSON_QMP, NULL);
+    bool same = back && qk_json_equal(c.tree, back);
+    qk_json_unref(back);
+    qk_buf_free(&c.out);
+    qapi_free_SchemaInfoList(c.list);
+    qk_json_unref(c.tree);
+
+    double mb = (double)c.len / 1e6;
+    printf("query-qmp-schema reply, %zu bytes, %zu SchemaInfo entries%s "
+           "(best of %d interleaved rounds):\n",
+           c.len, c.entries, c.ok && same ? "" : " (ERRORS)", ROUNDS);
+    printf("  qk_json_parse only:                %7.1f MB/s\n",
+           mb / cs[C_PARSE].best);
+    printf("  visit parsed tree -> structs:      %7.1f MB/s\n",
+           mb / cs[C_VISIT].best);
+    printf("  decode text -> SchemaInfoList:     %7.1f MB/s\n",
+           mb / cs[C_TREE].best);
+    printf("  fast decode text -> structs (no tree): %5.1f MB/s%s\n",
+           mb / cs[C_FAST].best, fast_ok ? "" : " (FELL BACK)");
+    printf("  encode SchemaInfoList -> text:     %7.1f MB/s (round trip %s)\n",
+           mb / cs[C_ENCODE].best, same ? "equal" : "DIFFERS");
+#ifdef HAVE_JSONC
+    double t_jc = cs[C_JSONC].best;
     printf("  json-c parse into its values:      %7.1f MB/s\n", mb / t_jc);
     printf("  decode to structs vs json-c parse: %.2fx (tree path), %.2fx "
-           "(fast path)\n", t_jc / t_decode, t_jc / t_fast);
+           "(fast path)\n", t_jc / cs[C_TREE].best, t_jc / cs[C_FAST].best);
 #else
     printf("  json-c not available: no comparison\n");
 #endif
-    free(text);
+    free((char *)c.text);
 }
 
 int main(void)
