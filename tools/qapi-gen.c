@@ -80,8 +80,8 @@ static bool write_all(int fd, const char *data, size_t len)
 /*
  * Writes one file, leaving it alone (mtime included) when its content is
  * already right, as QEMU does. One open for reading and writing; changed
- * files are overwritten in place and then cut to length, never truncated
- * to zero first: on ext4 a truncation to zero frees (and, mounted with
+ * files are overwritten in place and then cut to length if they were
+ * longer, never truncated to zero first: on ext4 a truncation to zero frees (and, mounted with
  * discard, discards) every block and makes close() start writeback
  * (auto_da_alloc), which cost more than generating the text.
  */
@@ -99,9 +99,14 @@ static int write_file(void *opaque, const char *name, const char *data,
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     if (fd < 0 && errno == ENOENT && !make_dirs(path))
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    bool ok = fd >= 0;
-    if (ok && !same_content(fd, data, len))
-        ok = write_all(fd, data, len) && !ftruncate(fd, (off_t)len);
+    struct stat st;
+    bool ok = fd >= 0 && !fstat(fd, &st);
+    size_t old = ok ? (size_t)st.st_size : 0;
+    /* a new file, or one of another size, needs no reading; only a longer
+     * one needs cutting (ftruncate costs a metadata update even then) */
+    if (ok && !(old == len && same_content(fd, data, len)))
+        ok = write_all(fd, data, len) &&
+             (old <= len || !ftruncate(fd, (off_t)len));
     if (fd >= 0)
         ok &= close(fd) == 0;
     if (!ok)
