@@ -101,6 +101,9 @@ static inline void *block_alloc(size_t size)
             bcache.bytes -= (c + 1) * 16;
             return p;
         }
+        /* the whole class size, so that the block comes back to this
+         * class: malloc(20) has 24 usable bytes, too few for class 32 */
+        return qk_malloc((c + 1) * 16);
     }
 #endif
     return qk_malloc(size ? size : 1);
