@@ -10,11 +10,13 @@
  * Exit status: 0 valid schema, 1 rejected schema or error, 2 usage.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "qmpkit/schema-gen.h"
 #include "qmpkit/schema.h"
@@ -42,6 +44,47 @@ static int make_dirs(char *path)
     return 0;
 }
 
+/* Compares the file with data in chunks that stay in cache: true when
+ * the file holds exactly data. */
+static bool same_content(int fd, const char *data, size_t len)
+{
+    static char chunk[65536];
+    size_t off = 0;
+    for (;;) {
+        size_t want = len - off < sizeof(chunk) ? len - off + 1 : sizeof(chunk);
+        ssize_t n = pread(fd, chunk, want, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return off == len && n == 0;
+        if ((size_t)n > len - off || memcmp(chunk, data + off, (size_t)n))
+            return false;
+        off += (size_t)n;
+    }
+}
+
+static bool write_all(int fd, const char *data, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = pwrite(fd, data + done, len - done, (off_t)done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        done += (size_t)n;
+    }
+    return true;
+}
+
+/*
+ * Writes one file, leaving it alone (mtime included) when its content is
+ * already right, as QEMU does. One open for reading and writing; changed
+ * files are overwritten in place and then cut to length if they were
+ * longer, never truncated to zero first: on ext4 a truncation to zero frees (and, mounted with
+ * discard, discards) every block and makes close() start writeback
+ * (auto_da_alloc), which cost more than generating the text.
+ */
 static int write_file(void *opaque, const char *name, const char *data,
                       size_t len)
 {
@@ -53,26 +96,19 @@ static int write_file(void *opaque, const char *name, const char *data,
     if (!path)
         return QK_ERR_NOMEM;
     snprintf(path, n, "%s/%s", outdir, name);
-    /* unchanged content: leave the file alone */
-    FILE *f = fopen(path, "rb");
-    if (f) {
-        char *old = malloc(len + 1);
-        size_t got = old ? fread(old, 1, len + 1, f) : 0;
-        bool same = old && got == len && !memcmp(old, data, len);
-        free(old);
-        fclose(f);
-        if (same) {
-            free(path);
-            return 0;
-        }
-    }
-    if (make_dirs(path) || !(f = fopen(path, "wb"))) {
-        fprintf(stderr, "qapi-gen: %s: %s\n", path, strerror(errno));
-        free(path);
-        return QK_ERR_IO;
-    }
-    bool ok = fwrite(data, 1, len, f) == len;
-    ok &= fclose(f) == 0;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0 && errno == ENOENT && !make_dirs(path))
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    struct stat st;
+    bool ok = fd >= 0 && !fstat(fd, &st);
+    size_t old = ok ? (size_t)st.st_size : 0;
+    /* a new file, or one of another size, needs no reading; only a longer
+     * one needs cutting (ftruncate costs a metadata update even then) */
+    if (ok && !(old == len && same_content(fd, data, len)))
+        ok = write_all(fd, data, len) &&
+             (old <= len || !ftruncate(fd, (off_t)len));
+    if (fd >= 0)
+        ok &= close(fd) == 0;
     if (!ok)
         fprintf(stderr, "qapi-gen: %s: %s\n", path, strerror(errno));
     free(path);

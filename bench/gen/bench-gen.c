@@ -2,18 +2,20 @@
 /*
  * Benchmarks of the code generator and of generated code.
  *
- * 1. All back ends on QEMU's main schema: parse, check and generate every
- *    file into a fresh directory, each run in a child process so its peak
- *    RSS is that of one run. Median wall time, CPU time, peak memory,
- *    files and bytes written, next to QEMU's Python generator measured on
- *    this kind of machine (0.80 s, 30 MB; the issue's figures).
+ * 1. All back ends on QEMU's main schema, each run a child process so its
+ *    peak RSS is that of one run: the library generating into memory, and
+ *    the qapi-gen tool writing the files into an empty directory, over its
+ *    own unchanged output, and over files that all differ. Median wall
+ *    time, CPU time, peak memory, files and bytes, next to QEMU's Python
+ *    generator on this kind of machine (0.80 s, 30 MB; the issue's
+ *    figures).
  * 2. Decoding the 207 KB query-qmp-schema reply from text into generated
  *    SchemaInfoList structs, through the tree (qk_json_parse +
  *    visit_type_SchemaInfoList) and straight from text (visit_rd_*),
  *    and encoding it back (visit_out_SchemaInfoList + qk_json_write), in
  *    MB/s, next to json-c parsing the same text into its own values.
  */
-#include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,83 +41,123 @@
 /* ---- 1. generator ---- */
 
 typedef struct wstate {
-    const char *dir;
     long files, bytes;
 } wstate;
 
-static int write_one(void *opaque, const char *name, const char *data,
+/* In memory: count only. */
+static int count_one(void *opaque, const char *name, const char *data,
                      size_t len)
 {
     wstate *w = opaque;
-    if (!strncmp(name, "../", 3))
-        return 0;
-    if (!w->dir) { /* in memory: count only */
-        (void)data;
+    (void)data;
+    if (strncmp(name, "../", 3)) {
         w->files++;
         w->bytes += (long)len;
-        return 0;
     }
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", w->dir, name);
-    for (char *p = path + strlen(w->dir) + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            mkdir(path, 0777);
-            *p = '/';
-        }
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    if (fd < 0)
-        return QK_ERR_IO;
-    ssize_t n = write(fd, data, len);
-    close(fd);
-    if (n != (ssize_t)len)
-        return QK_ERR_IO;
-    w->files++;
-    w->bytes += (long)len;
     return 0;
 }
 
-static int gen_once(const char *schema, const char *dir, double *wall,
-                    double *cpu, long *kb, long *files, long *bytes)
+/* One run's wall time (fork to exit), cpu time and peak RSS. */
+typedef struct run {
+    double wall, cpu;
+    long kb;
+} run;
+
+static int child_done(pid_t pid, double t0, run *r)
+{
+    int status;
+    struct rusage ru;
+    if (pid < 0 || wait4(pid, &status, 0, &ru) < 0)
+        return -1;
+    r->wall = now() - t0;
+    r->kb = ru.ru_maxrss;
+    r->cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+             (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* The whole tool, as a build runs it: qapi-gen -o DIR SCHEMA. */
+static int run_tool(const char *schema, const char *dir, run *r)
+{
+    double t0 = now();
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(QAPI_GEN, QAPI_GEN, "-o", dir, schema, (char *)NULL);
+        _exit(127);
+    }
+    return child_done(pid, t0, r);
+}
+
+/* The library alone, generating into memory, in a child process so its
+ * peak RSS is that of one run. */
+static int run_in_memory(const char *schema, run *r, wstate *w)
 {
     int pfd[2];
     if (pipe(pfd))
         return -1;
+    double t0 = now();
     pid_t pid = fork();
-    if (pid < 0)
-        return -1;
     if (pid == 0) {
         close(pfd[0]);
-        wstate w = {dir, 0, 0};
-        double t0 = now();
+        wstate cw = {0, 0};
         qk_schema *s = qk_schema_new();
-        int r = s ? qk_schema_compile_file(s, schema) : -1;
+        int e = s ? qk_schema_compile_file(s, schema) : -1;
         qk_gen_options opt = {"", false, false};
-        if (!r)
-            r = qk_schema_generate(s, &opt, write_one, &w);
+        if (!e)
+            e = qk_schema_generate(s, &opt, count_one, &cw);
         qk_schema_free(s);
-        double t1 = now();
-        char buf[128];
-        int n = snprintf(buf, sizeof(buf), "%.9f %ld %ld\n", t1 - t0, w.files,
-                         w.bytes);
-        if (write(pfd[1], buf, (size_t)n) != n)
-            r = -1;
-        _exit(r ? 1 : 0);
+        if (write(pfd[1], &cw, sizeof(cw)) != (ssize_t)sizeof(cw))
+            e = -1;
+        _exit(e ? 1 : 0);
     }
     close(pfd[1]);
-    char buf[128] = {0};
-    ssize_t n = read(pfd[0], buf, sizeof(buf) - 1);
+    ssize_t n = pid > 0 ? read(pfd[0], w, sizeof(*w)) : -1;
     close(pfd[0]);
-    int status;
-    struct rusage ru;
-    if (wait4(pid, &status, 0, &ru) < 0 || n <= 0)
+    int e = child_done(pid, t0, r);
+    return e || n != (ssize_t)sizeof(*w) ? -1 : 0;
+}
+
+/* Changes the first byte of every file in dir, so that the next run has
+ * to rewrite them all. */
+static int spoil_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
         return -1;
-    *kb = ru.ru_maxrss;
-    *cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-    if (sscanf(buf, "%lf %ld %ld", wall, files, bytes) != 3)
-        return -1;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        int fd = openat(dirfd(d), e->d_name, O_WRONLY);
+        if (fd >= 0) {
+            if (pwrite(fd, "?", 1, 0) != 1) {
+                /* the run then finds it unchanged: reported as faster */
+            }
+            close(fd);
+        }
+    }
+    closedir(d);
+    return 0;
+}
+
+static int cmp_run(const void *a, const void *b)
+{
+    return cmp_double(&((const run *)a)->wall, &((const run *)b)->wall);
+}
+
+static void report(const char *what, run *runs)
+{
+    long kb = 0;
+    for (int i = 0; i < GEN_RUNS; i++)
+        if (runs[i].kb > kb)
+            kb = runs[i].kb;
+    qsort(runs, GEN_RUNS, sizeof(run), cmp_run);
+    const run *m = &runs[GEN_RUNS / 2];
+    printf("  %-34s %6.1f ms (min %5.1f, max %5.1f), cpu %5.1f ms, "
+           "peak RSS %.1f MB -> %.0fx\n",
+           what, m->wall * 1e3, runs[0].wall * 1e3,
+           runs[GEN_RUNS - 1].wall * 1e3, m->cpu * 1e3, (double)kb / 1024.0,
+           QEMU_SECONDS / m->wall);
 }
 
 static void bench_generator(const char *shared)
@@ -127,43 +169,40 @@ static void bench_generator(const char *shared)
         printf("generator: %s not found, skipped\n", schema);
         return;
     }
-    char dir[] = "/tmp/qk-bench-gen-XXXXXX";
-    if (!mkdtemp(dir)) {
+    char base[] = "/tmp/qk-bench-gen-XXXXXX";
+    if (!mkdtemp(base)) {
         printf("generator: mkdtemp failed\n");
         return;
     }
-    double walls[GEN_RUNS], cpus[GEN_RUNS], mem[GEN_RUNS], memcpu[GEN_RUNS];
-    long kb = 0, files = 0, bytes = 0;
-    for (int i = 0; i < GEN_RUNS; i++) {
-        long k, f2, b2;
-        if (gen_once(schema, dir, &walls[i], &cpus[i], &k, &files, &bytes) ||
-            gen_once(schema, NULL, &mem[i], &memcpu[i], &k, &f2, &b2)) {
-            printf("generator: run failed\n");
-            return;
-        }
-        if (k > kb)
-            kb = k;
+    run mem[GEN_RUNS], fresh[GEN_RUNS], same[GEN_RUNS], changed[GEN_RUNS];
+    wstate w = {0, 0};
+    char dir[4200];
+    bool ok = true;
+    /* interleaved, so that a change in the machine's load hits all four */
+    for (int i = 0; i < GEN_RUNS && ok; i++) {
+        snprintf(dir, sizeof(dir), "%s/%d", base, i);
+        ok = !run_in_memory(schema, &mem[i], &w) &&
+             !run_tool(schema, dir, &fresh[i]) &&
+             !run_tool(schema, dir, &same[i]) && !spoil_files(dir) &&
+             !run_tool(schema, dir, &changed[i]);
     }
-    qsort(mem, GEN_RUNS, sizeof(double), cmp_double);
-    char cmd[4200];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    char cmd[4300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
     if (system(cmd)) {
         /* leftover temp files are harmless */
     }
-    qsort(walls, GEN_RUNS, sizeof(double), cmp_double);
-    qsort(cpus, GEN_RUNS, sizeof(double), cmp_double);
-    double w = walls[GEN_RUNS / 2], c = cpus[GEN_RUNS / 2];
-    printf("all back ends on QEMU's schema (median of %d, child processes):\n"
-           "  wall %.1f ms (min %.1f), cpu %.1f ms, peak RSS %.1f MB, "
-           "%ld files, %.2f MB written\n"
-           "  QEMU's Python generator: %.2f s, %.0f MB -> %.1fx faster "
-           "(%.1fx by cpu), %.1fx less memory\n",
-           GEN_RUNS, w * 1e3, walls[0] * 1e3, c * 1e3, (double)kb / 1024.0,
-           files, (double)bytes / 1e6, QEMU_SECONDS, QEMU_MB,
-           QEMU_SECONDS / w, QEMU_SECONDS / c, QEMU_MB * 1024.0 / (double)kb);
-    printf("  same work generating into memory (no files): %.1f ms (min %.1f) "
-           "-> %.1fx\n", mem[GEN_RUNS / 2] * 1e3, mem[0] * 1e3,
-           QEMU_SECONDS / mem[GEN_RUNS / 2]);
+    if (!ok) {
+        printf("generator: run failed\n");
+        return;
+    }
+    printf("all back ends on QEMU's schema: %ld files, %.2f MB "
+           "(median of %d runs, each a child process;\n"
+           "QEMU's Python generator: %.2f s, %.0f MB):\n",
+           w.files, (double)w.bytes / 1e6, GEN_RUNS, QEMU_SECONDS, QEMU_MB);
+    report("generating into memory (library)", mem);
+    report("qapi-gen into an empty directory", fresh);
+    report("qapi-gen again, nothing changed", same);
+    report("qapi-gen again, every file changed", changed);
 }
 
 /* ---- 2. decoding into generated structs ---- */
@@ -188,134 +227,185 @@ static char *slurp(const char *path, size_t *len)
     return p;
 }
 
-/* Runs fn for at least 0.3 s after a warm-up; returns seconds per call. */
-#define TIME_IT(secs, body)                                                  \
-    do {                                                                     \
-        for (int w_ = 0; w_ < 3; w_++) {                                     \
-            body;                                                            \
-        }                                                                    \
-        double best_ = 1e9;                                                  \
-        for (int r_ = 0; r_ < 5; r_++) {                                     \
-            long n_ = 0;                                                     \
-            double t0_ = now(), t1_;                                         \
-            do {                                                             \
-                body;                                                        \
-                n_++;                                                        \
-                t1_ = now();                                                 \
-            } while (t1_ - t0_ < 0.06);                                      \
-            double per_ = (t1_ - t0_) / (double)n_;                          \
-            if (per_ < best_)                                                \
-                best_ = per_;                                                \
-        }                                                                    \
-        secs = best_;                                                        \
-    } while (0)
+/* What every contender works on. */
+typedef struct dctx {
+    const char *text;
+    size_t len;
+    qk_json *tree;          /* the text parsed once */
+    SchemaInfoList *list;   /* decoded once, for encoding */
+    qk_buf out;
+    bool ok;
+    size_t entries;
+} dctx;
+
+static void run_parse(dctx *c)
+{
+    qk_json *v = qk_json_parse(c->text, c->len, QK_JSON_QMP, NULL);
+    c->ok &= v != NULL;
+    qk_json_unref(v);
+}
+
+static void run_tree_decode(dctx *c)
+{
+    qk_json *v = qk_json_parse(c->text, c->len, QK_JSON_QMP, NULL);
+    SchemaInfoList *l = NULL;
+    qk_error *err = NULL;
+    c->ok &= visit_type_SchemaInfoList(NULL, "return",
+                                       qk_json_object_get(v, "return"), &l,
+                                       &err);
+    if (err) {
+        printf("decode: %s\n", qk_error_get_desc(err));
+        qk_error_free(err);
+    }
+    c->entries = 0;
+    for (SchemaInfoList *i = l; i; i = i->next)
+        c->entries++;
+    qapi_free_SchemaInfoList(l);
+    qk_json_unref(v);
+}
+
+/* the fast path: text straight into structs (qk_rd), no tree */
+static void run_fast(dctx *c)
+{
+    qk_rd r;
+    const char *k;
+    size_t kl;
+    SchemaInfoList *l = NULL;
+    qk_rd_init(&r, c->text, c->len);
+    c->ok &= qk_rd_obj_begin(&r) && qk_rd_key(&r, &k, &kl) == 1 && kl == 6 &&
+             !memcmp(k, "return", 6) && visit_rd_SchemaInfoList(&r, &l) &&
+             qk_rd_key(&r, &k, &kl) == 0 && qk_rd_end(&r);
+    qapi_free_SchemaInfoList(l);
+}
+
+/* visiting alone, from the tree parsed once */
+static void run_visit(dctx *c)
+{
+    SchemaInfoList *l = NULL;
+    c->ok &= visit_type_SchemaInfoList(NULL, "return",
+                                       qk_json_object_get(c->tree, "return"),
+                                       &l, NULL);
+    qapi_free_SchemaInfoList(l);
+}
+
+/* encoding: structs -> value -> text */
+static void run_encode(dctx *c)
+{
+    qk_json *o = qk_json_object_new();
+    qk_json_object_set_take(o, "return", visit_out_SchemaInfoList(c->list));
+    qk_buf_clear(&c->out);
+    c->ok &= qk_json_write(&c->out, o, 0) == 0;
+    qk_json_unref(o);
+}
+
+#ifdef HAVE_JSONC
+static void run_jsonc(dctx *c)
+{
+    json_object *j = json_tokener_parse(c->text);
+    c->ok &= j != NULL;
+    json_object_put(j);
+}
+#endif
+
+typedef struct contender {
+    void (*fn)(dctx *);
+    double best; /* seconds per call */
+} contender;
+
+enum { C_PARSE, C_TREE, C_FAST, C_VISIT, C_ENCODE, C_JSONC, NCONT };
+#define ROUNDS 9
+
+/*
+ * Seconds per call of each contender: after a warm-up, ROUNDS rounds in
+ * which every contender runs for 40 ms in turn, best round kept. The
+ * turns interleave so that a change in the machine's load reaches all
+ * of them alike.
+ */
+static void time_all(contender *cs, int n, dctx *c)
+{
+    for (int i = 0; i < n; i++) {
+        cs[i].best = 1e9;
+        for (int w = 0; w < 3; w++)
+            cs[i].fn(c);
+    }
+    for (int round = 0; round < ROUNDS; round++) {
+        for (int i = 0; i < n; i++) {
+            long calls = 0;
+            double t0 = now(), t1;
+            do {
+                cs[i].fn(c);
+                calls++;
+                t1 = now();
+            } while (t1 - t0 < 0.04);
+            double per = (t1 - t0) / (double)calls;
+            if (per < cs[i].best)
+                cs[i].best = per;
+        }
+    }
+}
 
 static void bench_decode(const char *shared)
 {
     char path[4096];
     snprintf(path, sizeof(path), "%s/bench-data/qemu-7.2-query-qmp-schema.json",
              shared);
-    size_t len;
-    char *text = slurp(path, &len);
-    if (!text) {
+    dctx c = {0};
+    c.text = slurp(path, &c.len);
+    if (!c.text) {
         printf("decode: %s not found, skipped\n", path);
         return;
     }
-    double mb = (double)len / 1e6;
-    bool ok = true;
-    size_t entries = 0;
-    double t_parse, t_decode, t_encode;
-
-    TIME_IT(t_parse, {
-        qk_json *v = qk_json_parse(text, len, QK_JSON_QMP, NULL);
-        ok &= v != NULL;
-        qk_json_unref(v);
-    });
-    TIME_IT(t_decode, {
-        qk_json *v = qk_json_parse(text, len, QK_JSON_QMP, NULL);
-        SchemaInfoList *l = NULL;
-        qk_error *err = NULL;
-        ok &= visit_type_SchemaInfoList(NULL, "return",
-                                        qk_json_object_get(v, "return"), &l,
-                                        &err);
-        if (err) {
-            printf("decode: %s\n", qk_error_get_desc(err));
-            qk_error_free(err);
-        }
-        entries = 0;
-        for (SchemaInfoList *i = l; i; i = i->next)
-            entries++;
-        qapi_free_SchemaInfoList(l);
-        qk_json_unref(v);
-    });
-    /* the fast path: text straight into structs (qk_rd), no tree */
-    double t_fast;
-    bool fast_ok = true;
-    TIME_IT(t_fast, {
-        qk_rd r;
-        const char *k;
-        size_t kl;
-        SchemaInfoList *l3 = NULL;
-        qk_rd_init(&r, text, len);
-        bool ok3 = qk_rd_obj_begin(&r) && qk_rd_key(&r, &k, &kl) == 1 &&
-                   kl == 6 && !memcmp(k, "return", 6) &&
-                   visit_rd_SchemaInfoList(&r, &l3) &&
-                   qk_rd_key(&r, &k, &kl) == 0 && qk_rd_end(&r);
-        fast_ok &= ok3;
-        qapi_free_SchemaInfoList(l3);
-    });
-    /* visiting alone, from a tree parsed once */
-    qk_json *v = qk_json_parse(text, len, QK_JSON_QMP, NULL);
-    double t_visit;
-    TIME_IT(t_visit, {
-        SchemaInfoList *l2 = NULL;
-        ok &= visit_type_SchemaInfoList(NULL, "return",
-                                        qk_json_object_get(v, "return"), &l2,
-                                        NULL);
-        qapi_free_SchemaInfoList(l2);
-    });
-    /* encoding: structs -> value -> text */
-    SchemaInfoList *l = NULL;
-    visit_type_SchemaInfoList(NULL, "return", qk_json_object_get(v, "return"),
-                              &l, NULL);
-    qk_buf out = QK_BUF_INIT;
-    TIME_IT(t_encode, {
-        qk_json *o = qk_json_object_new();
-        qk_json_object_set_take(o, "return", visit_out_SchemaInfoList(l));
-        qk_buf_clear(&out);
-        ok &= qk_json_write(&out, o, 0) == 0;
-        qk_json_unref(o);
-    });
-    qk_json *back = qk_json_parse(out.data, out.len, QK_JSON_QMP, NULL);
-    bool same = back && qk_json_equal(v, back);
-    qk_json_unref(back);
-    qk_buf_free(&out);
-    qapi_free_SchemaInfoList(l);
-    qk_json_unref(v);
-
-    printf("query-qmp-schema reply, %zu bytes, %zu SchemaInfo entries%s:\n",
-           len, entries, ok && same ? "" : " (ERRORS)");
-    printf("  qk_json_parse only:                %7.1f MB/s\n", mb / t_parse);
-    printf("  visit parsed tree -> structs:      %7.1f MB/s\n", mb / t_visit);
-    printf("  decode text -> SchemaInfoList:     %7.1f MB/s\n", mb / t_decode);
-    printf("  fast decode text -> structs (no tree): %5.1f MB/s%s\n",
-           mb / t_fast, fast_ok ? "" : " (FELL BACK)");
-    printf("  encode SchemaInfoList -> text:     %7.1f MB/s (round trip %s)\n",
-           mb / t_encode, same ? "equal" : "DIFFERS");
+    c.ok = true;
+    c.out = (qk_buf)QK_BUF_INIT;
+    c.tree = qk_json_parse(c.text, c.len, QK_JSON_QMP, NULL);
+    visit_type_SchemaInfoList(NULL, "return",
+                              qk_json_object_get(c.tree, "return"), &c.list,
+                              NULL);
+    contender cs[NCONT] = {
+        [C_PARSE] = {run_parse, 0},   [C_TREE] = {run_tree_decode, 0},
+        [C_FAST] = {run_fast, 0},     [C_VISIT] = {run_visit, 0},
+        [C_ENCODE] = {run_encode, 0},
 #ifdef HAVE_JSONC
-    double t_jc;
-    TIME_IT(t_jc, {
-        json_object *j = json_tokener_parse(text);
-        ok &= j != NULL;
-        json_object_put(j);
-    });
+        [C_JSONC] = {run_jsonc, 0},
+#endif
+    };
+    bool fast_ok = true;
+    {
+        dctx probe = c;
+        run_fast(&probe);
+        fast_ok = probe.ok;
+    }
+    time_all(cs, cs[C_JSONC].fn ? NCONT : NCONT - 1, &c);
+    qk_json *back = qk_json_parse(c.out.data, c.out.len, QK_JSON_QMP, NULL);
+    bool same = back && qk_json_equal(c.tree, back);
+    qk_json_unref(back);
+    qk_buf_free(&c.out);
+    qapi_free_SchemaInfoList(c.list);
+    qk_json_unref(c.tree);
+
+    double mb = (double)c.len / 1e6;
+    printf("query-qmp-schema reply, %zu bytes, %zu SchemaInfo entries%s "
+           "(best of %d interleaved rounds):\n",
+           c.len, c.entries, c.ok && same ? "" : " (ERRORS)", ROUNDS);
+    printf("  qk_json_parse only:                %7.1f MB/s\n",
+           mb / cs[C_PARSE].best);
+    printf("  visit parsed tree -> structs:      %7.1f MB/s\n",
+           mb / cs[C_VISIT].best);
+    printf("  decode text -> SchemaInfoList:     %7.1f MB/s\n",
+           mb / cs[C_TREE].best);
+    printf("  fast decode text -> structs (no tree): %5.1f MB/s%s\n",
+           mb / cs[C_FAST].best, fast_ok ? "" : " (FELL BACK)");
+    printf("  encode SchemaInfoList -> text:     %7.1f MB/s (round trip %s)\n",
+           mb / cs[C_ENCODE].best, same ? "equal" : "DIFFERS");
+#ifdef HAVE_JSONC
+    double t_jc = cs[C_JSONC].best;
     printf("  json-c parse into its values:      %7.1f MB/s\n", mb / t_jc);
     printf("  decode to structs vs json-c parse: %.2fx (tree path), %.2fx "
-           "(fast path)\n", t_jc / t_decode, t_jc / t_fast);
+           "(fast path)\n", t_jc / cs[C_TREE].best, t_jc / cs[C_FAST].best);
 #else
     printf("  json-c not available: no comparison\n");
 #endif
-    free(text);
+    free((char *)c.text);
 }
 
 int main(void)

@@ -15,8 +15,9 @@
  * and QEMU-style handlers read the same. qmpkit's own API is under qk_.
  *
  * Memory: strings and structs in generated types are allocated with
- * qk_rt_zalloc()/qk_rt_strdup() and freed with qk_free(); handlers must
- * allocate what they return the same way.
+ * qk_rt_zalloc()/qk_rt_strdup() and freed with qk_free() (the generated
+ * free functions use qk_rt_free(), the same with a per-thread cache of
+ * small blocks); handlers must allocate what they return the same way.
  */
 #ifndef QMPKIT_RT_H
 #define QMPKIT_RT_H
@@ -43,6 +44,11 @@ typedef struct qk_json QNull;
 QK_EXPORT void *qk_rt_zalloc(size_t size);
 /* A copy of s (NULL stays NULL) from the qk allocator, or NULL. */
 QK_EXPORT char *qk_rt_strdup(const char *s);
+/* A copy of the len bytes at s, NUL-terminated, or NULL. */
+QK_EXPORT char *qk_rt_strndup(const char *s, size_t len);
+/* qk_free(), except that small blocks may be kept for the next
+ * qk_rt_zalloc()/qk_rt_strdup() of this thread. */
+QK_EXPORT void qk_rt_free(void *p);
 
 /* ---- enums ------------------------------------------------------------- */
 
@@ -141,7 +147,8 @@ QK_EXPORT bool qk_rd_arr_begin(qk_rd *r);
 QK_EXPORT int qk_rd_elem(qk_rd *r);
 QK_EXPORT bool qk_rd_skip(qk_rd *r);
 /* From just after an object's '{', finds member key at this level and
- * points *val at its value; r is not moved. */
+ * points *val at its value; r is not moved. The values passed over are
+ * only bracket-matched, not checked: decode them strictly afterwards. */
 QK_EXPORT bool qk_rd_find(const qk_rd *r, const char *key, qk_rd *val);
 QK_EXPORT bool qk_rd_enum(qk_rd *r, const QEnumLookup *lookup, int *out);
 

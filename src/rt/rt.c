@@ -15,16 +15,6 @@
 #include "qmpkit/rt.h"
 #include "qmpkit/session.h"
 
-void *qk_rt_zalloc(size_t size)
-{
-    return qk_calloc(1, size ? size : 1);
-}
-
-char *qk_rt_strdup(const char *s)
-{
-    return s ? qk_strdup(s) : NULL;
-}
-
 const char *qk_enum_str(const QEnumLookup *lookup, int val)
 {
     if (val < 0 || val >= lookup->size || !lookup->array[val])
@@ -567,7 +557,7 @@ bool qk_rt_visit_type_str(const qk_vpath *p, const char *name, const qk_json *in
         qk_v_type_error(p, name, "string", errp);
         return false;
     }
-    char *c = qk_strndup(s, qk_json_string_length(in));
+    char *c = qk_rt_strndup(s, qk_json_string_length(in));
     if (!c) {
         qk_v_nomem(errp);
         return false;
@@ -772,7 +762,7 @@ qk_json *qk_rt_visit_out_null(const QNull *obj)
 
 static void free_str(char *s)
 {
-    qk_free(s);
+    qk_rt_free(s);
 }
 static void free_json(qk_json *v)
 {
@@ -786,7 +776,7 @@ static void free_json(qk_json *v)
         while (obj) {                                                        \
             n##List *next = obj->next;                                       \
             freeval(obj->value);                                             \
-            qk_free(obj);                                                    \
+            qk_rt_free(obj);                                                 \
             obj = next;                                                      \
         }                                                                    \
     }                                                                        \
@@ -849,11 +839,21 @@ LIST(null, QNull *, const QNull *, free_json)
 
 /* ---- fast decoding straight from text (qk_rd) ---- */
 
-static void rd_ws(qk_rd *r)
+/* The scanners work on a local pointer: through r->p, every byte read
+ * (a char, which may alias *r) made the compiler reload and store it. */
+static inline void rd_ws(qk_rd *r)
 {
-    while (r->p < r->end &&
-           (*r->p == ' ' || *r->p == '\n' || *r->p == '\t' || *r->p == '\r'))
-        r->p++;
+    const char *p = r->p, *end = r->end;
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+        p++;
+    r->p = p;
+}
+
+/* qk_rd_peek for this file's own use: inlined, the exported one is not. */
+static inline int rd_peek(qk_rd *r)
+{
+    rd_ws(r);
+    return r->p < r->end ? (unsigned char)*r->p : -1;
 }
 
 void qk_rd_init(qk_rd *r, const char *text, size_t len)
@@ -865,8 +865,7 @@ void qk_rd_init(qk_rd *r, const char *text, size_t len)
 
 int qk_rd_peek(qk_rd *r)
 {
-    rd_ws(r);
-    return r->p < r->end ? (unsigned char)*r->p : -1;
+    return rd_peek(r);
 }
 
 bool qk_rd_end(qk_rd *r)
@@ -877,7 +876,7 @@ bool qk_rd_end(qk_rd *r)
 
 bool qk_rd_obj_begin(qk_rd *r)
 {
-    if (qk_rd_peek(r) != '{')
+    if (rd_peek(r) != '{')
         return false;
     r->p++;
     r->first = true;
@@ -886,7 +885,7 @@ bool qk_rd_obj_begin(qk_rd *r)
 
 bool qk_rd_arr_begin(qk_rd *r)
 {
-    if (qk_rd_peek(r) != '[')
+    if (rd_peek(r) != '[')
         return false;
     r->p++;
     r->first = true;
@@ -894,29 +893,44 @@ bool qk_rd_arr_begin(qk_rd *r)
 }
 
 /* A plain string: printable ASCII, no escapes. Points *s at its bytes. */
+/* Bytes that end a run of plain string text: the closing quote, and what
+ * the fast path refuses (escapes, control characters, non-ASCII). One
+ * load per byte instead of four comparisons. */
+#define R16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+static const unsigned char str_stop[256] = {
+    R16(1), R16(1),                                    /* 0x00-0x1f */
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,    /* 0x20-0x2f: '"' */
+    R16(0), R16(0),                                    /* 0x30-0x4f */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,    /* 0x50-0x5f: '\\' */
+    R16(0), R16(0),                                    /* 0x60-0x7f */
+    R16(1), R16(1), R16(1), R16(1), R16(1), R16(1), R16(1), R16(1),
+};
+#undef R16
+
+/* Past a plain string's text from p: at its closing quote, or NULL. */
+static inline const char *str_end(const char *p, const char *end)
+{
+    while (p < end && !str_stop[(unsigned char)*p])
+        p++;
+    return p < end && *p == '"' ? p : NULL;
+}
+
 static bool rd_plain_str(qk_rd *r, const char **s, size_t *len)
 {
-    if (qk_rd_peek(r) != '"')
+    if (rd_peek(r) != '"')
         return false;
-    const char *b = ++r->p;
-    while (r->p < r->end) {
-        unsigned char c = (unsigned char)*r->p;
-        if (c == '"') {
-            *s = b;
-            *len = (size_t)(r->p - b);
-            r->p++;
-            return true;
-        }
-        if (c == '\\' || c < 0x20 || c >= 0x80)
-            return false;
-        r->p++;
-    }
-    return false;
+    const char *b = r->p + 1, *q = str_end(b, r->end);
+    if (!q)
+        return false;
+    *s = b;
+    *len = (size_t)(q - b);
+    r->p = q + 1;
+    return true;
 }
 
 int qk_rd_key(qk_rd *r, const char **key, size_t *klen)
 {
-    int c = qk_rd_peek(r);
+    int c = rd_peek(r);
     if (c == '}') {
         r->p++;
         r->first = false;
@@ -928,7 +942,7 @@ int qk_rd_key(qk_rd *r, const char **key, size_t *klen)
         r->p++;
     }
     r->first = false;
-    if (!rd_plain_str(r, key, klen) || qk_rd_peek(r) != ':')
+    if (!rd_plain_str(r, key, klen) || rd_peek(r) != ':')
         return -1;
     r->p++;
     return 1;
@@ -936,7 +950,7 @@ int qk_rd_key(qk_rd *r, const char **key, size_t *klen)
 
 int qk_rd_elem(qk_rd *r)
 {
-    int c = qk_rd_peek(r);
+    int c = rd_peek(r);
     if (c == ']') {
         r->p++;
         r->first = false;
@@ -964,7 +978,7 @@ static bool rd_lit(qk_rd *r, const char *lit, size_t n)
  * exponents, overflow beyond uint64). */
 static bool rd_integer(qk_rd *r, bool *neg, uint64_t *mag)
 {
-    qk_rd_peek(r);
+    rd_peek(r);
     const char *p = r->p;
     *neg = p < r->end && *p == '-';
     if (*neg)
@@ -992,7 +1006,7 @@ static bool rd_integer(qk_rd *r, bool *neg, uint64_t *mag)
 
 bool qk_rd_skip(qk_rd *r)
 {
-    int c = qk_rd_peek(r);
+    int c = rd_peek(r);
     const char *s;
     size_t n;
     switch (c) {
@@ -1028,6 +1042,37 @@ bool qk_rd_skip(qk_rd *r)
     }
 }
 
+/*
+ * Steps over one value for qk_rd_find, checking only what it must to find
+ * the value's end: bracket depth, and strings (which stop it where the
+ * fast path would give up anyway). Union decoders look up their tag this way before
+ * decoding every member strictly, and the tag usually comes after the
+ * large "members" array, which qk_rd_skip walked member by member.
+ */
+static bool rd_pass(qk_rd *r)
+{
+    int c = rd_peek(r);
+    if (c != '{' && c != '[')
+        return qk_rd_skip(r);
+    const char *p = r->p, *end = r->end;
+    size_t depth = 0;
+    while (p < end) {
+        char ch = *p++;
+        if (ch == '"') {
+            if (!(p = str_end(p, end)))
+                return false;
+            p++;
+        } else if (ch == '{' || ch == '[') {
+            depth++;
+        } else if ((ch == '}' || ch == ']') && --depth == 0) {
+            r->p = p;
+            r->first = false;
+            return true;
+        }
+    }
+    return false;
+}
+
 bool qk_rd_find(const qk_rd *r, const char *key, qk_rd *val)
 {
     qk_rd t = *r;
@@ -1040,7 +1085,7 @@ bool qk_rd_find(const qk_rd *r, const char *key, qk_rd *val)
             *val = t;
             return true;
         }
-        if (!qk_rd_skip(&t))
+        if (!rd_pass(&t))
             return false;
     }
     return false;
@@ -1054,7 +1099,8 @@ bool qk_rd_enum(qk_rd *r, const QEnumLookup *lookup, int *out)
         return false;
     for (int i = 0; i < lookup->size; i++) {
         const char *name = lookup->array[i];
-        if (name && !strncmp(name, s, n) && !name[n]) {
+        if (name && name[0] == (n ? s[0] : 0) && !strncmp(name, s, n) &&
+            !name[n]) {
             if (lookup->features &&
                 !qk_policy_input_ok(lookup->features[i], "value", name, NULL))
                 return false;
@@ -1080,7 +1126,7 @@ bool qk_rt_visit_rd_str(qk_rd *r, char **obj)
     size_t n;
     if (!rd_plain_str(r, &s, &n))
         return false;
-    char *c = qk_strndup(s, n);
+    char *c = qk_rt_strndup(s, n);
     if (!c)
         return false;
     *obj = c;
@@ -1162,7 +1208,7 @@ RD_UNSIGNED(uint32, uint32_t, UINT32_MAX)
 
 bool qk_rt_visit_rd_bool(qk_rd *r, bool *obj)
 {
-    int c = qk_rd_peek(r);
+    int c = rd_peek(r);
     if (c == 't' && rd_lit(r, "true", 4))
         *obj = true;
     else if (c == 'f' && rd_lit(r, "false", 5))
@@ -1174,7 +1220,7 @@ bool qk_rt_visit_rd_bool(qk_rd *r, bool *obj)
 
 bool qk_rt_visit_rd_null(qk_rd *r, QNull **obj)
 {
-    if (qk_rd_peek(r) != 'n' || !rd_lit(r, "null", 4))
+    if (rd_peek(r) != 'n' || !rd_lit(r, "null", 4))
         return false;
     *obj = qk_json_null();
     return true;
@@ -1182,7 +1228,11 @@ bool qk_rt_visit_rd_null(qk_rd *r, QNull **obj)
 
 bool qk_rt_visit_rd_any(qk_rd *r, QObject **obj)
 {
-    qk_rd_peek(r);
+    /* null is what introspection's "default" holds: no parser for it */
+    if (rd_peek(r) == 'n' && rd_lit(r, "null", 4)) {
+        *obj = qk_json_null();
+        return true;
+    }
     const char *b = r->p;
     if (!qk_rd_skip(r))
         return false;

@@ -163,6 +163,17 @@ static void test_roundtrip(void)
               "'size': 3}");
     ROUNDTRIP(TestUnionInUnion,
               "{'type': 'value-b', 'integer': 2, 'onoff': false}");
+    /* tags after the members they select, past brackets in strings (the
+     * fast decoder's tag look-up only matches brackets) and an escape */
+    ROUNDTRIP(UserDefFlatUnion,
+              "{'boolean': true, 'string': 'a]b}[{\"', 'integer': 1, "
+              "'enum1': 'value1'}");
+    ROUNDTRIP(UserDefFlatUnion,
+              "{'boolean': true, 'string': 'a]b}[{', 'integer': 1, "
+              "'enum1': 'value1'}");
+    ROUNDTRIP(TestUnionInUnion,
+              "{'integer': 2, 'name': 'n', 'type-a': 'value-a1', "
+              "'type': 'value-a'}");
     /* alternates: every branch */
     ROUNDTRIP(WrapAlternate, "{'alt': 42}");
     ROUNDTRIP(WrapAlternate, "{'alt': 'value2'}");

@@ -38,6 +38,8 @@ typedef struct gen {
     qk_gen_file_fn fn;       /* receives each file when it is closed */
     void *opaque;
     qk_buf tmp;              /* scratch for gs() */
+    qk_buf spare[4];         /* buffers of emitted files, for new ones */
+    size_t nspare;
 } gen;
 
 /* ---- strings ---- */

@@ -56,63 +56,101 @@ void *gzalloc(gen *g, size_t n)
     return p;
 }
 
+/* Appends N bytes; the common case, room left, stays inline. The
+ * terminating NUL is left to the end of vfmt. */
+static inline int put(qk_buf *b, const char *s, size_t n)
+{
+    if (b->cap - b->len > n) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        return 0;
+    }
+    return qk_buf_append(b, s, n);
+}
+
+/* Decimal digits of v (negative when neg) ending at end: their start. */
+static char *put_num(char *end, unsigned long long v, bool neg)
+{
+    char *p = end;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (neg)
+        *--p = '-';
+    return p;
+}
+
+static unsigned long long mag(long long v)
+{
+    return v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+}
+
 /*
  * A small printf for the generator's own formats (%s, %.*s, %c, %d, %ld,
  * %zu, %%): the back ends format hundreds of thousands of short strings,
- * and glibc's vfprintf setup dominated the profile.
+ * and glibc's vfprintf setup dominated the profile, then the calls into
+ * qk_buf for every piece.
  */
 static int vfmt(qk_buf *b, const char *fmt, va_list ap)
 {
     int r = 0;
     while (*fmt && !r) {
         const char *pct = strchr(fmt, '%');
-        if (!pct)
-            return qk_buf_append(b, fmt, strlen(fmt));
+        if (!pct) {
+            r = put(b, fmt, strlen(fmt));
+            break;
+        }
         if (pct > fmt)
-            r = qk_buf_append(b, fmt, (size_t)(pct - fmt));
+            r = put(b, fmt, (size_t)(pct - fmt));
         const char *f = pct + 1;
-        char num[32];
-        int n;
+        char num[32], *end = num + sizeof(num), *p;
         switch (*f) {
         case 's': {
             const char *a = va_arg(ap, const char *);
-            r |= qk_buf_append(b, a, strlen(a));
+            r |= put(b, a, strlen(a));
             fmt = f + 1;
             break;
         }
-        case '.': /* %.*s */
-            n = va_arg(ap, int);
-            {
-                const char *a = va_arg(ap, const char *);
-                r |= qk_buf_append(b, a, strnlen(a, (size_t)n));
-            }
+        case '.': { /* %.*s */
+            int n = va_arg(ap, int);
+            const char *a = va_arg(ap, const char *);
+            r |= put(b, a, strnlen(a, (size_t)n));
             fmt = f + 3;
             break;
+        }
         case 'c':
-            r |= qk_buf_append_char(b, (char)va_arg(ap, int));
+            num[0] = (char)va_arg(ap, int);
+            r |= put(b, num, 1);
             fmt = f + 1;
             break;
-        case 'd':
-            n = snprintf(num, sizeof(num), "%d", va_arg(ap, int));
-            r |= qk_buf_append(b, num, (size_t)n);
+        case 'd': {
+            int v = va_arg(ap, int);
+            p = put_num(end, mag(v), v < 0);
+            r |= put(b, p, (size_t)(end - p));
             fmt = f + 1;
             break;
-        case 'l': /* %ld */
-            n = snprintf(num, sizeof(num), "%ld", va_arg(ap, long));
-            r |= qk_buf_append(b, num, (size_t)n);
+        }
+        case 'l': { /* %ld */
+            long v = va_arg(ap, long);
+            p = put_num(end, mag(v), v < 0);
+            r |= put(b, p, (size_t)(end - p));
             fmt = f + 2;
             break;
+        }
         case 'z': /* %zu */
-            n = snprintf(num, sizeof(num), "%zu", va_arg(ap, size_t));
-            r |= qk_buf_append(b, num, (size_t)n);
+            p = put_num(end, va_arg(ap, size_t), false);
+            r |= put(b, p, (size_t)(end - p));
             fmt = f + 2;
             break;
         default: /* %% */
-            r |= qk_buf_append_char(b, '%');
+            r |= put(b, "%", 1);
             fmt = f + 1;
             break;
         }
     }
+    if (b->data)
+        b->data[b->len] = 0;
     return r;
 }
 
@@ -158,21 +196,27 @@ static const char *const protected_words[] = {
 };
 
 /* C++ keywords QEMU's c_name leaves alone: generated headers use q_NAME
- * for them under __cplusplus, so C code keeps QEMU's names. */
+ * for them under __cplusplus, so C code keeps QEMU's names (sorted for
+ * bsearch: every member name is checked). */
 static const char *const cxx_only_words[] = {
-    "alignas", "alignof", "char8_t", "char16_t", "char32_t", "concept",
-    "consteval", "constexpr", "constinit", "co_await", "co_return",
-    "co_yield", "decltype", "export", "import", "noexcept", "nullptr",
+    "alignas", "alignof", "char16_t", "char32_t", "char8_t", "co_await",
+    "co_return", "co_yield", "concept", "consteval", "constexpr",
+    "constinit", "decltype", "export", "import", "noexcept", "nullptr",
     "requires", "static_assert", "thread_local",
 };
 
+static int cmp_word(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+#define IN_WORDS(name, words)                                            \
+    (bsearch(&(name), words, sizeof(words) / sizeof(words[0]),          \
+             sizeof(words[0]), cmp_word) != NULL)
+
 bool cxx_keyword(const char *name)
 {
-    for (size_t i = 0; i < sizeof(cxx_only_words) / sizeof(cxx_only_words[0]);
-         i++)
-        if (!strcmp(name, cxx_only_words[i]))
-            return true;
-    return false;
+    return name[0] >= 'a' && name[0] <= 't' && IN_WORDS(name, cxx_only_words);
 }
 
 const char *c_name_cxx(gen *g, const char *name)
@@ -192,24 +236,24 @@ static bool is_upper(char c)
     return c >= 'A' && c <= 'Z';
 }
 
-static int cmp_word(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
+/* One pool block with room for a "q_" in front, one pass over the name:
+ * this runs for every name in every generated line. */
 const char *c_name(gen *g, const char *name, bool protect)
 {
-    char *r = gdup(g, name);
-    for (char *p = r; *p; p++)
-        if (!is_alnum(*p) && *p != '_')
-            *p = '_';
-    if (protect) {
-        if (r[0] >= '0' && r[0] <= '9')
-            return gs(g, "q_%s", r);
-        if (bsearch(&r, protected_words,
-                    sizeof(protected_words) / sizeof(protected_words[0]),
-                    sizeof(protected_words[0]), cmp_word))
-            return gs(g, "q_%s", r);
+    size_t n = strlen(name);
+    char *q = galloc(g, n + 3);
+    if (!q)
+        return "";
+    char *r = q + 2;
+    for (size_t i = 0; i < n; i++)
+        r[i] = is_alnum(name[i]) || name[i] == '_' ? name[i] : '_';
+    r[n] = 0;
+    if (protect && ((r[0] >= '0' && r[0] <= '9') ||
+                    ((r[0] == '_' || (r[0] >= 'a' && r[0] <= 'x')) &&
+                     IN_WORDS(r, protected_words)))) {
+        q[0] = 'q';
+        q[1] = '_';
+        return q;
     }
     return r;
 }
@@ -294,6 +338,8 @@ gfile *gf_new(gen *g, const char *name)
         return &dummy;
     }
     f->name = n;
+    if (g->nspare)
+        f->buf = g->spare[--g->nspare];
     *g->last = f;
     g->last = &f->next;
     return f;
@@ -339,7 +385,9 @@ void gf_open_h(gen *g, gfile *f, const char *blurb)
     out(g, f, "#ifndef %s\n#define %s\n\n", gd, gd);
 }
 
-/* Hands a finished file to the caller and drops its text. */
+/* Hands a finished file to the caller and drops its text, keeping the
+ * buffer for a later file: growing a fresh one for each of hundreds of
+ * files cost page faults and copies. */
 static void gf_emit(gen *g, gfile *f)
 {
     if (!g->err) {
@@ -348,7 +396,13 @@ static void gf_emit(gen *g, gfile *f)
         if (r)
             g->err = r;
     }
-    qk_buf_free(&f->buf);
+    if (g->nspare < sizeof(g->spare) / sizeof(g->spare[0])) {
+        qk_buf_clear(&f->buf);
+        g->spare[g->nspare++] = f->buf;
+        f->buf = (qk_buf)QK_BUF_INIT;
+    } else {
+        qk_buf_free(&f->buf);
+    }
 }
 
 void gf_close_h(gen *g, gfile *f)
@@ -510,7 +564,7 @@ const char *free_stmt(gen *g, const entity *t, const char *expr)
     switch (t->kind) {
     case QK_SCHEMA_BUILTIN:
         if (!strcmp(t->name, "str"))
-            return gs(g, "qk_free(%s);", expr);
+            return gs(g, "qk_rt_free(%s);", expr);
         if (!strcmp(t->name, "any") || !strcmp(t->name, "null"))
             return gs(g, "qk_json_unref(%s);", expr);
         return NULL;
@@ -641,6 +695,8 @@ const char *rel_include(gen *g, const char *from, const char *to)
 static void free_all(gen *g)
 {
     qk_buf_free(&g->tmp);
+    while (g->nspare)
+        qk_buf_free(&g->spare[--g->nspare]);
     while (g->pool) {
         gpool *n = g->pool->next;
         qk_free(g->pool);

@@ -74,17 +74,27 @@ static const char *js(gen *g, const char *s)
     return gs(g, "\"%s\"", s);
 }
 
+/* TEXT as a C string literal line, escaped straight into the buffer
+ * (this is most of the introspection file). */
 static void piece(intro *in, const char *text)
 {
-    gen *g = in->g;
-    outs(g, in->f, "    \"");
-    for (const char *p = text; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            out(g, in->f, "\\%c", *p);
-        else
-            out(g, in->f, "%c", *p);
+    qk_buf *b = &in->f->buf;
+    size_t n = strlen(text);
+    if (qk_buf_reserve(b, 2 * n + 8)) {
+        in->g->err = QK_ERR_NOMEM;
+        return;
     }
-    outs(g, in->f, "\",\n");
+    char *d = b->data + b->len;
+    memcpy(d, "    \"", 5);
+    d += 5;
+    for (size_t i = 0; i < n; i++) {
+        if (text[i] == '"' || text[i] == '\\')
+            *d++ = '\\';
+        *d++ = text[i];
+    }
+    memcpy(d, "\",\n", 3);
+    b->len = (size_t)(d + 3 - b->data);
+    b->data[b->len] = 0;
 }
 
 static bool any_cond(const vec *fs)

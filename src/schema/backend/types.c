@@ -221,7 +221,7 @@ static void gen_free_members(gen *g, gfile *c, const entity *e)
     if (!is_implicit(e))
         out(g, c,
             "void qapi_free_%s(%s *obj)\n{\n    if (!obj)\n        return;\n"
-            "    qapi_free_%s_members(obj);\n    qk_free(obj);\n}\n\n",
+            "    qapi_free_%s_members(obj);\n    qk_rt_free(obj);\n}\n\n",
             cn, cn, cn);
     gen_endif(g, c, e->ifcond);
 }
@@ -273,7 +273,7 @@ static void gen_free_alternate(gen *g, gfile *c, const entity *e)
             alt_qtype(v->type), st);
         gen_endif(g, c, v->ifcond);
     }
-    outs(g, c, "    default:\n        break;\n    }\n    qk_free(obj);\n}\n\n");
+    outs(g, c, "    default:\n        break;\n    }\n    qk_rt_free(obj);\n}\n\n");
     gen_endif(g, c, e->ifcond);
 }
 
@@ -286,7 +286,7 @@ static void gen_free_list(gen *g, gfile *c, const entity *e)
         "void qapi_free_%s(%s *obj)\n{\n    while (obj) {\n"
         "        %s *next = obj->next;\n"
         "%s%s%s"
-        "        qk_free(obj);\n        obj = next;\n    }\n}\n\n",
+        "        qk_rt_free(obj);\n        obj = next;\n    }\n}\n\n",
         cn, cn, cn, st ? "        " : "", st ? st : "", st ? "\n" : "");
     gen_endif(g, c, e->ifcond);
 }
