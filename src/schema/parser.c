@@ -268,6 +268,8 @@ static void depth_enter(parser *p)
 static void stack_push(parser *p, const char *key, qv *val)
 {
     qs *s = p->s;
+    if (p->sp == UINT32_MAX)
+        qs_oom(s); /* more entries than a qv can count */
     if (p->sp == s->stack_cap) {
         size_t ncap = s->stack_cap ? s->stack_cap * 2 : 256;
         qv_pair *ns = qs_alloc(s, ncap * sizeof(*ns));

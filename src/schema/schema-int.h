@@ -113,13 +113,17 @@ typedef struct qv_pair {
     struct qv *val;
 } qv_pair;
 
+/* 16 bytes: a schema has thousands of these, so the payload pointers
+ * share storage and the entry count is 32-bit (the parser refuses more). */
 typedef struct qv {
-    qv_kind kind;
+    uint8_t kind;           /* qv_kind */
     bool b;
-    const char *s;
-    size_t n;               /* entries of obj / list */
-    qv_pair *obj;           /* kind == QV_OBJ */
-    struct qv **list;       /* kind == QV_LIST */
+    uint32_t n;             /* entries of obj / list */
+    union {
+        const char *s;      /* kind == QV_STR */
+        qv_pair *obj;       /* kind == QV_OBJ */
+        struct qv **list;   /* kind == QV_LIST */
+    };
 } qv;
 
 qv *qv_get(const qv *obj, const char *key);   /* NULL if absent */
