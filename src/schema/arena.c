@@ -313,30 +313,46 @@ void hmap_free(hmap *m)
     m->n = m->cap = 0;
 }
 
+static void hmap_grow(qs *s, hmap *m, uint32_t cap)
+{
+    hmap_slot *ns;
+    if (m->heap) {
+        /* long-lived maps: the old table is freed, not left behind */
+        ns = qk_calloc(cap, sizeof(*ns));
+        if (!ns)
+            qs_oom(s);
+    } else if (m->tmp) {
+        ns = qs_talloc(s, (size_t)cap * sizeof(*ns));
+    } else {
+        ns = qs_alloc(s, (size_t)cap * sizeof(*ns));
+    }
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slots[i].key)
+            hmap_insert(ns, cap, m->slots[i].key, m->slots[i].val);
+    if (m->heap)
+        qk_free(m->slots);
+    m->slots = ns;
+    m->cap = cap;
+}
+
+/* The table is at most half full. */
+void hmap_reserve(qs *s, hmap *m, size_t n)
+{
+    if (n >= UINT32_MAX / 4)
+        qs_oom(s);
+    uint32_t cap = m->cap ? m->cap : 64;
+    while ((n + 1) * 2 > cap)
+        cap *= 2;
+    if (cap != m->cap)
+        hmap_grow(s, m, cap);
+}
+
 void hmap_put(qs *s, hmap *m, const char *key, void *val)
 {
     if ((size_t)(m->n + 1) * 2 > m->cap) {
         if (m->cap >= UINT32_MAX / 2)
             qs_oom(s);
-        uint32_t cap = m->cap ? m->cap * 2 : 64;
-        hmap_slot *ns;
-        if (m->heap) {
-            /* long-lived maps: the old table is freed, not left behind */
-            ns = qk_calloc(cap, sizeof(*ns));
-            if (!ns)
-                qs_oom(s);
-        } else if (m->tmp) {
-            ns = qs_talloc(s, (size_t)cap * sizeof(*ns));
-        } else {
-            ns = qs_alloc(s, (size_t)cap * sizeof(*ns));
-        }
-        for (size_t i = 0; i < m->cap; i++)
-            if (m->slots[i].key)
-                hmap_insert(ns, cap, m->slots[i].key, m->slots[i].val);
-        if (m->heap)
-            qk_free(m->slots);
-        m->slots = ns;
-        m->cap = cap;
+        hmap_grow(s, m, m->cap ? m->cap * 2 : 64);
     }
     if (!hmap_get(m, key))
         m->n++;

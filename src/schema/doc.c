@@ -9,6 +9,7 @@
  * members exist, every member and feature is documented) run after the
  * model is built.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +32,10 @@ typedef struct docp {
     /* literal-block state for the line checks */
     bool literal;
     int literal_indent; /* -1: not known yet */
+    /* parse-time only, in scratch: the block keeps exact-size copies */
+    vec all_sections;    /* every section, in order; the last one is open */
+    doc_section *since;  /* for the duplicate check */
+    hmap args_idx, features_idx;
 } docp;
 
 /* A section's location, made when a message needs it: the block's
@@ -49,7 +54,7 @@ static doc_section *new_section(qs *s, int line, enum doc_kind kind,
 {
     doc_section *sec = qs_alloc(s, sizeof(*sec));
     sec->line = line;
-    sec->kind = kind;
+    sec->kind = (uint8_t)kind;
     sec->name = name;
     return sec;
 }
@@ -65,20 +70,21 @@ static void append_line(docp *d, const char *line)
  * is copied out at its exact size. */
 static void close_section(docp *d)
 {
-    qapi_doc *doc = d->doc;
-    if (!doc->all_sections.n)
+    if (!d->all_sections.n)
         return;
-    doc_section *sec = doc->all_sections.v[doc->all_sections.n - 1];
+    doc_section *sec = d->all_sections.v[d->all_sections.n - 1];
     const char *t = d->acc.p ? d->acc.p : "";
     size_t len = d->acc.len, a = 0;
     while (a < len && t[a] == '\n')
         a++;
     while (len > a && t[len - 1] == '\n')
         len--;
-    sec->text.p = len > a && !d->p->s->drop_doc_text
-                      ? qs_strndup(d->p->s, t + a, len - a)
-                      : NULL;
-    sec->text.len = sec->text.cap = len - a;
+    if (len - a > UINT32_MAX)
+        qs_oom(d->p->s); /* a 4 GiB doc section: treat as exhaustion */
+    sec->text = len > a && !d->p->s->drop_doc_text
+                    ? qs_strndup(d->p->s, t + a, len - a)
+                    : NULL;
+    sec->len = (uint32_t)(len - a);
     d->acc.len = 0;
     if (d->acc.p)
         d->acc.p[0] = 0;
@@ -87,7 +93,7 @@ static void close_section(docp *d)
 static void push_section(docp *d, doc_section *sec)
 {
     close_section(d);
-    vec_tpush(d->p->s, &d->doc->all_sections, sec);
+    vec_tpush(d->p->s, &d->all_sections, sec);
 }
 
 static size_t indent_of(const char *line)
@@ -219,25 +225,27 @@ static const char *next_line(docp *d)
     return get_doc_line(d);
 }
 
-/* Matches "@NAME: *"; returns the name and sets *rest to the text after. */
-static const char *match_at_name_colon(qs *s, const char *line,
+/* Matches "@NAME: *"; returns the name (in LINE, *len bytes, not
+ * terminated) and sets *rest to the text after. Nothing is copied: most
+ * matches are only tests. */
+static const char *match_at_name_colon(const char *line, int *len,
                                        const char **rest)
 {
     if (line[0] != '@')
         return NULL;
     const char *colon = strchr(line + 1, ':');
-    if (!colon)
+    if (!colon || colon - line - 1 > INT_MAX)
         return NULL;
     const char *r = colon + 1;
     while (*r == ' ')
         r++;
     *rest = r;
-    return qs_strndup(s, line + 1, (size_t)(colon - line - 1));
+    *len = (int)(colon - line - 1);
+    return line + 1;
 }
 
 static const char *get_doc_indented(docp *d)
 {
-    qs *s = d->p->s;
     const char *line = next_line(d);
     while (line && !line[0]) {
         append_line(d, line);
@@ -255,7 +263,8 @@ static const char *get_doc_indented(docp *d)
         if (!line)
             return NULL;
         const char *rest;
-        if (match_at_name_colon(s, line, &rest))
+        int nlen;
+        if (match_at_name_colon(line, &nlen, &rest))
             return line;
         size_t cur = indent_of(line);
         if (line[0] && cur < indent) {
@@ -284,8 +293,8 @@ static void ensure_untagged_section(docp *d, int line)
 {
     qs *s = d->p->s;
     qapi_doc *doc = d->doc;
-    doc_section *last = doc->all_sections.n
-                            ? doc->all_sections.v[doc->all_sections.n - 1]
+    doc_section *last = d->all_sections.n
+                            ? d->all_sections.v[d->all_sections.n - 1]
                             : NULL;
     if (last && last->kind == DK_PLAIN) {
         if (!d->acc.len)
@@ -305,7 +314,7 @@ static void new_tagged_section(docp *d, int line, enum doc_kind kind)
     doc_section *sec = new_section(s, line, kind, NULL);
     doc_section **slot = kind == DK_RETURNS  ? &doc->returns
                          : kind == DK_ERRORS ? &doc->errors
-                         : kind == DK_SINCE  ? &doc->since
+                         : kind == DK_SINCE  ? &d->since
                                              : NULL;
     if (slot) {
         if (*slot)
@@ -319,7 +328,7 @@ static void new_tagged_section(docp *d, int line, enum doc_kind kind)
 
 static doc_section *find_desc(vec *v, hmap *idx, const char *name)
 {
-    if (idx->cap)
+    if (idx && idx->cap)
         return hmap_get(idx, name);
     for (size_t i = 0; i < v->n; i++) {
         doc_section *sec = v->v[i];
@@ -329,31 +338,50 @@ static doc_section *find_desc(vec *v, hmap *idx, const char *name)
     return NULL;
 }
 
-static void add_desc(qs *s, vec *v, hmap *idx, doc_section *sec)
+/* IDX may be NULL while V is short. While parsing, V and IDX are in
+ * scratch (TMP). */
+static void add_desc(qs *s, vec *v, hmap *idx, doc_section *sec, bool tmp)
 {
-    vec_push(s, v, sec);
+    if (tmp)
+        vec_tpush(s, v, sec);
+    else
+        vec_push(s, v, sec);
     if (v->n == 16) {
         for (size_t i = 0; i < v->n; i++) {
             doc_section *o = v->v[i];
             hmap_put(s, idx, o->name, o);
         }
-    } else if (idx->cap) {
+    } else if (idx && idx->cap) {
         hmap_put(s, idx, sec->name, sec);
     }
 }
 
-static void new_description(docp *d, int line, const char *name,
+static void new_description(docp *d, int line, const char *name, int len,
                             enum doc_kind kind, vec *desc, hmap *idx)
 {
     qs *s = d->p->s;
-    if (!name[0])
+    if (!len)
         qs_error(s, parser_info(d->p), 0, "invalid parameter name");
+    /* interned: usually the same string as the member's name */
+    name = qv_intern(s, name, (size_t)len)->s;
     if (find_desc(desc, idx, name))
         qs_error(s, parser_info(d->p), 0, "'%s' parameter name duplicated",
                  name);
     doc_section *sec = new_section(s, line, kind, name);
     push_section(d, sec);
-    add_desc(s, desc, idx, sec);
+    add_desc(s, desc, idx, sec, true);
+}
+
+/* The exact-size index a big block keeps for the model checks. */
+static void index_descs(qs *s, hmap *idx, const vec *v)
+{
+    if (v->n < 16)
+        return;
+    hmap_reserve(s, idx, v->n);
+    for (size_t i = 0; i < v->n; i++) {
+        doc_section *sec = v->v[i];
+        hmap_put(s, idx, sec->name, sec);
+    }
 }
 
 /* Is LINE a tagged section heading? Sets *tag / *taglen and *rest. */
@@ -381,13 +409,13 @@ static bool match_tag(const char *line, const char **tag, size_t *taglen,
     return false;
 }
 
-static void end_doc(qs *s, qapi_doc *doc)
+static void end_doc(qs *s, docp *d)
 {
-    for (size_t i = 0; i < doc->all_sections.n; i++) {
-        doc_section *sec = doc->all_sections.v[i];
-        if (sec->kind != DK_PLAIN && sec->text.len == 0)
-            qs_error(s, sec_info(s, doc, sec), 0, "text required after '%s:'",
-                     kind_name(sec->kind));
+    for (size_t i = 0; i < d->all_sections.n; i++) {
+        doc_section *sec = d->all_sections.v[i];
+        if (sec->kind != DK_PLAIN && sec->len == 0)
+            qs_error(s, sec_info(s, d->doc, sec), 0,
+                     "text required after '%s:'", kind_name(sec->kind));
     }
 }
 
@@ -395,6 +423,7 @@ qapi_doc *doc_parse(parser *p)
 {
     qs *s = p->s;
     docp dd = {.p = p, .literal_indent = -1};
+    dd.args_idx.tmp = dd.features_idx.tmp = true;
     docp *d = &dd;
     /* buffers reused across blocks */
     d->line = s->doc_line;
@@ -407,14 +436,14 @@ qapi_doc *doc_parse(parser *p)
     d->doc = doc;
     doc->info = parser_info(p);
     doc->body = new_section(s, doc->info->line, DK_PLAIN, NULL);
-    vec_tpush(s, &doc->all_sections, doc->body);
+    vec_tpush(s, &d->all_sections, doc->body);
 
     const char *line = next_line(d);
     if (line && line[0] == '@') {
         size_t n = strlen(line);
         if (line[n - 1] != ':')
             parser_error(p, "line should end with ':'");
-        const char *symbol = qs_strndup(s, line + 1, n - 2);
+        const char *symbol = qv_intern(s, line + 1, n - 2)->s;
         if (!symbol[0])
             parser_error(p, "name required after '@'");
         doc->symbol = symbol;
@@ -427,15 +456,17 @@ qapi_doc *doc_parse(parser *p)
                 break;
             const char *rest, *name, *tag;
             size_t taglen;
+            int nlen;
             if (!strcmp(line, "Features:")) {
                 if (doc->features.n)
                     parser_error(p, "duplicated 'Features:' line");
                 line = next_line(d);
                 while (line && !line[0])
                     line = next_line(d);
-                while (line && (name = match_at_name_colon(s, line, &rest))) {
-                    new_description(d, p->line, name, DK_FEATURE,
-                                    &doc->features, &doc->features_idx);
+                while (line &&
+                       (name = match_at_name_colon(line, &nlen, &rest))) {
+                    new_description(d, p->line, name, nlen, DK_FEATURE,
+                                    &doc->features, &d->features_idx);
                     if (rest[0])
                         append_line(d, rest);
                     line = get_doc_indented(d);
@@ -443,13 +474,15 @@ qapi_doc *doc_parse(parser *p)
                 if (!doc->features.n)
                     parser_error(p, "feature descriptions expected");
                 no_more_args = true;
-            } else if ((name = match_at_name_colon(s, line, &rest))) {
+            } else if ((name = match_at_name_colon(line, &nlen, &rest))) {
                 if (no_more_args)
-                    parser_error(p, "description of '@%s:' follows a section",
-                                 name);
-                while (line && (name = match_at_name_colon(s, line, &rest))) {
-                    new_description(d, p->line, name, DK_MEMBER,
-                                    &doc->args, &doc->args_idx);
+                    parser_error(p,
+                                 "description of '@%.*s:' follows a section",
+                                 nlen, name);
+                while (line &&
+                       (name = match_at_name_colon(line, &nlen, &rest))) {
+                    new_description(d, p->line, name, nlen, DK_MEMBER,
+                                    &doc->args, &d->args_idx);
                     if (rest[0])
                         append_line(d, rest);
                     line = get_doc_indented(d);
@@ -493,9 +526,11 @@ qapi_doc *doc_parse(parser *p)
         bool first = true;
         while (line) {
             const char *rest, *name;
-            if ((name = match_at_name_colon(s, line, &rest)))
-                parser_error(p, "'@%s:' not allowed in free-form documentation",
-                             name);
+            int nlen;
+            if ((name = match_at_name_colon(line, &nlen, &rest)))
+                parser_error(p,
+                             "'@%.*s:' not allowed in free-form documentation",
+                             nlen, name);
             if (is_heading(line) && !first)
                 parser_error(p, "'=' heading must come first in a comment "
                                 "block");
@@ -509,10 +544,16 @@ qapi_doc *doc_parse(parser *p)
     s->doc_line_cap = d->line_cap;
     s->doc_acc = d->acc;
     parser_accept(p, true);
-    end_doc(s, doc);
+    end_doc(s, d);
     /* the vectors were built in scratch: keep exact-size copies */
     vec_compact(s, &doc->sections);
-    doc->all_sections = (vec){0};
+    vec_compact(s, &doc->args);
+    vec_compact(s, &doc->features);
+    if (doc->args.n >= 16 || doc->features.n >= 16) {
+        doc->idx = qs_alloc(s, sizeof(*doc->idx));
+        index_descs(s, &doc->idx->args, &doc->args);
+        index_descs(s, &doc->idx->features, &doc->features);
+    }
     qs_scratch_reset(s);
     return doc;
 }
@@ -539,13 +580,17 @@ void doc_check_expr(qs *s, qapi_doc *doc, const qv *expr)
 void doc_connect_member(qs *s, qapi_doc *doc, const char *role,
                         const char *name, srcinfo *info)
 {
-    doc_section *sec = find_desc(&doc->args, &doc->args_idx, name);
+    doc_section *sec = find_desc(&doc->args,
+                                 doc->idx ? &doc->idx->args : NULL, name);
     if (!sec) {
         if (!hmap_get(&s->pragma.documentation_exceptions,
                       doc->symbol))
             qs_error(s, info, 0, "%s '%s' lacks documentation", role, name);
         sec = new_section(s, doc->info->line, DK_MEMBER, name);
-        add_desc(s, &doc->args, &doc->args_idx, sec);
+        if (!doc->idx && doc->args.n + 1 >= 16)
+            doc->idx = qs_alloc(s, sizeof(*doc->idx));
+        add_desc(s, &doc->args, doc->idx ? &doc->idx->args : NULL, sec,
+                 false);
     }
     sec->connected = true;
 }
@@ -553,7 +598,8 @@ void doc_connect_member(qs *s, qapi_doc *doc, const char *role,
 void doc_connect_feature(qs *s, qapi_doc *doc, const char *name,
                          srcinfo *info)
 {
-    doc_section *sec = find_desc(&doc->features, &doc->features_idx, name);
+    doc_section *sec = find_desc(
+        &doc->features, doc->idx ? &doc->idx->features : NULL, name);
     if (!sec)
         qs_error(s, info, 0, "feature '%s' lacks documentation", name);
     sec->connected = true;

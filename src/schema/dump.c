@@ -147,8 +147,8 @@ static int put_entity(qk_buf *b, const entity *e)
 static int put_text(qk_buf *b, const doc_section *sec)
 {
     int r = 0;
-    if (sec->text.len)
-        r |= qk_buf_append(b, sec->text.p, sec->text.len);
+    if (sec->len)
+        r |= qk_buf_append(b, sec->text, sec->len);
     return r | qk_buf_append_char(b, '\n');
 }
 

@@ -73,6 +73,8 @@ void hmap_free(hmap *m);
 void *hmap_get(const hmap *m, const char *key);
 void *hmap_get_n(const hmap *m, const char *key, size_t n);
 void hmap_put(qs *s, hmap *m, const char *key, void *val);
+/* Room for N keys in one step, so no outgrown tables are left behind. */
+void hmap_reserve(qs *s, hmap *m, size_t n);
 
 /* ---- source locations (diag.c) ---- */
 
@@ -143,23 +145,29 @@ enum doc_kind {
     DK_PLAIN, DK_MEMBER, DK_FEATURE, DK_RETURNS, DK_ERRORS, DK_SINCE, DK_TODO
 };
 
+/* 32 bytes: QEMU's schema has about 6,000 sections. */
 typedef struct doc_section {
-    int line;                /* location: the doc block's file, this line */
-    enum doc_kind kind;
-    sbuf text;
     const char *name;        /* arg/feature sections */
+    const char *text;        /* NULL when empty or not kept */
+    uint32_t len;            /* of the text, kept even when text is not */
+    int line;                /* location: the doc block's file, this line */
+    uint8_t kind;            /* enum doc_kind */
     bool connected;
 } doc_section;
 
+/* Name -> section indexes, only for blocks with many descriptions. */
+typedef struct doc_index {
+    hmap args, features;
+} doc_index;
+
 typedef struct qapi_doc {
-    hmap args_idx, features_idx; /* name -> section, for big blocks */
     srcinfo *info;
     const char *symbol;      /* NULL: free-form */
-    vec all_sections;        /* of doc_section* */
     doc_section *body;
+    doc_section *returns, *errors; /* for the checks against the expr */
+    doc_index *idx;          /* NULL for small blocks */
     vec args;                /* of doc_section* (ordered) */
     vec features;
-    doc_section *returns, *errors, *since;
     vec sections;            /* other sections */
 } qapi_doc;
 
