@@ -29,7 +29,9 @@ void qs_oom(qs *s)
     abort(); /* unreachable: every entry point sets the jump buffer */
 }
 
-static void *arena_alloc(qs *s, arena_chunk **head, size_t n)
+/* With ORDERED, a big block goes on top too, so chunks stay in allocation
+ * order (the values arena frees its oldest chunks first). */
+static void *arena_alloc(qs *s, arena_chunk **head, size_t n, bool ordered)
 {
     /* 8-byte alignment: nothing here needs more */
     n = (n + 7) & ~(size_t)7;
@@ -47,7 +49,7 @@ static void *arena_alloc(qs *s, arena_chunk **head, size_t n)
         nc->cap = cap;
         /* chunks are zeroed once, so allocations come zeroed */
         memset(nc->data, 0, cap);
-        if (cap == n && c) {
+        if (cap == n && c && !ordered) {
             /* big block: keep the current chunk on top for small ones */
             nc->next = c->next;
             c->next = nc;
@@ -64,12 +66,22 @@ static void *arena_alloc(qs *s, arena_chunk **head, size_t n)
 
 void *qs_alloc(qs *s, size_t n)
 {
-    return arena_alloc(s, &s->arena, n);
+    return arena_alloc(s, &s->arena, n, false);
 }
 
 void *qs_talloc(qs *s, size_t n)
 {
-    return arena_alloc(s, &s->scratch, n);
+    return arena_alloc(s, &s->scratch, n, false);
+}
+
+void *qs_valloc(qs *s, size_t n)
+{
+    return arena_alloc(s, &s->vals, n, true);
+}
+
+arena_chunk *qs_vals_mark(qs *s)
+{
+    return s->vals;
 }
 
 static void chunks_free(arena_chunk *c)
@@ -81,6 +93,20 @@ static void chunks_free(arena_chunk *c)
     }
 }
 
+void qs_vals_release_before(arena_chunk *mark)
+{
+    if (!mark)
+        return;
+    chunks_free(mark->next);
+    mark->next = NULL;
+}
+
+void qs_vals_free(qs *s)
+{
+    chunks_free(s->vals);
+    s->vals = NULL;
+}
+
 void qs_arena_free(qs *s)
 {
     hmap_free(&s->strings);
@@ -90,6 +116,7 @@ void qs_arena_free(qs *s)
     hmap_free(&s->module_dict);
     chunks_free(s->arena);
     chunks_free(s->scratch);
+    qs_vals_free(s);
     s->arena = s->scratch = NULL;
 }
 

@@ -472,84 +472,80 @@ static void check_flags(qs *s, const qv *expr, srcinfo *info)
                  "flags 'allow-oob' and 'coroutine' are incompatible");
 }
 
-void qs_check_exprs(qs *s)
+void qs_check_expr(qs *s, qexpr *x)
 {
     static const char *const metas[] = {"enum", "struct", "union",
                                         "alternate", "command", "event"};
-    for (size_t i = 0; i < s->exprs.n; i++) {
-        qexpr *x = s->exprs.v[i];
-        qv *expr = x->expr;
-        srcinfo *info = x->info;
-        qapi_doc *doc = x->doc;
-        if (qv_has(expr, "include"))
-            continue;
-        const char *meta = NULL;
-        int nmeta = 0;
-        for (size_t k = 0; k < 6; k++)
-            if (qv_has(expr, metas[k])) {
-                meta = metas[k];
-                nmeta++;
-            }
-        if (nmeta != 1)
-            qs_error(s, info, 0,
-                     "expression must have exactly one key 'enum', 'struct', "
-                     "'union', 'alternate', 'command', 'event'");
-        check_name_is_str(s, qv_get(expr, meta), info,
-                          tcat(s, "'", meta, "'", ""));
-        const char *name = qv_get(expr, meta)->s;
-        info->defn_meta = meta;
-        info->defn_name = name;
-        check_defn_name_str(s, name, info, meta);
-
-        if (doc) {
-            if (strcmp(doc->symbol, name))
-                qs_error(s, info, 0, "documentation comment is for '%s'",
-                         doc->symbol);
-            doc_check_expr(s, doc, expr);
-        } else if (s->pragma.doc_required) {
-            qs_error(s, info, 0, "documentation comment required");
+    qv *expr = x->expr;
+    srcinfo *info = x->info;
+    qapi_doc *doc = x->doc;
+    if (qv_has(expr, "include"))
+        return;
+    const char *meta = NULL;
+    int nmeta = 0;
+    for (size_t k = 0; k < 6; k++)
+        if (qv_has(expr, metas[k])) {
+            meta = metas[k];
+            nmeta++;
         }
+    if (nmeta != 1)
+        qs_error(s, info, 0,
+                 "expression must have exactly one key 'enum', 'struct', "
+                 "'union', 'alternate', 'command', 'event'");
+    check_name_is_str(s, qv_get(expr, meta), info,
+                      tcat(s, "'", meta, "'", ""));
+    const char *name = qv_get(expr, meta)->s;
+    info->defn_meta = meta;
+    info->defn_name = name;
+    check_defn_name_str(s, name, info, meta);
 
-        if (!strcmp(meta, "enum")) {
-            static const char *const r[] = {"enum", "data", NULL};
-            static const char *const o[] = {"if", "features", "prefix",
-                                            NULL};
-            check_keys(s, expr, info, meta, r, o);
-            check_enum(s, expr, info);
-        } else if (!strcmp(meta, "union")) {
-            static const char *const r[] = {"union", "base", "discriminator",
-                                            "data", NULL};
-            static const char *const o[] = {"if", "features", NULL};
-            check_keys(s, expr, info, meta, r, o);
-            check_union(s, expr, info, x->simple_union);
-        } else if (!strcmp(meta, "alternate")) {
-            static const char *const r[] = {"alternate", "data", NULL};
-            static const char *const o[] = {"if", "features", NULL};
-            check_keys(s, expr, info, meta, r, o);
-            check_alternate(s, expr, info);
-        } else if (!strcmp(meta, "struct")) {
-            static const char *const r[] = {"struct", "data", NULL};
-            static const char *const o[] = {"base", "if", "features", NULL};
-            check_keys(s, expr, info, meta, r, o);
-            check_struct(s, expr, info);
-        } else if (!strcmp(meta, "command")) {
-            static const char *const r[] = {"command", NULL};
-            static const char *const o[] = {
-                "data", "returns", "boxed", "if", "features", "gen",
-                "success-response", "allow-oob", "allow-preconfig",
-                "coroutine", NULL};
-            check_keys(s, expr, info, meta, r, o);
-            check_command(s, expr, info);
-        } else {
-            static const char *const r[] = {"event", NULL};
-            static const char *const o[] = {"data", "boxed", "if", "features",
-                                            NULL};
-            check_keys(s, expr, info, meta, r, o);
-            check_event(s, expr, info);
-        }
-        check_if(s, expr, info, meta);
-        check_features(s, qv_get(expr, "features"), info);
-        check_flags(s, expr, info);
-        qs_scratch_reset(s);
+    if (doc) {
+        if (strcmp(doc->symbol, name))
+            qs_error(s, info, 0, "documentation comment is for '%s'",
+                     doc->symbol);
+        doc_check_expr(s, doc, expr);
+    } else if (s->pragma.doc_required) {
+        qs_error(s, info, 0, "documentation comment required");
     }
+
+    if (!strcmp(meta, "enum")) {
+        static const char *const r[] = {"enum", "data", NULL};
+        static const char *const o[] = {"if", "features", "prefix",
+                                        NULL};
+        check_keys(s, expr, info, meta, r, o);
+        check_enum(s, expr, info);
+    } else if (!strcmp(meta, "union")) {
+        static const char *const r[] = {"union", "base", "discriminator",
+                                        "data", NULL};
+        static const char *const o[] = {"if", "features", NULL};
+        check_keys(s, expr, info, meta, r, o);
+        check_union(s, expr, info, x->simple_union);
+    } else if (!strcmp(meta, "alternate")) {
+        static const char *const r[] = {"alternate", "data", NULL};
+        static const char *const o[] = {"if", "features", NULL};
+        check_keys(s, expr, info, meta, r, o);
+        check_alternate(s, expr, info);
+    } else if (!strcmp(meta, "struct")) {
+        static const char *const r[] = {"struct", "data", NULL};
+        static const char *const o[] = {"base", "if", "features", NULL};
+        check_keys(s, expr, info, meta, r, o);
+        check_struct(s, expr, info);
+    } else if (!strcmp(meta, "command")) {
+        static const char *const r[] = {"command", NULL};
+        static const char *const o[] = {
+            "data", "returns", "boxed", "if", "features", "gen",
+            "success-response", "allow-oob", "allow-preconfig",
+            "coroutine", NULL};
+        check_keys(s, expr, info, meta, r, o);
+        check_command(s, expr, info);
+    } else {
+        static const char *const r[] = {"event", NULL};
+        static const char *const o[] = {"data", "boxed", "if", "features",
+                                        NULL};
+        check_keys(s, expr, info, meta, r, o);
+        check_event(s, expr, info);
+    }
+    check_if(s, expr, info, meta);
+    check_features(s, qv_get(expr, "features"), info);
+    check_flags(s, expr, info);
 }

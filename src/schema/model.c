@@ -197,14 +197,15 @@ static void def_definition(qs *s, entity *e)
     def_entity(s, e);
     entity *other = hmap_get(&s->entities, e->name);
     if (other) {
-        if (other->info) {
-            const char *where = qs_tprintf(s, "%s: previous definition",
-                                          qs_info_str(s, other->info));
-            qs_error(s, e->info, 0, "'%s' is already defined\n%s", e->name,
-                     where);
+        /* QEMU finds clashes while building the model, after checking
+         * every expression; here expressions are checked and defined in
+         * one pass, so the first clash waits for the checks to finish
+         * (qs_model_finish) and nothing more is defined. */
+        if (!s->clash) {
+            s->clash = e;
+            s->clash_with = other;
         }
-        qs_error(s, e->info, 0, "%s is already defined",
-                 describe_type(s, other));
+        return;
     }
     hmap_put(s, &s->entities, e->name, e);
 }
@@ -233,6 +234,29 @@ static const char *make_array_type(qs *s, const char *elem, srcinfo *info)
     return name;
 }
 
+/* An 'if' condition copied out of the values arena, which is freed once
+ * the expression is defined. Strings are interned: only the nodes are
+ * copied. */
+static qv *keep_cond(qs *s, const qv *c)
+{
+    if (!c)
+        return NULL;
+    qv *k = qs_alloc(s, sizeof(*k));
+    *k = *c;
+    if (c->kind == QV_OBJ) {
+        k->obj = qs_alloc(s, c->n * sizeof(qv_pair));
+        for (size_t i = 0; i < c->n; i++) {
+            k->obj[i].key = c->obj[i].key;
+            k->obj[i].val = keep_cond(s, c->obj[i].val);
+        }
+    } else if (c->kind == QV_LIST) {
+        k->list = qs_alloc(s, c->n * sizeof(qv *));
+        for (size_t i = 0; i < c->n; i++)
+            k->list[i] = keep_cond(s, c->list[i]);
+    }
+    return k;
+}
+
 static vec make_features(qs *s, const qv *features, srcinfo *info)
 {
     vec v = {0};
@@ -245,7 +269,7 @@ static vec make_features(qs *s, const qv *features, srcinfo *info)
         feature *ft = qs_alloc(s, sizeof(*ft));
         ft->name = name;
         ft->info = info;
-        ft->ifcond = qv_get(f, "if");
+        ft->ifcond = keep_cond(s, qv_get(f, "if"));
         if (!hmap_get(&s->feature_dict, name)) {
             hmap_put(s, &s->feature_dict, name, ft);
             vec_push(s, &s->feature_names, ft);
@@ -280,7 +304,7 @@ static member *make_member(qs *s, const char *name, const qv *val,
     member *m = new_member(s, name, info, "member");
     m->type_name = tname;
     m->optional = optional;
-    m->ifcond = qv_get(val, "if");
+    m->ifcond = keep_cond(s, qv_get(val, "if"));
     m->features = make_features(s, qv_get(val, "features"), info);
     return m;
 }
@@ -336,7 +360,7 @@ static member *make_variant(qs *s, const char *name, const qv *val,
     m->type_name = typ->kind == QV_LIST
                        ? make_array_type(s, typ->list[0]->s, info)
                        : typ->s;
-    m->ifcond = qv_get(val, "if");
+    m->ifcond = keep_cond(s, qv_get(val, "if"));
     return m;
 }
 
@@ -395,7 +419,7 @@ static void def_expr(qs *s, qexpr *x)
 {
     qv *expr = x->expr;
     srcinfo *info = x->info;
-    qv *ifcond = qv_get(expr, "if");
+    qv *ifcond = keep_cond(s, qv_get(expr, "if"));
     qv *v;
     if ((v = qv_get(expr, "include"))) {
         entity *e = new_entity(s, QK_SCHEMA_INCLUDE, NULL, "include", info);
@@ -417,7 +441,7 @@ static void def_expr(qs *s, qexpr *x)
         for (size_t i = 0; i < data->n; i++) {
             qv *mv = data->list[i];
             member *m = new_member(s, qv_long(mv, "name")->s, info, "value");
-            m->ifcond = qv_get(mv, "if");
+            m->ifcond = keep_cond(s, qv_get(mv, "if"));
             m->features = make_features(s, qv_get(mv, "features"), info);
             m->defined_in = e->name;
             vec_push(s, &e->members, m);
@@ -1044,7 +1068,7 @@ static void set_module(qs *s, entity *e)
     vec_push(s, &m->entities, e);
 }
 
-void qs_build_model(qs *s)
+void qs_model_begin(qs *s)
 {
     s->schema_dir = qs_path_dirname(s, s->root_fname);
     make_module(s, NULL);
@@ -1052,8 +1076,31 @@ void qs_build_model(qs *s)
     s->predefining = true;
     def_predefineds(s);
     s->predefining = false;
-    for (size_t i = 0; i < s->exprs.n; i++)
-        def_expr(s, s->exprs.v[i]);
+}
+
+void qs_def_expr(qs *s, qexpr *x)
+{
+    def_expr(s, x);
+}
+
+/* Formatted only now: the locations' context lines ("In META 'NAME'")
+ * are those after every check, as in QEMU. */
+static void raise_clash(qs *s, entity *e, entity *other)
+{
+    if (other->info) {
+        const char *where = qs_tprintf(s, "%s: previous definition",
+                                      qs_info_str(s, other->info));
+        qs_error(s, e->info, 0, "'%s' is already defined\n%s", e->name,
+                 where);
+    }
+    qs_error(s, e->info, 0, "%s is already defined",
+             describe_type(s, other));
+}
+
+void qs_model_finish(qs *s)
+{
+    if (s->clash)
+        raise_clash(s, s->clash, s->clash_with);
     for (entity *e = s->first; e; e = e->next) {
         check_entity(s, e);
         if (s->compat != 2015)

@@ -71,16 +71,22 @@ qv *qv_intern(qs *s, const char *str, size_t len)
     qv *v = hmap_get_n(&s->strings, str, len);
     if (v)
         return v;
-    v = qs_alloc(s, sizeof(*v));
+    /* names outlive the values: the string sits right after its qv in
+     * the model's arena */
+    if (len > SIZE_MAX - sizeof(*v) - 1)
+        qs_oom(s);
+    v = qs_alloc(s, sizeof(*v) + len + 1);
+    char *text = (char *)(v + 1);
+    memcpy(text, str, len);
     v->kind = QV_STR;
-    v->s = qs_strndup(s, str, len);
+    v->s = text;
     hmap_put(s, &s->strings, v->s, v);
     return v;
 }
 
 qv *qv_new_str(qs *s, const char *str)
 {
-    qv *v = qs_alloc(s, sizeof(*v));
+    qv *v = qs_valloc(s, sizeof(*v));
     v->kind = QV_STR;
     v->s = str;
     return v;
@@ -88,10 +94,10 @@ qv *qv_new_str(qs *s, const char *str)
 
 qv *qv_new_obj1(qs *s, const char *key, qv *val)
 {
-    qv *v = qs_alloc(s, sizeof(*v));
+    qv *v = qs_valloc(s, sizeof(*v));
     v->kind = QV_OBJ;
     v->n = 1;
-    v->obj = qs_alloc(s, sizeof(qv_pair));
+    v->obj = qs_valloc(s, sizeof(qv_pair));
     v->obj[0].key = key;
     v->obj[0].val = val;
     return v;
@@ -287,11 +293,11 @@ static void stack_push(parser *p, const char *key, qv *val)
 static qv *finish_obj(parser *p, size_t base)
 {
     p->stack = p->s->stack;
-    qv *obj = qs_alloc(p->s, sizeof(*obj));
+    qv *obj = qs_valloc(p->s, sizeof(*obj));
     obj->kind = QV_OBJ;
     obj->n = p->sp - base;
     if (obj->n) {
-        obj->obj = qs_alloc(p->s, obj->n * sizeof(qv_pair));
+        obj->obj = qs_valloc(p->s, obj->n * sizeof(qv_pair));
         memcpy(obj->obj, p->stack + base, obj->n * sizeof(qv_pair));
     }
     p->sp = base;
@@ -301,11 +307,11 @@ static qv *finish_obj(parser *p, size_t base)
 static qv *finish_list(parser *p, size_t base)
 {
     p->stack = p->s->stack;
-    qv *list = qs_alloc(p->s, sizeof(*list));
+    qv *list = qs_valloc(p->s, sizeof(*list));
     list->kind = QV_LIST;
     list->n = p->sp - base;
     if (list->n) {
-        list->list = qs_alloc(p->s, list->n * sizeof(qv *));
+        list->list = qs_valloc(p->s, list->n * sizeof(qv *));
         for (size_t i = 0; i < list->n; i++)
             list->list[i] = p->stack[base + i].val;
     }
@@ -526,7 +532,7 @@ static void set_list_str(qs *s, srcinfo *info, const char *name, qv *v,
         qs_error(s, info, 0, "pragma %s must be a list of strings", name);
     *set = (hmap){0};
     for (size_t i = 0; i < v->n; i++)
-        hmap_put(s, set, v->list[i]->s, v->list[i]);
+        hmap_put(s, set, v->list[i]->s, (void *)v->list[i]->s);
 }
 
 static void do_pragma(qs *s, const char *name, qv *value, srcinfo *info)
@@ -559,10 +565,11 @@ static void reject_expr_doc(qs *s, qapi_doc *doc)
 
 static void add_expr(qs *s, qv *e, srcinfo *info, qapi_doc *doc)
 {
-    qexpr *x = qs_alloc(s, sizeof(*x));
+    qexpr *x = qs_valloc(s, sizeof(*x));
     x->expr = e;
     x->info = info;
     x->doc = doc;
+    x->mark = qs_vals_mark(s);
     vec_push(s, &s->exprs, x);
 }
 

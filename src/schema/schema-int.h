@@ -38,6 +38,17 @@ void *qs_talloc(qs *s, size_t n);
 char *qs_tprintf(qs *s, const char *fmt, ...) QK_PRINTF(2, 3);
 char *qs_tstrdup(qs *s, const char *p);
 void qs_scratch_reset(qs *s);
+/*
+ * Values arena: the parsed values of the expressions, in parse order. Each
+ * expression records the newest chunk when it was added (qs_vals_mark());
+ * once it is checked and defined, the chunks before that mark hold only
+ * values of finished expressions and are freed, so the model grows into
+ * the memory the values leave.
+ */
+void *qs_valloc(qs *s, size_t n);         /* zeroed; never NULL */
+arena_chunk *qs_vals_mark(qs *s);
+void qs_vals_release_before(arena_chunk *mark);
+void qs_vals_free(qs *s);
 
 /* A growable array of pointers in the arena. */
 typedef struct vec {
@@ -174,9 +185,10 @@ typedef struct qapi_doc {
 /* ---- expressions ---- */
 
 typedef struct qexpr {
-    qv *expr;
+    qv *expr;               /* in the values arena */
     srcinfo *info;
     qapi_doc *doc;
+    arena_chunk *mark;      /* qs_vals_mark() after it; NULL: keep values */
     bool simple_union;      /* --compat=2015: desugared simple union */
 } qexpr;
 
@@ -286,6 +298,7 @@ struct qk_schema {
     bool jb_set;
     arena_chunk *arena;
     arena_chunk *scratch;
+    arena_chunk *vals;       /* parsed values (see qs_valloc) */
     qk_schema_diag_fn diag;
     void *diag_opaque;
     qk_schema_read_fn reader;
@@ -319,15 +332,22 @@ struct qk_schema {
     size_t doc_line_cap;
     sbuf doc_acc;
     qv qv_true, qv_false;
+    entity *clash, *clash_with; /* first definition clash, raised after
+                                   the expression checks */
     bool mod_cache_valid;
     const char *mod_cache_fname;
     module *mod_cache;
 };
 
 void qs_parse_root(qs *s, const char *fname, const char *data, size_t len);
-void qs_check_exprs(qs *s);
 void qs_compat_2015(qs *s);
-void qs_build_model(qs *s);
+/* Checks one top-level expression (expr.c). */
+void qs_check_expr(qs *s, qexpr *x);
+/* The model (model.c): predefined entities, then each checked expression
+ * defined, then the checks over the whole model. */
+void qs_model_begin(qs *s);
+void qs_def_expr(qs *s, qexpr *x);
+void qs_model_finish(qs *s);
 
 /* Names (model.c). */
 char *qs_c_name(qs *s, const char *name);  /* unprotected; in scratch */

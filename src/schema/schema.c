@@ -69,6 +69,27 @@ void qk_schema_set_limits(qk_schema *s, unsigned max_depth,
         s->max_include_depth = max_include_depth;
 }
 
+/*
+ * Checks each expression and defines its entities right away, then frees
+ * the parsed values behind it: the values of the whole schema never sit
+ * beside the whole model. QEMU's order of errors is kept: a definition
+ * clash is held back until every expression has been checked.
+ */
+static void check_and_define(qs *s)
+{
+    qs_model_begin(s);
+    for (size_t i = 0; i < s->exprs.n; i++) {
+        qexpr *x = s->exprs.v[i];
+        qs_check_expr(s, x);
+        if (!s->clash)
+            qs_def_expr(s, x);
+        qs_scratch_reset(s);
+        qs_vals_release_before(x->mark);
+    }
+    s->exprs = (vec){0};
+    qs_vals_free(s);
+}
+
 static int compile(qk_schema *s, const char *name, const char *data,
                    size_t len)
 {
@@ -93,8 +114,9 @@ static int compile(qk_schema *s, const char *name, const char *data,
     qs_parse_root(s, fname, data, len);
     if (s->compat == 2015)
         qs_compat_2015(s);
-    qs_check_exprs(s);
-    qs_build_model(s);
+    hmap_free(&s->strings); /* every name is interned by now */
+    check_and_define(s);
+    qs_model_finish(s);
     s->ok = true;
     s->jb_set = false;
     return 0;
