@@ -178,6 +178,33 @@ char *qs_tprintf(qs *s, const char *fmt, ...)
     return r;
 }
 
+static char *cat(qs *s, void *(*alloc)(qs *, size_t), const char *a,
+                 const char *b, const char *c, const char *d)
+{
+    size_t la = strlen(a), lb = strlen(b), lc = strlen(c), ld = strlen(d);
+    if (la > SIZE_MAX / 4 || lb > SIZE_MAX / 4 || lc > SIZE_MAX / 4 ||
+        ld > SIZE_MAX / 4)
+        qs_oom(s);
+    char *r = alloc(s, la + lb + lc + ld + 1);
+    memcpy(r, a, la);
+    memcpy(r + la, b, lb);
+    memcpy(r + la + lb, c, lc);
+    memcpy(r + la + lb + lc, d, ld + 1);
+    return r;
+}
+
+char *qs_cat(qs *s, const char *a, const char *b, const char *c,
+             const char *d)
+{
+    return cat(s, qs_alloc, a, b, c, d);
+}
+
+char *qs_tcat(qs *s, const char *a, const char *b, const char *c,
+              const char *d)
+{
+    return cat(s, qs_talloc, a, b, c, d);
+}
+
 char *qs_tstrdup(qs *s, const char *p)
 {
     size_t n = strlen(p);

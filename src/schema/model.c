@@ -55,7 +55,7 @@ char *qs_path_abs(qs *s, const char *path)
         char cwd[PATH_MAX];
         if (!getcwd(cwd, sizeof(cwd)))
             strcpy(cwd, "/");
-        src = qs_tprintf(s, "%s/%s", cwd, path);
+        src = qs_tcat(s, cwd, "/", path, "");
     } else {
         src = qs_tstrdup(s, path);
     }
@@ -108,7 +108,7 @@ char *qs_path_join(qs *s, const char *dir, const char *path)
     if (path[0] == '/' || !dir[0])
         return qs_strdup(s, path);
     size_t n = strlen(dir);
-    return qs_printf(s, "%s%s%s", dir, dir[n - 1] == '/' ? "" : "/", path);
+    return qs_cat(s, dir, dir[n - 1] == '/' ? "" : "/", path, "");
 }
 
 char *qs_path_rel(qs *s, const char *path, const char *start)
@@ -221,7 +221,7 @@ static entity *lookup_type(qs *s, const char *name)
 
 static const char *make_array_type(qs *s, const char *elem, srcinfo *info)
 {
-    const char *name = qs_tprintf(s, "%sList", elem);
+    const char *name = qs_tcat(s, elem, "List", "", "");
     entity *old = lookup_type(s, name);
     if (old)
         return old->name;
@@ -345,7 +345,7 @@ static const char *make_implicit_object_type(qs *s, const char *name,
 {
     if (!members.n)
         return NULL;
-    name = qs_printf(s, "q_obj_%s-%s", name, role);
+    name = qs_cat(s, "q_obj_", name, "-", role);
     if (!hmap_get(&s->entities, name))
         def_definition(s, new_object(s, name, info, NULL, ifcond,
                                      (vec){0}, NULL, members));
@@ -733,7 +733,7 @@ static void branches_check(qs *s, entity *o, seen *sn)
     o->tag_member = tag;
     entity *base_type = lookup_type(s, tag->defined_in);
     if (!is_implicit(base_type))
-        base = qs_tprintf(s, "base type '%s'", tag->defined_in);
+        base = qs_tcat(s, "base type '", tag->defined_in, "'", "");
     if (tag->type->kind != QK_SCHEMA_ENUM)
         qs_error(s, o->info, 0,
                  "discriminator member '%s' of %s must be of enum type",
@@ -912,7 +912,8 @@ static void command_event_check(qs *s, entity *e)
     definition_check(s, e);
     if (e->arg_name) {
         entity *t = resolve_type(s, e->arg_name, e->info,
-                                 qs_tprintf(s, "%s's 'data'", meta));
+                                 cmd ? "command's 'data'"
+                                     : "event's 'data'");
         if (t->kind != QK_SCHEMA_OBJECT)
             qs_error(s, e->info, 0, "%s's 'data' cannot take %s", meta,
                      describe_type(s, t));

@@ -37,6 +37,14 @@ void qs_arena_free(qs *s);
 void *qs_talloc(qs *s, size_t n);
 char *qs_tprintf(qs *s, const char *fmt, ...) QK_PRINTF(2, 3);
 char *qs_tstrdup(qs *s, const char *p);
+/* A concatenation of up to four strings (pass "" for the unused ones), in
+ * the arena or in scratch. The names a valid schema makes come from these,
+ * not from the printf family: cheaper, and a compile then never touches
+ * libc's formatting code (a few hundred KB of it become resident). */
+char *qs_cat(qs *s, const char *a, const char *b, const char *c,
+             const char *d);
+char *qs_tcat(qs *s, const char *a, const char *b, const char *c,
+              const char *d);
 void qs_scratch_reset(qs *s);
 /*
  * Values arena: the parsed values of the expressions, in parse order. Each
