@@ -114,6 +114,10 @@ void qs_arena_free(qs *s)
     hmap_free(&s->included);
     hmap_free(&s->feature_dict);
     hmap_free(&s->module_dict);
+    vec_hfree(&s->exprs);
+    vec_hfree(&s->docs);
+    for (size_t i = 0; i < s->modules.n; i++)
+        vec_hfree(&((module *)s->modules.v[i])->entities);
     chunks_free(s->arena);
     chunks_free(s->scratch);
     qs_vals_free(s);
@@ -236,6 +240,27 @@ void vec_push(qs *s, vec *a, void *p)
 void vec_tpush(qs *s, vec *a, void *p)
 {
     vec_push_in(s, a, p, qs_talloc);
+}
+
+void vec_hpush(qs *s, vec *a, void *p)
+{
+    if (a->n == a->cap) {
+        if (a->cap >= UINT32_MAX / 2)
+            qs_oom(s);
+        uint32_t cap = a->cap ? a->cap * 2 : 16;
+        void **nv = qk_realloc(a->v, cap * sizeof(void *));
+        if (!nv)
+            qs_oom(s);
+        a->v = nv;
+        a->cap = cap;
+    }
+    a->v[a->n++] = p;
+}
+
+void vec_hfree(vec *a)
+{
+    qk_free(a->v);
+    *a = (vec){0};
 }
 
 void vec_compact(qs *s, vec *a)

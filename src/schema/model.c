@@ -1066,7 +1066,7 @@ static void set_module(qs *s, entity *e)
         s->mod_cache = m;
     }
     e->mod = m;
-    vec_push(s, &m->entities, e);
+    vec_hpush(s, &m->entities, e);
 }
 
 void qs_model_begin(qs *s)

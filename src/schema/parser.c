@@ -570,7 +570,7 @@ static void add_expr(qs *s, qv *e, srcinfo *info, qapi_doc *doc)
     x->info = info;
     x->doc = doc;
     x->mark = qs_vals_mark(s);
-    vec_push(s, &s->exprs, x);
+    vec_hpush(s, &s->exprs, x);
 }
 
 static void parse_file(qs *s, const char *fname, const char *data,
@@ -598,7 +598,7 @@ static void parse_file(qs *s, const char *fname, const char *data,
         if (p->tok == '#') {
             reject_expr_doc(s, cur_doc);
             cur_doc = doc_parse(p);
-            vec_push(s, &s->docs, cur_doc);
+            vec_hpush(s, &s->docs, cur_doc);
             continue;
         }
         qv *e = get_expr(p);

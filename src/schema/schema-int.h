@@ -67,6 +67,11 @@ void vec_push(qs *s, vec *a, void *p);
 void vec_tpush(qs *s, vec *a, void *p);   /* storage in scratch */
 void vec_compact(qs *s, vec *a);          /* exact-size copy in the arena */
 void vec_reserve(qs *s, vec *a, size_t n);/* room for n more, exactly */
+/* Storage from the heap (realloc), for the long lists that grow one by one
+ * (expressions, doc blocks, a module's entities): in the arena, every
+ * outgrown copy would stay behind. Released with vec_hfree(). */
+void vec_hpush(qs *s, vec *a, void *p);
+void vec_hfree(vec *a);
 
 /* A growable string in the arena; p is NUL-terminated once non-empty. */
 typedef struct sbuf {

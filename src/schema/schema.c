@@ -86,7 +86,7 @@ static void check_and_define(qs *s)
         qs_scratch_reset(s);
         qs_vals_release_before(x->mark);
     }
-    s->exprs = (vec){0};
+    vec_hfree(&s->exprs);
     qs_vals_free(s);
 }
 
