@@ -95,7 +95,7 @@ static int put_entity(qk_buf *b, const entity *e)
             const member *m = e->members.v[i];
             r |= qk_buf_printf(b, "    member %s\n", m->name);
             r |= put_if(b, m->ifcond, 8);
-            r |= put_features(b, &m->features, 8);
+            r |= put_features(b, m->features, 8);
         }
         r |= put_if(b, e->ifcond, 4);
         return r | put_features(b, &e->features, 4);
@@ -113,7 +113,7 @@ static int put_entity(qk_buf *b, const entity *e)
             r |= qk_buf_printf(b, "    member %s: %s optional=%s\n", m->name,
                                m->type->name, tf(m->optional));
             r |= put_if(b, m->ifcond, 8);
-            r |= put_features(b, &m->features, 8);
+            r |= put_features(b, m->features, 8);
         }
         r |= put_variants(b, e);
         r |= put_if(b, e->ifcond, 4);

@@ -279,14 +279,28 @@ static vec make_features(qs *s, const qv *features, srcinfo *info)
     return v;
 }
 
+const vec qs_no_features;
+
+static const char *const role_names[] = {"member", "branch", "value"};
+
 static member *new_member(qs *s, const char *name, srcinfo *info,
-                          const char *role)
+                          enum member_role role)
 {
     member *m = qs_alloc(s, sizeof(*m));
     m->name = name;
     m->info = info;
-    m->role = role;
+    m->role = (uint8_t)role;
+    m->features = &qs_no_features;
     return m;
+}
+
+static const vec *member_features(qs *s, const qv *features, srcinfo *info)
+{
+    if (!features || !features->n)
+        return &qs_no_features;
+    vec *v = qs_alloc(s, sizeof(*v));
+    *v = make_features(s, features, info);
+    return v;
 }
 
 static member *make_member(qs *s, const char *name, const qv *val,
@@ -301,11 +315,11 @@ static member *make_member(qs *s, const char *name, const qv *val,
     const char *tname = typ->kind == QV_LIST
                             ? make_array_type(s, typ->list[0]->s, info)
                             : typ->s;
-    member *m = new_member(s, name, info, "member");
+    member *m = new_member(s, name, info, ROLE_MEMBER);
     m->type_name = tname;
     m->optional = optional;
     m->ifcond = keep_cond(s, qv_get(val, "if"));
-    m->features = make_features(s, qv_get(val, "features"), info);
+    m->features = member_features(s, qv_get(val, "features"), info);
     return m;
 }
 
@@ -356,7 +370,7 @@ static member *make_variant(qs *s, const char *name, const qv *val,
                             srcinfo *info)
 {
     const qv *typ = qv_long(val, "type");
-    member *m = new_member(s, name, info, "branch");
+    member *m = new_member(s, name, info, ROLE_BRANCH);
     m->type_name = typ->kind == QV_LIST
                        ? make_array_type(s, typ->list[0]->s, info)
                        : typ->s;
@@ -387,7 +401,7 @@ static void def_predefineds(qs *s)
                                          "qbool"};
     entity *q = new_entity(s, QK_SCHEMA_ENUM, "QType", "enum", NULL);
     for (size_t i = 0; i < 7; i++) {
-        member *m = new_member(s, qtypes[i], NULL, "value");
+        member *m = new_member(s, qtypes[i], NULL, ROLE_VALUE);
         m->defined_in = "QType";
         vec_push(s, &q->members, m);
     }
@@ -440,9 +454,10 @@ static void def_expr(qs *s, qexpr *x)
         vec_reserve(s, &e->members, data->n);
         for (size_t i = 0; i < data->n; i++) {
             qv *mv = data->list[i];
-            member *m = new_member(s, qv_long(mv, "name")->s, info, "value");
+            member *m = new_member(s, qv_long(mv, "name")->s, info,
+                                   ROLE_VALUE);
             m->ifcond = keep_cond(s, qv_get(mv, "if"));
-            m->features = make_features(s, qv_get(mv, "features"), info);
+            m->features = member_features(s, qv_get(mv, "features"), info);
             m->defined_in = e->name;
             vec_push(s, &e->members, m);
         }
@@ -469,7 +484,7 @@ static void def_expr(qs *s, qexpr *x)
                                       data->obj[i].val, info);
             if (x->simple_union) {
                 /* 2015: branch value wrapped as { 'data': T } */
-                member *w = new_member(s, "data", info, "member");
+                member *w = new_member(s, "data", info, ROLE_MEMBER);
                 w->type_name = br->type_name;
                 vec wm = {0};
                 vec_push(s, &wm, w);
@@ -497,7 +512,7 @@ static void def_expr(qs *s, qexpr *x)
         e->doc = x->doc;
         e->ifcond = ifcond;
         e->features = features;
-        e->tag_member = new_member(s, "type", info, "member");
+        e->tag_member = new_member(s, "type", info, ROLE_MEMBER);
         e->tag_member->type_name = "QType";
         e->tag_member->defined_in = e->name;
         def_definition(s, e);
@@ -534,7 +549,7 @@ static void def_expr(qs *s, qexpr *x)
 static const char *describe_member(qs *s, const member *m,
                                    const srcinfo *info)
 {
-    const char *role = m->role;
+    const char *role = role_names[m->role];
     const char *meta = "type";
     const char *defined_in = m->defined_in;
     if (!strncmp(defined_in, "q_obj_", 6)) {
@@ -620,7 +635,7 @@ static void member_check_clash(qs *s, member *m, srcinfo *info, seen *sn)
     seen_add(s, sn, m);
 }
 
-static void check_feature_clash(qs *s, vec *features, srcinfo *info)
+static void check_feature_clash(qs *s, const vec *features, srcinfo *info)
 {
     hmap idx = {.tmp = true};
     for (size_t i = 0; i < features->n; i++) {
@@ -654,11 +669,15 @@ static entity *resolve_type(qs *s, const char *name, srcinfo *info,
 
 static void member_check(qs *s, member *m)
 {
-    m->type = lookup_type(s, m->type_name);
-    if (!m->type)
-        resolve_type(s, m->type_name, m->info,
-                     describe_member(s, m, m->info));
-    check_feature_clash(s, &m->features, m->info);
+    if (!m->resolved) {
+        const char *name = m->type_name;
+        entity *t = lookup_type(s, name);
+        if (!t)
+            resolve_type(s, name, m->info, describe_member(s, m, m->info));
+        m->type = t;
+        m->resolved = true;
+    }
+    check_feature_clash(s, m->features, m->info);
 }
 
 static bool is_special_feature(const char *n)
@@ -764,7 +783,7 @@ static void branches_check(qs *s, entity *o, seen *sn)
                 covered = true;
         if (covered)
             continue;
-        member *v = new_member(s, m->name, o->info, "branch");
+        member *v = new_member(s, m->name, o->info, ROLE_BRANCH);
         v->type_name = "q_empty";
         v->ifcond = m->ifcond;
         v->defined_in = tag->defined_in;
@@ -982,7 +1001,7 @@ static void check_entity(qs *s, entity *e)
 
 /* ---- doc connection ---- */
 
-static void connect_features(qs *s, qapi_doc *doc, vec *features)
+static void connect_features(qs *s, qapi_doc *doc, const vec *features)
 {
     for (size_t i = 0; i < features->n; i++) {
         feature *f = features->v[i];
@@ -992,7 +1011,7 @@ static void connect_features(qs *s, qapi_doc *doc, vec *features)
 
 static void connect_member(qs *s, qapi_doc *doc, member *m)
 {
-    doc_connect_member(s, doc, m->role, m->name, m->info);
+    doc_connect_member(s, doc, role_names[m->role], m->name, m->info);
 }
 
 static void connect_doc(qs *s, entity *e, qapi_doc *doc)
@@ -1006,7 +1025,7 @@ static void connect_doc(qs *s, entity *e, qapi_doc *doc)
         for (size_t i = 0; doc && i < e->members.n; i++) {
             member *m = e->members.v[i];
             connect_member(s, doc, m);
-            connect_features(s, doc, &m->features);
+            connect_features(s, doc, m->features);
         }
         break;
     case QK_SCHEMA_OBJECT:
@@ -1017,7 +1036,7 @@ static void connect_doc(qs *s, entity *e, qapi_doc *doc)
         for (size_t i = 0; doc && i < e->members.n; i++) {
             member *m = e->members.v[i];
             connect_member(s, doc, m);
-            connect_features(s, doc, &m->features);
+            connect_features(s, doc, m->features);
         }
         break;
     case QK_SCHEMA_ALTERNATE:

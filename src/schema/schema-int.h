@@ -245,17 +245,26 @@ typedef struct feature {
     qv *ifcond;
 } feature;
 
+enum member_role { ROLE_MEMBER, ROLE_BRANCH, ROLE_VALUE };
+
+/* 56 bytes: QEMU's schema has about 4,000 members. */
 typedef struct member {
     const char *name;
     srcinfo *info;
-    const char *role;         /* "member", "branch", "value", "feature" */
     const char *defined_in;
-    const char *type_name;
-    struct entity *type;
-    bool optional;
+    union {                   /* the name until member_check resolves it */
+        const char *type_name;
+        struct entity *type;
+    };
     qv *ifcond;
-    vec features;             /* of feature* */
+    const vec *features;      /* of feature*; never NULL (few have any) */
+    uint8_t role;             /* enum member_role */
+    bool optional;
+    bool resolved;            /* type is set, type_name is gone */
 } member;
+
+/* The shared empty feature list of members without features. */
+extern const vec qs_no_features;
 
 typedef struct module {
     const char *name;

@@ -150,7 +150,7 @@ static void member_list(intro *in, const char **text, const char *key,
                    m->optional ? ", \"default\": null" : "");
         gen_if(g, in->f, m->ifcond);
         if (what == 1 && e->kind != QK_SCHEMA_ALTERNATE) {
-            features(in, &t, &m->features);
+            features(in, &t, m->features);
             t = gs(g, "%s}", t);
         }
         piece(in, t);
