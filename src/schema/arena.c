@@ -30,15 +30,20 @@ void qs_oom(qs *s)
 }
 
 /* With ORDERED, a big block goes on top too, so chunks stay in allocation
- * order (the values arena frees its oldest chunks first). */
-static void *arena_alloc(qs *s, arena_chunk **head, size_t n, bool ordered)
+ * order (the values arena frees its oldest chunks first). TEXT (strings)
+ * needs no alignment; anything else gets 8 bytes, nothing here needs more. */
+static void *arena_alloc(qs *s, arena_chunk **head, size_t n, bool ordered,
+                         bool text)
 {
-    /* 8-byte alignment: nothing here needs more */
-    n = (n + 7) & ~(size_t)7;
     if (n == 0)
-        n = 8;
+        n = 1;
+    if (n > SIZE_MAX / 2)
+        qs_oom(s);
     arena_chunk *c = *head;
-    if (!c || c->cap - c->used < n) {
+    size_t off = 0;
+    if (c)
+        off = text ? c->used : (c->used + 7) & ~(size_t)7;
+    if (!c || off > c->cap || c->cap - off < n) {
         size_t cap = n > CHUNK_SIZE / 4 ? n : CHUNK_SIZE;
         if (cap > SIZE_MAX - sizeof(*c))
             qs_oom(s);
@@ -58,25 +63,35 @@ static void *arena_alloc(qs *s, arena_chunk **head, size_t n, bool ordered)
         }
         nc->next = c;
         *head = c = nc;
+        off = 0;
     }
-    void *p = (char *)c->data + c->used;
-    c->used += n;
-    return p;
+    c->used = off + n;
+    return (char *)c->data + off;
 }
 
 void *qs_alloc(qs *s, size_t n)
 {
-    return arena_alloc(s, &s->arena, n, false);
+    return arena_alloc(s, &s->arena, n, false, false);
 }
 
 void *qs_talloc(qs *s, size_t n)
 {
-    return arena_alloc(s, &s->scratch, n, false);
+    return arena_alloc(s, &s->scratch, n, false, false);
 }
 
 void *qs_valloc(qs *s, size_t n)
 {
-    return arena_alloc(s, &s->vals, n, true);
+    return arena_alloc(s, &s->vals, n, true, false);
+}
+
+char *qs_alloc_text(qs *s, size_t n)
+{
+    return arena_alloc(s, &s->arena, n, false, true);
+}
+
+void *qs_palloc(qs *s, size_t n)
+{
+    return arena_alloc(s, &s->parse, n, false, false);
 }
 
 arena_chunk *qs_vals_mark(qs *s)
@@ -105,6 +120,8 @@ void qs_vals_free(qs *s)
 {
     chunks_free(s->vals);
     s->vals = NULL;
+    chunks_free(s->parse);
+    s->parse = NULL;
 }
 
 void qs_arena_free(qs *s)
@@ -139,7 +156,7 @@ char *qs_strndup(qs *s, const char *p, size_t n)
 {
     if (n == SIZE_MAX)
         qs_oom(s);
-    char *r = qs_alloc(s, n + 1);
+    char *r = qs_alloc_text(s, n + 1);
     memcpy(r, p, n);
     r[n] = 0;
     return r;
@@ -148,6 +165,11 @@ char *qs_strndup(qs *s, const char *p, size_t n)
 char *qs_strdup(qs *s, const char *p)
 {
     return qs_strndup(s, p, strlen(p));
+}
+
+static void *text_alloc(qs *s, size_t n)
+{
+    return qs_alloc_text(s, n);
 }
 
 static char *vformat(qs *s, const char *fmt, va_list ap,
@@ -168,7 +190,7 @@ char *qs_printf(qs *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *r = vformat(s, fmt, ap, qs_alloc);
+    char *r = vformat(s, fmt, ap, text_alloc);
     va_end(ap);
     return r;
 }
@@ -200,7 +222,7 @@ static char *cat(qs *s, void *(*alloc)(qs *, size_t), const char *a,
 char *qs_cat(qs *s, const char *a, const char *b, const char *c,
              const char *d)
 {
-    return cat(s, qs_alloc, a, b, c, d);
+    return cat(s, text_alloc, a, b, c, d);
 }
 
 char *qs_tcat(qs *s, const char *a, const char *b, const char *c,

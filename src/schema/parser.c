@@ -71,15 +71,10 @@ qv *qv_intern(qs *s, const char *str, size_t len)
     qv *v = hmap_get_n(&s->strings, str, len);
     if (v)
         return v;
-    /* names outlive the values: the string sits right after its qv in
-     * the model's arena */
-    if (len > SIZE_MAX - sizeof(*v) - 1)
-        qs_oom(s);
-    v = qs_alloc(s, sizeof(*v) + len + 1);
-    char *text = (char *)(v + 1);
-    memcpy(text, str, len);
+    /* the text is a name the model keeps; the qv only serves the parse */
+    v = qs_palloc(s, sizeof(*v));
     v->kind = QV_STR;
-    v->s = text;
+    v->s = qs_strndup(s, str, len);
     hmap_put(s, &s->strings, v->s, v);
     return v;
 }

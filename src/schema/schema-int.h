@@ -27,6 +27,7 @@ typedef struct qk_schema qs;
 
 typedef struct arena_chunk arena_chunk;
 void *qs_alloc(qs *s, size_t n);          /* zeroed; never NULL (unwinds) */
+char *qs_alloc_text(qs *s, size_t n);     /* same, unaligned: for strings */
 char *qs_strndup(qs *s, const char *p, size_t n);
 char *qs_strdup(qs *s, const char *p);
 char *qs_printf(qs *s, const char *fmt, ...) QK_PRINTF(2, 3);
@@ -56,6 +57,9 @@ void qs_scratch_reset(qs *s);
 void *qs_valloc(qs *s, size_t n);         /* zeroed; never NULL */
 arena_chunk *qs_vals_mark(qs *s);
 void qs_vals_release_before(arena_chunk *mark);
+/* Memory for the parse as a whole (the interned strings' qv headers, shared
+ * by many expressions), freed with the values by qs_vals_free(). */
+void *qs_palloc(qs *s, size_t n);
 void qs_vals_free(qs *s);
 
 /* A growable array of pointers in the arena. */
@@ -321,6 +325,7 @@ struct qk_schema {
     arena_chunk *arena;
     arena_chunk *scratch;
     arena_chunk *vals;       /* parsed values (see qs_valloc) */
+    arena_chunk *parse;      /* see qs_palloc */
     qk_schema_diag_fn diag;
     void *diag_opaque;
     qk_schema_read_fn reader;
