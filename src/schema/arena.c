@@ -20,7 +20,11 @@ struct arena_chunk {
     max_align_t data[];
 };
 
-#define CHUNK_SIZE (64 * 1024)
+/* Small chunks: the values arena frees chunks as the model grows, and the
+ * model's chunks then fit those holes exactly; the last, partly used
+ * chunk of each arena wastes little. 64 KiB chunks cost about 0.2 MB more
+ * peak RSS on QEMU's schema, with no measurable gain in time. */
+#define CHUNK_SIZE (16 * 1024)
 
 void qs_oom(qs *s)
 {
