@@ -318,7 +318,7 @@ static qv *get_members(parser *p)
 {
     qs *s = p->s;
     size_t base = p->sp;
-    hmap keys = {0};
+    hmap keys = {.tmp = true}; /* duplicate check of big objects only */
     if (p->tok == '}') {
         parser_accept(p, true);
         return finish_obj(p, base);
