@@ -10,6 +10,7 @@
  * model is built.
  */
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +24,20 @@ static const char *kind_name(enum doc_kind k)
     return names[k];
 }
 
+/*
+ * A section while its block is parsed (in scratch). Its text is known only
+ * when the next section opens; then the kept section, header and text in
+ * one allocation, is made (FINAL), and the block's lists are made of those
+ * when it ends.
+ */
+typedef struct psec {
+    doc_section *final;  /* once closed */
+    const char *name;
+    uint32_t len;
+    int line;
+    uint8_t kind;
+} psec;
+
 typedef struct docp {
     parser *p;
     qapi_doc *doc;
@@ -32,27 +47,43 @@ typedef struct docp {
     /* literal-block state for the line checks */
     bool literal;
     int literal_indent; /* -1: not known yet */
-    /* parse-time only, in scratch: the block keeps exact-size copies */
+    /* the block's sections (psec*), in scratch */
     vec all_sections;    /* every section, in order; the last one is open */
-    doc_section *since;  /* for the duplicate check */
+    vec args, features, sections;
+    psec *body, *returns, *errors, *since;
     hmap args_idx, features_idx;
 } docp;
 
 /* A section's location, made when a message needs it: the block's
  * location moved to the section's line. */
-static srcinfo *sec_info(qs *s, const qapi_doc *doc, const doc_section *sec)
+static srcinfo *sec_info(qs *s, const qapi_doc *doc, int line)
 {
     srcinfo *i = qs_alloc(s, sizeof(*i));
     *i = *doc->info;
-    i->line = sec->line;
+    i->line = line;
     i->defn_meta = i->defn_name = NULL;
     return i;
 }
 
+/* A kept section with room for LEN bytes of text (none when TEXT is
+ * false). */
 static doc_section *new_section(qs *s, int line, enum doc_kind kind,
-                                const char *name)
+                                const char *name, size_t len, bool text)
 {
-    doc_section *sec = qs_alloc(s, sizeof(*sec));
+    if (len > UINT32_MAX)
+        qs_oom(s); /* a 4 GiB doc section: treat as exhaustion */
+    doc_section *sec =
+        qs_alloc(s, offsetof(doc_section, text) + (text ? len + 1 : 0));
+    sec->line = line;
+    sec->kind = (uint8_t)kind;
+    sec->name = name;
+    sec->len = (uint32_t)len;
+    return sec;
+}
+
+static psec *new_psec(qs *s, int line, enum doc_kind kind, const char *name)
+{
+    psec *sec = qs_talloc(s, sizeof(*sec));
     sec->line = line;
     sec->kind = (uint8_t)kind;
     sec->name = name;
@@ -66,31 +97,32 @@ static void append_line(docp *d, const char *line)
     sb_add(s, &d->acc, "\n", 1);
 }
 
-/* Closes the open section: its text, stripped of newlines at both ends,
- * is copied out at its exact size. */
+/* Closes the open section: the kept one is made with its text, stripped
+ * of newlines at both ends. */
 static void close_section(docp *d)
 {
     if (!d->all_sections.n)
         return;
-    doc_section *sec = d->all_sections.v[d->all_sections.n - 1];
+    qs *s = d->p->s;
+    psec *sec = d->all_sections.v[d->all_sections.n - 1];
     const char *t = d->acc.p ? d->acc.p : "";
     size_t len = d->acc.len, a = 0;
     while (a < len && t[a] == '\n')
         a++;
     while (len > a && t[len - 1] == '\n')
         len--;
-    if (len - a > UINT32_MAX)
-        qs_oom(d->p->s); /* a 4 GiB doc section: treat as exhaustion */
-    sec->text = len > a && !d->p->s->drop_doc_text
-                    ? qs_strndup(d->p->s, t + a, len - a)
-                    : NULL;
-    sec->len = (uint32_t)(len - a);
+    bool keep = !s->drop_doc_text;
+    sec->final = new_section(s, sec->line, sec->kind, sec->name, len - a,
+                             keep);
+    if (keep)
+        memcpy(sec->final->text, t + a, len - a);
+    sec->len = sec->final->len;
     d->acc.len = 0;
     if (d->acc.p)
         d->acc.p[0] = 0;
 }
 
-static void push_section(docp *d, doc_section *sec)
+static void push_section(docp *d, psec *sec)
 {
     close_section(d);
     vec_tpush(d->p->s, &d->all_sections, sec);
@@ -292,37 +324,35 @@ static const char *get_doc_paragraph(docp *d)
 static void ensure_untagged_section(docp *d, int line)
 {
     qs *s = d->p->s;
-    qapi_doc *doc = d->doc;
-    doc_section *last = d->all_sections.n
-                            ? d->all_sections.v[d->all_sections.n - 1]
-                            : NULL;
+    psec *last = d->all_sections.n
+                     ? d->all_sections.v[d->all_sections.n - 1]
+                     : NULL;
     if (last && last->kind == DK_PLAIN) {
         if (!d->acc.len)
             last->line = line;
         sb_add(s, &d->acc, "\n", 1);
         return;
     }
-    doc_section *sec = new_section(s, line, DK_PLAIN, NULL);
-    vec_tpush(s, &doc->sections, sec);
+    psec *sec = new_psec(s, line, DK_PLAIN, NULL);
+    vec_tpush(s, &d->sections, sec);
     push_section(d, sec);
 }
 
 static void new_tagged_section(docp *d, int line, enum doc_kind kind)
 {
     qs *s = d->p->s;
-    qapi_doc *doc = d->doc;
-    doc_section *sec = new_section(s, line, kind, NULL);
-    doc_section **slot = kind == DK_RETURNS  ? &doc->returns
-                         : kind == DK_ERRORS ? &doc->errors
-                         : kind == DK_SINCE  ? &d->since
-                                             : NULL;
+    psec *sec = new_psec(s, line, kind, NULL);
+    psec **slot = kind == DK_RETURNS  ? &d->returns
+                  : kind == DK_ERRORS ? &d->errors
+                  : kind == DK_SINCE  ? &d->since
+                                      : NULL;
     if (slot) {
         if (*slot)
-            qs_error(s, sec_info(s, doc, sec), 0, "duplicated '%s' section",
-                     kind_name(kind));
+            qs_error(s, sec_info(s, d->doc, line), 0,
+                     "duplicated '%s' section", kind_name(kind));
         *slot = sec;
     }
-    vec_tpush(s, &doc->sections, sec);
+    vec_tpush(s, &d->sections, sec);
     push_section(d, sec);
 }
 
@@ -338,14 +368,10 @@ static doc_section *find_desc(vec *v, hmap *idx, const char *name)
     return NULL;
 }
 
-/* IDX may be NULL while V is short. While parsing, V and IDX are in
- * scratch (TMP). */
-static void add_desc(qs *s, vec *v, hmap *idx, doc_section *sec, bool tmp)
+/* IDX may be NULL while V is short. */
+static void add_desc(qs *s, vec *v, hmap *idx, doc_section *sec)
 {
-    if (tmp)
-        vec_tpush(s, v, sec);
-    else
-        vec_push(s, v, sec);
+    vec_push(s, v, sec);
     if (v->n == 16) {
         for (size_t i = 0; i < v->n; i++) {
             doc_section *o = v->v[i];
@@ -364,12 +390,35 @@ static void new_description(docp *d, int line, const char *name, int len,
         qs_error(s, parser_info(d->p), 0, "invalid parameter name");
     /* interned: usually the same string as the member's name */
     name = qv_intern(s, name, (size_t)len)->s;
-    if (find_desc(desc, idx, name))
+    bool dup = false;
+    if (idx->cap) {
+        dup = hmap_get(idx, name) != NULL;
+    } else {
+        for (size_t i = 0; i < desc->n && !dup; i++)
+            dup = !strcmp(((psec *)desc->v[i])->name, name);
+    }
+    if (dup)
         qs_error(s, parser_info(d->p), 0, "'%s' parameter name duplicated",
                  name);
-    doc_section *sec = new_section(s, line, kind, name);
+    psec *sec = new_psec(s, line, kind, name);
     push_section(d, sec);
-    add_desc(s, desc, idx, sec, true);
+    vec_tpush(s, desc, sec);
+    if (desc->n == 16) {
+        for (size_t i = 0; i < desc->n; i++)
+            hmap_put(s, idx, ((psec *)desc->v[i])->name, desc->v[i]);
+    } else if (idx->cap) {
+        hmap_put(s, idx, name, sec);
+    }
+}
+
+/* The kept sections of a list of psec, at exact size. */
+static vec finals(qs *s, const vec *v)
+{
+    vec r = {0};
+    vec_reserve(s, &r, v->n);
+    for (size_t i = 0; i < v->n; i++)
+        r.v[r.n++] = ((psec *)v->v[i])->final;
+    return r;
 }
 
 /* The exact-size index a big block keeps for the model checks. */
@@ -412,9 +461,9 @@ static bool match_tag(const char *line, const char **tag, size_t *taglen,
 static void end_doc(qs *s, docp *d)
 {
     for (size_t i = 0; i < d->all_sections.n; i++) {
-        doc_section *sec = d->all_sections.v[i];
+        psec *sec = d->all_sections.v[i];
         if (sec->kind != DK_PLAIN && sec->len == 0)
-            qs_error(s, sec_info(s, d->doc, sec), 0,
+            qs_error(s, sec_info(s, d->doc, sec->line), 0,
                      "text required after '%s:'", kind_name(sec->kind));
     }
 }
@@ -435,8 +484,8 @@ qapi_doc *doc_parse(parser *p)
     qapi_doc *doc = qs_alloc(s, sizeof(*doc));
     d->doc = doc;
     doc->info = parser_info(p);
-    doc->body = new_section(s, doc->info->line, DK_PLAIN, NULL);
-    vec_tpush(s, &d->all_sections, doc->body);
+    d->body = new_psec(s, doc->info->line, DK_PLAIN, NULL);
+    vec_tpush(s, &d->all_sections, d->body);
 
     const char *line = next_line(d);
     if (line && line[0] == '@') {
@@ -458,7 +507,7 @@ qapi_doc *doc_parse(parser *p)
             size_t taglen;
             int nlen;
             if (!strcmp(line, "Features:")) {
-                if (doc->features.n)
+                if (d->features.n)
                     parser_error(p, "duplicated 'Features:' line");
                 line = next_line(d);
                 while (line && !line[0])
@@ -466,12 +515,12 @@ qapi_doc *doc_parse(parser *p)
                 while (line &&
                        (name = match_at_name_colon(line, &nlen, &rest))) {
                     new_description(d, p->line, name, nlen, DK_FEATURE,
-                                    &doc->features, &d->features_idx);
+                                    &d->features, &d->features_idx);
                     if (rest[0])
                         append_line(d, rest);
                     line = get_doc_indented(d);
                 }
-                if (!doc->features.n)
+                if (!d->features.n)
                     parser_error(p, "feature descriptions expected");
                 no_more_args = true;
             } else if ((name = match_at_name_colon(line, &nlen, &rest))) {
@@ -482,7 +531,7 @@ qapi_doc *doc_parse(parser *p)
                 while (line &&
                        (name = match_at_name_colon(line, &nlen, &rest))) {
                     new_description(d, p->line, name, nlen, DK_MEMBER,
-                                    &doc->args, &d->args_idx);
+                                    &d->args, &d->args_idx);
                     if (rest[0])
                         append_line(d, rest);
                     line = get_doc_indented(d);
@@ -545,10 +594,12 @@ qapi_doc *doc_parse(parser *p)
     s->doc_acc = d->acc;
     parser_accept(p, true);
     end_doc(s, d);
-    /* the vectors were built in scratch: keep exact-size copies */
-    vec_compact(s, &doc->sections);
-    vec_compact(s, &doc->args);
-    vec_compact(s, &doc->features);
+    doc->body = d->body->final;
+    doc->returns = d->returns ? d->returns->final : NULL;
+    doc->errors = d->errors ? d->errors->final : NULL;
+    doc->args = finals(s, &d->args);
+    doc->features = finals(s, &d->features);
+    doc->sections = finals(s, &d->sections);
     if (doc->args.n >= 16 || doc->features.n >= 16) {
         doc->idx = qs_alloc(s, sizeof(*doc->idx));
         index_descs(s, &doc->idx->args, &doc->args);
@@ -564,15 +615,15 @@ void doc_check_expr(qs *s, qapi_doc *doc, const qv *expr)
 {
     if (qv_has(expr, "command")) {
         if (doc->returns && !qv_has(expr, "returns"))
-            qs_error(s, sec_info(s, doc, doc->returns), 0,
+            qs_error(s, sec_info(s, doc, doc->returns->line), 0,
                      "'Returns' section, but command doesn't return "
                      "anything");
     } else {
         if (doc->returns)
-            qs_error(s, sec_info(s, doc, doc->returns), 0,
+            qs_error(s, sec_info(s, doc, doc->returns->line), 0,
                      "'Returns' section is only valid for commands");
         if (doc->errors)
-            qs_error(s, sec_info(s, doc, doc->errors), 0,
+            qs_error(s, sec_info(s, doc, doc->errors->line), 0,
                      "'Errors' section is only valid for commands");
     }
 }
@@ -586,11 +637,10 @@ void doc_connect_member(qs *s, qapi_doc *doc, const char *role,
         if (!hmap_get(&s->pragma.documentation_exceptions,
                       doc->symbol))
             qs_error(s, info, 0, "%s '%s' lacks documentation", role, name);
-        sec = new_section(s, doc->info->line, DK_MEMBER, name);
+        sec = new_section(s, doc->info->line, DK_MEMBER, name, 0, false);
         if (!doc->idx && doc->args.n + 1 >= 16)
             doc->idx = qs_alloc(s, sizeof(*doc->idx));
-        add_desc(s, &doc->args, doc->idx ? &doc->idx->args : NULL, sec,
-                 false);
+        add_desc(s, &doc->args, doc->idx ? &doc->idx->args : NULL, sec);
     }
     sec->connected = true;
 }
@@ -633,7 +683,7 @@ static void check_args_section(qs *s, qapi_doc *doc, vec *v,
         sep = true;
     }
     sb_printf(s, &b, "' %s not exist", nbogus > 1 ? "do" : "does");
-    qs_error_msg(s, sec_info(s, doc, first), 0, b.p);
+    qs_error_msg(s, sec_info(s, doc, first->line), 0, b.p);
 }
 
 void doc_check(qs *s, qapi_doc *doc)

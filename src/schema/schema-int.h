@@ -173,14 +173,15 @@ enum doc_kind {
     DK_PLAIN, DK_MEMBER, DK_FEATURE, DK_RETURNS, DK_ERRORS, DK_SINCE, DK_TODO
 };
 
-/* 32 bytes: QEMU's schema has about 6,000 sections. */
+/* QEMU's schema has about 6,000 sections: each is one allocation, its
+ * text right after the header. */
 typedef struct doc_section {
     const char *name;        /* arg/feature sections */
-    const char *text;        /* NULL when empty or not kept */
     uint32_t len;            /* of the text, kept even when text is not */
     int line;                /* location: the doc block's file, this line */
     uint8_t kind;            /* enum doc_kind */
     bool connected;
+    char text[];             /* LEN bytes and a NUL, unless not kept */
 } doc_section;
 
 /* Name -> section indexes, only for blocks with many descriptions. */
