@@ -137,6 +137,7 @@ void qs_arena_free(qs *s)
     hmap_free(&s->module_dict);
     vec_hfree(&s->exprs);
     vec_hfree(&s->docs);
+    doc_parse_done(s);
     for (size_t i = 0; i < s->modules.n; i++)
         vec_hfree(&((module *)s->modules.v[i])->entities);
     chunks_free(s->arena);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/alloc-int.h"
 #include "schema/schema-int.h"
 
 static const char *kind_name(enum doc_kind k)
@@ -41,9 +42,8 @@ typedef struct psec {
 typedef struct docp {
     parser *p;
     qapi_doc *doc;
-    char *line;          /* current line's text (s->doc_line) */
-    size_t line_cap;
-    sbuf acc;            /* text of the open (last) section (s->doc_acc) */
+    sbuf *line;          /* current line's text (s->doc_line) */
+    sbuf *acc;           /* text of the open (last) section (s->doc_acc) */
     /* literal-block state for the line checks */
     bool literal;
     int literal_indent; /* -1: not known yet */
@@ -90,11 +90,40 @@ static psec *new_psec(qs *s, int line, enum doc_kind kind, const char *name)
     return sec;
 }
 
+/* The two buffers live on the heap, reused from block to block and freed
+ * after the parse (doc_parse_done): in the arena, their outgrown copies
+ * would stay behind. */
+static void buf_add(qs *s, sbuf *b, const char *p, size_t n)
+{
+    if (b->cap - b->len <= n) {
+        if (n > SIZE_MAX / 4 - b->len)
+            qs_oom(s);
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap - b->len <= n)
+            cap *= 2;
+        char *np = qk_realloc(b->p, cap);
+        if (!np)
+            qs_oom(s);
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+void doc_parse_done(qs *s)
+{
+    qk_free(s->doc_acc.p);
+    qk_free(s->doc_line.p);
+    s->doc_acc = s->doc_line = (sbuf){0};
+}
+
 static void append_line(docp *d, const char *line)
 {
     qs *s = d->p->s;
-    sb_adds(s, &d->acc, line);
-    sb_add(s, &d->acc, "\n", 1);
+    buf_add(s, d->acc, line, strlen(line));
+    buf_add(s, d->acc, "\n", 1);
 }
 
 /* Closes the open section: the kept one is made with its text, stripped
@@ -105,8 +134,8 @@ static void close_section(docp *d)
         return;
     qs *s = d->p->s;
     psec *sec = d->all_sections.v[d->all_sections.n - 1];
-    const char *t = d->acc.p ? d->acc.p : "";
-    size_t len = d->acc.len, a = 0;
+    const char *t = d->acc->p ? d->acc->p : "";
+    size_t len = d->acc->len, a = 0;
     while (a < len && t[a] == '\n')
         a++;
     while (len > a && t[len - 1] == '\n')
@@ -117,9 +146,9 @@ static void close_section(docp *d)
     if (keep)
         memcpy(sec->final->text, t + a, len - a);
     sec->len = sec->final->len;
-    d->acc.len = 0;
-    if (d->acc.p)
-        d->acc.p[0] = 0;
+    d->acc->len = 0;
+    if (d->acc->p)
+        d->acc->p[0] = 0;
 }
 
 static void push_section(docp *d, psec *sec)
@@ -241,14 +270,10 @@ static const char *get_doc_line(docp *d)
                      v[2 + n - 1] == '\v' ||
                      (v[2 + n - 1] >= 0x1c && v[2 + n - 1] <= 0x1f)))
         n--;
-    if (n + 1 > d->line_cap) {
-        d->line_cap = (n + 1) * 2 > 256 ? (n + 1) * 2 : 256;
-        d->line = qs_alloc(p->s, d->line_cap);
-    }
-    memcpy(d->line, v + 2, n);
-    d->line[n] = 0;
-    check_line(d, d->line);
-    return d->line;
+    d->line->len = 0;
+    buf_add(p->s, d->line, v + 2, n);
+    check_line(d, d->line->p);
+    return d->line->p;
 }
 
 static const char *next_line(docp *d)
@@ -328,9 +353,9 @@ static void ensure_untagged_section(docp *d, int line)
                      ? d->all_sections.v[d->all_sections.n - 1]
                      : NULL;
     if (last && last->kind == DK_PLAIN) {
-        if (!d->acc.len)
+        if (!d->acc->len)
             last->line = line;
-        sb_add(s, &d->acc, "\n", 1);
+        buf_add(s, d->acc, "\n", 1);
         return;
     }
     psec *sec = new_psec(s, line, DK_PLAIN, NULL);
@@ -475,10 +500,9 @@ qapi_doc *doc_parse(parser *p)
     dd.args_idx.tmp = dd.features_idx.tmp = true;
     docp *d = &dd;
     /* buffers reused across blocks */
-    d->line = s->doc_line;
-    d->line_cap = s->doc_line_cap;
-    d->acc = s->doc_acc;
-    d->acc.len = 0;
+    d->line = &s->doc_line;
+    d->acc = &s->doc_acc;
+    d->acc->len = 0;
     if (p->vallen != 2)
         parser_error(p, "junk after '##' at start of documentation comment");
     qapi_doc *doc = qs_alloc(s, sizeof(*doc));
@@ -589,9 +613,6 @@ qapi_doc *doc_parse(parser *p)
         }
     }
     close_section(d);
-    s->doc_line = d->line;
-    s->doc_line_cap = d->line_cap;
-    s->doc_acc = d->acc;
     parser_accept(p, true);
     end_doc(s, d);
     doc->body = d->body->final;

@@ -235,6 +235,7 @@ void parser_accept(parser *p, bool skip_comment);
 void parser_error(parser *p, const char *fmt, ...) QK_PRINTF(2, 3)
     __attribute__((noreturn));
 qapi_doc *doc_parse(parser *p);
+void doc_parse_done(qs *s);  /* frees the parse buffers */
 void doc_connect_member(qs *s, qapi_doc *doc, const char *role,
                         const char *name, srcinfo *info);
 void doc_connect_feature(qs *s, qapi_doc *doc, const char *name,
@@ -356,9 +357,7 @@ struct qk_schema {
     hmap strings;            /* interned string values */
     qv_pair *stack;          /* parser: entries of unfinished values */
     size_t stack_cap;
-    char *doc_line;          /* doc.c buffers, reused across blocks */
-    size_t doc_line_cap;
-    sbuf doc_acc;
+    sbuf doc_line, doc_acc;  /* doc.c buffers, reused across blocks */
     qv qv_true, qv_false;
     entity *clash, *clash_with; /* first definition clash, raised after
                                    the expression checks */

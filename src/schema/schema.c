@@ -118,6 +118,7 @@ static int compile(qk_schema *s, const char *name, const char *data,
     if (s->compat == 2015)
         qs_compat_2015(s);
     hmap_free(&s->strings); /* every name is interned by now */
+    doc_parse_done(s);
     check_and_define(s);
     qs_model_finish(s);
     s->ok = true;
