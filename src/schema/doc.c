@@ -61,7 +61,8 @@ static srcinfo *sec_info(qs *s, const qapi_doc *doc, int line)
     srcinfo *i = qs_alloc(s, sizeof(*i));
     *i = *doc->info;
     i->line = line;
-    i->defn_meta = i->defn_name = NULL;
+    i->defn_meta = 0;
+    i->defn_name = NULL;
     return i;
 }
 

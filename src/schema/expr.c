@@ -470,9 +470,11 @@ void qs_check_expr(qs *s, qexpr *x)
         return;
     const char *meta = NULL;
     int nmeta = 0;
+    uint8_t meta_idx = 0;
     for (size_t k = 0; k < 6; k++)
         if (qv_has(expr, metas[k])) {
             meta = metas[k];
+            meta_idx = (uint8_t)(k + 1); /* metas[] is qs_defn_metas + 1 */
             nmeta++;
         }
     if (nmeta != 1)
@@ -482,7 +484,7 @@ void qs_check_expr(qs *s, qexpr *x)
     check_name_is_str(s, qv_get(expr, meta), info,
                       qs_tcat(s, "'", meta, "'", ""));
     const char *name = qv_get(expr, meta)->s;
-    info->defn_meta = meta;
+    info->defn_meta = meta_idx;
     info->defn_name = name;
     check_defn_name_str(s, name, info, meta);
 

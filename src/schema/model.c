@@ -981,7 +981,7 @@ static void check_entity(qs *s, entity *e)
         definition_check(s, e);
         e->elem = resolve_type(s, e->elem_name, e->info,
                                e->info && e->info->defn_meta
-                                   ? e->info->defn_meta
+                                   ? qs_defn_metas[e->info->defn_meta]
                                    : "?");
         break;
     case QK_SCHEMA_OBJECT:

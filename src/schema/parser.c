@@ -115,7 +115,8 @@ srcinfo *parser_info(parser *p)
         srcinfo *ni = qs_alloc(p->s, sizeof(*ni));
         *ni = *p->info;
         ni->line = p->line;
-        ni->defn_meta = ni->defn_name = NULL;
+        ni->defn_meta = 0;
+        ni->defn_name = NULL;
         p->info = ni;
     }
     return p->info;

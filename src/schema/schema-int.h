@@ -115,13 +115,17 @@ typedef struct pragma_state {
     hmap member_name_exceptions;
 } pragma_state;
 
+/* 32 bytes: one per source line that starts something (thousands). */
 typedef struct srcinfo {
     const char *fname;        /* as opened (joined with includer's dir) */
-    int line;
     struct srcinfo *parent;   /* the include directive's info, or NULL */
-    const char *defn_meta;
     const char *defn_name;
+    int line;
+    uint8_t defn_meta;        /* index in qs_defn_metas; 0: none */
 } srcinfo;
+
+/* NULL, then "enum", "struct", "union", "alternate", "command", "event" */
+extern const char *const qs_defn_metas[7];
 
 /* Raise an error located at INFO (col 0: no column). Unwinds. */
 void qs_error(qs *s, srcinfo *info, int col, const char *fmt, ...)
