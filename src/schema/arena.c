@@ -441,13 +441,19 @@ static void hmap_grow(qs *s, hmap *m, uint32_t cap)
     m->cap = cap;
 }
 
-/* The table is at most half full. */
+/* Tables are at most three quarters full: linear probing stays short
+ * with hashed names, and the tables are a good part of the memory. */
+static bool too_full(size_t n, size_t cap)
+{
+    return (n + 1) * 4 > cap * 3;
+}
+
 void hmap_reserve(qs *s, hmap *m, size_t n)
 {
     if (n >= UINT32_MAX / 4)
         qs_oom(s);
     uint32_t cap = m->cap ? m->cap : 64;
-    while ((n + 1) * 2 > cap)
+    while (too_full(n, cap))
         cap *= 2;
     if (cap != m->cap)
         hmap_grow(s, m, cap);
@@ -455,7 +461,7 @@ void hmap_reserve(qs *s, hmap *m, size_t n)
 
 void hmap_put(qs *s, hmap *m, const char *key, void *val)
 {
-    if ((size_t)(m->n + 1) * 2 > m->cap) {
+    if (too_full(m->n, m->cap)) {
         if (m->cap >= UINT32_MAX / 2)
             qs_oom(s);
         hmap_grow(s, m, m->cap ? m->cap * 2 : 64);

@@ -78,9 +78,9 @@ void qk_schema_set_limits(qk_schema *s, unsigned max_depth,
 static void check_and_define(qs *s)
 {
     qs_model_begin(s);
-    /* about one implicit type or array per three definitions: sized once,
+    /* about one implicit type or array per four definitions: sized once,
      * the table leaves no outgrown copies behind */
-    hmap_reserve(s, &s->entities, s->exprs.n + s->exprs.n / 2);
+    hmap_reserve(s, &s->entities, s->exprs.n + s->exprs.n / 4 + 64);
     for (size_t i = 0; i < s->exprs.n; i++) {
         qexpr *x = s->exprs.v[i];
         qs_check_expr(s, x);
