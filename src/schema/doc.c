@@ -54,16 +54,21 @@ typedef struct docp {
     hmap args_idx, features_idx;
 } docp;
 
-/* A section's location, made when a message needs it: the block's
- * location moved to the section's line. */
+/* A location in the block's file, made when a message needs it. A block
+ * never shares its line with a definition, so there is no context line. */
 static srcinfo *sec_info(qs *s, const qapi_doc *doc, int line)
 {
     srcinfo *i = qs_alloc(s, sizeof(*i));
-    *i = *doc->info;
+    *i = *doc->file;
     i->line = line;
     i->defn_meta = 0;
     i->defn_name = NULL;
     return i;
+}
+
+srcinfo *doc_info(qs *s, const qapi_doc *doc)
+{
+    return sec_info(s, doc, doc->line);
 }
 
 /* A kept section with room for LEN bytes of text (none when TEXT is
@@ -508,8 +513,9 @@ qapi_doc *doc_parse(parser *p)
         parser_error(p, "junk after '##' at start of documentation comment");
     qapi_doc *doc = qs_alloc(s, sizeof(*doc));
     d->doc = doc;
-    doc->info = parser_info(p);
-    d->body = new_psec(s, doc->info->line, DK_PLAIN, NULL);
+    doc->file = p->info;
+    doc->line = p->line;
+    d->body = new_psec(s, doc->line, DK_PLAIN, NULL);
     vec_tpush(s, &d->all_sections, d->body);
 
     const char *line = next_line(d);
@@ -617,8 +623,6 @@ qapi_doc *doc_parse(parser *p)
     parser_accept(p, true);
     end_doc(s, d);
     doc->body = d->body->final;
-    doc->returns = d->returns ? d->returns->final : NULL;
-    doc->errors = d->errors ? d->errors->final : NULL;
     doc->args = finals(s, &d->args);
     doc->features = finals(s, &d->features);
     doc->sections = finals(s, &d->sections);
@@ -633,19 +637,32 @@ qapi_doc *doc_parse(parser *p)
 
 /* ---- semantic checks ---- */
 
+/* The block's Returns or Errors section (at most one each), or NULL. */
+static const doc_section *tagged(const qapi_doc *doc, enum doc_kind kind)
+{
+    for (size_t i = 0; i < doc->sections.n; i++) {
+        const doc_section *sec = doc->sections.v[i];
+        if (sec->kind == kind)
+            return sec;
+    }
+    return NULL;
+}
+
 void doc_check_expr(qs *s, qapi_doc *doc, const qv *expr)
 {
+    const doc_section *returns = tagged(doc, DK_RETURNS);
     if (qv_has(expr, "command")) {
-        if (doc->returns && !qv_has(expr, "returns"))
-            qs_error(s, sec_info(s, doc, doc->returns->line), 0,
+        if (returns && !qv_has(expr, "returns"))
+            qs_error(s, sec_info(s, doc, returns->line), 0,
                      "'Returns' section, but command doesn't return "
                      "anything");
     } else {
-        if (doc->returns)
-            qs_error(s, sec_info(s, doc, doc->returns->line), 0,
+        const doc_section *errors = tagged(doc, DK_ERRORS);
+        if (returns)
+            qs_error(s, sec_info(s, doc, returns->line), 0,
                      "'Returns' section is only valid for commands");
-        if (doc->errors)
-            qs_error(s, sec_info(s, doc, doc->errors->line), 0,
+        if (errors)
+            qs_error(s, sec_info(s, doc, errors->line), 0,
                      "'Errors' section is only valid for commands");
     }
 }
@@ -659,7 +676,7 @@ void doc_connect_member(qs *s, qapi_doc *doc, const char *role,
         if (!hmap_get(&s->pragma.documentation_exceptions,
                       doc->symbol))
             qs_error(s, info, 0, "%s '%s' lacks documentation", role, name);
-        sec = new_section(s, doc->info->line, DK_MEMBER, name, 0, false);
+        sec = new_section(s, doc->line, DK_MEMBER, name, 0, false);
         if (!doc->idx && doc->args.n + 1 >= 16)
             doc->idx = qs_alloc(s, sizeof(*doc->idx));
         add_desc(s, &doc->args, doc->idx ? &doc->idx->args : NULL, sec);

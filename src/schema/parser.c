@@ -554,7 +554,7 @@ static void do_pragma(qs *s, const char *name, qv *value, srcinfo *info)
 static void reject_expr_doc(qs *s, qapi_doc *doc)
 {
     if (doc && doc->symbol)
-        qs_error(s, doc->info, 0,
+        qs_error(s, doc_info(s, doc), 0,
                  "documentation for '%s' is not followed by the definition",
                  doc->symbol);
 }
@@ -590,13 +590,13 @@ static void parse_file(qs *s, const char *fname, const char *data,
     parser_accept(p, true);
     qapi_doc *cur_doc = NULL;
     while (p->tok) {
-        srcinfo *info = parser_info(p);
         if (p->tok == '#') {
             reject_expr_doc(s, cur_doc);
             cur_doc = doc_parse(p);
             vec_hpush(s, &s->docs, cur_doc);
             continue;
         }
+        srcinfo *info = parser_info(p); /* not for doc lines: doc_info() */
         qv *e = get_expr(p);
         if (e->kind != QV_OBJ)
             qs_error(s, info, 0, "top-level expression must be an object");
@@ -623,7 +623,7 @@ static void parse_file(qs *s, const char *fname, const char *data,
                 do_pragma(s, pr->obj[i].key, pr->obj[i].val, info);
         } else {
             if (cur_doc && !cur_doc->symbol)
-                qs_error(s, cur_doc->info, 0,
+                qs_error(s, doc_info(s, cur_doc), 0,
                          "definition documentation required");
             add_expr(s, e, info, cur_doc);
         }

@@ -194,10 +194,10 @@ typedef struct doc_index {
 } doc_index;
 
 typedef struct qapi_doc {
-    srcinfo *info;
+    srcinfo *file;           /* any location in the block's file */
+    int line;                /* of the opening "##" (doc_info()) */
     const char *symbol;      /* NULL: free-form */
     doc_section *body;
-    doc_section *returns, *errors; /* for the checks against the expr */
     doc_index *idx;          /* NULL for small blocks */
     vec args;                /* of doc_section* (ordered) */
     vec features;
@@ -239,6 +239,8 @@ void parser_accept(parser *p, bool skip_comment);
 void parser_error(parser *p, const char *fmt, ...) QK_PRINTF(2, 3)
     __attribute__((noreturn));
 qapi_doc *doc_parse(parser *p);
+/* The block's location (made on demand: only messages need it). */
+srcinfo *doc_info(qs *s, const qapi_doc *doc);
 void doc_parse_done(qs *s);  /* frees the parse buffers */
 void doc_connect_member(qs *s, qapi_doc *doc, const char *role,
                         const char *name, srcinfo *info);
