@@ -98,7 +98,7 @@ static int put_entity(qk_buf *b, const entity *e)
             r |= put_features(b, m->features, 8);
         }
         r |= put_if(b, e->ifcond, 4);
-        return r | put_features(b, &e->features, 4);
+        return r | put_features(b, e->features, 4);
     case QK_SCHEMA_ARRAY:
         if (!e->info)
             return 0;
@@ -117,12 +117,12 @@ static int put_entity(qk_buf *b, const entity *e)
         }
         r |= put_variants(b, e);
         r |= put_if(b, e->ifcond, 4);
-        return r | put_features(b, &e->features, 4);
+        return r | put_features(b, e->features, 4);
     case QK_SCHEMA_ALTERNATE:
         r |= qk_buf_printf(b, "alternate %s\n", e->name);
         r |= put_variants(b, e);
         r |= put_if(b, e->ifcond, 4);
-        return r | put_features(b, &e->features, 4);
+        return r | put_features(b, e->features, 4);
     case QK_SCHEMA_COMMAND:
         r |= qk_buf_printf(b, "command %s %s -> %s\n", e->name,
                            e->arg ? e->arg->name : "None",
@@ -133,13 +133,13 @@ static int put_entity(qk_buf *b, const entity *e)
             tf(e->allow_oob), tf(e->allow_preconfig),
             e->coroutine ? " coroutine=True" : "");
         r |= put_if(b, e->ifcond, 4);
-        return r | put_features(b, &e->features, 4);
+        return r | put_features(b, e->features, 4);
     case QK_SCHEMA_EVENT:
         r |= qk_buf_printf(b, "event %s %s\n", e->name,
                            e->arg ? e->arg->name : "None");
         r |= qk_buf_printf(b, "    boxed=%s\n", tf(e->boxed));
         r |= put_if(b, e->ifcond, 4);
-        return r | put_features(b, &e->features, 4);
+        return r | put_features(b, e->features, 4);
     }
     return r;
 }

@@ -167,7 +167,8 @@ static entity *new_entity(qs *s, qk_schema_kind kind, const char *name,
                           const char *meta, srcinfo *info)
 {
     entity *e = qs_alloc(s, sizeof(*e));
-    e->kind = kind;
+    e->kind = (uint8_t)kind;
+    e->features = &qs_no_features;
     e->name = name;
     e->meta = meta;
     e->info = info;
@@ -294,7 +295,7 @@ static member *new_member(qs *s, const char *name, srcinfo *info,
     return m;
 }
 
-static const vec *member_features(qs *s, const qv *features, srcinfo *info)
+static const vec *feature_list(qs *s, const qv *features, srcinfo *info)
 {
     if (!features || !features->n)
         return &qs_no_features;
@@ -319,7 +320,7 @@ static member *make_member(qs *s, const char *name, const qv *val,
     m->type_name = tname;
     m->optional = optional;
     m->ifcond = keep_cond(s, qv_get(val, "if"));
-    m->features = member_features(s, qv_get(val, "features"), info);
+    m->features = feature_list(s, qv_get(val, "features"), info);
     return m;
 }
 
@@ -340,7 +341,7 @@ static void set_defined_in(vec *members, const char *name)
 }
 
 static entity *new_object(qs *s, const char *name, srcinfo *info,
-                          qapi_doc *doc, qv *ifcond, vec features,
+                          qapi_doc *doc, qv *ifcond, const vec *features,
                           const char *base, vec members)
 {
     entity *e = new_entity(s, QK_SCHEMA_OBJECT, name, "struct", info);
@@ -362,7 +363,7 @@ static const char *make_implicit_object_type(qs *s, const char *name,
     name = qs_cat(s, "q_obj_", name, "-", role);
     if (!hmap_get(&s->entities, name))
         def_definition(s, new_object(s, name, info, NULL, ifcond,
-                                     (vec){0}, NULL, members));
+                                     &qs_no_features, NULL, members));
     return name;
 }
 
@@ -394,8 +395,8 @@ static void def_predefineds(qs *s)
         def_definition(s, b);
         make_array_type(s, builtins[i][0], NULL);
     }
-    def_definition(s, new_object(s, "q_empty", NULL, NULL, NULL, (vec){0},
-                                 NULL, (vec){0}));
+    def_definition(s, new_object(s, "q_empty", NULL, NULL, NULL,
+                                 &qs_no_features, NULL, (vec){0}));
     static const char *const qtypes[] = {"none",    "qnull", "qnum",
                                          "qstring", "qdict", "qlist",
                                          "qbool"};
@@ -442,7 +443,7 @@ static void def_expr(qs *s, qexpr *x)
         def_entity(s, e);
         return;
     }
-    vec features = make_features(s, qv_get(expr, "features"), info);
+    const vec *features = feature_list(s, qv_get(expr, "features"), info);
     if ((v = qv_get(expr, "enum"))) {
         entity *e = new_entity(s, QK_SCHEMA_ENUM, v->s, "enum", info);
         e->doc = x->doc;
@@ -457,7 +458,7 @@ static void def_expr(qs *s, qexpr *x)
             member *m = new_member(s, qv_long(mv, "name")->s, info,
                                    ROLE_VALUE);
             m->ifcond = keep_cond(s, qv_get(mv, "if"));
-            m->features = member_features(s, qv_get(mv, "features"), info);
+            m->features = feature_list(s, qv_get(mv, "features"), info);
             m->defined_in = e->name;
             vec_push(s, &e->members, m);
         }
@@ -689,11 +690,11 @@ static void check_entity(qs *s, entity *e);
 
 static void definition_check(qs *s, entity *e)
 {
-    check_feature_clash(s, &e->features, e->info);
+    check_feature_clash(s, e->features, e->info);
     e->checked = true;
     if (e->kind != QK_SCHEMA_COMMAND && e->kind != QK_SCHEMA_EVENT) {
-        for (size_t i = 0; i < e->features.n; i++) {
-            feature *f = e->features.v[i];
+        for (size_t i = 0; i < e->features->n; i++) {
+            feature *f = e->features->v[i];
             if (is_special_feature(f->name))
                 qs_error(s, e->info, 0,
                          "feature '%s' is not supported for types", f->name);
@@ -1021,7 +1022,7 @@ static void connect_doc(qs *s, entity *e, qapi_doc *doc)
     switch (e->kind) {
     case QK_SCHEMA_ENUM:
         if (doc)
-            connect_features(s, doc, &e->features);
+            connect_features(s, doc, e->features);
         for (size_t i = 0; doc && i < e->members.n; i++) {
             member *m = e->members.v[i];
             connect_member(s, doc, m);
@@ -1030,7 +1031,7 @@ static void connect_doc(qs *s, entity *e, qapi_doc *doc)
         break;
     case QK_SCHEMA_OBJECT:
         if (doc)
-            connect_features(s, doc, &e->features);
+            connect_features(s, doc, e->features);
         if (e->base && is_implicit(e->base))
             connect_doc(s, e->base, doc);
         for (size_t i = 0; doc && i < e->members.n; i++) {
@@ -1041,14 +1042,14 @@ static void connect_doc(qs *s, entity *e, qapi_doc *doc)
         break;
     case QK_SCHEMA_ALTERNATE:
         if (doc)
-            connect_features(s, doc, &e->features);
+            connect_features(s, doc, e->features);
         for (size_t i = 0; doc && i < e->variants.n; i++)
             connect_member(s, doc, e->variants.v[i]);
         break;
     case QK_SCHEMA_COMMAND:
     case QK_SCHEMA_EVENT:
         if (doc) {
-            connect_features(s, doc, &e->features);
+            connect_features(s, doc, e->features);
             if (e->arg && is_implicit(e->arg))
                 connect_doc(s, e->arg, doc);
         }
@@ -1056,7 +1057,7 @@ static void connect_doc(qs *s, entity *e, qapi_doc *doc)
     case QK_SCHEMA_ARRAY:
     case QK_SCHEMA_BUILTIN:
         if (doc)
-            connect_features(s, doc, &e->features);
+            connect_features(s, doc, e->features);
         break;
     default:
         break;

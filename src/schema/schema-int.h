@@ -275,7 +275,8 @@ typedef struct member {
     bool resolved;            /* type is set, type_name is gone */
 } member;
 
-/* The shared empty feature list of members without features. */
+/* The shared empty feature list of members and entities without
+ * features. */
 extern const vec qs_no_features;
 
 typedef struct module {
@@ -283,16 +284,20 @@ typedef struct module {
     vec entities;
 } module;
 
+/* QEMU's schema has about 1,400 entities. */
 typedef struct entity {
-    qk_schema_kind kind;
+    uint8_t kind;             /* qk_schema_kind */
     bool checked;
+    bool members_done;        /* object */
+    bool gen : 1, success_response : 1, boxed : 1, allow_oob : 1,
+        allow_preconfig : 1, coroutine : 1; /* command, event */
     const char *name;
     const char *meta;         /* "built-in", "enum", "array", "struct",
                                  "union", "alternate", "command", "event" */
     srcinfo *info;
     qapi_doc *doc;
     qv *ifcond;
-    vec features;
+    const vec *features;      /* of feature*; never NULL */
     module *mod;
     struct entity *next;      /* definition order */
     vec members;              /* enum values / object local members */
@@ -313,15 +318,12 @@ typedef struct entity {
             struct entity *base;
             vec all_members;  /* after check */
             const char *tag_name;   /* union */
-            bool members_done;
         };
         struct {                          /* command, event */
             const char *arg_name;
             struct entity *arg;
             const char *ret_name;   /* command */
             struct entity *ret;
-            bool gen, success_response, boxed, allow_oob, allow_preconfig,
-                coroutine;
         };
         module *incl;                     /* include */
     };

@@ -253,7 +253,7 @@ static const vec *member_list(const entity *en, qk_schema_list which)
     case QK_SCHEMA_BRANCHES:
         return &en->variants;
     case QK_SCHEMA_FEATURES:
-        return &en->features;
+        return en->features;
     }
     return NULL;
 }

@@ -216,7 +216,7 @@ static void entity_info(intro *in, const entity *e, const char *name)
     default:
         break;
     }
-    features(in, &t, &e->features);
+    features(in, &t, e->features);
     piece(in, gs(g, "%s}", t));
     gen_endif(g, in->f, e->ifcond);
 }
