@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Memory for the schema front end: a bump arena owned by the context, plus
- * the small containers built on it (pointer vectors, strings, a string-keyed
- * hash map). Allocation failure unwinds to the public entry point with
- * QK_ERR_NOMEM; the arena still owns everything, so nothing leaks.
+ * Memory for the schema front end: bump arenas owned by the context (the
+ * model's, scratch, the parsed values', the parse's), plus the small
+ * containers built on them (pointer vectors, strings, a string-keyed hash
+ * map) and a few heap-backed lists. Allocation failure unwinds to the
+ * public entry point with QK_ERR_NOMEM; the context still owns everything,
+ * so nothing leaks.
  */
 #include <stdarg.h>
 #include <stdint.h>

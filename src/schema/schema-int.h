@@ -6,10 +6,11 @@
  * (QEMU test-harness dump), diag.c (source locations, diagnostics),
  * arena.c (memory).
  *
- * Memory: everything lives in the context's arena. Errors and
+ * Memory: everything lives in the context's arenas (arena.c); the parsed
+ * values in their own, freed as the model is built. Errors and
  * out-of-memory unwind to the public entry point with longjmp, mirroring
  * the way QEMU's generator raises on the first error; nothing is leaked
- * because the arena owns it all.
+ * because the context owns it all.
  */
 #ifndef QK_SCHEMA_INT_H
 #define QK_SCHEMA_INT_H
