@@ -81,9 +81,14 @@ static void fix_members(qs *s, qv *data)
 
 void qs_compat_2015(qs *s)
 {
-    vec out = {0};
-    for (size_t i = 0; i < s->exprs.n; i++) {
-        qexpr *x = s->exprs.v[i];
+    /* the list is rebuilt; the old one is registered with the source
+     * buffers, which an unwind frees */
+    vec in = s->exprs;
+    s->exprs = (vec){0};
+    vec_push(s, &s->srcbufs, in.v);
+    size_t slot = s->srcbufs.n - 1;
+    for (size_t i = 0; i < in.n; i++) {
+        qexpr *x = in.v[i];
         qv *e = x->expr;
         if (qv_has(e, "type") && is_meta_free(e))
             rename_key(e, "type", "struct");
@@ -134,7 +139,7 @@ void qs_compat_2015(qs *s)
                 qexpr *ex = qs_alloc(s, sizeof(*ex));
                 ex->expr = en;
                 ex->info = x->info;
-                vec_push(s, &out, ex);
+                vec_hpush(s, &s->exprs, ex);
                 /* the union itself */
                 qv_pair *up = qs_alloc(s, (e->n + 2) * sizeof(qv_pair));
                 memcpy(up, e->obj, e->n * sizeof(qv_pair));
@@ -148,7 +153,8 @@ void qs_compat_2015(qs *s)
                 x->simple_union = true;
             }
         }
-        vec_push(s, &out, x);
+        vec_hpush(s, &s->exprs, x);
     }
-    s->exprs = out;
+    s->srcbufs.v[slot] = NULL;
+    vec_hfree(&in);
 }

@@ -12,6 +12,10 @@
 
 #include "schema/schema-int.h"
 
+const char *const qs_defn_metas[7] = {
+    NULL, "enum", "struct", "union", "alternate", "command", "event",
+};
+
 char *qs_info_str(qs *s, const srcinfo *info)
 {
     sbuf b = {0};
@@ -28,7 +32,8 @@ char *qs_info_str(qs *s, const srcinfo *info)
     if (chain.len)
         sb_add(s, &b, chain.p, chain.len);
     if (info->defn_name)
-        sb_printf(s, &b, "%s: In %s '%s':\n", info->fname, info->defn_meta,
+        sb_printf(s, &b, "%s: In %s '%s':\n", info->fname,
+                  qs_defn_metas[info->defn_meta],
                   info->defn_name);
     sb_printf(s, &b, "%s:%d", info->fname, info->line);
     return b.p;

@@ -9,9 +9,12 @@
  * members exist, every member and feature is documented) run after the
  * model is built.
  */
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "common/alloc-int.h"
 #include "schema/schema-int.h"
 
 static const char *kind_name(enum doc_kind k)
@@ -22,72 +25,142 @@ static const char *kind_name(enum doc_kind k)
     return names[k];
 }
 
+/*
+ * A section while its block is parsed (in scratch). Its text is known only
+ * when the next section opens; then the kept section, header and text in
+ * one allocation, is made (FINAL), and the block's lists are made of those
+ * when it ends.
+ */
+typedef struct psec {
+    doc_section *final;  /* once closed */
+    const char *name;
+    uint32_t len;
+    int line;
+    uint8_t kind;
+} psec;
+
 typedef struct docp {
     parser *p;
     qapi_doc *doc;
-    char *line;          /* current line's text (s->doc_line) */
-    size_t line_cap;
-    sbuf acc;            /* text of the open (last) section (s->doc_acc) */
+    sbuf *line;          /* current line's text (s->doc_line) */
+    sbuf *acc;           /* text of the open (last) section (s->doc_acc) */
     /* literal-block state for the line checks */
     bool literal;
     int literal_indent; /* -1: not known yet */
+    /* the block's sections (psec*), in scratch */
+    vec all_sections;    /* every section, in order; the last one is open */
+    vec args, features, sections;
+    psec *body, *returns, *errors, *since;
+    hmap args_idx, features_idx;
 } docp;
 
-/* A section's location, made when a message needs it: the block's
- * location moved to the section's line. */
-static srcinfo *sec_info(qs *s, const qapi_doc *doc, const doc_section *sec)
+/* A location in the block's file, made when a message needs it. A block
+ * never shares its line with a definition, so there is no context line. */
+static srcinfo *sec_info(qs *s, const qapi_doc *doc, int line)
 {
     srcinfo *i = qs_alloc(s, sizeof(*i));
-    *i = *doc->info;
-    i->line = sec->line;
-    i->defn_meta = i->defn_name = NULL;
+    *i = *doc->file;
+    i->line = line;
+    i->defn_meta = 0;
+    i->defn_name = NULL;
     return i;
 }
 
-static doc_section *new_section(qs *s, int line, enum doc_kind kind,
-                                const char *name)
+srcinfo *doc_info(qs *s, const qapi_doc *doc)
 {
-    doc_section *sec = qs_alloc(s, sizeof(*sec));
+    return sec_info(s, doc, doc->line);
+}
+
+/* A kept section with room for LEN bytes of text (none when TEXT is
+ * false). */
+static doc_section *new_section(qs *s, int line, enum doc_kind kind,
+                                const char *name, size_t len, bool text)
+{
+    if (len > UINT32_MAX)
+        qs_oom(s); /* a 4 GiB doc section: treat as exhaustion */
+    doc_section *sec =
+        qs_alloc(s, offsetof(doc_section, text) + (text ? len + 1 : 0));
     sec->line = line;
-    sec->kind = kind;
+    sec->kind = (uint8_t)kind;
+    sec->name = name;
+    sec->len = (uint32_t)len;
+    return sec;
+}
+
+static psec *new_psec(qs *s, int line, enum doc_kind kind, const char *name)
+{
+    psec *sec = qs_talloc(s, sizeof(*sec));
+    sec->line = line;
+    sec->kind = (uint8_t)kind;
     sec->name = name;
     return sec;
+}
+
+/* The two buffers live on the heap, reused from block to block and freed
+ * after the parse (doc_parse_done): in the arena, their outgrown copies
+ * would stay behind. */
+static void buf_add(qs *s, sbuf *b, const char *p, size_t n)
+{
+    if (b->cap - b->len <= n) {
+        if (n > SIZE_MAX / 4 - b->len)
+            qs_oom(s);
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap - b->len <= n)
+            cap *= 2;
+        char *np = qk_realloc(b->p, cap);
+        if (!np)
+            qs_oom(s);
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+void doc_parse_done(qs *s)
+{
+    qk_free(s->doc_acc.p);
+    qk_free(s->doc_line.p);
+    s->doc_acc = s->doc_line = (sbuf){0};
 }
 
 static void append_line(docp *d, const char *line)
 {
     qs *s = d->p->s;
-    sb_adds(s, &d->acc, line);
-    sb_add(s, &d->acc, "\n", 1);
+    buf_add(s, d->acc, line, strlen(line));
+    buf_add(s, d->acc, "\n", 1);
 }
 
-/* Closes the open section: its text, stripped of newlines at both ends,
- * is copied out at its exact size. */
+/* Closes the open section: the kept one is made with its text, stripped
+ * of newlines at both ends. */
 static void close_section(docp *d)
 {
-    qapi_doc *doc = d->doc;
-    if (!doc->all_sections.n)
+    if (!d->all_sections.n)
         return;
-    doc_section *sec = doc->all_sections.v[doc->all_sections.n - 1];
-    const char *t = d->acc.p ? d->acc.p : "";
-    size_t len = d->acc.len, a = 0;
+    qs *s = d->p->s;
+    psec *sec = d->all_sections.v[d->all_sections.n - 1];
+    const char *t = d->acc->p ? d->acc->p : "";
+    size_t len = d->acc->len, a = 0;
     while (a < len && t[a] == '\n')
         a++;
     while (len > a && t[len - 1] == '\n')
         len--;
-    sec->text.p = len > a && !d->p->s->drop_doc_text
-                      ? qs_strndup(d->p->s, t + a, len - a)
-                      : NULL;
-    sec->text.len = sec->text.cap = len - a;
-    d->acc.len = 0;
-    if (d->acc.p)
-        d->acc.p[0] = 0;
+    bool keep = !s->drop_doc_text;
+    sec->final = new_section(s, sec->line, sec->kind, sec->name, len - a,
+                             keep);
+    if (keep)
+        memcpy(sec->final->text, t + a, len - a);
+    sec->len = sec->final->len;
+    d->acc->len = 0;
+    if (d->acc->p)
+        d->acc->p[0] = 0;
 }
 
-static void push_section(docp *d, doc_section *sec)
+static void push_section(docp *d, psec *sec)
 {
     close_section(d);
-    vec_tpush(d->p->s, &d->doc->all_sections, sec);
+    vec_tpush(d->p->s, &d->all_sections, sec);
 }
 
 static size_t indent_of(const char *line)
@@ -203,14 +276,10 @@ static const char *get_doc_line(docp *d)
                      v[2 + n - 1] == '\v' ||
                      (v[2 + n - 1] >= 0x1c && v[2 + n - 1] <= 0x1f)))
         n--;
-    if (n + 1 > d->line_cap) {
-        d->line_cap = (n + 1) * 2 > 256 ? (n + 1) * 2 : 256;
-        d->line = qs_alloc(p->s, d->line_cap);
-    }
-    memcpy(d->line, v + 2, n);
-    d->line[n] = 0;
-    check_line(d, d->line);
-    return d->line;
+    d->line->len = 0;
+    buf_add(p->s, d->line, v + 2, n);
+    check_line(d, d->line->p);
+    return d->line->p;
 }
 
 static const char *next_line(docp *d)
@@ -219,25 +288,27 @@ static const char *next_line(docp *d)
     return get_doc_line(d);
 }
 
-/* Matches "@NAME: *"; returns the name and sets *rest to the text after. */
-static const char *match_at_name_colon(qs *s, const char *line,
+/* Matches "@NAME: *"; returns the name (in LINE, *len bytes, not
+ * terminated) and sets *rest to the text after. Nothing is copied: most
+ * matches are only tests. */
+static const char *match_at_name_colon(const char *line, int *len,
                                        const char **rest)
 {
     if (line[0] != '@')
         return NULL;
     const char *colon = strchr(line + 1, ':');
-    if (!colon)
+    if (!colon || colon - line - 1 > INT_MAX)
         return NULL;
     const char *r = colon + 1;
     while (*r == ' ')
         r++;
     *rest = r;
-    return qs_strndup(s, line + 1, (size_t)(colon - line - 1));
+    *len = (int)(colon - line - 1);
+    return line + 1;
 }
 
 static const char *get_doc_indented(docp *d)
 {
-    qs *s = d->p->s;
     const char *line = next_line(d);
     while (line && !line[0]) {
         append_line(d, line);
@@ -255,7 +326,8 @@ static const char *get_doc_indented(docp *d)
         if (!line)
             return NULL;
         const char *rest;
-        if (match_at_name_colon(s, line, &rest))
+        int nlen;
+        if (match_at_name_colon(line, &nlen, &rest))
             return line;
         size_t cur = indent_of(line);
         if (line[0] && cur < indent) {
@@ -283,43 +355,41 @@ static const char *get_doc_paragraph(docp *d)
 static void ensure_untagged_section(docp *d, int line)
 {
     qs *s = d->p->s;
-    qapi_doc *doc = d->doc;
-    doc_section *last = doc->all_sections.n
-                            ? doc->all_sections.v[doc->all_sections.n - 1]
-                            : NULL;
+    psec *last = d->all_sections.n
+                     ? d->all_sections.v[d->all_sections.n - 1]
+                     : NULL;
     if (last && last->kind == DK_PLAIN) {
-        if (!d->acc.len)
+        if (!d->acc->len)
             last->line = line;
-        sb_add(s, &d->acc, "\n", 1);
+        buf_add(s, d->acc, "\n", 1);
         return;
     }
-    doc_section *sec = new_section(s, line, DK_PLAIN, NULL);
-    vec_tpush(s, &doc->sections, sec);
+    psec *sec = new_psec(s, line, DK_PLAIN, NULL);
+    vec_tpush(s, &d->sections, sec);
     push_section(d, sec);
 }
 
 static void new_tagged_section(docp *d, int line, enum doc_kind kind)
 {
     qs *s = d->p->s;
-    qapi_doc *doc = d->doc;
-    doc_section *sec = new_section(s, line, kind, NULL);
-    doc_section **slot = kind == DK_RETURNS  ? &doc->returns
-                         : kind == DK_ERRORS ? &doc->errors
-                         : kind == DK_SINCE  ? &doc->since
-                                             : NULL;
+    psec *sec = new_psec(s, line, kind, NULL);
+    psec **slot = kind == DK_RETURNS  ? &d->returns
+                  : kind == DK_ERRORS ? &d->errors
+                  : kind == DK_SINCE  ? &d->since
+                                      : NULL;
     if (slot) {
         if (*slot)
-            qs_error(s, sec_info(s, doc, sec), 0, "duplicated '%s' section",
-                     kind_name(kind));
+            qs_error(s, sec_info(s, d->doc, line), 0,
+                     "duplicated '%s' section", kind_name(kind));
         *slot = sec;
     }
-    vec_tpush(s, &doc->sections, sec);
+    vec_tpush(s, &d->sections, sec);
     push_section(d, sec);
 }
 
 static doc_section *find_desc(vec *v, hmap *idx, const char *name)
 {
-    if (idx->cap)
+    if (idx && idx->cap)
         return hmap_get(idx, name);
     for (size_t i = 0; i < v->n; i++) {
         doc_section *sec = v->v[i];
@@ -329,6 +399,7 @@ static doc_section *find_desc(vec *v, hmap *idx, const char *name)
     return NULL;
 }
 
+/* IDX may be NULL while V is short. */
 static void add_desc(qs *s, vec *v, hmap *idx, doc_section *sec)
 {
     vec_push(s, v, sec);
@@ -337,23 +408,60 @@ static void add_desc(qs *s, vec *v, hmap *idx, doc_section *sec)
             doc_section *o = v->v[i];
             hmap_put(s, idx, o->name, o);
         }
-    } else if (idx->cap) {
+    } else if (idx && idx->cap) {
         hmap_put(s, idx, sec->name, sec);
     }
 }
 
-static void new_description(docp *d, int line, const char *name,
+static void new_description(docp *d, int line, const char *name, int len,
                             enum doc_kind kind, vec *desc, hmap *idx)
 {
     qs *s = d->p->s;
-    if (!name[0])
+    if (!len)
         qs_error(s, parser_info(d->p), 0, "invalid parameter name");
-    if (find_desc(desc, idx, name))
+    /* interned: usually the same string as the member's name */
+    name = qv_intern(s, name, (size_t)len)->s;
+    bool dup = false;
+    if (idx->cap) {
+        dup = hmap_get(idx, name) != NULL;
+    } else {
+        for (size_t i = 0; i < desc->n && !dup; i++)
+            dup = !strcmp(((psec *)desc->v[i])->name, name);
+    }
+    if (dup)
         qs_error(s, parser_info(d->p), 0, "'%s' parameter name duplicated",
                  name);
-    doc_section *sec = new_section(s, line, kind, name);
+    psec *sec = new_psec(s, line, kind, name);
     push_section(d, sec);
-    add_desc(s, desc, idx, sec);
+    vec_tpush(s, desc, sec);
+    if (desc->n == 16) {
+        for (size_t i = 0; i < desc->n; i++)
+            hmap_put(s, idx, ((psec *)desc->v[i])->name, desc->v[i]);
+    } else if (idx->cap) {
+        hmap_put(s, idx, name, sec);
+    }
+}
+
+/* The kept sections of a list of psec, at exact size. */
+static vec finals(qs *s, const vec *v)
+{
+    vec r = {0};
+    vec_reserve(s, &r, v->n);
+    for (size_t i = 0; i < v->n; i++)
+        r.v[r.n++] = ((psec *)v->v[i])->final;
+    return r;
+}
+
+/* The exact-size index a big block keeps for the model checks. */
+static void index_descs(qs *s, hmap *idx, const vec *v)
+{
+    if (v->n < 16)
+        return;
+    hmap_reserve(s, idx, v->n);
+    for (size_t i = 0; i < v->n; i++) {
+        doc_section *sec = v->v[i];
+        hmap_put(s, idx, sec->name, sec);
+    }
 }
 
 /* Is LINE a tagged section heading? Sets *tag / *taglen and *rest. */
@@ -381,13 +489,13 @@ static bool match_tag(const char *line, const char **tag, size_t *taglen,
     return false;
 }
 
-static void end_doc(qs *s, qapi_doc *doc)
+static void end_doc(qs *s, docp *d)
 {
-    for (size_t i = 0; i < doc->all_sections.n; i++) {
-        doc_section *sec = doc->all_sections.v[i];
-        if (sec->kind != DK_PLAIN && sec->text.len == 0)
-            qs_error(s, sec_info(s, doc, sec), 0, "text required after '%s:'",
-                     kind_name(sec->kind));
+    for (size_t i = 0; i < d->all_sections.n; i++) {
+        psec *sec = d->all_sections.v[i];
+        if (sec->kind != DK_PLAIN && sec->len == 0)
+            qs_error(s, sec_info(s, d->doc, sec->line), 0,
+                     "text required after '%s:'", kind_name(sec->kind));
     }
 }
 
@@ -395,26 +503,27 @@ qapi_doc *doc_parse(parser *p)
 {
     qs *s = p->s;
     docp dd = {.p = p, .literal_indent = -1};
+    dd.args_idx.tmp = dd.features_idx.tmp = true;
     docp *d = &dd;
     /* buffers reused across blocks */
-    d->line = s->doc_line;
-    d->line_cap = s->doc_line_cap;
-    d->acc = s->doc_acc;
-    d->acc.len = 0;
+    d->line = &s->doc_line;
+    d->acc = &s->doc_acc;
+    d->acc->len = 0;
     if (p->vallen != 2)
         parser_error(p, "junk after '##' at start of documentation comment");
     qapi_doc *doc = qs_alloc(s, sizeof(*doc));
     d->doc = doc;
-    doc->info = parser_info(p);
-    doc->body = new_section(s, doc->info->line, DK_PLAIN, NULL);
-    vec_tpush(s, &doc->all_sections, doc->body);
+    doc->file = p->info;
+    doc->line = p->line;
+    d->body = new_psec(s, doc->line, DK_PLAIN, NULL);
+    vec_tpush(s, &d->all_sections, d->body);
 
     const char *line = next_line(d);
     if (line && line[0] == '@') {
         size_t n = strlen(line);
         if (line[n - 1] != ':')
             parser_error(p, "line should end with ':'");
-        const char *symbol = qs_strndup(s, line + 1, n - 2);
+        const char *symbol = qv_intern(s, line + 1, n - 2)->s;
         if (!symbol[0])
             parser_error(p, "name required after '@'");
         doc->symbol = symbol;
@@ -427,29 +536,33 @@ qapi_doc *doc_parse(parser *p)
                 break;
             const char *rest, *name, *tag;
             size_t taglen;
+            int nlen;
             if (!strcmp(line, "Features:")) {
-                if (doc->features.n)
+                if (d->features.n)
                     parser_error(p, "duplicated 'Features:' line");
                 line = next_line(d);
                 while (line && !line[0])
                     line = next_line(d);
-                while (line && (name = match_at_name_colon(s, line, &rest))) {
-                    new_description(d, p->line, name, DK_FEATURE,
-                                    &doc->features, &doc->features_idx);
+                while (line &&
+                       (name = match_at_name_colon(line, &nlen, &rest))) {
+                    new_description(d, p->line, name, nlen, DK_FEATURE,
+                                    &d->features, &d->features_idx);
                     if (rest[0])
                         append_line(d, rest);
                     line = get_doc_indented(d);
                 }
-                if (!doc->features.n)
+                if (!d->features.n)
                     parser_error(p, "feature descriptions expected");
                 no_more_args = true;
-            } else if ((name = match_at_name_colon(s, line, &rest))) {
+            } else if ((name = match_at_name_colon(line, &nlen, &rest))) {
                 if (no_more_args)
-                    parser_error(p, "description of '@%s:' follows a section",
-                                 name);
-                while (line && (name = match_at_name_colon(s, line, &rest))) {
-                    new_description(d, p->line, name, DK_MEMBER,
-                                    &doc->args, &doc->args_idx);
+                    parser_error(p,
+                                 "description of '@%.*s:' follows a section",
+                                 nlen, name);
+                while (line &&
+                       (name = match_at_name_colon(line, &nlen, &rest))) {
+                    new_description(d, p->line, name, nlen, DK_MEMBER,
+                                    &d->args, &d->args_idx);
                     if (rest[0])
                         append_line(d, rest);
                     line = get_doc_indented(d);
@@ -493,9 +606,11 @@ qapi_doc *doc_parse(parser *p)
         bool first = true;
         while (line) {
             const char *rest, *name;
-            if ((name = match_at_name_colon(s, line, &rest)))
-                parser_error(p, "'@%s:' not allowed in free-form documentation",
-                             name);
+            int nlen;
+            if ((name = match_at_name_colon(line, &nlen, &rest)))
+                parser_error(p,
+                             "'@%.*s:' not allowed in free-form documentation",
+                             nlen, name);
             if (is_heading(line) && !first)
                 parser_error(p, "'=' heading must come first in a comment "
                                 "block");
@@ -505,33 +620,49 @@ qapi_doc *doc_parse(parser *p)
         }
     }
     close_section(d);
-    s->doc_line = d->line;
-    s->doc_line_cap = d->line_cap;
-    s->doc_acc = d->acc;
     parser_accept(p, true);
-    end_doc(s, doc);
-    /* the vectors were built in scratch: keep exact-size copies */
-    vec_compact(s, &doc->sections);
-    doc->all_sections = (vec){0};
+    end_doc(s, d);
+    doc->body = d->body->final;
+    doc->args = finals(s, &d->args);
+    doc->features = finals(s, &d->features);
+    doc->sections = finals(s, &d->sections);
+    if (doc->args.n >= 16 || doc->features.n >= 16) {
+        doc->idx = qs_alloc(s, sizeof(*doc->idx));
+        index_descs(s, &doc->idx->args, &doc->args);
+        index_descs(s, &doc->idx->features, &doc->features);
+    }
     qs_scratch_reset(s);
     return doc;
 }
 
 /* ---- semantic checks ---- */
 
+/* The block's Returns or Errors section (at most one each), or NULL. */
+static const doc_section *tagged(const qapi_doc *doc, enum doc_kind kind)
+{
+    for (size_t i = 0; i < doc->sections.n; i++) {
+        const doc_section *sec = doc->sections.v[i];
+        if (sec->kind == kind)
+            return sec;
+    }
+    return NULL;
+}
+
 void doc_check_expr(qs *s, qapi_doc *doc, const qv *expr)
 {
+    const doc_section *returns = tagged(doc, DK_RETURNS);
     if (qv_has(expr, "command")) {
-        if (doc->returns && !qv_has(expr, "returns"))
-            qs_error(s, sec_info(s, doc, doc->returns), 0,
+        if (returns && !qv_has(expr, "returns"))
+            qs_error(s, sec_info(s, doc, returns->line), 0,
                      "'Returns' section, but command doesn't return "
                      "anything");
     } else {
-        if (doc->returns)
-            qs_error(s, sec_info(s, doc, doc->returns), 0,
+        const doc_section *errors = tagged(doc, DK_ERRORS);
+        if (returns)
+            qs_error(s, sec_info(s, doc, returns->line), 0,
                      "'Returns' section is only valid for commands");
-        if (doc->errors)
-            qs_error(s, sec_info(s, doc, doc->errors), 0,
+        if (errors)
+            qs_error(s, sec_info(s, doc, errors->line), 0,
                      "'Errors' section is only valid for commands");
     }
 }
@@ -539,13 +670,16 @@ void doc_check_expr(qs *s, qapi_doc *doc, const qv *expr)
 void doc_connect_member(qs *s, qapi_doc *doc, const char *role,
                         const char *name, srcinfo *info)
 {
-    doc_section *sec = find_desc(&doc->args, &doc->args_idx, name);
+    doc_section *sec = find_desc(&doc->args,
+                                 doc->idx ? &doc->idx->args : NULL, name);
     if (!sec) {
         if (!hmap_get(&s->pragma.documentation_exceptions,
                       doc->symbol))
             qs_error(s, info, 0, "%s '%s' lacks documentation", role, name);
-        sec = new_section(s, doc->info->line, DK_MEMBER, name);
-        add_desc(s, &doc->args, &doc->args_idx, sec);
+        sec = new_section(s, doc->line, DK_MEMBER, name, 0, false);
+        if (!doc->idx && doc->args.n + 1 >= 16)
+            doc->idx = qs_alloc(s, sizeof(*doc->idx));
+        add_desc(s, &doc->args, doc->idx ? &doc->idx->args : NULL, sec);
     }
     sec->connected = true;
 }
@@ -553,7 +687,8 @@ void doc_connect_member(qs *s, qapi_doc *doc, const char *role,
 void doc_connect_feature(qs *s, qapi_doc *doc, const char *name,
                          srcinfo *info)
 {
-    doc_section *sec = find_desc(&doc->features, &doc->features_idx, name);
+    doc_section *sec = find_desc(
+        &doc->features, doc->idx ? &doc->idx->features : NULL, name);
     if (!sec)
         qs_error(s, info, 0, "feature '%s' lacks documentation", name);
     sec->connected = true;
@@ -587,7 +722,7 @@ static void check_args_section(qs *s, qapi_doc *doc, vec *v,
         sep = true;
     }
     sb_printf(s, &b, "' %s not exist", nbogus > 1 ? "do" : "does");
-    qs_error_msg(s, sec_info(s, doc, first), 0, b.p);
+    qs_error_msg(s, sec_info(s, doc, first->line), 0, b.p);
 }
 
 void doc_check(qs *s, qapi_doc *doc)

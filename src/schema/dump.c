@@ -95,10 +95,10 @@ static int put_entity(qk_buf *b, const entity *e)
             const member *m = e->members.v[i];
             r |= qk_buf_printf(b, "    member %s\n", m->name);
             r |= put_if(b, m->ifcond, 8);
-            r |= put_features(b, &m->features, 8);
+            r |= put_features(b, m->features, 8);
         }
         r |= put_if(b, e->ifcond, 4);
-        return r | put_features(b, &e->features, 4);
+        return r | put_features(b, e->features, 4);
     case QK_SCHEMA_ARRAY:
         if (!e->info)
             return 0;
@@ -113,16 +113,16 @@ static int put_entity(qk_buf *b, const entity *e)
             r |= qk_buf_printf(b, "    member %s: %s optional=%s\n", m->name,
                                m->type->name, tf(m->optional));
             r |= put_if(b, m->ifcond, 8);
-            r |= put_features(b, &m->features, 8);
+            r |= put_features(b, m->features, 8);
         }
         r |= put_variants(b, e);
         r |= put_if(b, e->ifcond, 4);
-        return r | put_features(b, &e->features, 4);
+        return r | put_features(b, e->features, 4);
     case QK_SCHEMA_ALTERNATE:
         r |= qk_buf_printf(b, "alternate %s\n", e->name);
         r |= put_variants(b, e);
         r |= put_if(b, e->ifcond, 4);
-        return r | put_features(b, &e->features, 4);
+        return r | put_features(b, e->features, 4);
     case QK_SCHEMA_COMMAND:
         r |= qk_buf_printf(b, "command %s %s -> %s\n", e->name,
                            e->arg ? e->arg->name : "None",
@@ -133,13 +133,13 @@ static int put_entity(qk_buf *b, const entity *e)
             tf(e->allow_oob), tf(e->allow_preconfig),
             e->coroutine ? " coroutine=True" : "");
         r |= put_if(b, e->ifcond, 4);
-        return r | put_features(b, &e->features, 4);
+        return r | put_features(b, e->features, 4);
     case QK_SCHEMA_EVENT:
         r |= qk_buf_printf(b, "event %s %s\n", e->name,
                            e->arg ? e->arg->name : "None");
         r |= qk_buf_printf(b, "    boxed=%s\n", tf(e->boxed));
         r |= put_if(b, e->ifcond, 4);
-        return r | put_features(b, &e->features, 4);
+        return r | put_features(b, e->features, 4);
     }
     return r;
 }
@@ -147,8 +147,8 @@ static int put_entity(qk_buf *b, const entity *e)
 static int put_text(qk_buf *b, const doc_section *sec)
 {
     int r = 0;
-    if (sec->text.len)
-        r |= qk_buf_append(b, sec->text.p, sec->text.len);
+    if (sec->len)
+        r |= qk_buf_append(b, sec->text, sec->len);
     return r | qk_buf_append_char(b, '\n');
 }
 

@@ -13,19 +13,6 @@
 
 #include "schema/schema-int.h"
 
-/* Concatenation in scratch, cheaper than formatting (hot path). */
-static const char *tcat(qs *s, const char *a, const char *b, const char *c,
-                        const char *d)
-{
-    size_t la = strlen(a), lb = strlen(b), lc = strlen(c), ld = strlen(d);
-    char *r = qs_talloc(s, la + lb + lc + ld + 1);
-    memcpy(r, a, la);
-    memcpy(r + la, b, lb);
-    memcpy(r + la + lb, c, lc);
-    memcpy(r + la + lb + lc, d, ld + 1);
-    return r;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -232,7 +219,7 @@ static void check_if_cond(qs *s, const qv *cond, srcinfo *info,
         qs_error(s, info, 0,
                  "'if' condition of %s must be a string or an object",
                  source);
-    check_keys(s, cond, info, qs_tprintf(s, "'if' condition of %s", source),
+    check_keys(s, cond, info, qs_tcat(s, "'if' condition of ", source, "", ""),
                none, ops);
     if (cond->n != 1)
         qs_error(s, info, 0, "'if' condition of %s has conflicting keys",
@@ -277,7 +264,7 @@ static void check_features(qs *s, qv *features, srcinfo *info)
             check_keys(s, f, info, source, req, opt);
         qv *name = qv_long(f, "name");
         check_name_is_str(s, name, info, source);
-        source = tcat(s, source, " '", name->s, "'");
+        source = qs_tcat(s, source, " '", name->s, "'");
         check_name_lower(s, name->s, info, source, false, false);
         check_if(s, f, info, source);
     }
@@ -319,7 +306,7 @@ static void check_type_implicit(qs *s, const qv *value, srcinfo *info,
     for (size_t i = 0; i < value->n; i++) {
         const char *key = value->obj[i].key;
         qv *arg = value->obj[i].val;
-        const char *key_source = tcat(s, source, " member '", key, "'");
+        const char *key_source = qs_tcat(s, source, " member '", key, "'");
         if (key[0] == '*')
             key++;
         check_name_lower(s, key, info, key_source, permissive, permissive);
@@ -355,10 +342,10 @@ static void check_enum(qs *s, qv *expr, srcinfo *info)
             check_keys(s, m, info, source, req, opt);
         qv *mn = qv_long(m, "name");
         check_name_is_str(s, mn, info, source);
-        source = tcat(s, source, " '", mn->s, "'");
+        source = qs_tcat(s, source, " '", mn->s, "'");
         const char *n = mn->s;
         if (n[0] >= '0' && n[0] <= '9')
-            n = qs_tprintf(s, "d%s", n);
+            n = qs_tcat(s, "d", n, "", "");
         check_name_lower(s, n, info, source, permissive, permissive);
         check_if(s, m, info, source);
         check_features(s, qv_get(m, "features"), info);
@@ -390,7 +377,7 @@ static void check_union(qs *s, qv *expr, srcinfo *info, bool simple)
     for (size_t i = 0; i < members->n; i++) {
         qv *value = members->obj[i].val;
         const char *source =
-            tcat(s, "'data' member '", members->obj[i].key, "'", "");
+            qs_tcat(s, "'data' member '", members->obj[i].key, "'", "");
         if (value->kind == QV_OBJ) {
             check_keys(s, value, info, source, req, opt);
             check_if(s, value, info, source);
@@ -414,7 +401,7 @@ static void check_alternate(qs *s, qv *expr, srcinfo *info)
     for (size_t i = 0; i < members->n; i++) {
         const char *key = members->obj[i].key;
         qv *value = members->obj[i].val;
-        const char *source = tcat(s, "'data' member '", key, "'", "");
+        const char *source = qs_tcat(s, "'data' member '", key, "'", "");
         check_name_lower(s, key, info, source, false, false);
         if (value->kind == QV_OBJ) {
             check_keys(s, value, info, source, req, opt);
@@ -472,84 +459,82 @@ static void check_flags(qs *s, const qv *expr, srcinfo *info)
                  "flags 'allow-oob' and 'coroutine' are incompatible");
 }
 
-void qs_check_exprs(qs *s)
+void qs_check_expr(qs *s, qexpr *x)
 {
     static const char *const metas[] = {"enum", "struct", "union",
                                         "alternate", "command", "event"};
-    for (size_t i = 0; i < s->exprs.n; i++) {
-        qexpr *x = s->exprs.v[i];
-        qv *expr = x->expr;
-        srcinfo *info = x->info;
-        qapi_doc *doc = x->doc;
-        if (qv_has(expr, "include"))
-            continue;
-        const char *meta = NULL;
-        int nmeta = 0;
-        for (size_t k = 0; k < 6; k++)
-            if (qv_has(expr, metas[k])) {
-                meta = metas[k];
-                nmeta++;
-            }
-        if (nmeta != 1)
-            qs_error(s, info, 0,
-                     "expression must have exactly one key 'enum', 'struct', "
-                     "'union', 'alternate', 'command', 'event'");
-        check_name_is_str(s, qv_get(expr, meta), info,
-                          tcat(s, "'", meta, "'", ""));
-        const char *name = qv_get(expr, meta)->s;
-        info->defn_meta = meta;
-        info->defn_name = name;
-        check_defn_name_str(s, name, info, meta);
-
-        if (doc) {
-            if (strcmp(doc->symbol, name))
-                qs_error(s, info, 0, "documentation comment is for '%s'",
-                         doc->symbol);
-            doc_check_expr(s, doc, expr);
-        } else if (s->pragma.doc_required) {
-            qs_error(s, info, 0, "documentation comment required");
+    qv *expr = x->expr;
+    srcinfo *info = x->info;
+    qapi_doc *doc = x->doc;
+    if (qv_has(expr, "include"))
+        return;
+    const char *meta = NULL;
+    int nmeta = 0;
+    uint8_t meta_idx = 0;
+    for (size_t k = 0; k < 6; k++)
+        if (qv_has(expr, metas[k])) {
+            meta = metas[k];
+            meta_idx = (uint8_t)(k + 1); /* metas[] is qs_defn_metas + 1 */
+            nmeta++;
         }
+    if (nmeta != 1)
+        qs_error(s, info, 0,
+                 "expression must have exactly one key 'enum', 'struct', "
+                 "'union', 'alternate', 'command', 'event'");
+    check_name_is_str(s, qv_get(expr, meta), info,
+                      qs_tcat(s, "'", meta, "'", ""));
+    const char *name = qv_get(expr, meta)->s;
+    info->defn_meta = meta_idx;
+    info->defn_name = name;
+    check_defn_name_str(s, name, info, meta);
 
-        if (!strcmp(meta, "enum")) {
-            static const char *const r[] = {"enum", "data", NULL};
-            static const char *const o[] = {"if", "features", "prefix",
-                                            NULL};
-            check_keys(s, expr, info, meta, r, o);
-            check_enum(s, expr, info);
-        } else if (!strcmp(meta, "union")) {
-            static const char *const r[] = {"union", "base", "discriminator",
-                                            "data", NULL};
-            static const char *const o[] = {"if", "features", NULL};
-            check_keys(s, expr, info, meta, r, o);
-            check_union(s, expr, info, x->simple_union);
-        } else if (!strcmp(meta, "alternate")) {
-            static const char *const r[] = {"alternate", "data", NULL};
-            static const char *const o[] = {"if", "features", NULL};
-            check_keys(s, expr, info, meta, r, o);
-            check_alternate(s, expr, info);
-        } else if (!strcmp(meta, "struct")) {
-            static const char *const r[] = {"struct", "data", NULL};
-            static const char *const o[] = {"base", "if", "features", NULL};
-            check_keys(s, expr, info, meta, r, o);
-            check_struct(s, expr, info);
-        } else if (!strcmp(meta, "command")) {
-            static const char *const r[] = {"command", NULL};
-            static const char *const o[] = {
-                "data", "returns", "boxed", "if", "features", "gen",
-                "success-response", "allow-oob", "allow-preconfig",
-                "coroutine", NULL};
-            check_keys(s, expr, info, meta, r, o);
-            check_command(s, expr, info);
-        } else {
-            static const char *const r[] = {"event", NULL};
-            static const char *const o[] = {"data", "boxed", "if", "features",
-                                            NULL};
-            check_keys(s, expr, info, meta, r, o);
-            check_event(s, expr, info);
-        }
-        check_if(s, expr, info, meta);
-        check_features(s, qv_get(expr, "features"), info);
-        check_flags(s, expr, info);
-        qs_scratch_reset(s);
+    if (doc) {
+        if (strcmp(doc->symbol, name))
+            qs_error(s, info, 0, "documentation comment is for '%s'",
+                     doc->symbol);
+        doc_check_expr(s, doc, expr);
+    } else if (s->pragma.doc_required) {
+        qs_error(s, info, 0, "documentation comment required");
     }
+
+    if (!strcmp(meta, "enum")) {
+        static const char *const r[] = {"enum", "data", NULL};
+        static const char *const o[] = {"if", "features", "prefix",
+                                        NULL};
+        check_keys(s, expr, info, meta, r, o);
+        check_enum(s, expr, info);
+    } else if (!strcmp(meta, "union")) {
+        static const char *const r[] = {"union", "base", "discriminator",
+                                        "data", NULL};
+        static const char *const o[] = {"if", "features", NULL};
+        check_keys(s, expr, info, meta, r, o);
+        check_union(s, expr, info, x->simple_union);
+    } else if (!strcmp(meta, "alternate")) {
+        static const char *const r[] = {"alternate", "data", NULL};
+        static const char *const o[] = {"if", "features", NULL};
+        check_keys(s, expr, info, meta, r, o);
+        check_alternate(s, expr, info);
+    } else if (!strcmp(meta, "struct")) {
+        static const char *const r[] = {"struct", "data", NULL};
+        static const char *const o[] = {"base", "if", "features", NULL};
+        check_keys(s, expr, info, meta, r, o);
+        check_struct(s, expr, info);
+    } else if (!strcmp(meta, "command")) {
+        static const char *const r[] = {"command", NULL};
+        static const char *const o[] = {
+            "data", "returns", "boxed", "if", "features", "gen",
+            "success-response", "allow-oob", "allow-preconfig",
+            "coroutine", NULL};
+        check_keys(s, expr, info, meta, r, o);
+        check_command(s, expr, info);
+    } else {
+        static const char *const r[] = {"event", NULL};
+        static const char *const o[] = {"data", "boxed", "if", "features",
+                                        NULL};
+        check_keys(s, expr, info, meta, r, o);
+        check_event(s, expr, info);
+    }
+    check_if(s, expr, info, meta);
+    check_features(s, qv_get(expr, "features"), info);
+    check_flags(s, expr, info);
 }

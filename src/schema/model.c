@@ -55,7 +55,7 @@ char *qs_path_abs(qs *s, const char *path)
         char cwd[PATH_MAX];
         if (!getcwd(cwd, sizeof(cwd)))
             strcpy(cwd, "/");
-        src = qs_tprintf(s, "%s/%s", cwd, path);
+        src = qs_tcat(s, cwd, "/", path, "");
     } else {
         src = qs_tstrdup(s, path);
     }
@@ -108,7 +108,7 @@ char *qs_path_join(qs *s, const char *dir, const char *path)
     if (path[0] == '/' || !dir[0])
         return qs_strdup(s, path);
     size_t n = strlen(dir);
-    return qs_printf(s, "%s%s%s", dir, dir[n - 1] == '/' ? "" : "/", path);
+    return qs_cat(s, dir, dir[n - 1] == '/' ? "" : "/", path, "");
 }
 
 char *qs_path_rel(qs *s, const char *path, const char *start)
@@ -167,7 +167,8 @@ static entity *new_entity(qs *s, qk_schema_kind kind, const char *name,
                           const char *meta, srcinfo *info)
 {
     entity *e = qs_alloc(s, sizeof(*e));
-    e->kind = kind;
+    e->kind = (uint8_t)kind;
+    e->features = &qs_no_features;
     e->name = name;
     e->meta = meta;
     e->info = info;
@@ -197,14 +198,15 @@ static void def_definition(qs *s, entity *e)
     def_entity(s, e);
     entity *other = hmap_get(&s->entities, e->name);
     if (other) {
-        if (other->info) {
-            const char *where = qs_tprintf(s, "%s: previous definition",
-                                          qs_info_str(s, other->info));
-            qs_error(s, e->info, 0, "'%s' is already defined\n%s", e->name,
-                     where);
+        /* QEMU finds clashes while building the model, after checking
+         * every expression; here expressions are checked and defined in
+         * one pass, so the first clash waits for the checks to finish
+         * (qs_model_finish) and nothing more is defined. */
+        if (!s->clash) {
+            s->clash = e;
+            s->clash_with = other;
         }
-        qs_error(s, e->info, 0, "%s is already defined",
-                 describe_type(s, other));
+        return;
     }
     hmap_put(s, &s->entities, e->name, e);
 }
@@ -220,7 +222,7 @@ static entity *lookup_type(qs *s, const char *name)
 
 static const char *make_array_type(qs *s, const char *elem, srcinfo *info)
 {
-    const char *name = qs_tprintf(s, "%sList", elem);
+    const char *name = qs_tcat(s, elem, "List", "", "");
     entity *old = lookup_type(s, name);
     if (old)
         return old->name;
@@ -231,6 +233,29 @@ static const char *make_array_type(qs *s, const char *elem, srcinfo *info)
         def_definition(s, a);
     }
     return name;
+}
+
+/* An 'if' condition copied out of the values arena, which is freed once
+ * the expression is defined. Strings are interned: only the nodes are
+ * copied. */
+static qv *keep_cond(qs *s, const qv *c)
+{
+    if (!c)
+        return NULL;
+    qv *k = qs_alloc(s, sizeof(*k));
+    *k = *c;
+    if (c->kind == QV_OBJ) {
+        k->obj = qs_alloc(s, c->n * sizeof(qv_pair));
+        for (size_t i = 0; i < c->n; i++) {
+            k->obj[i].key = c->obj[i].key;
+            k->obj[i].val = keep_cond(s, c->obj[i].val);
+        }
+    } else if (c->kind == QV_LIST) {
+        k->list = qs_alloc(s, c->n * sizeof(qv *));
+        for (size_t i = 0; i < c->n; i++)
+            k->list[i] = keep_cond(s, c->list[i]);
+    }
+    return k;
 }
 
 static vec make_features(qs *s, const qv *features, srcinfo *info)
@@ -245,7 +270,7 @@ static vec make_features(qs *s, const qv *features, srcinfo *info)
         feature *ft = qs_alloc(s, sizeof(*ft));
         ft->name = name;
         ft->info = info;
-        ft->ifcond = qv_get(f, "if");
+        ft->ifcond = keep_cond(s, qv_get(f, "if"));
         if (!hmap_get(&s->feature_dict, name)) {
             hmap_put(s, &s->feature_dict, name, ft);
             vec_push(s, &s->feature_names, ft);
@@ -255,14 +280,28 @@ static vec make_features(qs *s, const qv *features, srcinfo *info)
     return v;
 }
 
+const vec qs_no_features;
+
+static const char *const role_names[] = {"member", "branch", "value"};
+
 static member *new_member(qs *s, const char *name, srcinfo *info,
-                          const char *role)
+                          enum member_role role)
 {
     member *m = qs_alloc(s, sizeof(*m));
     m->name = name;
     m->info = info;
-    m->role = role;
+    m->role = (uint8_t)role;
+    m->features = &qs_no_features;
     return m;
+}
+
+static const vec *feature_list(qs *s, const qv *features, srcinfo *info)
+{
+    if (!features || !features->n)
+        return &qs_no_features;
+    vec *v = qs_alloc(s, sizeof(*v));
+    *v = make_features(s, features, info);
+    return v;
 }
 
 static member *make_member(qs *s, const char *name, const qv *val,
@@ -277,11 +316,11 @@ static member *make_member(qs *s, const char *name, const qv *val,
     const char *tname = typ->kind == QV_LIST
                             ? make_array_type(s, typ->list[0]->s, info)
                             : typ->s;
-    member *m = new_member(s, name, info, "member");
+    member *m = new_member(s, name, info, ROLE_MEMBER);
     m->type_name = tname;
     m->optional = optional;
-    m->ifcond = qv_get(val, "if");
-    m->features = make_features(s, qv_get(val, "features"), info);
+    m->ifcond = keep_cond(s, qv_get(val, "if"));
+    m->features = feature_list(s, qv_get(val, "features"), info);
     return m;
 }
 
@@ -302,7 +341,7 @@ static void set_defined_in(vec *members, const char *name)
 }
 
 static entity *new_object(qs *s, const char *name, srcinfo *info,
-                          qapi_doc *doc, qv *ifcond, vec features,
+                          qapi_doc *doc, qv *ifcond, const vec *features,
                           const char *base, vec members)
 {
     entity *e = new_entity(s, QK_SCHEMA_OBJECT, name, "struct", info);
@@ -321,10 +360,10 @@ static const char *make_implicit_object_type(qs *s, const char *name,
 {
     if (!members.n)
         return NULL;
-    name = qs_printf(s, "q_obj_%s-%s", name, role);
+    name = qs_cat(s, "q_obj_", name, "-", role);
     if (!hmap_get(&s->entities, name))
         def_definition(s, new_object(s, name, info, NULL, ifcond,
-                                     (vec){0}, NULL, members));
+                                     &qs_no_features, NULL, members));
     return name;
 }
 
@@ -332,11 +371,11 @@ static member *make_variant(qs *s, const char *name, const qv *val,
                             srcinfo *info)
 {
     const qv *typ = qv_long(val, "type");
-    member *m = new_member(s, name, info, "branch");
+    member *m = new_member(s, name, info, ROLE_BRANCH);
     m->type_name = typ->kind == QV_LIST
                        ? make_array_type(s, typ->list[0]->s, info)
                        : typ->s;
-    m->ifcond = qv_get(val, "if");
+    m->ifcond = keep_cond(s, qv_get(val, "if"));
     return m;
 }
 
@@ -356,14 +395,14 @@ static void def_predefineds(qs *s)
         def_definition(s, b);
         make_array_type(s, builtins[i][0], NULL);
     }
-    def_definition(s, new_object(s, "q_empty", NULL, NULL, NULL, (vec){0},
-                                 NULL, (vec){0}));
+    def_definition(s, new_object(s, "q_empty", NULL, NULL, NULL,
+                                 &qs_no_features, NULL, (vec){0}));
     static const char *const qtypes[] = {"none",    "qnull", "qnum",
                                          "qstring", "qdict", "qlist",
                                          "qbool"};
     entity *q = new_entity(s, QK_SCHEMA_ENUM, "QType", "enum", NULL);
     for (size_t i = 0; i < 7; i++) {
-        member *m = new_member(s, qtypes[i], NULL, "value");
+        member *m = new_member(s, qtypes[i], NULL, ROLE_VALUE);
         m->defined_in = "QType";
         vec_push(s, &q->members, m);
     }
@@ -395,7 +434,7 @@ static void def_expr(qs *s, qexpr *x)
 {
     qv *expr = x->expr;
     srcinfo *info = x->info;
-    qv *ifcond = qv_get(expr, "if");
+    qv *ifcond = keep_cond(s, qv_get(expr, "if"));
     qv *v;
     if ((v = qv_get(expr, "include"))) {
         entity *e = new_entity(s, QK_SCHEMA_INCLUDE, NULL, "include", info);
@@ -404,7 +443,7 @@ static void def_expr(qs *s, qexpr *x)
         def_entity(s, e);
         return;
     }
-    vec features = make_features(s, qv_get(expr, "features"), info);
+    const vec *features = feature_list(s, qv_get(expr, "features"), info);
     if ((v = qv_get(expr, "enum"))) {
         entity *e = new_entity(s, QK_SCHEMA_ENUM, v->s, "enum", info);
         e->doc = x->doc;
@@ -416,9 +455,10 @@ static void def_expr(qs *s, qexpr *x)
         vec_reserve(s, &e->members, data->n);
         for (size_t i = 0; i < data->n; i++) {
             qv *mv = data->list[i];
-            member *m = new_member(s, qv_long(mv, "name")->s, info, "value");
-            m->ifcond = qv_get(mv, "if");
-            m->features = make_features(s, qv_get(mv, "features"), info);
+            member *m = new_member(s, qv_long(mv, "name")->s, info,
+                                   ROLE_VALUE);
+            m->ifcond = keep_cond(s, qv_get(mv, "if"));
+            m->features = feature_list(s, qv_get(mv, "features"), info);
             m->defined_in = e->name;
             vec_push(s, &e->members, m);
         }
@@ -445,7 +485,7 @@ static void def_expr(qs *s, qexpr *x)
                                       data->obj[i].val, info);
             if (x->simple_union) {
                 /* 2015: branch value wrapped as { 'data': T } */
-                member *w = new_member(s, "data", info, "member");
+                member *w = new_member(s, "data", info, ROLE_MEMBER);
                 w->type_name = br->type_name;
                 vec wm = {0};
                 vec_push(s, &wm, w);
@@ -473,7 +513,7 @@ static void def_expr(qs *s, qexpr *x)
         e->doc = x->doc;
         e->ifcond = ifcond;
         e->features = features;
-        e->tag_member = new_member(s, "type", info, "member");
+        e->tag_member = new_member(s, "type", info, ROLE_MEMBER);
         e->tag_member->type_name = "QType";
         e->tag_member->defined_in = e->name;
         def_definition(s, e);
@@ -510,7 +550,7 @@ static void def_expr(qs *s, qexpr *x)
 static const char *describe_member(qs *s, const member *m,
                                    const srcinfo *info)
 {
-    const char *role = m->role;
+    const char *role = role_names[m->role];
     const char *meta = "type";
     const char *defined_in = m->defined_in;
     if (!strncmp(defined_in, "q_obj_", 6)) {
@@ -596,7 +636,7 @@ static void member_check_clash(qs *s, member *m, srcinfo *info, seen *sn)
     seen_add(s, sn, m);
 }
 
-static void check_feature_clash(qs *s, vec *features, srcinfo *info)
+static void check_feature_clash(qs *s, const vec *features, srcinfo *info)
 {
     hmap idx = {.tmp = true};
     for (size_t i = 0; i < features->n; i++) {
@@ -630,11 +670,15 @@ static entity *resolve_type(qs *s, const char *name, srcinfo *info,
 
 static void member_check(qs *s, member *m)
 {
-    m->type = lookup_type(s, m->type_name);
-    if (!m->type)
-        resolve_type(s, m->type_name, m->info,
-                     describe_member(s, m, m->info));
-    check_feature_clash(s, &m->features, m->info);
+    if (!m->resolved) {
+        const char *name = m->type_name;
+        entity *t = lookup_type(s, name);
+        if (!t)
+            resolve_type(s, name, m->info, describe_member(s, m, m->info));
+        m->type = t;
+        m->resolved = true;
+    }
+    check_feature_clash(s, m->features, m->info);
 }
 
 static bool is_special_feature(const char *n)
@@ -646,11 +690,11 @@ static void check_entity(qs *s, entity *e);
 
 static void definition_check(qs *s, entity *e)
 {
-    check_feature_clash(s, &e->features, e->info);
+    check_feature_clash(s, e->features, e->info);
     e->checked = true;
     if (e->kind != QK_SCHEMA_COMMAND && e->kind != QK_SCHEMA_EVENT) {
-        for (size_t i = 0; i < e->features.n; i++) {
-            feature *f = e->features.v[i];
+        for (size_t i = 0; i < e->features->n; i++) {
+            feature *f = e->features->v[i];
             if (is_special_feature(f->name))
                 qs_error(s, e->info, 0,
                          "feature '%s' is not supported for types", f->name);
@@ -709,7 +753,7 @@ static void branches_check(qs *s, entity *o, seen *sn)
     o->tag_member = tag;
     entity *base_type = lookup_type(s, tag->defined_in);
     if (!is_implicit(base_type))
-        base = qs_tprintf(s, "base type '%s'", tag->defined_in);
+        base = qs_tcat(s, "base type '", tag->defined_in, "'", "");
     if (tag->type->kind != QK_SCHEMA_ENUM)
         qs_error(s, o->info, 0,
                  "discriminator member '%s' of %s must be of enum type",
@@ -740,7 +784,7 @@ static void branches_check(qs *s, entity *o, seen *sn)
                 covered = true;
         if (covered)
             continue;
-        member *v = new_member(s, m->name, o->info, "branch");
+        member *v = new_member(s, m->name, o->info, ROLE_BRANCH);
         v->type_name = "q_empty";
         v->ifcond = m->ifcond;
         v->defined_in = tag->defined_in;
@@ -888,7 +932,8 @@ static void command_event_check(qs *s, entity *e)
     definition_check(s, e);
     if (e->arg_name) {
         entity *t = resolve_type(s, e->arg_name, e->info,
-                                 qs_tprintf(s, "%s's 'data'", meta));
+                                 cmd ? "command's 'data'"
+                                     : "event's 'data'");
         if (t->kind != QK_SCHEMA_OBJECT)
             qs_error(s, e->info, 0, "%s's 'data' cannot take %s", meta,
                      describe_type(s, t));
@@ -937,7 +982,7 @@ static void check_entity(qs *s, entity *e)
         definition_check(s, e);
         e->elem = resolve_type(s, e->elem_name, e->info,
                                e->info && e->info->defn_meta
-                                   ? e->info->defn_meta
+                                   ? qs_defn_metas[e->info->defn_meta]
                                    : "?");
         break;
     case QK_SCHEMA_OBJECT:
@@ -957,7 +1002,7 @@ static void check_entity(qs *s, entity *e)
 
 /* ---- doc connection ---- */
 
-static void connect_features(qs *s, qapi_doc *doc, vec *features)
+static void connect_features(qs *s, qapi_doc *doc, const vec *features)
 {
     for (size_t i = 0; i < features->n; i++) {
         feature *f = features->v[i];
@@ -967,7 +1012,7 @@ static void connect_features(qs *s, qapi_doc *doc, vec *features)
 
 static void connect_member(qs *s, qapi_doc *doc, member *m)
 {
-    doc_connect_member(s, doc, m->role, m->name, m->info);
+    doc_connect_member(s, doc, role_names[m->role], m->name, m->info);
 }
 
 static void connect_doc(qs *s, entity *e, qapi_doc *doc)
@@ -977,34 +1022,34 @@ static void connect_doc(qs *s, entity *e, qapi_doc *doc)
     switch (e->kind) {
     case QK_SCHEMA_ENUM:
         if (doc)
-            connect_features(s, doc, &e->features);
+            connect_features(s, doc, e->features);
         for (size_t i = 0; doc && i < e->members.n; i++) {
             member *m = e->members.v[i];
             connect_member(s, doc, m);
-            connect_features(s, doc, &m->features);
+            connect_features(s, doc, m->features);
         }
         break;
     case QK_SCHEMA_OBJECT:
         if (doc)
-            connect_features(s, doc, &e->features);
+            connect_features(s, doc, e->features);
         if (e->base && is_implicit(e->base))
             connect_doc(s, e->base, doc);
         for (size_t i = 0; doc && i < e->members.n; i++) {
             member *m = e->members.v[i];
             connect_member(s, doc, m);
-            connect_features(s, doc, &m->features);
+            connect_features(s, doc, m->features);
         }
         break;
     case QK_SCHEMA_ALTERNATE:
         if (doc)
-            connect_features(s, doc, &e->features);
+            connect_features(s, doc, e->features);
         for (size_t i = 0; doc && i < e->variants.n; i++)
             connect_member(s, doc, e->variants.v[i]);
         break;
     case QK_SCHEMA_COMMAND:
     case QK_SCHEMA_EVENT:
         if (doc) {
-            connect_features(s, doc, &e->features);
+            connect_features(s, doc, e->features);
             if (e->arg && is_implicit(e->arg))
                 connect_doc(s, e->arg, doc);
         }
@@ -1012,7 +1057,7 @@ static void connect_doc(qs *s, entity *e, qapi_doc *doc)
     case QK_SCHEMA_ARRAY:
     case QK_SCHEMA_BUILTIN:
         if (doc)
-            connect_features(s, doc, &e->features);
+            connect_features(s, doc, e->features);
         break;
     default:
         break;
@@ -1041,10 +1086,10 @@ static void set_module(qs *s, entity *e)
         s->mod_cache = m;
     }
     e->mod = m;
-    vec_push(s, &m->entities, e);
+    vec_hpush(s, &m->entities, e);
 }
 
-void qs_build_model(qs *s)
+void qs_model_begin(qs *s)
 {
     s->schema_dir = qs_path_dirname(s, s->root_fname);
     make_module(s, NULL);
@@ -1052,8 +1097,31 @@ void qs_build_model(qs *s)
     s->predefining = true;
     def_predefineds(s);
     s->predefining = false;
-    for (size_t i = 0; i < s->exprs.n; i++)
-        def_expr(s, s->exprs.v[i]);
+}
+
+void qs_def_expr(qs *s, qexpr *x)
+{
+    def_expr(s, x);
+}
+
+/* Formatted only now: the locations' context lines ("In META 'NAME'")
+ * are those after every check, as in QEMU. */
+static void raise_clash(qs *s, entity *e, entity *other)
+{
+    if (other->info) {
+        const char *where = qs_tprintf(s, "%s: previous definition",
+                                      qs_info_str(s, other->info));
+        qs_error(s, e->info, 0, "'%s' is already defined\n%s", e->name,
+                 where);
+    }
+    qs_error(s, e->info, 0, "%s is already defined",
+             describe_type(s, other));
+}
+
+void qs_model_finish(qs *s)
+{
+    if (s->clash)
+        raise_clash(s, s->clash, s->clash_with);
     for (entity *e = s->first; e; e = e->next) {
         check_entity(s, e);
         if (s->compat != 2015)

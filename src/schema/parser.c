@@ -71,7 +71,8 @@ qv *qv_intern(qs *s, const char *str, size_t len)
     qv *v = hmap_get_n(&s->strings, str, len);
     if (v)
         return v;
-    v = qs_alloc(s, sizeof(*v));
+    /* the text is a name the model keeps; the qv only serves the parse */
+    v = qs_palloc(s, sizeof(*v));
     v->kind = QV_STR;
     v->s = qs_strndup(s, str, len);
     hmap_put(s, &s->strings, v->s, v);
@@ -80,7 +81,7 @@ qv *qv_intern(qs *s, const char *str, size_t len)
 
 qv *qv_new_str(qs *s, const char *str)
 {
-    qv *v = qs_alloc(s, sizeof(*v));
+    qv *v = qs_valloc(s, sizeof(*v));
     v->kind = QV_STR;
     v->s = str;
     return v;
@@ -88,10 +89,10 @@ qv *qv_new_str(qs *s, const char *str)
 
 qv *qv_new_obj1(qs *s, const char *key, qv *val)
 {
-    qv *v = qs_alloc(s, sizeof(*v));
+    qv *v = qs_valloc(s, sizeof(*v));
     v->kind = QV_OBJ;
     v->n = 1;
-    v->obj = qs_alloc(s, sizeof(qv_pair));
+    v->obj = qs_valloc(s, sizeof(qv_pair));
     v->obj[0].key = key;
     v->obj[0].val = val;
     return v;
@@ -114,7 +115,8 @@ srcinfo *parser_info(parser *p)
         srcinfo *ni = qs_alloc(p->s, sizeof(*ni));
         *ni = *p->info;
         ni->line = p->line;
-        ni->defn_meta = ni->defn_name = NULL;
+        ni->defn_meta = 0;
+        ni->defn_name = NULL;
         p->info = ni;
     }
     return p->info;
@@ -268,6 +270,8 @@ static void depth_enter(parser *p)
 static void stack_push(parser *p, const char *key, qv *val)
 {
     qs *s = p->s;
+    if (p->sp == UINT32_MAX)
+        qs_oom(s); /* more entries than a qv can count */
     if (p->sp == s->stack_cap) {
         size_t ncap = s->stack_cap ? s->stack_cap * 2 : 256;
         qv_pair *ns = qs_alloc(s, ncap * sizeof(*ns));
@@ -285,11 +289,11 @@ static void stack_push(parser *p, const char *key, qv *val)
 static qv *finish_obj(parser *p, size_t base)
 {
     p->stack = p->s->stack;
-    qv *obj = qs_alloc(p->s, sizeof(*obj));
+    qv *obj = qs_valloc(p->s, sizeof(*obj));
     obj->kind = QV_OBJ;
     obj->n = p->sp - base;
     if (obj->n) {
-        obj->obj = qs_alloc(p->s, obj->n * sizeof(qv_pair));
+        obj->obj = qs_valloc(p->s, obj->n * sizeof(qv_pair));
         memcpy(obj->obj, p->stack + base, obj->n * sizeof(qv_pair));
     }
     p->sp = base;
@@ -299,11 +303,11 @@ static qv *finish_obj(parser *p, size_t base)
 static qv *finish_list(parser *p, size_t base)
 {
     p->stack = p->s->stack;
-    qv *list = qs_alloc(p->s, sizeof(*list));
+    qv *list = qs_valloc(p->s, sizeof(*list));
     list->kind = QV_LIST;
     list->n = p->sp - base;
     if (list->n) {
-        list->list = qs_alloc(p->s, list->n * sizeof(qv *));
+        list->list = qs_valloc(p->s, list->n * sizeof(qv *));
         for (size_t i = 0; i < list->n; i++)
             list->list[i] = p->stack[base + i].val;
     }
@@ -315,7 +319,7 @@ static qv *get_members(parser *p)
 {
     qs *s = p->s;
     size_t base = p->sp;
-    hmap keys = {0};
+    hmap keys = {.tmp = true}; /* duplicate check of big objects only */
     if (p->tok == '}') {
         parser_accept(p, true);
         return finish_obj(p, base);
@@ -524,7 +528,7 @@ static void set_list_str(qs *s, srcinfo *info, const char *name, qv *v,
         qs_error(s, info, 0, "pragma %s must be a list of strings", name);
     *set = (hmap){0};
     for (size_t i = 0; i < v->n; i++)
-        hmap_put(s, set, v->list[i]->s, v->list[i]);
+        hmap_put(s, set, v->list[i]->s, (void *)v->list[i]->s);
 }
 
 static void do_pragma(qs *s, const char *name, qv *value, srcinfo *info)
@@ -550,18 +554,19 @@ static void do_pragma(qs *s, const char *name, qv *value, srcinfo *info)
 static void reject_expr_doc(qs *s, qapi_doc *doc)
 {
     if (doc && doc->symbol)
-        qs_error(s, doc->info, 0,
+        qs_error(s, doc_info(s, doc), 0,
                  "documentation for '%s' is not followed by the definition",
                  doc->symbol);
 }
 
 static void add_expr(qs *s, qv *e, srcinfo *info, qapi_doc *doc)
 {
-    qexpr *x = qs_alloc(s, sizeof(*x));
+    qexpr *x = qs_valloc(s, sizeof(*x));
     x->expr = e;
     x->info = info;
     x->doc = doc;
-    vec_push(s, &s->exprs, x);
+    x->mark = qs_vals_mark(s);
+    vec_hpush(s, &s->exprs, x);
 }
 
 static void parse_file(qs *s, const char *fname, const char *data,
@@ -585,13 +590,13 @@ static void parse_file(qs *s, const char *fname, const char *data,
     parser_accept(p, true);
     qapi_doc *cur_doc = NULL;
     while (p->tok) {
-        srcinfo *info = parser_info(p);
         if (p->tok == '#') {
             reject_expr_doc(s, cur_doc);
             cur_doc = doc_parse(p);
-            vec_push(s, &s->docs, cur_doc);
+            vec_hpush(s, &s->docs, cur_doc);
             continue;
         }
+        srcinfo *info = parser_info(p); /* not for doc lines: doc_info() */
         qv *e = get_expr(p);
         if (e->kind != QV_OBJ)
             qs_error(s, info, 0, "top-level expression must be an object");
@@ -618,7 +623,7 @@ static void parse_file(qs *s, const char *fname, const char *data,
                 do_pragma(s, pr->obj[i].key, pr->obj[i].val, info);
         } else {
             if (cur_doc && !cur_doc->symbol)
-                qs_error(s, cur_doc->info, 0,
+                qs_error(s, doc_info(s, cur_doc), 0,
                          "definition documentation required");
             add_expr(s, e, info, cur_doc);
         }

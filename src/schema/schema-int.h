@@ -6,10 +6,11 @@
  * (QEMU test-harness dump), diag.c (source locations, diagnostics),
  * arena.c (memory).
  *
- * Memory: everything lives in the context's arena. Errors and
+ * Memory: everything lives in the context's arenas (arena.c); the parsed
+ * values in their own, freed as the model is built. Errors and
  * out-of-memory unwind to the public entry point with longjmp, mirroring
  * the way QEMU's generator raises on the first error; nothing is leaked
- * because the arena owns it all.
+ * because the context owns it all.
  */
 #ifndef QK_SCHEMA_INT_H
 #define QK_SCHEMA_INT_H
@@ -27,6 +28,7 @@ typedef struct qk_schema qs;
 
 typedef struct arena_chunk arena_chunk;
 void *qs_alloc(qs *s, size_t n);          /* zeroed; never NULL (unwinds) */
+char *qs_alloc_text(qs *s, size_t n);     /* same, unaligned: for strings */
 char *qs_strndup(qs *s, const char *p, size_t n);
 char *qs_strdup(qs *s, const char *p);
 char *qs_printf(qs *s, const char *fmt, ...) QK_PRINTF(2, 3);
@@ -37,7 +39,29 @@ void qs_arena_free(qs *s);
 void *qs_talloc(qs *s, size_t n);
 char *qs_tprintf(qs *s, const char *fmt, ...) QK_PRINTF(2, 3);
 char *qs_tstrdup(qs *s, const char *p);
+/* A concatenation of up to four strings (pass "" for the unused ones), in
+ * the arena or in scratch. The names a valid schema makes come from these,
+ * not from the printf family: cheaper, and a compile then never touches
+ * libc's formatting code (a few hundred KB of it become resident). */
+char *qs_cat(qs *s, const char *a, const char *b, const char *c,
+             const char *d);
+char *qs_tcat(qs *s, const char *a, const char *b, const char *c,
+              const char *d);
 void qs_scratch_reset(qs *s);
+/*
+ * Values arena: the parsed values of the expressions, in parse order. Each
+ * expression records the newest chunk when it was added (qs_vals_mark());
+ * once it is checked and defined, the chunks before that mark hold only
+ * values of finished expressions and are freed, so the model grows into
+ * the memory the values leave.
+ */
+void *qs_valloc(qs *s, size_t n);         /* zeroed; never NULL */
+arena_chunk *qs_vals_mark(qs *s);
+void qs_vals_release_before(arena_chunk *mark);
+/* Memory for the parse as a whole (the interned strings' qv headers, shared
+ * by many expressions), freed with the values by qs_vals_free(). */
+void *qs_palloc(qs *s, size_t n);
+void qs_vals_free(qs *s);
 
 /* A growable array of pointers in the arena. */
 typedef struct vec {
@@ -48,6 +72,11 @@ void vec_push(qs *s, vec *a, void *p);
 void vec_tpush(qs *s, vec *a, void *p);   /* storage in scratch */
 void vec_compact(qs *s, vec *a);          /* exact-size copy in the arena */
 void vec_reserve(qs *s, vec *a, size_t n);/* room for n more, exactly */
+/* Storage from the heap (realloc), for the long lists that grow one by one
+ * (expressions, doc blocks, a module's entities): in the arena, every
+ * outgrown copy would stay behind. Released with vec_hfree(). */
+void vec_hpush(qs *s, vec *a, void *p);
+void vec_hfree(vec *a);
 
 /* A growable string in the arena; p is NUL-terminated once non-empty. */
 typedef struct sbuf {
@@ -73,6 +102,8 @@ void hmap_free(hmap *m);
 void *hmap_get(const hmap *m, const char *key);
 void *hmap_get_n(const hmap *m, const char *key, size_t n);
 void hmap_put(qs *s, hmap *m, const char *key, void *val);
+/* Room for N keys in one step, so no outgrown tables are left behind. */
+void hmap_reserve(qs *s, hmap *m, size_t n);
 
 /* ---- source locations (diag.c) ---- */
 
@@ -85,13 +116,17 @@ typedef struct pragma_state {
     hmap member_name_exceptions;
 } pragma_state;
 
+/* 32 bytes: one per source line that starts something (thousands). */
 typedef struct srcinfo {
     const char *fname;        /* as opened (joined with includer's dir) */
-    int line;
     struct srcinfo *parent;   /* the include directive's info, or NULL */
-    const char *defn_meta;
     const char *defn_name;
+    int line;
+    uint8_t defn_meta;        /* index in qs_defn_metas; 0: none */
 } srcinfo;
+
+/* NULL, then "enum", "struct", "union", "alternate", "command", "event" */
+extern const char *const qs_defn_metas[7];
 
 /* Raise an error located at INFO (col 0: no column). Unwinds. */
 void qs_error(qs *s, srcinfo *info, int col, const char *fmt, ...)
@@ -113,13 +148,17 @@ typedef struct qv_pair {
     struct qv *val;
 } qv_pair;
 
+/* 16 bytes: a schema has thousands of these, so the payload pointers
+ * share storage and the entry count is 32-bit (the parser refuses more). */
 typedef struct qv {
-    qv_kind kind;
+    uint8_t kind;           /* qv_kind */
     bool b;
-    const char *s;
-    size_t n;               /* entries of obj / list */
-    qv_pair *obj;           /* kind == QV_OBJ */
-    struct qv **list;       /* kind == QV_LIST */
+    uint32_t n;             /* entries of obj / list */
+    union {
+        const char *s;      /* kind == QV_STR */
+        qv_pair *obj;       /* kind == QV_OBJ */
+        struct qv **list;   /* kind == QV_LIST */
+    };
 } qv;
 
 qv *qv_get(const qv *obj, const char *key);   /* NULL if absent */
@@ -139,32 +178,40 @@ enum doc_kind {
     DK_PLAIN, DK_MEMBER, DK_FEATURE, DK_RETURNS, DK_ERRORS, DK_SINCE, DK_TODO
 };
 
+/* QEMU's schema has about 6,000 sections: each is one allocation, its
+ * text right after the header. */
 typedef struct doc_section {
-    int line;                /* location: the doc block's file, this line */
-    enum doc_kind kind;
-    sbuf text;
     const char *name;        /* arg/feature sections */
+    uint32_t len;            /* of the text, kept even when text is not */
+    int line;                /* location: the doc block's file, this line */
+    uint8_t kind;            /* enum doc_kind */
     bool connected;
+    char text[];             /* LEN bytes and a NUL, unless not kept */
 } doc_section;
 
+/* Name -> section indexes, only for blocks with many descriptions. */
+typedef struct doc_index {
+    hmap args, features;
+} doc_index;
+
 typedef struct qapi_doc {
-    hmap args_idx, features_idx; /* name -> section, for big blocks */
-    srcinfo *info;
+    srcinfo *file;           /* any location in the block's file */
+    int line;                /* of the opening "##" (doc_info()) */
     const char *symbol;      /* NULL: free-form */
-    vec all_sections;        /* of doc_section* */
     doc_section *body;
+    doc_index *idx;          /* NULL for small blocks */
     vec args;                /* of doc_section* (ordered) */
     vec features;
-    doc_section *returns, *errors, *since;
     vec sections;            /* other sections */
 } qapi_doc;
 
 /* ---- expressions ---- */
 
 typedef struct qexpr {
-    qv *expr;
+    qv *expr;               /* in the values arena */
     srcinfo *info;
     qapi_doc *doc;
+    arena_chunk *mark;      /* qs_vals_mark() after it; NULL: keep values */
     bool simple_union;      /* --compat=2015: desugared simple union */
 } qexpr;
 
@@ -193,6 +240,9 @@ void parser_accept(parser *p, bool skip_comment);
 void parser_error(parser *p, const char *fmt, ...) QK_PRINTF(2, 3)
     __attribute__((noreturn));
 qapi_doc *doc_parse(parser *p);
+/* The block's location (made on demand: only messages need it). */
+srcinfo *doc_info(qs *s, const qapi_doc *doc);
+void doc_parse_done(qs *s);  /* frees the parse buffers */
 void doc_connect_member(qs *s, qapi_doc *doc, const char *role,
                         const char *name, srcinfo *info);
 void doc_connect_feature(qs *s, qapi_doc *doc, const char *name,
@@ -208,33 +258,47 @@ typedef struct feature {
     qv *ifcond;
 } feature;
 
+enum member_role { ROLE_MEMBER, ROLE_BRANCH, ROLE_VALUE };
+
+/* 56 bytes: QEMU's schema has about 4,000 members. */
 typedef struct member {
     const char *name;
     srcinfo *info;
-    const char *role;         /* "member", "branch", "value", "feature" */
     const char *defined_in;
-    const char *type_name;
-    struct entity *type;
-    bool optional;
+    union {                   /* the name until member_check resolves it */
+        const char *type_name;
+        struct entity *type;
+    };
     qv *ifcond;
-    vec features;             /* of feature* */
+    const vec *features;      /* of feature*; never NULL (few have any) */
+    uint8_t role;             /* enum member_role */
+    bool optional;
+    bool resolved;            /* type is set, type_name is gone */
 } member;
+
+/* The shared empty feature list of members and entities without
+ * features. */
+extern const vec qs_no_features;
 
 typedef struct module {
     const char *name;
     vec entities;
 } module;
 
+/* QEMU's schema has about 1,400 entities. */
 typedef struct entity {
-    qk_schema_kind kind;
+    uint8_t kind;             /* qk_schema_kind */
     bool checked;
+    bool members_done;        /* object */
+    bool gen : 1, success_response : 1, boxed : 1, allow_oob : 1,
+        allow_preconfig : 1, coroutine : 1; /* command, event */
     const char *name;
     const char *meta;         /* "built-in", "enum", "array", "struct",
                                  "union", "alternate", "command", "event" */
     srcinfo *info;
     qapi_doc *doc;
     qv *ifcond;
-    vec features;
+    const vec *features;      /* of feature*; never NULL */
     module *mod;
     struct entity *next;      /* definition order */
     vec members;              /* enum values / object local members */
@@ -255,15 +319,12 @@ typedef struct entity {
             struct entity *base;
             vec all_members;  /* after check */
             const char *tag_name;   /* union */
-            bool members_done;
         };
         struct {                          /* command, event */
             const char *arg_name;
             struct entity *arg;
             const char *ret_name;   /* command */
             struct entity *ret;
-            bool gen, success_response, boxed, allow_oob, allow_preconfig,
-                coroutine;
         };
         module *incl;                     /* include */
     };
@@ -274,6 +335,8 @@ struct qk_schema {
     bool jb_set;
     arena_chunk *arena;
     arena_chunk *scratch;
+    arena_chunk *vals;       /* parsed values (see qs_valloc) */
+    arena_chunk *parse;      /* see qs_palloc */
     qk_schema_diag_fn diag;
     void *diag_opaque;
     qk_schema_read_fn reader;
@@ -303,19 +366,24 @@ struct qk_schema {
     hmap strings;            /* interned string values */
     qv_pair *stack;          /* parser: entries of unfinished values */
     size_t stack_cap;
-    char *doc_line;          /* doc.c buffers, reused across blocks */
-    size_t doc_line_cap;
-    sbuf doc_acc;
+    sbuf doc_line, doc_acc;  /* doc.c buffers, reused across blocks */
     qv qv_true, qv_false;
+    entity *clash, *clash_with; /* first definition clash, raised after
+                                   the expression checks */
     bool mod_cache_valid;
     const char *mod_cache_fname;
     module *mod_cache;
 };
 
 void qs_parse_root(qs *s, const char *fname, const char *data, size_t len);
-void qs_check_exprs(qs *s);
 void qs_compat_2015(qs *s);
-void qs_build_model(qs *s);
+/* Checks one top-level expression (expr.c). */
+void qs_check_expr(qs *s, qexpr *x);
+/* The model (model.c): predefined entities, then each checked expression
+ * defined, then the checks over the whole model. */
+void qs_model_begin(qs *s);
+void qs_def_expr(qs *s, qexpr *x);
+void qs_model_finish(qs *s);
 
 /* Names (model.c). */
 char *qs_c_name(qs *s, const char *name);  /* unprotected; in scratch */

@@ -69,6 +69,30 @@ void qk_schema_set_limits(qk_schema *s, unsigned max_depth,
         s->max_include_depth = max_include_depth;
 }
 
+/*
+ * Checks each expression and defines its entities right away, then frees
+ * the parsed values behind it: the values of the whole schema never sit
+ * beside the whole model. QEMU's order of errors is kept: a definition
+ * clash is held back until every expression has been checked.
+ */
+static void check_and_define(qs *s)
+{
+    qs_model_begin(s);
+    /* about one implicit type or array per four definitions: sized once,
+     * the table leaves no outgrown copies behind */
+    hmap_reserve(s, &s->entities, s->exprs.n + s->exprs.n / 4 + 64);
+    for (size_t i = 0; i < s->exprs.n; i++) {
+        qexpr *x = s->exprs.v[i];
+        qs_check_expr(s, x);
+        if (!s->clash)
+            qs_def_expr(s, x);
+        qs_scratch_reset(s);
+        qs_vals_release_before(x->mark);
+    }
+    vec_hfree(&s->exprs);
+    qs_vals_free(s);
+}
+
 static int compile(qk_schema *s, const char *name, const char *data,
                    size_t len)
 {
@@ -93,8 +117,10 @@ static int compile(qk_schema *s, const char *name, const char *data,
     qs_parse_root(s, fname, data, len);
     if (s->compat == 2015)
         qs_compat_2015(s);
-    qs_check_exprs(s);
-    qs_build_model(s);
+    hmap_free(&s->strings); /* every name is interned by now */
+    doc_parse_done(s);
+    check_and_define(s);
+    qs_model_finish(s);
     s->ok = true;
     s->jb_set = false;
     return 0;
@@ -227,7 +253,7 @@ static const vec *member_list(const entity *en, qk_schema_list which)
     case QK_SCHEMA_BRANCHES:
         return &en->variants;
     case QK_SCHEMA_FEATURES:
-        return &en->features;
+        return en->features;
     }
     return NULL;
 }

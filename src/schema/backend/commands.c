@@ -131,8 +131,8 @@ static const char *cmd_flags(gen *g, const entity *e)
     ADD(!e->success_response, "QK_CMD_NO_SUCCESS_RESPONSE");
     ADD(e->allow_oob, "QK_CMD_ALLOW_OOB");
     ADD(e->allow_preconfig, "QK_CMD_ALLOW_PRECONFIG");
-    for (size_t i = 0; i < e->features.n; i++) {
-        const feature *f = e->features.v[i];
+    for (size_t i = 0; i < e->features->n; i++) {
+        const feature *f = e->features->v[i];
         ADD(!strcmp(f->name, "deprecated"), "QK_CMD_DEPRECATED");
         ADD(!strcmp(f->name, "unstable"), "QK_CMD_UNSTABLE");
     }

@@ -100,9 +100,9 @@ void gen_events(gen *g)
             out(g, c, "void %s(", fn);
             gen_params(g, c, e);
             outs(g, c, ")\n{\n    qk_json *data = NULL;\n");
-            if (has_special_feature(&e->features))
+            if (has_special_feature(e->features))
                 out(g, c, "    if (qk_policy_output_hidden(%s))\n        return;\n",
-                    special_mask(g, &e->features));
+                    special_mask(g, e->features));
             if (e->arg) {
                 const char *an = c_name(g, e->arg->name, false);
                 outs(g, c, "    data = qk_json_object_new();\n"

@@ -160,7 +160,7 @@ static void member_list(intro *in, const char **text, const char *key,
                    m->optional ? ", \"default\": null" : "");
         gen_if(g, in->f, m->ifcond);
         if (what == 1 && e->kind != QK_SCHEMA_ALTERNATE) {
-            features(in, &t, &m->features);
+            features(in, &t, m->features);
             t = gs(g, "%s}", t);
         }
         piece(in, t);
@@ -226,7 +226,7 @@ static void entity_info(intro *in, const entity *e, const char *name)
     default:
         break;
     }
-    features(in, &t, &e->features);
+    features(in, &t, e->features);
     piece(in, gs(g, "%s}", t));
     gen_endif(g, in->f, e->ifcond);
 }

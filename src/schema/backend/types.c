@@ -161,18 +161,18 @@ static void gen_enum_table(gen *g, gfile *c, const entity *e)
         out(g, c, "    [%s] = \"%s\",\n", c_enum_const(g, e, m->name),
             m->name);
         gen_endif(g, c, m->ifcond);
-        feats |= m->features.n > 0;
+        feats |= m->features->n > 0;
     }
     outs(g, c, "};\n\n");
     if (feats) {
         out(g, c, "static const uint64_t %s_features[%s + 1] = {\n", cn, max);
         for (size_t i = 0; i < e->members.n; i++) {
             const member *m = e->members.v[i];
-            if (!m->features.n)
+            if (!m->features->n)
                 continue;
             gen_if(g, c, m->ifcond);
             out(g, c, "    [%s] = %s,\n", c_enum_const(g, e, m->name),
-                feature_mask(g, &m->features));
+                feature_mask(g, m->features));
             gen_endif(g, c, m->ifcond);
         }
         outs(g, c, "};\n\n");

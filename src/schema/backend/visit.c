@@ -194,9 +194,9 @@ static void gen_object_rd(gen *g, gfile *c, const entity *e)
                   "        if (*seen & b)\n            return -1;\n"
                   "        *seen |= b;\n",
             strlen(m->name), m->name, strlen(m->name), i);
-        if (has_special_feature(&m->features))
+        if (has_special_feature(m->features))
             out(g, c, "        if (!qk_policy_input_ok(%s, \"parameter\", k, NULL))\n"
-                      "            return -1;\n", special_mask(g, &m->features));
+                      "            return -1;\n", special_mask(g, m->features));
         if (need_has(m))
             out(g, c, "        obj->has_%s = true;\n", c_name(g, m->name, true));
         out(g, c, "        return visit_rd_%s(r, &obj->%s) ? 1 : -1;\n    }\n",
@@ -272,11 +272,11 @@ static void gen_object(gen *g, gfile *c, const entity *e)
         gen_if(g, c, m->ifcond);
         out(g, c, "    v = qk_json_object_get(in, \"%s\");\n    if (v) {\n"
                   "        ++*seen;\n", m->name);
-        if (has_special_feature(&m->features))
+        if (has_special_feature(m->features))
             out(g, c,
                 "        if (!qk_policy_input_ok(%s, \"parameter\", \"%s\", errp))\n"
                 "            return false;\n",
-                special_mask(g, &m->features), m->name);
+                special_mask(g, m->features), m->name);
         if (need_has(m))
             out(g, c, "        obj->has_%s = true;\n", c_name(g, m->name, true));
         out(g, c,
@@ -327,9 +327,9 @@ static void gen_object(gen *g, gfile *c, const entity *e)
             cond = gs(g, "obj->has_%s", c_name(g, m->name, true));
         else if (m->optional)
             cond = gs(g, "obj->%s", mn);
-        if (has_special_feature(&m->features)) {
+        if (has_special_feature(m->features)) {
             const char *h =
-                gs(g, "!qk_policy_output_hidden(%s)", special_mask(g, &m->features));
+                gs(g, "!qk_policy_output_hidden(%s)", special_mask(g, m->features));
             cond = cond ? gs(g, "%s && %s", cond, h) : h;
         }
         gen_if(g, c, m->ifcond);
