@@ -4,8 +4,9 @@
  * checklist 1.3-1.9): every top-level definition is checked for its key
  * set, the shape of its values, its names, conditions, features and flags,
  * in the order QEMU checks them, so the first error is the same one.
- * Shorthand forms are normalised in place ('T' member values become
- * {'type': 'T'}, string features and enum values become {'name': ...}).
+ * Shorthand forms are read where they are used, not rewritten: qv_long()
+ * gives the long form's key ('T' as a member value reads as {'type': 'T'},
+ * a string feature or enum value as {'name': ...}).
  */
 #include <stdio.h>
 #include <stdlib.h>
