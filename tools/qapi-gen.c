@@ -5,7 +5,8 @@
  * -u). Without --dump it writes every back end's files to -o DIR (files
  * are rewritten only when their content changes; files outside DIR, named
  * "../...", are not written, as QEMU does). --dump prints the checked
- * model in the format of QEMU's schema test harness.
+ * model in the format of QEMU's schema test harness; --check only checks
+ * the schema and writes nothing.
  *
  * Exit status: 0 valid schema, 1 rejected schema or error, 2 usage.
  */
@@ -118,7 +119,7 @@ static int write_file(void *opaque, const char *name, const char *data,
 static void usage(FILE *f, const char *argv0)
 {
     fprintf(f,
-            "usage: %s [-h] [-o DIR] [-p PREFIX] [-b] [-u] [--dump]\n"
+            "usage: %s [-h] [-o DIR] [-p PREFIX] [-b] [-u] [--dump | --check]\n"
             "       [--compat=2015] SCHEMA\n"
             "\n"
             "Check a QAPI schema (and generate code from it).\n"
@@ -128,6 +129,7 @@ static void usage(FILE *f, const char *argv0)
             "  -b, --builtins         also generate code for built-in types\n"
             "  -u, --unmask-non-abi-names  unmask non-ABI names in introspection\n"
             "      --dump             print the checked model (QEMU test format)\n"
+            "      --check            only check the schema; write nothing\n"
             "      --compat=2015      accept the 2015 schema language\n",
             argv0);
 }
@@ -140,11 +142,12 @@ int main(int argc, char **argv)
         {"builtins", no_argument, NULL, 'b'},
         {"unmask-non-abi-names", no_argument, NULL, 'u'},
         {"dump", no_argument, NULL, 'D'},
+        {"check", no_argument, NULL, 'K'},
         {"compat", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    bool dump = false;
+    bool dump = false, check_only = false;
     int compat = 0;
     qk_gen_options gopt = {"", false, false};
     int c;
@@ -173,6 +176,9 @@ int main(int argc, char **argv)
             break;
         case 'D':
             dump = true;
+            break;
+        case 'K':
+            check_only = true;
             break;
         case 'C':
             compat = atoi(optarg);
@@ -211,7 +217,9 @@ int main(int argc, char **argv)
         qk_schema_free(s);
         return 1;
     }
-    if (dump) {
+    if (check_only) {
+        /* the diagnostics, if any, are already out */
+    } else if (dump) {
         qk_buf out = QK_BUF_INIT;
         if (qk_schema_dump(s, &out) < 0) {
             fprintf(stderr, "%s: out of memory\n", argv[0]);
