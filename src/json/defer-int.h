@@ -66,6 +66,33 @@ static inline bool qk_defer_absorb(qk_defer *df, uint8_t c)
     return true;
 }
 
+/*
+ * Takes one bracket of the message being collected when it neither ends
+ * the message nor reaches the nesting limit; false, having done nothing,
+ * otherwise.
+ */
+static inline bool qk_defer_bracket(qk_defer *df, uint8_t c, long max_depth)
+{
+    if (df->st < QK_DF_START || df->next[df->st][c] != QK_DF_BRACKET ||
+        df->len == df->cap)
+        return false;
+    long braces = df->braces, brackets = df->brackets;
+    switch (c) {
+    case '{': braces++; break;
+    case '[': brackets++; break;
+    case '}': braces--; break;
+    default: brackets--; break;
+    }
+    if (braces + brackets > max_depth ||
+        !((braces > 0 || brackets > 0) && braces >= 0 && brackets >= 0))
+        return false;
+    df->braces = braces;
+    df->brackets = brackets;
+    df->buf[df->len++] = c;
+    df->st = QK_DF_START;
+    return true;
+}
+
 void qk_defer_init(qk_defer *df, bool qmp, size_t max_size, size_t max_count);
 void qk_defer_free(qk_defer *df);
 /* Forgets what was collected or pending. */

@@ -404,18 +404,14 @@ static int feed(qk_json_parser *p, const uint8_t *d, size_t len,
 int qk_json_parser_feed(qk_json_parser *p, const void *data, size_t len,
                         size_t *consumed, qk_json **value, qk_json_error *err)
 {
-    /* One byte that only continues a message being collected, or a token:
-     * the common cases when a caller feeds byte by byte, kept apart from
-     * the general path's set-up. */
-    if (len == 1) {
-        uint8_t c = *(const uint8_t *)data;
-        if (qk_defer_absorb(&p->dfr, c) ||
-            (p->dfr.st == QK_DF_OFF && qk_lexer_absorb(&p->lx, c))) {
-            *value = NULL;
-            if (consumed)
-                *consumed = 1;
-            return QK_JSON_MORE;
-        }
+    /* One byte that only continues a message being collected: the common
+     * case when a caller feeds byte by byte, kept apart from the general
+     * path's set-up. */
+    if (len == 1 && qk_defer_absorb(&p->dfr, *(const uint8_t *)data)) {
+        *value = NULL;
+        if (consumed)
+            *consumed = 1;
+        return QK_JSON_MORE;
     }
     return feed(p, data, len, consumed, value, err);
 }
@@ -481,9 +477,18 @@ static int feed(qk_json_parser *p, const uint8_t *d, size_t len,
     qk_json_error scratch;
     int rc;
 
+    *value = NULL;
+    /* Byte by byte: a bracket inside a message being collected, or a byte
+     * that only continues a token. */
+    if (len == 1 && (p->dfr.st == QK_DF_OFF
+                         ? qk_lexer_absorb(&p->lx, *d)
+                         : qk_defer_bracket(&p->dfr, *d, p->max_depth))) {
+        pos = 1;
+        rc = QK_JSON_MORE;
+        goto out;
+    }
     if (!err)
         err = &scratch;
-    *value = NULL;
     qk_tok one;
     if (p->dfr.st != QK_DF_OFF) {
         /* Collecting a message, or replaying collected bytes first. */
