@@ -556,6 +556,8 @@ qk_json *qk_json_parse(const char *text, size_t len, qk_json_mode mode,
     parser_init(p, &cfg);
     /* Sharing strings pays off only when there are many of them. */
     p->use_cache = len >= 4096;
+    if (p->use_cache)
+        qk_strcache_size_for(&p->strings, len);
     /* The first message must be a value and the only one. */
     for (;;) {
         if (pos < len) {

@@ -315,6 +315,20 @@ qk_json *qk_json_ref(qk_json *v)
     return v;
 }
 
+void qk_json__ref_n(qk_json *v, uint32_t n)
+{
+    if (!v->is_static)
+        atomic_fetch_add_explicit(&v->refcnt, n, memory_order_relaxed);
+}
+
+void qk_json__unref_n(qk_json *v, uint32_t n)
+{
+    /* All but one cannot be the last: they only lower the count. */
+    if (n > 1 && !v->is_static)
+        atomic_fetch_sub_explicit(&v->refcnt, n - 1, memory_order_release);
+    qk_json_unref(v);
+}
+
 /*
  * True when the caller held the last reference. A count of 1 seen with an
  * acquire load means nobody else can hold (or take) a reference, so the
