@@ -55,7 +55,7 @@ static inline void qk_strcache_key(const char *s, size_t len, size_t avail,
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     if (avail >= 8) {
         memcpy(&x, s, 8);
-        x &= len ? ~0ull >> (64 - 8 * len) : 0;
+        x &= ~0ull >> (63 - 8 * len) >> 1; /* the low len bytes */
     } else
 #endif
     {
