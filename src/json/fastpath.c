@@ -229,6 +229,11 @@ static inline bool add(qk_parse_frame *fr, qk_json *v)
 {
     if (fr->state != O_VALUE) {
         fr->state = A_SEP;
+        qk_json_arr *a = QK_ARR(fr->container);
+        if (a->len < a->u.cap) { /* room: no call */
+            a->items[a->len++] = v;
+            return true;
+        }
         return qk_json_array_append_take(fr->container, v) == 0;
     }
     qk_json *key = fr->key;

@@ -78,7 +78,10 @@ static inline int qk_parser_add_member(qk_json *obj, qk_json *key, qk_json *v)
             return QK_ERR_INVAL;
         }
     }
-    qk_json__object_push_unchecked(obj, key, v);
+    /* Below the index threshold there is no index to update. */
+    o->m[o->len].key = key;
+    o->m[o->len].value = v;
+    o->len++;
     return 0;
 }
 

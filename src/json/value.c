@@ -349,9 +349,13 @@ void qk_json__ref_n(qk_json *v, uint32_t n)
 
 void qk_json__unref_n(qk_json *v, uint32_t n)
 {
-    /* All but one cannot be the last: they only lower the count. */
-    if (n > 1 && !v->is_static)
-        atomic_fetch_sub_explicit(&v->refcnt, n - 1, memory_order_release);
+    if (v->is_static || n == 0)
+        return;
+    if (atomic_fetch_sub_explicit(&v->refcnt, n, memory_order_release) != n)
+        return;
+    /* They were the last: free it as qk_json_unref would. */
+    atomic_thread_fence(memory_order_acquire);
+    atomic_store_explicit(&v->refcnt, 1, memory_order_relaxed);
     qk_json_unref(v);
 }
 
