@@ -58,11 +58,12 @@ typedef struct qk_defer {
  */
 static inline bool qk_defer_absorb(qk_defer *df, uint8_t c)
 {
-    uint8_t s = df->next[df->st][c];
-    if (s - 1u >= QK_DF_BRACKET - 1u || df->len == df->cap)
+    /* States are 1..127; 0 and QK_DF_BRACKET are not positive. */
+    int8_t s = (int8_t)df->next[df->st][c];
+    if (s <= 0 || df->len == df->cap)
         return false;
     df->buf[df->len++] = c;
-    df->st = s;
+    df->st = (uint8_t)s;
     return true;
 }
 
