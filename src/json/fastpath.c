@@ -39,22 +39,28 @@ static bool is_digit(uint8_t c)
     return c >= '0' && c <= '9';
 }
 
-/* Kept out of line: runs of blanks and newlines are rare. */
+/* A run of blanks: where it ends, and its newlines. */
+typedef struct blanks {
+    size_t end, newlines, last_newline;
+} blanks;
+
+/* Kept out of line (runs of blanks and newlines are rare), and away from
+ * the fast struct so that it can live in registers. */
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((noinline))
 #endif
-static void skip_blanks(fast *f)
+static blanks skip_blanks(const uint8_t *d, size_t i, size_t len)
 {
-    const uint8_t *d = f->d;
-    size_t i = f->i, len = f->len;
+    blanks b = {i, 0, 0};
     while (i < len && space[d[i]]) {
         if (d[i] == '\n') {
-            f->line++;
-            f->line_start = f->base + i + 1;
+            b.newlines++;
+            b.last_newline = i;
         }
         i++;
     }
-    f->i = i;
+    b.end = i;
+    return b;
 }
 
 static inline void skip_space(fast *f)
@@ -67,7 +73,12 @@ static inline void skip_space(fast *f)
         f->i = i + 1; /* one space, as after QEMU's ':' and ',' */
         return;
     }
-    skip_blanks(f);
+    blanks b = skip_blanks(d, i, f->len);
+    f->i = b.end;
+    if (b.newlines) {
+        f->line += (unsigned)b.newlines;
+        f->line_start = f->base + b.last_newline + 1;
+    }
 }
 
 /* Counts a token against the limits, as the streamer does; a buffer too
