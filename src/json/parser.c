@@ -400,6 +400,11 @@ __attribute__((noinline))
 #endif
 static int feed(qk_json_parser *p, const uint8_t *d, size_t len,
                 size_t *consumed, qk_json **value, qk_json_error *err);
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static int feed_general(qk_json_parser *p, const uint8_t *d, size_t len,
+                        size_t *consumed, qk_json **value, qk_json_error *err);
 
 int qk_json_parser_feed(qk_json_parser *p, const void *data, size_t len,
                         size_t *consumed, qk_json **value, qk_json_error *err)
@@ -473,20 +478,27 @@ int qk_parser_run(qk_json_parser *p, const uint8_t *d, size_t len,
 static int feed(qk_json_parser *p, const uint8_t *d, size_t len,
                 size_t *consumed, qk_json **value, qk_json_error *err)
 {
+    /* Byte by byte: a bracket inside a message being collected, or a byte
+     * that only continues a token; before the general path's set-up. */
+    if (len == 1 && (p->dfr.st == QK_DF_OFF
+                         ? qk_lexer_absorb(&p->lx, *d)
+                         : qk_defer_bracket(&p->dfr, *d, p->max_depth))) {
+        *value = NULL;
+        if (consumed)
+            *consumed = 1;
+        return QK_JSON_MORE;
+    }
+    return feed_general(p, d, len, consumed, value, err);
+}
+
+static int feed_general(qk_json_parser *p, const uint8_t *d, size_t len,
+                        size_t *consumed, qk_json **value, qk_json_error *err)
+{
     size_t pos = 0;
     qk_json_error scratch;
     int rc;
 
     *value = NULL;
-    /* Byte by byte: a bracket inside a message being collected, or a byte
-     * that only continues a token. */
-    if (len == 1 && (p->dfr.st == QK_DF_OFF
-                         ? qk_lexer_absorb(&p->lx, *d)
-                         : qk_defer_bracket(&p->dfr, *d, p->max_depth))) {
-        pos = 1;
-        rc = QK_JSON_MORE;
-        goto out;
-    }
     if (!err)
         err = &scratch;
     qk_tok one;
