@@ -283,6 +283,7 @@ int qk_json__fast_message(qk_json_parser *p, const uint8_t *d, size_t len,
 
 value:
     skip_space(&f);
+value_here: /* at a non-blank, or the end */
     if (f.i == len)
         goto bail;
     c = d[f.i];
@@ -297,8 +298,8 @@ value:
         if (d[f.i] == (c == '{' ? '}' : ']'))
             goto close;
         if (c == '{')
-            goto key;
-        goto value;
+            goto key_here;
+        goto value_here;
     }
     if (c == '"' || (c == '\'' && qmp))
         v = string(&f);
@@ -343,6 +344,7 @@ close:
 
 key:
     skip_space(&f);
+key_here:
     if (f.i == len || !(d[f.i] == '"' || (d[f.i] == '\'' && qmp)))
         goto bail;
     v = string(&f);
