@@ -8,7 +8,7 @@
  *   write   query-qmp-schema in compact form
  *   stream  qk_json_parser_feed with the reply whole vs one byte per call
  *
- * Each figure is the median of 5 runs of about 0.3 s each
+ * Each figure is the median of 9 runs of about 0.3 s each
  * (CLOCK_MONOTONIC). Inputs: $QK_SHARED/bench-data (default ../shared).
  */
 #include <stdio.h>
@@ -19,7 +19,7 @@
 #include "qmpkit/json.h"
 #include "bench-peers.h"
 
-#define RUNS 5
+#define RUNS 9
 #define RUN_SECONDS 0.3
 
 static const bench_peer *const peers[] = {

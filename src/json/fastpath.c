@@ -28,10 +28,8 @@ typedef struct fast {
     qk_json_parser *p;
     const uint8_t *d;
     size_t len, i;
-    size_t tokens, bytes;
     unsigned line;
     size_t line_start, base;
-    bool count; /* the limits could be reached within this buffer */
 } fast;
 
 static bool is_digit(uint8_t c)
@@ -79,19 +77,6 @@ static inline void skip_space(fast *f)
         f->line += (unsigned)b.newlines;
         f->line_start = f->base + b.last_newline + 1;
     }
-}
-
-/* Counts a token against the limits, as the streamer does; a buffer too
- * short to reach them needs no counting. */
-static inline bool token(fast *f, size_t n)
-{
-    if (!f->count)
-        return true;
-    if (f->bytes + n + 1 > f->p->max_size || f->tokens + 1 > f->p->max_count)
-        return false;
-    f->bytes += n;
-    f->tokens++;
-    return true;
 }
 
 #define ONES 0x0101010101010101ull
@@ -149,8 +134,6 @@ static inline qk_json *string(fast *f)
         }
         escaped = true;
     }
-    if (!token(f, i - s))
-        return NULL;
     f->i = i;
     if (!escaped)
         return f->p->use_cache
@@ -203,8 +186,6 @@ static inline qk_json *number(fast *f)
         if (i == len)
             return NULL;
     }
-    if (!token(f, i - s))
-        return NULL;
     f->i = i;
     size_t ndig = i - s - neg;
     if (!is_float && ndig <= 18) {
@@ -229,9 +210,7 @@ static inline qk_json *keyword(fast *f)
         return NULL; /* the keyword may go on in the next chunk */
     qk_json *v;
     char msg[8];
-    if (qk_scalar_keyword((const char *)d + s, i - s, &v, msg, sizeof msg) <
-            0 ||
-        !token(f, i - s))
+    if (qk_scalar_keyword((const char *)d + s, i - s, &v, msg, sizeof msg) < 0)
         return NULL;
     f->i = i;
     return v;
@@ -273,8 +252,13 @@ static inline qk_parse_frame *open_container(qk_json_parser *p, bool object)
 int qk_json__fast_message(qk_json_parser *p, const uint8_t *d, size_t len,
                           size_t *used, qk_json **value)
 {
-    fast f = {p, d, len, 0, 0, 0, p->lx.line, p->lx.line_start,
-              p->lx.offset, len + 1 > p->max_size || len >= p->max_count};
+    /* A message within this many bytes cannot reach the token size or
+     * count limits (a token has at least one byte), so nothing needs
+     * counting; a longer one is left to the incremental path. */
+    size_t window = (p->max_size < p->max_count ? p->max_size : p->max_count) - 1;
+    if (len > window)
+        len = window;
+    fast f = {p, d, len, 0, p->lx.line, p->lx.line_start, p->lx.offset};
     const bool qmp = p->mode == QK_JSON_QMP;
     const size_t max_depth = p->max_depth;
     qk_parse_frame *top = NULL; /* the innermost open container */
@@ -288,7 +272,7 @@ value_here: /* at a non-blank, or the end */
         goto bail;
     c = d[f.i];
     if (c == '{' || c == '[') {
-        if (!token(&f, 1) || p->depth + 1 > max_depth ||
+        if (p->depth + 1 > max_depth ||
             !(top = open_container(p, c == '{')))
             goto bail;
         f.i++;
@@ -323,8 +307,6 @@ have_value:
     c = d[f.i];
     bool in_object = top->state == O_SEP;
     if (c == ',') {
-        if (!token(&f, 1))
-            goto bail;
         f.i++;
         if (in_object)
             goto key;
@@ -334,8 +316,6 @@ have_value:
         goto bail;
 
 close:
-    if (!token(&f, 1))
-        goto bail;
     f.i++;
     v = top->container;
     p->depth--;
@@ -353,7 +333,7 @@ key_here:
     top->key = v;
     top->state = O_VALUE;
     skip_space(&f);
-    if (f.i == len || d[f.i] != ':' || !token(&f, 1))
+    if (f.i == len || d[f.i] != ':')
         goto bail;
     f.i++;
     goto value;
