@@ -19,7 +19,7 @@
  * that the per-byte test below fails for them without a separate check. */
 enum {
     QK_DF_OFF,     /* not collecting */
-    QK_DF_PENDING, /* buf[done..len) still awaits the exact path */
+    QK_DF_PENDING, /* buf[done..] still awaits the exact path */
     QK_DF_START,   /* between tokens */
     QK_DF_DQ,
     QK_DF_DQ_ESC,
@@ -44,7 +44,8 @@ enum {
 typedef struct qk_defer {
     uint8_t st;
     uint8_t *buf;
-    size_t len, cap;
+    uint8_t *end;   /* of the bytes collected */
+    uint8_t *limit; /* of the room for them */
     size_t bound;       /* buf never grows past this (below the limits) */
     size_t done;        /* PENDING: bytes of buf already replayed */
     long braces, brackets;
@@ -60,9 +61,9 @@ static inline bool qk_defer_absorb(qk_defer *df, uint8_t c)
 {
     /* States are 1..127; 0 and QK_DF_BRACKET are not positive. */
     int8_t s = (int8_t)df->next[df->st][c];
-    if (s <= 0 || df->len == df->cap)
+    if (s <= 0 || df->end == df->limit)
         return false;
-    df->buf[df->len++] = c;
+    *df->end++ = c;
     df->st = (uint8_t)s;
     return true;
 }
@@ -75,7 +76,7 @@ static inline bool qk_defer_absorb(qk_defer *df, uint8_t c)
 static inline bool qk_defer_bracket(qk_defer *df, uint8_t c, long max_depth)
 {
     if (df->st < QK_DF_START || df->next[df->st][c] != QK_DF_BRACKET ||
-        df->len == df->cap)
+        df->end == df->limit)
         return false;
     long braces = df->braces, brackets = df->brackets;
     switch (c) {
@@ -89,7 +90,7 @@ static inline bool qk_defer_bracket(qk_defer *df, uint8_t c, long max_depth)
         return false;
     df->braces = braces;
     df->brackets = brackets;
-    df->buf[df->len++] = c;
+    *df->end++ = c;
     df->st = QK_DF_START;
     return true;
 }

@@ -103,27 +103,40 @@ void qk_defer_init(qk_defer *df, bool qmp, size_t max_size, size_t max_count)
     df->bound = lim > 2 ? lim - 2 : 0;
 }
 
+/* Bytes collected, and room for them (pointers, so that the per-byte
+ * path tests and bumps one). */
+static size_t collected(const qk_defer *df)
+{
+    return df->buf ? (size_t)(df->end - df->buf) : 0;
+}
+
+static size_t room(const qk_defer *df)
+{
+    return df->buf ? (size_t)(df->limit - df->buf) : 0;
+}
+
 void qk_defer_free(qk_defer *df)
 {
     qk_free(df->buf);
-    df->buf = NULL;
-    df->cap = 0;
+    df->buf = df->end = df->limit = NULL;
     qk_defer_reset(df);
 }
 
 void qk_defer_reset(qk_defer *df)
 {
     df->st = QK_DF_OFF;
-    df->len = df->done = 0;
+    df->end = df->buf;
+    df->done = 0;
 }
 
-/* Room for n more bytes (n <= bound - len). */
+/* Room for n more bytes (n <= bound - collected). */
 static bool reserve(qk_defer *df, size_t n)
 {
-    if (df->cap - df->len >= n)
+    size_t len = collected(df), cap = room(df);
+    if (cap - len >= n)
         return true;
-    size_t cap = df->cap ? df->cap : 256;
-    while (cap - df->len < n)
+    cap = cap ? cap : 256;
+    while (cap - len < n)
         cap *= 2;
     if (cap > df->bound)
         cap = df->bound;
@@ -131,20 +144,17 @@ static bool reserve(qk_defer *df, size_t n)
     if (!b)
         return false;
     df->buf = b;
-    df->cap = cap;
+    df->end = b + len;
+    df->limit = b + cap;
     return true;
 }
 
 /* Done with the buffer's bytes: a very large buffer is not kept. */
 static void release(qk_defer *df)
 {
-    df->st = QK_DF_OFF;
-    df->len = df->done = 0;
-    if (df->cap > ((size_t)1 << 20)) {
-        qk_free(df->buf);
-        df->buf = NULL;
-        df->cap = 0;
-    }
+    qk_defer_reset(df);
+    if (room(df) > ((size_t)1 << 20))
+        qk_defer_free(df);
 }
 
 /* Hands buf[done..len) to the exact path, up to the first message. */
@@ -152,13 +162,14 @@ static int drain(qk_json_parser *p, qk_json **value, qk_json_error *err)
 {
     qk_defer *df = &p->dfr;
     int rc = QK_JSON_MORE;
+    size_t len = collected(df);
     df->st = QK_DF_PENDING;
-    while (df->done < df->len && rc == QK_JSON_MORE) {
+    while (df->done < len && rc == QK_JSON_MORE) {
         size_t pos = df->done;
-        rc = qk_parser_run(p, df->buf, df->len, &pos, value, err, false);
+        rc = qk_parser_run(p, df->buf, len, &pos, value, err, false);
         df->done = pos;
     }
-    if (df->done == df->len)
+    if (df->done == len)
         release(df);
     return rc;
 }
@@ -167,12 +178,12 @@ static int drain(qk_json_parser *p, qk_json **value, qk_json_error *err)
 static int complete(qk_json_parser *p, qk_json **value, qk_json_error *err)
 {
     qk_defer *df = &p->dfr;
-    size_t used;
+    size_t used, len = collected(df);
     df->done = 0;
-    if (qk_json__fast_message(p, df->buf, df->len, &used, value)) {
+    if (qk_json__fast_message(p, df->buf, len, &used, value)) {
         df->done = used; /* all of it, as the detector ended the message */
         df->st = QK_DF_PENDING;
-        if (df->done == df->len)
+        if (df->done == len)
             release(df);
         return QK_JSON_VALUE;
     }
@@ -184,7 +195,8 @@ int qk_defer_begin(qk_json_parser *p, const uint8_t *d, size_t len,
 {
     qk_defer *df = &p->dfr;
     df->st = QK_DF_START;
-    df->len = df->done = 0;
+    df->end = df->buf;
+    df->done = 0;
     df->braces = df->brackets = 0;
     return qk_defer_feed(p, d, len, pos, value, err);
 }
@@ -197,9 +209,8 @@ int qk_defer_feed(qk_json_parser *p, const uint8_t *d, size_t len,
         return drain(p, value, err);
 
     const uint8_t(*next)[256] = df->next;
-    size_t s = *pos, i = s;
-    size_t lim = len - s > df->bound - df->len ? s + (df->bound - df->len)
-                                               : len;
+    size_t s = *pos, i = s, have = collected(df);
+    size_t lim = len - s > df->bound - have ? s + (df->bound - have) : len;
     uint8_t st = df->st;
     enum { RAN_OUT, END, STOP } why = RAN_OUT;
     while (i < lim) {
@@ -243,8 +254,8 @@ out:
         i = s;
         why = STOP;
     } else if (i > s) {
-        memcpy(df->buf + df->len, d + s, i - s);
-        df->len += i - s;
+        memcpy(df->end, d + s, i - s);
+        df->end += i - s;
     }
     df->st = st;
     *pos = i;
