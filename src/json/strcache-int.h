@@ -77,6 +77,9 @@ static inline uint32_t qk_strcache_hash(uint64_t w0, uint64_t w1, size_t len)
 /* Everything but a hit with credits left (strcache.c). */
 qk_json *qk_strcache_get_slow(qk_strcache *c, const char *s, size_t len,
                               size_t avail);
+/* The same once the slot is known: a miss, or a hit out of credits. */
+qk_json *qk_strcache_fill(qk_strcache *c, qk_strcache_slot *sl, const char *s,
+                          size_t len, uint64_t w0, uint64_t w1);
 
 /* A new reference to a string value holding exactly these bytes (plain
  * text: no escapes to decode); shared when it is short. avail >= len is how
@@ -96,6 +99,7 @@ static inline qk_json *qk_strcache_get(qk_strcache *c, const char *s,
             sl->credits--;
             return sl->v;
         }
+        return qk_strcache_fill(c, sl, s, len, w0, w1);
     }
     return qk_strcache_get_slow(c, s, len, avail);
 }

@@ -54,7 +54,13 @@ qk_json *qk_strcache_get_slow(qk_strcache *c, const char *s, size_t len,
     }
     uint64_t w0, w1;
     qk_strcache_key(s, len, avail, &w0, &w1);
-    qk_strcache_slot *sl = &c->slot[qk_strcache_hash(w0, w1, len) & c->mask];
+    return qk_strcache_fill(
+        c, &c->slot[qk_strcache_hash(w0, w1, len) & c->mask], s, len, w0, w1);
+}
+
+qk_json *qk_strcache_fill(qk_strcache *c, qk_strcache_slot *sl, const char *s,
+                          size_t len, uint64_t w0, uint64_t w1)
+{
     if (sl->v && sl->w0 == w0 && sl->w1 == w1 && sl->len == len &&
         (len <= 16 || !memcmp(qk_json_string(sl->v), s, len))) {
         /* A hit with no credits left: take a new batch. */
@@ -66,8 +72,9 @@ qk_json *qk_strcache_get_slow(qk_strcache *c, const char *s, size_t len,
     if (!n)
         return NULL;
     slot_drop(sl);
-    /* The slot's own reference and a batch of credits. */
-    qk_json__ref_n(n, 1 + CREDITS);
+    /* The slot's own reference and a batch of credits; n is not shared
+     * yet, so its count is simply set. */
+    qk_json__set_refs(n, 2 + CREDITS);
     *sl = (qk_strcache_slot){n, w0, w1, (uint32_t)len, CREDITS};
     if (++c->misses > 4 * (c->mask + 1) && c->mask + 1 < QK_STRCACHE_MAX_SLOTS)
         resize(c, 2 * (c->mask + 1));

@@ -347,6 +347,12 @@ void qk_json__ref_n(qk_json *v, uint32_t n)
         atomic_fetch_add_explicit(&v->refcnt, n, memory_order_relaxed);
 }
 
+void qk_json__set_refs(qk_json *v, uint32_t n)
+{
+    if (!v->is_static)
+        atomic_store_explicit(&v->refcnt, n, memory_order_relaxed);
+}
+
 void qk_json__unref_n(qk_json *v, uint32_t n)
 {
     if (v->is_static || n == 0)
