@@ -8,8 +8,9 @@
  *   write   query-qmp-schema in compact form
  *   stream  qk_json_parser_feed with the reply whole vs one byte per call
  *
- * Each figure is the median of 5 runs of about 0.3 s each
- * (CLOCK_MONOTONIC). Inputs: $QK_SHARED/bench-data (default ../shared).
+ * Each rate is the median of 11 runs of about 0.25 s each
+ * (CLOCK_MONOTONIC); each ratio is the median of the 11 ratios of runs
+ * made back to back. Inputs: $QK_SHARED/bench-data (default ../shared).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +20,8 @@
 #include "qmpkit/json.h"
 #include "bench-peers.h"
 
-#define RUNS 5
-#define RUN_SECONDS 0.3
+#define RUNS 11
+#define RUN_SECONDS 0.25
 
 static const bench_peer *const peers[] = {
 #ifdef HAVE_JANSSON
@@ -200,7 +201,7 @@ static void peer_write(void *arg)
 /*
  * The contenders of one section are measured in rounds: run r times each
  * of them once, so that load from other processes (this machine is shared)
- * falls on all of them alike. Each figure is the median of its RUNS runs.
+ * falls on all of them alike. Each rate is the median of its RUNS runs.
  */
 typedef struct contender {
     const char *id;    /* for ratios */
@@ -210,6 +211,7 @@ typedef struct contender {
     ctx c;             /* its own copy of the context */
     double units;      /* per call */
     double rate;       /* result: median units/s */
+    double runs[RUNS]; /* units/s in each round, in round order */
 } contender;
 
 static void measure_group(contender *k, size_t n)
@@ -229,6 +231,7 @@ static void measure_group(contender *k, size_t n)
         }
     }
     for (size_t i = 0; i < n; i++) {
+        memcpy(k[i].runs, rates[i], sizeof k[i].runs);
         qsort(rates[i], RUNS, sizeof rates[i][0], cmp_double);
         k[i].rate = rates[i][RUNS / 2];
     }
@@ -240,12 +243,36 @@ static void print_group(const contender *k, size_t n, const char *unit, double s
         printf("  %-8s %-44s %10.2f %s\n", k[i].who, k[i].what, k[i].rate / scale, unit);
 }
 
-static double rate_of(const contender *k, size_t n, const char *id)
+static const contender *find(const contender *k, size_t n, const char *id)
 {
     for (size_t i = 0; i < n; i++)
         if (!strcmp(k[i].id, id))
-            return k[i].rate;
-    return 0;
+            return &k[i];
+    return NULL;
+}
+
+static double rate_of(const contender *k, size_t n, const char *id)
+{
+    const contender *c = find(k, n, id);
+    return c ? c->rate : 0;
+}
+
+/*
+ * How many times faster a is than b: the median over the rounds of the
+ * ratio within each round. The two ran back to back there, so a change in
+ * the machine's load between rounds does not skew the figure. 0 if either
+ * is missing.
+ */
+static double ratio(const contender *k, size_t n, const char *a, const char *b)
+{
+    const contender *x = find(k, n, a), *y = find(k, n, b);
+    double r[RUNS];
+    if (!x || !y)
+        return 0;
+    for (int i = 0; i < RUNS; i++)
+        r[i] = x->runs[i] / y->runs[i];
+    qsort(r, RUNS, sizeof r[0], cmp_double);
+    return r[RUNS / 2];
 }
 
 static void verdict(const char *what, double ratio, double target, bool at_most)
@@ -301,8 +328,9 @@ int main(void)
     if (!c.parser)
         die("out of memory");
 
-    printf("qmpkit JSON benchmark: median of %d runs of %.1f s each, contenders of a\n"
-           "section measured in turn within each run\n", RUNS, RUN_SECONDS);
+    printf("qmpkit JSON benchmark: median of %d runs of %.2f s each, contenders of a\n"
+           "section measured in turn within each run; ratios are medians of the\n"
+           "per-run ratios\n", RUNS, RUN_SECONDS);
     printf("inputs: query-qmp-schema reply %zu bytes; small stream %zu messages, %zu bytes\n",
            c.len, c.nmsgs, c.stream_len);
     printf("qmpkit parse + compact write of the reply is %s to QEMU's text\n\n",
@@ -310,7 +338,7 @@ int main(void)
 
     contender g[8];
     size_t n;
-    double jc, jn, qk;
+    double jc, jn;
 
     /* ---- parse the large reply ---- */
     n = 0;
@@ -328,15 +356,14 @@ int main(void)
     measure_group(g, n);
     printf("parse query-qmp-schema into values\n");
     print_group(g, n, "MB/s", 1e6);
-    qk = rate_of(g, n, "qmpkit");
     jc = rate_of(g, n, "json-c");
     jn = rate_of(g, n, "jansson");
     if (jc)
-        verdict("qmpkit (QMP) vs json-c", qk / jc, 5, false);
+        verdict("qmpkit (QMP) vs json-c", ratio(g, n, "qmpkit", "json-c"), 5, false);
     if (jn)
-        verdict("qmpkit (QMP) vs jansson", qk / jn, 7, false);
+        verdict("qmpkit (QMP) vs jansson", ratio(g, n, "qmpkit", "jansson"), 7, false);
     if (jc)
-        ratio_line("qmpkit (STRICT) vs json-c", rate_of(g, n, "qmpkit-strict") / jc);
+        ratio_line("qmpkit (STRICT) vs json-c", ratio(g, n, "qmpkit-strict", "json-c"));
     printf("\n");
 
     /* ---- small messages ---- */
@@ -354,16 +381,15 @@ int main(void)
     measure_group(g, n);
     printf("parse the small-message stream\n");
     print_group(g, n, "M msg/s", 1e6);
-    qk = rate_of(g, n, "qmpkit");
     jc = rate_of(g, n, "json-c");
     jn = rate_of(g, n, "jansson");
     if (jc) {
-        verdict("qmpkit (qk_json_parse) vs json-c", qk / jc, 3, false);
-        verdict("qmpkit (streaming parser) vs json-c", rate_of(g, n, "qmpkit-stream") / jc, 3,
+        verdict("qmpkit (qk_json_parse) vs json-c", ratio(g, n, "qmpkit", "json-c"), 3, false);
+        verdict("qmpkit (streaming parser) vs json-c", ratio(g, n, "qmpkit-stream", "json-c"), 3,
                 false);
     }
     if (jn)
-        ratio_line("qmpkit (qk_json_parse) vs jansson", qk / jn);
+        ratio_line("qmpkit (qk_json_parse) vs jansson", ratio(g, n, "qmpkit", "jansson"));
     printf("\n");
 
     /* ---- compact write ---- */
@@ -384,13 +410,12 @@ int main(void)
     for (size_t i = 1; i < n; i++)
         g[i].c.peer->free_doc(g[i].c.doc);
     qk_buf_free(&g[0].c.out);
-    qk = rate_of(g, n, "qmpkit");
     jc = rate_of(g, n, "json-c");
     jn = rate_of(g, n, "jansson");
     if (jc)
-        verdict("qmpkit vs json-c", qk / jc, 2, false);
+        verdict("qmpkit vs json-c", ratio(g, n, "qmpkit", "json-c"), 2, false);
     if (jn)
-        ratio_line("qmpkit vs jansson", qk / jn);
+        ratio_line("qmpkit vs jansson", ratio(g, n, "qmpkit", "jansson"));
     printf("\n");
 
     /* ---- streaming parser: whole vs one byte per call ---- */
@@ -404,7 +429,7 @@ int main(void)
     printf("streaming parser on query-qmp-schema\n");
     print_group(g, n, "MB/s", 1e6);
     verdict("one byte per call is slower than whole by",
-            rate_of(g, n, "whole") / rate_of(g, n, "bytewise"), 3, true);
+            ratio(g, n, "whole", "bytewise"), 3, true);
 
     qk_json_parser_free(c.parser);
     qk_json_unref(c.value);

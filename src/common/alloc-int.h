@@ -24,6 +24,11 @@ size_t qk_grow_capacity(size_t cur, size_t need);
 /* True while the default hooks (malloc, realloc, free) are installed.
  * Caches of freed blocks (value.c) are used only then, so a caller's
  * allocator, and the tests' counting one, see every block come and go. */
-bool qk_alloc_is_default(void);
+extern bool qk__alloc_default;
+/* Inline: value.c asks for every block it takes from its cache. */
+static inline bool qk_alloc_is_default(void)
+{
+    return qk__alloc_default;
+}
 
 #endif

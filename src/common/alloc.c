@@ -10,7 +10,7 @@
 #include "common/alloc-int.h"
 
 static qk_allocator hooks = {malloc, realloc, free};
-static bool hooks_default = true;
+bool qk__alloc_default = true;
 
 void qk_set_allocator(const qk_allocator *a)
 {
@@ -18,13 +18,8 @@ void qk_set_allocator(const qk_allocator *a)
         hooks = *a;
     else
         hooks = (qk_allocator){malloc, realloc, free};
-    hooks_default = hooks.malloc == malloc && hooks.realloc == realloc &&
+    qk__alloc_default = hooks.malloc == malloc && hooks.realloc == realloc &&
                     hooks.free == free;
-}
-
-bool qk_alloc_is_default(void)
-{
-    return hooks_default;
 }
 
 void *qk_malloc(size_t size)

@@ -16,10 +16,9 @@
 #include "json/value-layout-int.h"
 
 /* String bytes needing no second look: printable ASCII and DEL, except the
- * two quotes and the backslash. */
+ * backslash (and the closing quote, checked apart). */
 static const uint8_t plain[256] = {
-    [0x20 ... 0x21] = 1, [0x23 ... 0x26] = 1, [0x28 ... 0x5B] = 1,
-    [0x5D ... 0x7F] = 1,
+    [0x20 ... 0x5B] = 1, [0x5D ... 0x7F] = 1,
 };
 static const uint8_t space[256] = {
     [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1,
@@ -29,10 +28,8 @@ typedef struct fast {
     qk_json_parser *p;
     const uint8_t *d;
     size_t len, i;
-    size_t tokens, bytes;
     unsigned line;
     size_t line_start, base;
-    bool count; /* the limits could be reached within this buffer */
 } fast;
 
 static bool is_digit(uint8_t c)
@@ -40,58 +37,76 @@ static bool is_digit(uint8_t c)
     return c >= '0' && c <= '9';
 }
 
-static inline void skip_space(fast *f)
+/* A run of blanks: where it ends, and its newlines. */
+typedef struct blanks {
+    size_t end, newlines, last_newline;
+} blanks;
+
+/* Kept out of line (runs of blanks and newlines are rare), and away from
+ * the fast struct so that it can live in registers. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static blanks skip_blanks(const uint8_t *d, size_t i, size_t len)
 {
-    const uint8_t *d = f->d;
-    size_t i = f->i, len = f->len;
-    if (i < len && d[i] > ' ')
-        return; /* the usual case: no blank at all */
+    blanks b = {i, 0, 0};
     while (i < len && space[d[i]]) {
         if (d[i] == '\n') {
-            f->line++;
-            f->line_start = f->base + i + 1;
+            b.newlines++;
+            b.last_newline = i;
         }
         i++;
     }
-    f->i = i;
+    b.end = i;
+    return b;
 }
 
-/* Counts a token against the limits, as the streamer does; a buffer too
- * short to reach them needs no counting. */
-static inline bool token(fast *f, size_t n)
+static inline void skip_space(fast *f)
 {
-    if (!f->count)
-        return true;
-    if (f->bytes + n + 1 > f->p->max_size || f->tokens + 1 > f->p->max_count)
-        return false;
-    f->bytes += n;
-    f->tokens++;
-    return true;
+    const uint8_t *d = f->d;
+    size_t i = f->i;
+    if (i < f->len && d[i] > ' ')
+        return; /* no blank at all */
+    if (i + 1 < f->len && d[i] == ' ' && d[i + 1] > ' ') {
+        f->i = i + 1; /* one space, as after QEMU's ':' and ',' */
+        return;
+    }
+    blanks b = skip_blanks(d, i, f->len);
+    f->i = b.end;
+    if (b.newlines) {
+        f->line += (unsigned)b.newlines;
+        f->line_start = f->base + b.last_newline + 1;
+    }
 }
 
 #define ONES 0x0101010101010101ull
 #define HIGHS 0x8080808080808080ull
 
-/* High bit set in each byte of x equal to zero (exact for the lowest one). */
+/* Per byte of x: high bit set where the byte is zero, and possibly in
+ * bytes above such a byte (borrows), so only the lowest one is exact. */
 static inline uint64_t zero_bytes(uint64_t x)
 {
-    return (x - ONES) & ~x & HIGHS;
+    return (x - ONES) & ~x;
 }
 
-/* The first index >= i where d[i] is not a plain string byte, or len. */
-static inline size_t scan_plain(const uint8_t *d, size_t i, size_t len)
+/* The first index >= i where d[i] is the closing quote or not a plain
+ * string byte, or len. Eight bytes at a time: the lowest flagged byte of
+ * the union of the tests is exact, as it is for each. */
+static inline size_t scan_plain(const uint8_t *d, size_t i, size_t len,
+                                uint8_t quote)
 {
     while (i + 8 <= len) {
         uint64_t x;
         memcpy(&x, d + i, 8);
-        uint64_t m = ((x - ONES * 0x20) & ~x) | x; /* < 0x20, >= 0x80 */
-        m = (m & HIGHS) | zero_bytes(x ^ (ONES * '"')) |
-            zero_bytes(x ^ (ONES * '\'')) | zero_bytes(x ^ (ONES * '\\'));
+        uint64_t m = (x - ONES * 0x20) | x | /* < 0x20, >= 0x80 */
+                     zero_bytes(x ^ (ONES * quote)) |
+                     zero_bytes(x ^ (ONES * '\\'));
+        m &= HIGHS;
         if (m)
             return i + ((unsigned)__builtin_ctzll(m) >> 3);
         i += 8;
     }
-    while (i < len && plain[d[i]])
+    while (i < len && plain[d[i]] && d[i] != quote)
         i++;
     return i;
 }
@@ -104,14 +119,12 @@ static inline qk_json *string(fast *f)
     bool escaped = false;
 
     for (;;) {
-        i = scan_plain(d, i, f->len);
+        i = scan_plain(d, i, f->len, quote);
         if (i == f->len)
             return NULL;
         uint8_t c = d[i++];
         if (c == quote)
             break;
-        if (c == '"' || c == '\'')
-            continue; /* the other quote */
         if (c == '\\') {
             if (i == f->len || d[i] < 0x20 || d[i] > 0xFD)
                 return NULL;
@@ -121,8 +134,6 @@ static inline qk_json *string(fast *f)
         }
         escaped = true;
     }
-    if (!token(f, i - s))
-        return NULL;
     f->i = i;
     if (!escaped)
         return f->p->use_cache
@@ -175,8 +186,6 @@ static inline qk_json *number(fast *f)
         if (i == len)
             return NULL;
     }
-    if (!token(f, i - s))
-        return NULL;
     f->i = i;
     size_t ndig = i - s - neg;
     if (!is_float && ndig <= 18) {
@@ -201,9 +210,7 @@ static inline qk_json *keyword(fast *f)
         return NULL; /* the keyword may go on in the next chunk */
     qk_json *v;
     char msg[8];
-    if (qk_scalar_keyword((const char *)d + s, i - s, &v, msg, sizeof msg) <
-            0 ||
-        !token(f, i - s))
+    if (qk_scalar_keyword((const char *)d + s, i - s, &v, msg, sizeof msg) < 0)
         return NULL;
     f->i = i;
     return v;
@@ -214,6 +221,11 @@ static inline bool add(qk_parse_frame *fr, qk_json *v)
 {
     if (fr->state != O_VALUE) {
         fr->state = A_SEP;
+        qk_json_arr *a = QK_ARR(fr->container);
+        if (a->len < a->u.cap) { /* room: no call */
+            a->items[a->len++] = v;
+            return true;
+        }
         return qk_json_array_append_take(fr->container, v) == 0;
     }
     qk_json *key = fr->key;
@@ -240,8 +252,13 @@ static inline qk_parse_frame *open_container(qk_json_parser *p, bool object)
 int qk_json__fast_message(qk_json_parser *p, const uint8_t *d, size_t len,
                           size_t *used, qk_json **value)
 {
-    fast f = {p, d, len, 0, 0, 0, p->lx.line, p->lx.line_start,
-              p->lx.offset, len + 1 > p->max_size || len >= p->max_count};
+    /* A message within this many bytes cannot reach the token size or
+     * count limits (a token has at least one byte), so nothing needs
+     * counting; a longer one is left to the incremental path. */
+    size_t window = (p->max_size < p->max_count ? p->max_size : p->max_count) - 1;
+    if (len > window)
+        len = window;
+    fast f = {p, d, len, 0, p->lx.line, p->lx.line_start, p->lx.offset};
     const bool qmp = p->mode == QK_JSON_QMP;
     const size_t max_depth = p->max_depth;
     qk_parse_frame *top = NULL; /* the innermost open container */
@@ -250,11 +267,12 @@ int qk_json__fast_message(qk_json_parser *p, const uint8_t *d, size_t len,
 
 value:
     skip_space(&f);
+value_here: /* at a non-blank, or the end */
     if (f.i == len)
         goto bail;
     c = d[f.i];
     if (c == '{' || c == '[') {
-        if (!token(&f, 1) || p->depth + 1 > max_depth ||
+        if (p->depth + 1 > max_depth ||
             !(top = open_container(p, c == '{')))
             goto bail;
         f.i++;
@@ -264,8 +282,8 @@ value:
         if (d[f.i] == (c == '{' ? '}' : ']'))
             goto close;
         if (c == '{')
-            goto key;
-        goto value;
+            goto key_here;
+        goto value_here;
     }
     if (c == '"' || (c == '\'' && qmp))
         v = string(&f);
@@ -289,8 +307,6 @@ have_value:
     c = d[f.i];
     bool in_object = top->state == O_SEP;
     if (c == ',') {
-        if (!token(&f, 1))
-            goto bail;
         f.i++;
         if (in_object)
             goto key;
@@ -300,8 +316,6 @@ have_value:
         goto bail;
 
 close:
-    if (!token(&f, 1))
-        goto bail;
     f.i++;
     v = top->container;
     p->depth--;
@@ -310,6 +324,7 @@ close:
 
 key:
     skip_space(&f);
+key_here:
     if (f.i == len || !(d[f.i] == '"' || (d[f.i] == '\'' && qmp)))
         goto bail;
     v = string(&f);
@@ -318,7 +333,7 @@ key:
     top->key = v;
     top->state = O_VALUE;
     skip_space(&f);
-    if (f.i == len || d[f.i] != ':' || !token(&f, 1))
+    if (f.i == len || d[f.i] != ':')
         goto bail;
     f.i++;
     goto value;

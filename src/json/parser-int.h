@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "json/defer-int.h"
 #include "json/lexer-int.h"
 #include "json/strcache-int.h"
 #include "json/value-int.h"
@@ -52,6 +53,8 @@ struct qk_json_parser {
     qk_json *result; /* a complete top-level value */
     bool failed;     /* the first error of this message is in fail */
     qk_json_error fail;
+
+    qk_defer dfr; /* a container message collected for the fast path */
 };
 
 /*
@@ -75,7 +78,10 @@ static inline int qk_parser_add_member(qk_json *obj, qk_json *key, qk_json *v)
             return QK_ERR_INVAL;
         }
     }
-    qk_json__object_push_unchecked(obj, key, v);
+    /* Below the index threshold there is no index to update. */
+    o->m[o->len].key = key;
+    o->m[o->len].value = v;
+    o->len++;
     return 0;
 }
 
@@ -84,6 +90,16 @@ int qk_parser_push(qk_json_parser *p, qk_json *container, uint8_t state,
                    bool as_key);
 /* Unrefs everything the grammar holds. */
 void qk_parser_drop_stack(qk_json_parser *p);
+
+/*
+ * The exact path over d[*pos..len): reads tokens until a message completes
+ * (returned as qk_json_parser_feed does) or the input runs out, advancing
+ * *pos. With quick, messages that begin between chunks' bytes are tried
+ * with the fast path first, or collected (defer.c).
+ */
+int qk_parser_run(qk_json_parser *p, const uint8_t *d, size_t len,
+                  size_t *pos, qk_json **value, qk_json_error *err,
+                  bool quick);
 
 /*
  * Parses one message from d[0..len) if it is all there, valid and within

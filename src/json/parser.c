@@ -358,6 +358,8 @@ static void parser_init(qk_json_parser *p, const qk_json_parser_config *cfg)
     p->max_depth = c.max_depth ? c.max_depth : QK_JSON_DEFAULT_MAX_DEPTH;
     p->use_cache = true;
     qk_lexer_init(&p->lx, p->mode == QK_JSON_QMP, p->max_size);
+    qk_defer_init(&p->dfr, p->mode == QK_JSON_QMP, p->max_size,
+                  p->max_count);
 }
 
 static void parser_cleanup(qk_json_parser *p)
@@ -365,6 +367,7 @@ static void parser_cleanup(qk_json_parser *p)
     end_message(p);
     qk_strcache_clear(&p->strings);
     qk_lexer_free(&p->lx);
+    qk_defer_free(&p->dfr);
     qk_free(p->stack);
 }
 
@@ -388,6 +391,7 @@ void qk_json_parser_reset(qk_json_parser *p)
 {
     end_message(p);
     qk_lexer_reset(&p->lx);
+    qk_defer_reset(&p->dfr);
 }
 
 /* Kept out of line so that the per-byte entry above stays small. */
@@ -396,13 +400,19 @@ __attribute__((noinline))
 #endif
 static int feed(qk_json_parser *p, const uint8_t *d, size_t len,
                 size_t *consumed, qk_json **value, qk_json_error *err);
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static int feed_general(qk_json_parser *p, const uint8_t *d, size_t len,
+                        size_t *consumed, qk_json **value, qk_json_error *err);
 
 int qk_json_parser_feed(qk_json_parser *p, const void *data, size_t len,
                         size_t *consumed, qk_json **value, qk_json_error *err)
 {
-    /* One byte that only continues a token: the common case when a caller
-     * feeds byte by byte, kept apart from the general path's set-up. */
-    if (len == 1 && qk_lexer_absorb(&p->lx, *(const uint8_t *)data)) {
+    /* One byte that only continues a message being collected: the common
+     * case when a caller feeds byte by byte, kept apart from the general
+     * path's set-up. */
+    if (len == 1 && qk_defer_absorb(&p->dfr, *(const uint8_t *)data)) {
         *value = NULL;
         if (consumed)
             *consumed = 1;
@@ -411,36 +421,41 @@ int qk_json_parser_feed(qk_json_parser *p, const void *data, size_t len,
     return feed(p, data, len, consumed, value, err);
 }
 
-static int feed(qk_json_parser *p, const uint8_t *d, size_t len,
-                size_t *consumed, qk_json **value, qk_json_error *err)
+/* Blanks between messages, with the lexer's position kept. */
+static void skip_blanks(qk_json_parser *p, const uint8_t *d, size_t len,
+                        size_t *pos)
 {
-    size_t pos = 0;
-    qk_json_error scratch;
+    size_t i = *pos;
+    while (i < len && qk_lexer_continues[QK_LX_START][d[i]] >= 2)
+        qk_lexer_absorb(&p->lx, d[i++]);
+    *pos = i;
+}
+
+int qk_parser_run(qk_json_parser *p, const uint8_t *d, size_t len,
+                  size_t *ppos, qk_json **value, qk_json_error *err,
+                  bool quick)
+{
+    size_t pos = *ppos;
     int rc = QK_JSON_MORE;
 
-    if (!err)
-        err = &scratch;
-    *value = NULL;
-    /* A structural byte inside a message, or the end of a string: straight
-     * to the streamer. */
-    qk_tok one;
-    if (len == 1 && ((p->tokens && qk_lexer_structural(&p->lx, d, &one)) ||
-                     qk_lexer_close_string(&p->lx, d, &one))) {
-        if (consumed)
-            *consumed = 1;
-        if (separator(p, &one))
-            return QK_JSON_MORE;
-        return process_token(p, &one, value, err);
-    }
     while (rc == QK_JSON_MORE) {
         qk_tok tok;
-        /* Between messages, try to read the next one in one go. */
-        if (!p->tokens && qk_lexer_idle(&p->lx) && pos < len) {
+        /* Between messages, try to read the next one in one go, or collect
+         * it if it goes on past this chunk. */
+        if (quick && !p->tokens && qk_lexer_idle(&p->lx) && pos < len) {
             size_t used;
-            if (qk_json__fast_message(p, d + pos, len - pos, &used, value)) {
+            if (len - pos > 1 &&
+                qk_json__fast_message(p, d + pos, len - pos, &used, value)) {
                 pos += used;
                 rc = QK_JSON_VALUE;
                 break;
+            }
+            skip_blanks(p, d, len, &pos);
+            if (pos < len && (d[pos] == '{' || d[pos] == '[')) {
+                rc = qk_defer_begin(p, d, len, &pos, value, err);
+                if (rc != QK_JSON_MORE || pos == len)
+                    break;
+                /* The detector stopped: d[pos] is for the lexer. */
             }
         }
         int t = qk_lexer_scan(&p->lx, d, len, &pos, &tok);
@@ -456,6 +471,54 @@ static int feed(qk_json_parser *p, const uint8_t *d, size_t len,
                 break;
         }
     }
+    *ppos = pos;
+    return rc;
+}
+
+static int feed(qk_json_parser *p, const uint8_t *d, size_t len,
+                size_t *consumed, qk_json **value, qk_json_error *err)
+{
+    /* Byte by byte: a bracket inside a message being collected, or a byte
+     * that only continues a token; before the general path's set-up. */
+    if (len == 1 && (p->dfr.st == QK_DF_OFF
+                         ? qk_lexer_absorb(&p->lx, *d)
+                         : qk_defer_bracket(&p->dfr, *d, p->max_depth))) {
+        *value = NULL;
+        if (consumed)
+            *consumed = 1;
+        return QK_JSON_MORE;
+    }
+    return feed_general(p, d, len, consumed, value, err);
+}
+
+static int feed_general(qk_json_parser *p, const uint8_t *d, size_t len,
+                        size_t *consumed, qk_json **value, qk_json_error *err)
+{
+    size_t pos = 0;
+    qk_json_error scratch;
+    int rc;
+
+    *value = NULL;
+    if (!err)
+        err = &scratch;
+    qk_tok one;
+    if (p->dfr.st != QK_DF_OFF) {
+        /* Collecting a message, or replaying collected bytes first. */
+        rc = qk_defer_feed(p, d, len, &pos, value, err);
+        if (rc != QK_JSON_MORE || pos == len)
+            goto out;
+    } else if (len == 1 &&
+               ((p->tokens && qk_lexer_structural(&p->lx, d, &one)) ||
+                qk_lexer_close_string(&p->lx, d, &one))) {
+        /* A structural byte inside a message, or the end of a string:
+         * straight to the streamer. */
+        pos = 1;
+        rc = separator(p, &one) ? QK_JSON_MORE
+                                : process_token(p, &one, value, err);
+        goto out;
+    }
+    rc = qk_parser_run(p, d, len, &pos, value, err, true);
+out:
     if (consumed)
         *consumed = pos;
     return rc;
@@ -470,8 +533,11 @@ int qk_json_parser_finish(qk_json_parser *p, qk_json **value,
     if (!err)
         err = &scratch;
     *value = NULL;
+    int rc = qk_defer_flush(p, value, err);
+    if (rc != QK_JSON_MORE)
+        return rc;
     if (qk_lexer_flush(&p->lx, &tok) != QK_TOK_NONE) {
-        int rc = process_token(p, &tok, value, err);
+        rc = process_token(p, &tok, value, err);
         if (rc != QK_JSON_MORE)
             return rc;
     }
@@ -502,6 +568,8 @@ qk_json *qk_json_parse(const char *text, size_t len, qk_json_mode mode,
     parser_init(p, &cfg);
     /* Sharing strings pays off only when there are many of them. */
     p->use_cache = len >= 4096;
+    if (p->use_cache)
+        qk_strcache_size_for(&p->strings, len);
     /* The first message must be a value and the only one. */
     for (;;) {
         if (pos < len) {

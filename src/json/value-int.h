@@ -21,4 +21,11 @@ void qk_json__string_set_len(qk_json *s, size_t len);
  */
 int qk_json__object_add_unique_take(qk_json *o, qk_json *key, qk_json *value);
 
+/* Takes n references at once (one atomic operation). */
+void qk_json__ref_n(qk_json *v, uint32_t n);
+/* Sets the count of a value nobody else can see yet to n. */
+void qk_json__set_refs(qk_json *v, uint32_t n);
+/* Drops n references held by the caller at once. */
+void qk_json__unref_n(qk_json *v, uint32_t n);
+
 #endif

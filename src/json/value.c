@@ -238,11 +238,37 @@ void qk_json__string_set_len(qk_json *v, size_t len)
     QK_STR(v)->data[len] = 0;
 }
 
+/* memcpy for the short strings that most values are, without a call:
+ * two overlapping loads and stores cover any length in [k, 2k]. */
+static inline void copy_short(char *d, const char *s, size_t n)
+{
+    if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i];
+    }
+}
+
 qk_json *qk_json_string_new_len(const char *s, size_t len)
 {
     char *d;
     qk_json *v = qk_json__string_alloc(len, &d);
-    if (v && len)
+    if (!v)
+        return NULL;
+    if (len <= 16)
+        copy_short(d, s, len);
+    else
         memcpy(d, s, len);
     return v;
 }
@@ -313,6 +339,30 @@ qk_json *qk_json_ref(qk_json *v)
     if (v && !v->is_static)
         atomic_fetch_add_explicit(&v->refcnt, 1, memory_order_relaxed);
     return v;
+}
+
+void qk_json__ref_n(qk_json *v, uint32_t n)
+{
+    if (!v->is_static)
+        atomic_fetch_add_explicit(&v->refcnt, n, memory_order_relaxed);
+}
+
+void qk_json__set_refs(qk_json *v, uint32_t n)
+{
+    if (!v->is_static)
+        atomic_store_explicit(&v->refcnt, n, memory_order_relaxed);
+}
+
+void qk_json__unref_n(qk_json *v, uint32_t n)
+{
+    if (v->is_static || n == 0)
+        return;
+    if (atomic_fetch_sub_explicit(&v->refcnt, n, memory_order_release) != n)
+        return;
+    /* They were the last: free it as qk_json_unref would. */
+    atomic_thread_fence(memory_order_acquire);
+    atomic_store_explicit(&v->refcnt, 1, memory_order_relaxed);
+    qk_json_unref(v);
 }
 
 /*

@@ -270,6 +270,53 @@ static void test_error_position(void **state)
     assert_string_equal(e.message, "Expecting at most one JSON value");
 }
 
+/* Errors and their positions, for a stream fed with the given step (0:
+ * whole), as "line:column:offset message" lines. */
+static char *positions(const char *in, size_t step)
+{
+    qk_buf out = QK_BUF_INIT;
+    qk_json_parser *p = qk_json_parser_new(NULL);
+    size_t n = strlen(in), pos = 0;
+    while (pos < n) {
+        size_t len = step && n - pos > step ? step : n - pos, used = 0;
+        qk_json *v = NULL;
+        qk_json_error e;
+        int rc = qk_json_parser_feed(p, in + pos, len, &used, &v, &e);
+        pos += used;
+        if (rc == QK_JSON_ERROR)
+            qk_buf_printf(&out, "%u:%u:%zu %s\n", e.line, e.column, e.offset,
+                          e.message);
+        else if (rc == QK_JSON_VALUE)
+            qk_buf_printf(&out, "value at %zu\n", pos);
+        qk_json_unref(v);
+    }
+    qk_json_parser_free(p);
+    qk_buf_append(&out, "", 0);
+    return qk_buf_steal(&out, NULL);
+}
+
+/* Messages collected from small chunks and read at their end (or handed
+ * back to the exact path) report the same positions as whole input. */
+static void test_positions_any_chunking(void **state)
+{
+    (void)state;
+    static const char *const ins[] = {
+        "{\"a\": [1,\n  2,\n  x]}\n{\"b\":\n 1 \"c\": 2}",
+        "[1,\n {\"k\": \"v\"},\n @ 3]\n[\"ok\"]",
+        "{\"x\": 1, \"x\": 2}\n  {\"y\": [\n\n 01]}",
+        "[[1]\n, {\"a\": \"\\u12\"}] {}",
+    };
+    for (size_t i = 0; i < sizeof ins / sizeof ins[0]; i++) {
+        char *whole = positions(ins[i], 0);
+        for (size_t step = 1; step <= 7; step++) {
+            char *got = positions(ins[i], step);
+            assert_string_equal(whole, got);
+            qk_free(got);
+        }
+        qk_free(whole);
+    }
+}
+
 static void test_one_shot(void **state)
 {
     (void)state;
@@ -433,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_every_split),
         cmocka_unit_test(test_default_nesting),
         cmocka_unit_test(test_error_position),
+        cmocka_unit_test(test_positions_any_chunking),
         cmocka_unit_test(test_one_shot),
         cmocka_unit_test(test_consumed),
         cmocka_unit_test(test_reset),
