@@ -4,6 +4,7 @@
  * orderly shutdown of qk_server_free), events to every session, logging,
  * and waking the I/O thread from other threads.
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -117,21 +118,46 @@ int qk_server_new(const qk_server_options *opt, qk_server **out)
     return 0;
 }
 
+/* Polling only pays when another CPU can run the client meanwhile. */
+static bool several_cpus(void)
+{
+    cpu_set_t set;
+    return sched_getaffinity(0, sizeof set, &set) != 0 || CPU_COUNT(&set) > 1;
+}
+
+/*
+ * The I/O thread. After a round that served one event (a client in a
+ * request/reply loop) it keeps looking for the next for up to poll_ns,
+ * yielding the CPU, instead of sleeping: on a VM, waking an idle CPU
+ * costs more than the rest of the round trip. A round with several events
+ * means other sessions keep it busy anyway, and on a single CPU the client
+ * could not run while we poll, so then it sleeps at once.
+ */
 static void *io_thread(void *arg)
 {
     qk_server *srv = arg;
     int64_t poll_until = 0; /* look without sleeping until then */
+    int64_t cpus_checked = 0;
+    bool may_poll = srv->opt.poll_ns > 0;
     while (!atomic_load(&srv->closing)) {
-        bool polling = srv->opt.poll_ns > 0 && qk__now_ns() < poll_until;
+        bool polling = may_poll && qk__now_ns() < poll_until;
         int n = qk__loop_step(srv, polling ? 0 : -1);
         if (n < 0) {
             qk__srv_log(srv, QK_SRV_LOG_ERROR, "epoll_wait failed");
             break;
         }
-        if (n > 0)
-            poll_until = qk__now_ns() + srv->opt.poll_ns;
-        else if (polling)
+        if (n == 1 && srv->opt.poll_ns > 0) {
+            int64_t now = qk__now_ns();
+            if (now - cpus_checked > 100000000) { /* the CPU set may change */
+                may_poll = several_cpus();
+                cpus_checked = now;
+            }
+            poll_until = now + srv->opt.poll_ns;
+        } else if (n > 1) {
+            poll_until = 0;
+        } else if (polling) {
             sched_yield();
+        }
     }
     return NULL;
 }
