@@ -236,22 +236,25 @@ int qk_server_broadcast(qk_server *srv, const qk_json *event)
             return QK_ERR_NOMEM;
     }
     int n = 0, rc = 0;
+    bool marked = false;
     pthread_mutex_lock(&srv->mu);
     for (qk_conn *c = srv->conns; c; c = c->next) {
         if (!qk_session_in_command_mode(c->s))
             continue;
         int r = text ? qk_session_send_event_text(c->s, text, len)
                      : qk_session_send_event(c->s, event);
-        if (r < 0) {
+        if (r < 0)
             rc = r;
-            continue;
-        }
-        n++;
+        else
+            n++;
+        /* either way the I/O thread looks: to write the event, or to close
+         * a session that lost it */
         mark_dirty_locked(srv, c);
+        marked = true;
     }
     pthread_mutex_unlock(&srv->mu);
     qk_free(text);
-    if (n)
+    if (marked)
         qk__srv_wake(srv);
     return rc < 0 && n == 0 ? rc : n;
 }
