@@ -92,6 +92,32 @@ static su_raw *wait_connect(const char *path, pid_t pid)
     return NULL;
 }
 
+/* Waits up to 20 s for pid to exit after SIGTERM; if it hangs, says
+ * where its threads are (and their stacks when gdb is there), kills it
+ * and fails, rather than leaving the test to its timeout. */
+static int wait_exit(pid_t pid, const char *what)
+{
+    int st;
+    for (int i = 0; i < 2000; i++) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return st;
+        usleep(10000);
+    }
+    fprintf(stderr, "%s (pid %d) did not exit on SIGTERM; its threads:\n",
+            what, (int)pid);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd,
+             "for t in /proc/%d/task/*; do echo \"$t $(cat $t/comm) "
+             "$(cat $t/wchan)\"; done >&2; command -v gdb >/dev/null && "
+             "gdb -p %d -batch -ex 'thread apply all bt' >&2 2>/dev/null",
+             (int)pid, (int)pid);
+    if (system(cmd) < 0)
+        perror("system");
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    exit(1);
+}
+
 /* Drops what legitimately differs: version numbers, timestamps. */
 static qk_json *normalize(qk_json *v, bool is_version_reply)
 {
@@ -112,6 +138,7 @@ static qk_json *normalize(qk_json *v, bool is_version_reply)
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
+    setvbuf(stdout, NULL, _IOLBF, 0); /* what ran is in the log if killed */
     if (argc != 2) {
         fprintf(stderr, "usage: test-interop QMP_DEMO\n");
         return 2;
@@ -192,9 +219,8 @@ int main(int argc, char **argv)
     su_raw_close(d);
     kill(qpid, SIGTERM);
     kill(dpid, SIGTERM);
-    int st;
-    waitpid(qpid, &st, 0);
-    waitpid(dpid, &st, 0);
+    wait_exit(qpid, "QEMU");
+    int st = wait_exit(dpid, "qmp-demo");
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0); /* clean shutdown */
     printf("%d difference(s)\n", failures);
     return failures ? 1 : 0;
