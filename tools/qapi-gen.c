@@ -4,21 +4,18 @@
  * include/qmpkit/schema.h. It takes QEMU's flags (-o DIR, -p PREFIX, -b,
  * -u). Without --dump it writes every back end's files to -o DIR (files
  * are rewritten only when their content changes; files outside DIR, named
- * "../...", are not written, as QEMU does). --dump prints the checked
- * model in the format of QEMU's schema test harness; --check only checks
- * the schema and writes nothing.
+ * "../...", are not written, as QEMU does; see file-writer.c). --dump
+ * prints the checked model in the format of QEMU's schema test harness;
+ * --check only checks the schema and writes nothing.
  *
  * Exit status: 0 valid schema, 1 rejected schema or error, 2 usage.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "file-writer.h"
 #include "qmpkit/schema-gen.h"
 #include "qmpkit/schema.h"
 
@@ -29,92 +26,6 @@ static void diag(void *opaque, const char *text)
 }
 
 static const char *outdir = ".";
-
-/* mkdir -p for the directories of path */
-static int make_dirs(char *path)
-{
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        int r = mkdir(path, 0777);
-        *p = '/';
-        if (r && errno != EEXIST)
-            return -1;
-    }
-    return 0;
-}
-
-/* Compares the file with data in chunks that stay in cache: true when
- * the file holds exactly data. */
-static bool same_content(int fd, const char *data, size_t len)
-{
-    static char chunk[65536];
-    size_t off = 0;
-    for (;;) {
-        size_t want = len - off < sizeof(chunk) ? len - off + 1 : sizeof(chunk);
-        ssize_t n = pread(fd, chunk, want, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return off == len && n == 0;
-        if ((size_t)n > len - off || memcmp(chunk, data + off, (size_t)n))
-            return false;
-        off += (size_t)n;
-    }
-}
-
-static bool write_all(int fd, const char *data, size_t len)
-{
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = pwrite(fd, data + done, len - done, (off_t)done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        done += (size_t)n;
-    }
-    return true;
-}
-
-/*
- * Writes one file, leaving it alone (mtime included) when its content is
- * already right, as QEMU does. One open for reading and writing; changed
- * files are overwritten in place and then cut to length if they were
- * longer, never truncated to zero first: on ext4 a truncation to zero frees (and, mounted with
- * discard, discards) every block and makes close() start writeback
- * (auto_da_alloc), which cost more than generating the text.
- */
-static int write_file(void *opaque, const char *name, const char *data,
-                      size_t len)
-{
-    (void)opaque;
-    if (!strncmp(name, "../", 3))
-        return 0;
-    size_t n = strlen(outdir) + strlen(name) + 2;
-    char *path = malloc(n);
-    if (!path)
-        return QK_ERR_NOMEM;
-    snprintf(path, n, "%s/%s", outdir, name);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (fd < 0 && errno == ENOENT && !make_dirs(path))
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    struct stat st;
-    bool ok = fd >= 0 && !fstat(fd, &st);
-    size_t old = ok ? (size_t)st.st_size : 0;
-    /* a new file, or one of another size, needs no reading; only a longer
-     * one needs cutting (ftruncate costs a metadata update even then) */
-    if (ok && !(old == len && same_content(fd, data, len)))
-        ok = write_all(fd, data, len) &&
-             (old <= len || !ftruncate(fd, (off_t)len));
-    if (fd >= 0)
-        ok &= close(fd) == 0;
-    if (!ok)
-        fprintf(stderr, "qapi-gen: %s: %s\n", path, strerror(errno));
-    free(path);
-    return ok ? 0 : QK_ERR_IO;
-}
 
 static void usage(FILE *f, const char *argv0)
 {
@@ -230,9 +141,12 @@ int main(int argc, char **argv)
         fwrite(out.data, 1, out.len, stdout);
         qk_buf_free(&out);
     } else {
-        r = qk_schema_generate(s, &gopt, write_file, NULL);
-        if (r < 0) {
-            if (r != QK_ERR_IO)
+        file_writer *w = file_writer_new(outdir);
+        r = w ? qk_schema_generate(s, &gopt, file_writer_put, w)
+              : QK_ERR_NOMEM;
+        int wr = file_writer_finish(w); /* every file written, or an error */
+        if (r < 0 || wr < 0) {
+            if (r < 0 && r != QK_ERR_IO)
                 fprintf(stderr, "%s: %s\n", argv[0], qk_strerror(r));
             qk_schema_free(s);
             return 1;
