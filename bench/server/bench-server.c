@@ -277,10 +277,87 @@ static double schema_rate(const char *path, double t, size_t *reply_bytes,
     return rate;
 }
 
+/* ---- CPU placements ----
+ *
+ * Every figure runs once per placement, the client and both servers
+ * pinned the same way: the client on one CPU and the server (ours, QEMU,
+ * or a floor's) on another, then everything on one CPU. On a VM a wake-up
+ * across CPUs can cost more than the whole round trip on one, so latency
+ * figures depend on the placement as much as on the server; both are
+ * printed. Pinning each side keeps the scheduler from putting the client
+ * and the server on one CPU now and on two the next run.
+ */
+
+typedef struct placement {
+    char name[64];
+    cpu_set_t client, server;
+} placement;
+
+static placement places[2];
+static const placement *current; /* for threads and processes started later */
+
+static int placements_init(void)
+{
+    cpu_set_t all;
+    sched_getaffinity(0, sizeof all, &all);
+    int cpu[2] = {-1, -1}, k = 0;
+    for (int c = 0; c < CPU_SETSIZE && k < 2; c++)
+        if (CPU_ISSET(c, &all))
+            cpu[k++] = c;
+    int n = 0;
+    if (k == 2) {
+        CPU_ZERO(&places[n].client);
+        CPU_SET(cpu[0], &places[n].client);
+        CPU_ZERO(&places[n].server);
+        CPU_SET(cpu[1], &places[n].server);
+        snprintf(places[n++].name, sizeof places[0].name,
+                 "client on cpu %d, server on cpu %d", cpu[0], cpu[1]);
+    }
+    CPU_ZERO(&places[n].client);
+    CPU_SET(cpu[0], &places[n].client);
+    places[n].server = places[n].client;
+    snprintf(places[n++].name, sizeof places[0].name, "one CPU (cpu %d)",
+             cpu[0]);
+    return n;
+}
+
+/* Pins every thread of process pid (threads it creates later inherit). */
+static void pin_process(pid_t pid, const cpu_set_t *set)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (e->d_name[0] != '.')
+            sched_setaffinity(atoi(e->d_name), sizeof *set, set);
+    if (d)
+        closedir(d);
+}
+
+/* Our server's threads and QEMU's to the server CPU, this (the client's)
+ * thread to the client CPU. */
+static void place(const placement *p, pid_t qemu)
+{
+    current = p;
+    pin_process(getpid(), &p->server);
+    sched_setaffinity(0, sizeof p->client, &p->client);
+    if (qemu > 0)
+        pin_process(qemu, &p->server);
+}
+
+/* For a floor's server thread, started by the client's thread. */
+static void pin_self_to_server(void)
+{
+    if (current)
+        sched_setaffinity(0, sizeof current->server, &current->server);
+}
+
 /* ---- raw ping-pong ---- */
 
 static void *echo_thread(void *p)
 {
+    pin_self_to_server();
     int fd = *(int *)p;
     char b[4096];
     for (;;) {
@@ -342,6 +419,7 @@ typedef struct raw_server {
 
 static void *raw_server_main(void *p)
 {
+    pin_self_to_server();
     raw_server *rs = p;
     static const char reply[] = "{\"return\": {}}\n";
     int ep = epoll_create1(0);
@@ -636,61 +714,6 @@ static double events(const char *path, int n, int k)
     return got / el;
 }
 
-/* ---- CPU placements ----
- *
- * Every figure runs once per placement, with the client, our server and
- * QEMU pinned to the same CPUs: all of them on one CPU, then on every CPU
- * the benchmark was given. On a VM a wake-up across CPUs can cost more
- * than the whole round trip on one, so latency figures depend on the
- * placement as much as on the server; both are printed. */
-
-typedef struct placement {
-    char name[64];
-    cpu_set_t set;
-} placement;
-
-static placement places[2];
-
-static int placements_init(void)
-{
-    cpu_set_t all;
-    sched_getaffinity(0, sizeof all, &all);
-    int first = 0;
-    while (!CPU_ISSET(first, &all))
-        first++;
-    int n = 0;
-    CPU_ZERO(&places[n].set);
-    CPU_SET(first, &places[n].set);
-    snprintf(places[n++].name, sizeof places[0].name, "one CPU (cpu %d)", first);
-    if (CPU_COUNT(&all) > 1) {
-        places[n].set = all;
-        snprintf(places[n++].name, sizeof places[0].name, "all %d CPUs",
-                 CPU_COUNT(&all));
-    }
-    return n;
-}
-
-/* Pins every thread of process pid (threads it creates later inherit). */
-static void pin_process(pid_t pid, const cpu_set_t *set)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-    DIR *d = opendir(path);
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        if (e->d_name[0] != '.')
-            sched_setaffinity(atoi(e->d_name), sizeof *set, set);
-    if (d)
-        closedir(d);
-}
-
-static void place(const placement *p, pid_t qemu)
-{
-    pin_process(getpid(), &p->set);
-    if (qemu > 0)
-        pin_process(qemu, &p->set);
-}
-
 /* ---- the summary: each target against each placement ----
  *
  * A figure bound by the machine is judged where the machine's own floor
@@ -899,8 +922,9 @@ int main(void)
                "  qmpkit (one socket): %9.0f cmd/s (%.0f%% of the floor)\n",
                mr, mo, 100 * mo / mr);
         if (q) {
-            pid_t q50 = start_qemu("multi", 50); /* inherits the placement */
+            pid_t q50 = start_qemu("multi", 50);
             if (q50) {
+                pin_process(q50, &places[i].server);
                 for (int k = 0; k < 50; k++)
                     snprintf(paths[k], 256, "%s/multi%d.sock", dir, k);
                 double mq = multi(paths, 50, secs);
