@@ -38,6 +38,20 @@ static int cmp_long(const void *a, const void *b)
 #define QEMU_SECONDS 0.36
 #define QEMU_MB 24.0
 
+/* Waits for child pid: its peak RSS in *kb, its CPU time in *cpu; 0 when
+ * it exited with status 0. */
+static int reap(pid_t pid, long *kb, double *cpu)
+{
+    int status;
+    struct rusage ru;
+    if (wait4(pid, &status, 0, &ru) < 0)
+        return -1;
+    *kb = ru.ru_maxrss;
+    *cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
 /* One compile in a child, which writes its compile time on fd 3 (a raw
  * double); stores
  * the child's peak RSS in *kb. With PATH NULL the child compiles nothing:
@@ -65,14 +79,7 @@ static int run_once(const char *path, long *kb, double *cpu)
             _exit(1);
         _exit(r == 0 ? 0 : 1);
     }
-    int status;
-    struct rusage ru;
-    if (wait4(pid, &status, 0, &ru) < 0)
-        return -1;
-    *kb = ru.ru_maxrss;
-    *cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+    return reap(pid, kb, cpu);
 }
 
 /* The same work as a whole process, as QEMU's figures are: `qapi-gen
@@ -89,15 +96,9 @@ static int run_tool(const char *tool, const char *path, long *kb, double *cpu,
         execl(tool, tool, "--check", path, (char *)NULL);
         _exit(127);
     }
-    int status;
-    struct rusage ru;
-    if (wait4(pid, &status, 0, &ru) < 0)
-        return -1;
+    int r = reap(pid, kb, cpu);
     *wall = now() - t0;
-    *kb = ru.ru_maxrss;
-    *cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+    return r;
 }
 
 static void whole_process(const char *path)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/alloc-int.h"
+#include "common/block-cache-int.h"
 #include "json/value-int.h"
 #include "json/value-layout-int.h"
 
@@ -35,136 +36,31 @@ qk_json *qk_json_bool(bool b)
 
 /* ---- node cache -------------------------------------------------------- */
 
-/*
- * Value blocks up to 128 bytes (numbers, most strings, containers) are
- * recycled through a per-thread cache of free lists, one per 16-byte size
- * class, holding at most NODE_CACHE_BYTES. Parsing a reply and freeing it
- * is the common pattern, and the general allocator handles thousands of
- * small blocks freed at once poorly (glibc consolidates them at the next
- * large request). The cache works only while the default allocator hooks
- * are in place: a caller's allocator sees every block. It is flushed when
- * its thread exits. Sanitizer builds skip it so that use-after-free stays
- * visible.
- */
-#if defined(__SANITIZE_ADDRESS__)
-#define NODE_CACHE 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
-#define NODE_CACHE 0
-#endif
-#endif
-#ifndef NODE_CACHE
-#define NODE_CACHE 1
-#endif
-
-#define NODE_CLASSES 8 /* 16, 32, ... 128 bytes */
-#define NODE_CACHE_BYTES ((size_t)2 << 20)
-
-#if NODE_CACHE
-typedef struct node_cache {
-    void *head[NODE_CLASSES];
-    size_t bytes;
-    int state; /* 0: unregistered, 1: registered, -1: unusable */
-} node_cache;
-
-/* initial-exec: a plain %fs-relative access even in the shared library
- * (the cache is small enough for glibc's static TLS reserve on dlopen). */
-#if defined(__GNUC__) || defined(__clang__)
-static _Thread_local node_cache tcache __attribute__((tls_model("initial-exec")));
-#else
-static _Thread_local node_cache tcache;
-#endif
-static pthread_key_t tcache_key;
-static pthread_once_t tcache_once = PTHREAD_ONCE_INIT;
-static bool tcache_key_ok;
-
-/* At thread exit. The blocks came from the default malloc. */
-static void tcache_flush(void *arg)
-{
-    node_cache *c = arg;
-    for (int i = 0; i < NODE_CLASSES; i++) {
-        while (c->head[i]) {
-            void *p = c->head[i];
-            c->head[i] = *(void **)p;
-            free(p);
-        }
-    }
-    c->bytes = 0;
-    c->state = -1; /* late frees on this thread go straight to free() */
-}
-
-static void tcache_key_init(void)
-{
-    tcache_key_ok = pthread_key_create(&tcache_key, tcache_flush) == 0;
-}
-
-static bool tcache_register(void)
-{
-    pthread_once(&tcache_once, tcache_key_init);
-    if (tcache_key_ok && pthread_setspecific(tcache_key, &tcache) == 0) {
-        tcache.state = 1;
-        return true;
-    }
-    tcache.state = -1;
-    return false;
-}
-#endif
+/* Value blocks up to 128 bytes (numbers, most strings, containers) are
+ * recycled through the per-thread small-block cache (common/
+ * block-cache-int.h); a value records its class, so freeing needs no
+ * size look-up. */
 
 /* A block of size bytes; *cls records where it must go back to. */
 static inline void *node_alloc(size_t size, uint8_t *cls)
 {
-#if NODE_CACHE
-    if (size <= NODE_CLASSES * 16) {
-        unsigned c = (unsigned)((size + 15) >> 4) - 1;
-        void *p = tcache.head[c];
-        if (p && qk_alloc_is_default()) {
-            tcache.head[c] = *(void **)p;
-            tcache.bytes -= (c + 1) * 16;
-            *cls = (uint8_t)(c + 1);
-            return p;
-        }
-        /* The full class size, so the block can be reused; only blocks
-         * from the default allocator may ever enter the cache. */
-        if (!qk_alloc_is_default())
-            goto plain;
-        *cls = (uint8_t)(c + 1);
-        return qk_malloc((c + 1) * 16);
+    unsigned c = QK_BLOCK_CACHE ? qk__block_class(size) : 0;
+    if (c && qk_alloc_is_default()) {
+        void *p = qk__bcache_take(c);
+        *cls = (uint8_t)c;
+        /* else the full class size, so the block can be reused */
+        return p ? p : qk_malloc(c * 16);
     }
-#endif
-#if NODE_CACHE
-plain:
-#endif
     *cls = 0;
     return qk_malloc(size);
 }
 
-/* Whether freed blocks may go to this thread's cache now. */
-static inline bool node_cache_on(void)
-{
-#if NODE_CACHE
-    return tcache.state >= 0 && qk_alloc_is_default() &&
-           (tcache.state || tcache_register());
-#else
-    return false;
-#endif
-}
-
-/* Frees a value block; cache_on is node_cache_on(), computed once per
+/* Frees a value block; cache_on is qk__bcache_on(), computed once per
  * batch. */
 static inline void node_free_in(qk_json *v, bool cache_on)
 {
-#if NODE_CACHE
-    unsigned c = v->sclass;
-    if (cache_on && c && tcache.bytes + c * 16 <= NODE_CACHE_BYTES) {
-        c--;
-        *(void **)v = tcache.head[c];
-        tcache.head[c] = v;
-        tcache.bytes += (c + 1) * 16;
+    if (cache_on && v->sclass && qk__bcache_keep(v, v->sclass))
         return;
-    }
-#else
-    (void)cache_on;
-#endif
     qk_free(v);
 }
 
@@ -406,7 +302,7 @@ static inline void release_child(qk_json *c, qk_json **dead, bool cache_on)
 static void destroy(qk_json *v)
 {
     qk_json *dead = NULL;
-    const bool cache_on = node_cache_on();
+    const bool cache_on = qk__bcache_on();
     for (;;) {
         if (v->type == QK_JSON_ARRAY) {
             qk_json_arr *a = QK_ARR(v);
@@ -441,7 +337,7 @@ void qk_json_unref(qk_json *v)
     if (v->type == QK_JSON_ARRAY || v->type == QK_JSON_OBJECT)
         destroy(v);
     else
-        node_free_in(v, node_cache_on());
+        node_free_in(v, qk__bcache_on());
 }
 
 /* ---- inspection -------------------------------------------------------- */
