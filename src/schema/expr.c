@@ -250,6 +250,23 @@ static void check_if(qs *s, const qv *expr, srcinfo *info,
 
 /* ---- features ---- */
 
+/*
+ * A list item that is a name or {'name': ..., ...} (features, enum
+ * values): its keys, then its name. Returns the name and sets *source to
+ * "<what> '<name>'" for the messages that follow.
+ */
+static qv *check_named_item(qs *s, qv *item, srcinfo *info, const char *what,
+                            const char *const *req, const char *const *opt,
+                            const char **source)
+{
+    if (item->kind == QV_OBJ)
+        check_keys(s, item, info, what, req, opt);
+    qv *name = qv_long(item, "name");
+    check_name_is_str(s, name, info, what);
+    *source = qs_tcat(s, what, " '", name->s, "'");
+    return name;
+}
+
 static void check_features(qs *s, qv *features, srcinfo *info)
 {
     static const char *const req[] = {"name", NULL};
@@ -260,12 +277,9 @@ static void check_features(qs *s, qv *features, srcinfo *info)
         qs_error(s, info, 0, "'features' must be an array");
     for (size_t i = 0; i < features->n; i++) {
         qv *f = features->list[i]; /* short form: the name itself */
-        const char *source = "'features' member";
-        if (f->kind == QV_OBJ)
-            check_keys(s, f, info, source, req, opt);
-        qv *name = qv_long(f, "name");
-        check_name_is_str(s, name, info, source);
-        source = qs_tcat(s, source, " '", name->s, "'");
+        const char *source;
+        qv *name = check_named_item(s, f, info, "'features' member", req, opt,
+                                    &source);
         check_name_lower(s, name->s, info, source, false, false);
         check_if(s, f, info, source);
     }
@@ -338,12 +352,9 @@ static void check_enum(qs *s, qv *expr, srcinfo *info)
                       s->compat == 2015;
     for (size_t i = 0; i < members->n; i++) {
         qv *m = members->list[i]; /* short form: the name itself */
-        const char *source = "'data' member";
-        if (m->kind == QV_OBJ)
-            check_keys(s, m, info, source, req, opt);
-        qv *mn = qv_long(m, "name");
-        check_name_is_str(s, mn, info, source);
-        source = qs_tcat(s, source, " '", mn->s, "'");
+        const char *source;
+        qv *mn = check_named_item(s, m, info, "'data' member", req, opt,
+                                  &source);
         const char *n = mn->s;
         if (n[0] >= '0' && n[0] <= '9')
             n = qs_tcat(s, "d", n, "", "");
