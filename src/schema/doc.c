@@ -44,6 +44,10 @@ typedef struct docp {
     qapi_doc *doc;
     sbuf *line;          /* current line's text (s->doc_line) */
     sbuf *acc;           /* text of the open (last) section (s->doc_acc) */
+    /* Without text, only whether the open section has any (the checks
+     * need no more), and only the descriptions are kept. */
+    bool keep;
+    bool has_text;
     /* literal-block state for the line checks */
     bool literal;
     int literal_indent; /* -1: not known yet */
@@ -128,6 +132,11 @@ void doc_parse_done(qs *s)
 static void append_line(docp *d, const char *line)
 {
     qs *s = d->p->s;
+    if (!d->keep) {
+        /* lines have no trailing blanks: "" is all the stripping drops */
+        d->has_text |= line[0] != 0;
+        return;
+    }
     buf_add(s, d->acc, line, strlen(line));
     buf_add(s, d->acc, "\n", 1);
 }
@@ -140,17 +149,23 @@ static void close_section(docp *d)
         return;
     qs *s = d->p->s;
     psec *sec = d->all_sections.v[d->all_sections.n - 1];
+    if (!d->keep) {
+        sec->len = d->has_text;
+        d->has_text = false;
+        if (sec->kind == DK_MEMBER || sec->kind == DK_FEATURE)
+            sec->final = new_section(s, sec->line, sec->kind, sec->name, 0,
+                                     false);
+        return;
+    }
     const char *t = d->acc->p ? d->acc->p : "";
     size_t len = d->acc->len, a = 0;
     while (a < len && t[a] == '\n')
         a++;
     while (len > a && t[len - 1] == '\n')
         len--;
-    bool keep = !s->drop_doc_text;
     sec->final = new_section(s, sec->line, sec->kind, sec->name, len - a,
-                             keep);
-    if (keep)
-        memcpy(sec->final->text, t + a, len - a);
+                             true);
+    memcpy(sec->final->text, t + a, len - a);
     sec->len = sec->final->len;
     d->acc->len = 0;
     if (d->acc->p)
@@ -359,6 +374,8 @@ static void ensure_untagged_section(docp *d, int line)
                      ? d->all_sections.v[d->all_sections.n - 1]
                      : NULL;
     if (last && last->kind == DK_PLAIN) {
+        if (!d->keep)
+            return;
         if (!d->acc->len)
             last->line = line;
         buf_add(s, d->acc, "\n", 1);
@@ -502,7 +519,7 @@ static void end_doc(qs *s, docp *d)
 qapi_doc *doc_parse(parser *p)
 {
     qs *s = p->s;
-    docp dd = {.p = p, .literal_indent = -1};
+    docp dd = {.p = p, .literal_indent = -1, .keep = !s->drop_doc_text};
     dd.args_idx.tmp = dd.features_idx.tmp = true;
     docp *d = &dd;
     /* buffers reused across blocks */
@@ -625,7 +642,10 @@ qapi_doc *doc_parse(parser *p)
     doc->body = d->body->final;
     doc->args = finals(s, &d->args);
     doc->features = finals(s, &d->features);
-    doc->sections = finals(s, &d->sections);
+    if (d->keep)
+        doc->sections = finals(s, &d->sections);
+    doc->returns_line = d->returns ? d->returns->line : 0;
+    doc->errors_line = d->errors ? d->errors->line : 0;
     if (doc->args.n >= 16 || doc->features.n >= 16) {
         doc->idx = qs_alloc(s, sizeof(*doc->idx));
         index_descs(s, &doc->idx->args, &doc->args);
@@ -637,32 +657,19 @@ qapi_doc *doc_parse(parser *p)
 
 /* ---- semantic checks ---- */
 
-/* The block's Returns or Errors section (at most one each), or NULL. */
-static const doc_section *tagged(const qapi_doc *doc, enum doc_kind kind)
-{
-    for (size_t i = 0; i < doc->sections.n; i++) {
-        const doc_section *sec = doc->sections.v[i];
-        if (sec->kind == kind)
-            return sec;
-    }
-    return NULL;
-}
-
 void doc_check_expr(qs *s, qapi_doc *doc, const qv *expr)
 {
-    const doc_section *returns = tagged(doc, DK_RETURNS);
     if (qv_has(expr, "command")) {
-        if (returns && !qv_has(expr, "returns"))
-            qs_error(s, sec_info(s, doc, returns->line), 0,
+        if (doc->returns_line && !qv_has(expr, "returns"))
+            qs_error(s, sec_info(s, doc, doc->returns_line), 0,
                      "'Returns' section, but command doesn't return "
                      "anything");
     } else {
-        const doc_section *errors = tagged(doc, DK_ERRORS);
-        if (returns)
-            qs_error(s, sec_info(s, doc, returns->line), 0,
+        if (doc->returns_line)
+            qs_error(s, sec_info(s, doc, doc->returns_line), 0,
                      "'Returns' section is only valid for commands");
-        if (errors)
-            qs_error(s, sec_info(s, doc, errors->line), 0,
+        if (doc->errors_line)
+            qs_error(s, sec_info(s, doc, doc->errors_line), 0,
                      "'Errors' section is only valid for commands");
     }
 }

@@ -182,7 +182,7 @@ enum doc_kind {
  * text right after the header. */
 typedef struct doc_section {
     const char *name;        /* arg/feature sections */
-    uint32_t len;            /* of the text, kept even when text is not */
+    uint32_t len;            /* of the text (0 when the text is not kept) */
     int line;                /* location: the doc block's file, this line */
     uint8_t kind;            /* enum doc_kind */
     bool connected;
@@ -194,15 +194,20 @@ typedef struct doc_index {
     hmap args, features;
 } doc_index;
 
+/* Without doc text (drop_doc_text), a block keeps only what the checks
+ * need: its member and feature descriptions and the lines of its Returns
+ * and Errors sections; body and sections are then empty. */
 typedef struct qapi_doc {
     srcinfo *file;           /* any location in the block's file */
     int line;                /* of the opening "##" (doc_info()) */
+    int returns_line;        /* of its Returns section; 0: none */
+    int errors_line;         /* of its Errors section; 0: none */
     const char *symbol;      /* NULL: free-form */
-    doc_section *body;
+    doc_section *body;       /* text kept only */
     doc_index *idx;          /* NULL for small blocks */
     vec args;                /* of doc_section* (ordered) */
     vec features;
-    vec sections;            /* other sections */
+    vec sections;            /* other sections; text kept only */
 } qapi_doc;
 
 /* ---- expressions ---- */
