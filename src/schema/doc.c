@@ -204,8 +204,21 @@ static bool is_url_line(const char *t)
     return !strchr(t, ' ');
 }
 
-/* Style checks on one line of text (outside literal blocks). */
-static void check_line(docp *d, const char *text)
+/* The first '.', '!' or '?' in [T, E), or NULL. Not strpbrk(): that
+ * would make another 50 KB of libc's code resident in a checker process,
+ * for no gain in speed. */
+static const char *next_stop(const char *t, const char *e)
+{
+    const char *q = memchr(t, '.', (size_t)(e - t));
+    const char *x = memchr(t, '!', (size_t)((q ? q : e) - t));
+    if (x)
+        q = x;
+    x = memchr(t, '?', (size_t)((q ? q : e) - t));
+    return x ? x : q;
+}
+
+/* Style checks on one line of text, N bytes (outside literal blocks). */
+static void check_line(docp *d, const char *text, size_t n)
 {
     parser *p = d->p;
     size_t ind = indent_of(text);
@@ -222,9 +235,8 @@ static void check_line(docp *d, const char *text)
         if (p->vallen > 70 && utf8_len(p->valstr, p->vallen) > 70 &&
             !is_url_line(text))
             parser_error(p, "documentation line longer than 70 characters");
-        size_t n = strlen(text);
         for (size_t i = ind; i + 2 < n; i++) {
-            const char *q = strpbrk(text + i, ".!?");
+            const char *q = next_stop(text + i, text + n);
             if (!q)
                 break;
             i = (size_t)(q - text);
@@ -249,8 +261,8 @@ static void check_line(docp *d, const char *text)
                             "report a bug.");
             p->pos = save;
         }
-        if (!strcmp(text + ind, "::") ||
-            !strcmp(text + ind, ".. qmp-example::")) {
+        if ((n - ind == 2 && !memcmp(text + ind, "::", 2)) ||
+            (n - ind == 16 && !memcmp(text + ind, ".. qmp-example::", 16))) {
             d->literal = true;
             d->literal_indent = -1;
         }
@@ -280,7 +292,7 @@ static const char *get_doc_line(docp *d)
         return NULL;
     }
     if (vl == 1) {
-        check_line(d, "");
+        check_line(d, "", 0);
         return "";
     }
     if (v[1] != ' ')
@@ -293,7 +305,8 @@ static const char *get_doc_line(docp *d)
         n--;
     d->line->len = 0;
     buf_add(p->s, d->line, v + 2, n);
-    check_line(d, d->line->p);
+    /* strlen(): a NUL in the line ends it for every later test too */
+    check_line(d, d->line->p, strlen(d->line->p));
     return d->line->p;
 }
 
@@ -586,14 +599,14 @@ qapi_doc *doc_parse(parser *p)
                 }
                 no_more_args = true;
             } else if (match_tag(line, &tag, &taglen, &rest)) {
-                if (strstr(tag, "Note"))
+                if (!strncmp(tag, "Note", 4))
                     parser_error(p,
                                  "The '%s' section is no longer supported. "
                                  "Please use rST's '.. note::' or "
                                  "'.. admonition:: notes' directives, or "
                                  "another suitable admonition instead.",
                                  tag);
-                if (strstr(tag, "Example"))
+                if (!strncmp(tag, "Example", 7))
                     parser_error(p,
                                  "The '%s' section is no longer supported. "
                                  "Please use the '.. qmp-example::' "
