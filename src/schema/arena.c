@@ -468,7 +468,12 @@ void hmap_put(qs *s, hmap *m, const char *key, void *val)
             qs_oom(s);
         hmap_grow(s, m, m->cap ? m->cap * 2 : 64);
     }
-    if (!hmap_get(m, key))
+    /* one probe: the key's slot, or the free one that ends its chain */
+    size_t i = hash_str(key) & (m->cap - 1);
+    while (m->slots[i].key && strcmp(m->slots[i].key, key))
+        i = (i + 1) & (m->cap - 1);
+    if (!m->slots[i].key)
         m->n++;
-    hmap_insert(m->slots, m->cap, key, val);
+    m->slots[i].key = key;
+    m->slots[i].val = val;
 }

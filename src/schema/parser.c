@@ -163,6 +163,10 @@ void parser_accept(parser *p, bool skip_comment)
 {
     qs *s = p->s;
     for (;;) {
+        /* blanks are most of the input outside comments: skipped here,
+         * not through every test below (the NUL sentinel stops this) */
+        while (p->src[p->cursor] == ' ')
+            p->cursor++;
         p->pos = p->cursor;
         char c = p->src[p->cursor++];
         p->tok = c;
@@ -190,6 +194,13 @@ void parser_accept(parser *p, bool skip_comment)
             bool esc = false;
             for (;;) {
                 unsigned char ch = (unsigned char)p->src[p->cursor++];
+                /* the common case first: a printable character that is
+                 * neither a quote nor a backslash, not escaped */
+                if (ch > '\'' && ch < 127 && ch != '\\' && !esc) {
+                    if (!simple)
+                        sb_add(s, &str, (const char *)&ch, 1);
+                    continue;
+                }
                 if (ch == '\n')
                     parser_error(p, "missing terminating \"'\"");
                 if (esc) {
