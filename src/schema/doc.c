@@ -34,7 +34,7 @@ static const char *kind_name(enum doc_kind k)
 typedef struct psec {
     doc_section *final;  /* once closed */
     const char *name;
-    uint32_t len;
+    bool has_text;       /* once closed */
     int line;
     uint8_t kind;
 } psec;
@@ -80,14 +80,11 @@ srcinfo *doc_info(qs *s, const qapi_doc *doc)
 static doc_section *new_section(qs *s, int line, enum doc_kind kind,
                                 const char *name, size_t len, bool text)
 {
-    if (len > UINT32_MAX)
-        qs_oom(s); /* a 4 GiB doc section: treat as exhaustion */
     doc_section *sec =
         qs_alloc(s, offsetof(doc_section, text) + (text ? len + 1 : 0));
     sec->line = line;
     sec->kind = (uint8_t)kind;
     sec->name = name;
-    sec->len = (uint32_t)len;
     return sec;
 }
 
@@ -150,7 +147,7 @@ static void close_section(docp *d)
     qs *s = d->p->s;
     psec *sec = d->all_sections.v[d->all_sections.n - 1];
     if (!d->keep) {
-        sec->len = d->has_text;
+        sec->has_text = d->has_text;
         d->has_text = false;
         if (sec->kind == DK_MEMBER || sec->kind == DK_FEATURE)
             sec->final = new_section(s, sec->line, sec->kind, sec->name, 0,
@@ -166,7 +163,7 @@ static void close_section(docp *d)
     sec->final = new_section(s, sec->line, sec->kind, sec->name, len - a,
                              true);
     memcpy(sec->final->text, t + a, len - a);
-    sec->len = sec->final->len;
+    sec->has_text = len > a;
     d->acc->len = 0;
     if (d->acc->p)
         d->acc->p[0] = 0;
@@ -523,7 +520,7 @@ static void end_doc(qs *s, docp *d)
 {
     for (size_t i = 0; i < d->all_sections.n; i++) {
         psec *sec = d->all_sections.v[i];
-        if (sec->kind != DK_PLAIN && sec->len == 0)
+        if (sec->kind != DK_PLAIN && !sec->has_text)
             qs_error(s, sec_info(s, d->doc, sec->line), 0,
                      "text required after '%s:'", kind_name(sec->kind));
     }
@@ -696,7 +693,8 @@ void doc_connect_member(qs *s, qapi_doc *doc, const char *role,
         if (!hmap_get(&s->pragma.documentation_exceptions,
                       doc->symbol))
             qs_error(s, info, 0, "%s '%s' lacks documentation", role, name);
-        sec = new_section(s, doc->line, DK_MEMBER, name, 0, false);
+        sec = new_section(s, doc->line, DK_MEMBER, name, 0,
+                          !s->drop_doc_text);
         if (!doc->idx && doc->args.n + 1 >= 16)
             doc->idx = qs_alloc(s, sizeof(*doc->idx));
         add_desc(s, &doc->args, doc->idx ? &doc->idx->args : NULL, sec);

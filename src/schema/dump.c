@@ -146,10 +146,7 @@ static int put_entity(qk_buf *b, const entity *e)
 
 static int put_text(qk_buf *b, const doc_section *sec)
 {
-    int r = 0;
-    if (sec->len)
-        r |= qk_buf_append(b, sec->text, sec->len);
-    return r | qk_buf_append_char(b, '\n');
+    return qk_buf_append_str(b, sec->text) | qk_buf_append_char(b, '\n');
 }
 
 static int put_doc(qk_buf *b, const qapi_doc *doc)
