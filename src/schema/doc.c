@@ -538,7 +538,9 @@ qapi_doc *doc_parse(parser *p)
     d->acc->len = 0;
     if (p->vallen != 2)
         parser_error(p, "junk after '##' at start of documentation comment");
-    qapi_doc *doc = qs_alloc(s, sizeof(*doc));
+    /* without text, the text fields at the end are not even allocated */
+    qapi_doc *doc = qs_alloc(s, d->keep ? sizeof(*doc)
+                                        : offsetof(qapi_doc, body));
     d->doc = doc;
     doc->file = p->info;
     doc->line = p->line;
@@ -649,11 +651,12 @@ qapi_doc *doc_parse(parser *p)
     close_section(d);
     parser_accept(p, true);
     end_doc(s, d);
-    doc->body = d->body->final;
     doc->args = finals(s, &d->args);
     doc->features = finals(s, &d->features);
-    if (d->keep)
+    if (d->keep) {
+        doc->body = d->body->final;
         doc->sections = finals(s, &d->sections);
+    }
     doc->returns_line = d->returns ? d->returns->line : 0;
     doc->errors_line = d->errors ? d->errors->line : 0;
     if (doc->args.n >= 16 || doc->features.n >= 16) {

@@ -197,18 +197,20 @@ typedef struct doc_index {
 
 /* Without doc text (drop_doc_text), a block keeps only what the checks
  * need: its member and feature descriptions and the lines of its Returns
- * and Errors sections; body and sections are then empty. */
+ * and Errors sections. The fields from body on exist only with text: the
+ * block is allocated without them (72 bytes instead of 96). */
 typedef struct qapi_doc {
     srcinfo *file;           /* any location in the block's file */
     int line;                /* of the opening "##" (doc_info()) */
     int returns_line;        /* of its Returns section; 0: none */
     int errors_line;         /* of its Errors section; 0: none */
     const char *symbol;      /* NULL: free-form */
-    doc_section *body;       /* text kept only */
     doc_index *idx;          /* NULL for small blocks */
     vec args;                /* of doc_section* (ordered) */
     vec features;
-    vec sections;            /* other sections; text kept only */
+    /* text kept only */
+    doc_section *body;
+    vec sections;            /* other sections */
 } qapi_doc;
 
 /* ---- expressions ---- */
