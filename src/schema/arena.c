@@ -370,19 +370,22 @@ static size_t hash_str(const char *k)
     return h;
 }
 
-/* Lookup by a key that is not NUL-terminated (no copy needed). */
-void *hmap_get_n(const hmap *m, const char *key, size_t n)
+/* The slot of a key that is not NUL-terminated (no copy needed), or the
+ * free slot that ends its chain. */
+static hmap_slot *slot_n(const hmap *m, const char *key, size_t n)
 {
-    if (!m->cap)
-        return NULL;
     size_t i = hash_mem(key, n) & (m->cap - 1);
-    while (m->slots[i].key) {
+    for (;;) {
         const char *k = m->slots[i].key;
-        if (!strncmp(k, key, n) && !k[n])
-            return m->slots[i].val;
+        if (!k || ((!n || k[0] == key[0]) && !strncmp(k, key, n) && !k[n]))
+            return &m->slots[i];
         i = (i + 1) & (m->cap - 1);
     }
-    return NULL;
+}
+
+void *hmap_get_n(const hmap *m, const char *key, size_t n)
+{
+    return m->cap ? slot_n(m, key, n)->val : NULL;
 }
 
 void *hmap_get(const hmap *m, const char *key)
@@ -391,7 +394,7 @@ void *hmap_get(const hmap *m, const char *key)
         return NULL;
     size_t i = hash_str(key) & (m->cap - 1);
     while (m->slots[i].key) {
-        if (!strcmp(m->slots[i].key, key))
+        if (m->slots[i].key[0] == key[0] && !strcmp(m->slots[i].key, key))
             return m->slots[i].val;
         i = (i + 1) & (m->cap - 1);
     }
@@ -461,13 +464,24 @@ void hmap_reserve(qs *s, hmap *m, size_t n)
         hmap_grow(s, m, cap);
 }
 
-void hmap_put(qs *s, hmap *m, const char *key, void *val)
+static void grow_for_one_more(qs *s, hmap *m)
 {
     if (too_full(m->n, m->cap)) {
         if (m->cap >= UINT32_MAX / 2)
             qs_oom(s);
         hmap_grow(s, m, m->cap ? m->cap * 2 : 64);
     }
+}
+
+hmap_slot *hmap_slot_n(qs *s, hmap *m, const char *key, size_t n)
+{
+    grow_for_one_more(s, m);
+    return slot_n(m, key, n);
+}
+
+void hmap_put(qs *s, hmap *m, const char *key, void *val)
+{
+    grow_for_one_more(s, m);
     /* one probe: the key's slot, or the free one that ends its chain */
     size_t i = hash_str(key) & (m->cap - 1);
     while (m->slots[i].key && strcmp(m->slots[i].key, key))

@@ -68,14 +68,16 @@ bool qv_list_has_str(const qv *list, const char *s)
 /* Strings are interned: one immutable qv per distinct string. */
 qv *qv_intern(qs *s, const char *str, size_t len)
 {
-    qv *v = hmap_get_n(&s->strings, str, len);
-    if (v)
-        return v;
+    hmap_slot *slot = hmap_slot_n(s, &s->strings, str, len);
+    if (slot->key)
+        return slot->val;
     /* the text is a name the model keeps; the qv only serves the parse */
-    v = qs_palloc(s, sizeof(*v));
+    qv *v = qs_palloc(s, sizeof(*v));
     v->kind = QV_STR;
     v->s = qs_strndup(s, str, len);
-    hmap_put(s, &s->strings, v->s, v);
+    slot->key = v->s;
+    slot->val = v;
+    s->strings.n++;
     return v;
 }
 

@@ -102,6 +102,10 @@ void hmap_free(hmap *m);
 void *hmap_get(const hmap *m, const char *key);
 void *hmap_get_n(const hmap *m, const char *key, size_t n);
 void hmap_put(qs *s, hmap *m, const char *key, void *val);
+/* The slot of KEY (N bytes, not NUL-terminated) or, if absent, the free
+ * slot to fill for it: one hash and one probe to find or add. A filled
+ * free slot must be counted (m->n++). */
+hmap_slot *hmap_slot_n(qs *s, hmap *m, const char *key, size_t n);
 /* Room for N keys in one step, so no outgrown tables are left behind. */
 void hmap_reserve(qs *s, hmap *m, size_t n);
 
