@@ -107,6 +107,7 @@ static int compile(qk_schema *s, const char *name, const char *data,
         for (size_t i = 0; i < s->srcbufs.n; i++)
             qk_free(s->srcbufs.v[i]);
         s->srcbufs.n = 0;
+        qs_unmap_texts(s);
         if (s->pending_fd >= 0)
             close(s->pending_fd);
         s->pending_fd = -1;
