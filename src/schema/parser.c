@@ -434,6 +434,13 @@ static qv *get_expr(parser *p)
  * live ones, so that an unwind unmaps them.
  */
 #define MAP_HDR 16
+/* The text fills every page at once: one call makes them all, not a
+ * page fault each. */
+#ifdef MAP_POPULATE
+#define MAP_POPULATE_IF_ANY MAP_POPULATE
+#else
+#define MAP_POPULATE_IF_ANY 0
+#endif
 
 static char *map_text(qs *s, size_t cap)
 {
@@ -442,7 +449,7 @@ static char *map_text(qs *s, size_t cap)
     size_t n = cap + MAP_HDR;
     vec_reserve(s, &s->srcmaps, 1); /* registering it cannot fail then */
     char *m = mmap(NULL, n, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE_IF_ANY, -1, 0);
     if (m == MAP_FAILED)
         qs_oom(s);
     memcpy(m, &n, sizeof n);
