@@ -420,7 +420,7 @@ static doc_section *find_desc(vec *v, hmap *idx, const char *name)
         return hmap_get(idx, name);
     for (size_t i = 0; i < v->n; i++) {
         doc_section *sec = v->v[i];
-        if (!strcmp(sec->name, name))
+        if (sec->name[0] == name[0] && !strcmp(sec->name, name))
             return sec;
     }
     return NULL;
@@ -500,6 +500,8 @@ static bool match_tag(const char *line, const char **tag, size_t *taglen,
         "TODO",
     };
     for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+        if (line[0] != tags[i][0])
+            continue; /* most lines */
         size_t n = strlen(tags[i]);
         if (strncmp(line, tags[i], n) || line[n] != ':')
             continue;
