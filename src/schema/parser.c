@@ -425,74 +425,85 @@ static qv *get_expr(parser *p)
 /* ---- files ---- */
 
 /*
- * A regular file's text is read into a mapping of its own, not the heap:
- * unmapped once the file is parsed, it leaves nothing behind. In the heap,
- * each text was freed between the arena chunks made while it was parsed,
- * and most of those holes stayed resident but unused: QEMU's schema
- * (742 KB of text) peaked 0.24 MB higher. A mapping starts with its
- * length (MAP_HDR bytes, keeping the text aligned); s->srcmaps holds the
- * live ones, so that an unwind unmaps them.
+ * A regular file's text is read into a mapping, not the heap. In the
+ * heap, each text was freed between the arena chunks made while it was
+ * parsed, and most of those holes stayed resident but unused: QEMU's
+ * schema (742 KB of text) peaked 0.24 MB higher. Includes nest, so the
+ * texts being parsed form a chain: each include depth has one mapping,
+ * reused by the next file at that depth, until the file that included
+ * them is parsed (QEMU's 46 files need four mappings), and all are
+ * unmapped when the parse ends or unwinds. A mapping starts with its
+ * length (MAP_HDR bytes, keeping the text aligned); s->srcmaps[depth]
+ * holds it.
  */
 #define MAP_HDR 16
-/* The text fills every page at once: one call makes them all, not a
- * page fault each. */
+/* A new mapping is filled at once: one call makes its pages, not a page
+ * fault each. */
 #ifdef MAP_POPULATE
 #define MAP_POPULATE_IF_ANY MAP_POPULATE
 #else
 #define MAP_POPULATE_IF_ANY 0
 #endif
 
-static char *map_text(qs *s, size_t cap)
+static size_t map_len(const char *m)
+{
+    size_t n;
+    memcpy(&n, m, sizeof n);
+    return n;
+}
+
+/* Room for CAP bytes of text at include depth DEPTH. */
+static char *map_text(qs *s, unsigned depth, size_t cap)
 {
     if (cap > SIZE_MAX - MAP_HDR)
         qs_oom(s);
+    while (s->srcmaps.n <= depth)
+        vec_push(s, &s->srcmaps, NULL);
+    char **slot = (char **)&s->srcmaps.v[depth];
     size_t n = cap + MAP_HDR;
-    vec_reserve(s, &s->srcmaps, 1); /* registering it cannot fail then */
+    if (*slot && map_len(*slot) >= n)
+        return *slot + MAP_HDR;
+    if (*slot)
+        munmap(*slot, map_len(*slot));
+    *slot = NULL;
     char *m = mmap(NULL, n, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE_IF_ANY, -1, 0);
     if (m == MAP_FAILED)
         qs_oom(s);
     memcpy(m, &n, sizeof n);
-    vec_push(s, &s->srcmaps, m);
+    *slot = m;
     return m + MAP_HDR;
 }
 
-/* Unmaps the newest mapping: files are parsed depth first, so the text
- * done with is always the newest one. */
-static void unmap_text(qs *s)
+/* Unmaps the mappings deeper than DEPTH: once a file is parsed, those of
+ * its includes are not needed by its siblings. */
+static void unmap_below(qs *s, size_t depth)
 {
-    char *m = s->srcmaps.v[--s->srcmaps.n];
-    size_t n;
-    memcpy(&n, m, sizeof n);
-    munmap(m, n);
+    while (s->srcmaps.n > depth) {
+        char *m = s->srcmaps.v[--s->srcmaps.n];
+        if (m)
+            munmap(m, map_len(m));
+    }
 }
 
 void qs_unmap_texts(qs *s)
 {
-    while (s->srcmaps.n)
-        unmap_text(s);
+    unmap_below(s, 0);
 }
 
-/* The storage of a text being parsed: heap (s->srcbufs[slot]), or a
- * mapping (MAP, in s->srcmaps). */
-typedef struct srcslot {
-    size_t slot;
-    char *map;
-} srcslot;
-
 /*
- * Reads a whole file into a buffer with two spare bytes: a mapping for a
- * regular file (unless it grows while read), else a qk_malloc'd buffer
- * registered in s->srcbufs; either way an unwind frees it, and the caller
- * does (src_release) once the file is parsed. Returns 0 or an errno.
+ * Reads a whole file into a buffer with two spare bytes: the mapping of
+ * include depth DEPTH for a regular file (unless it grows while read),
+ * else a qk_malloc'd buffer registered in s->srcbufs[*slot] so that an
+ * unwind frees it; the caller frees that (src_release) once the file is
+ * parsed. Returns 0 or an errno.
  */
-static int read_file(qs *s, const char *path, const char **data,
-                     size_t *len, srcslot *ss)
+static int read_file(qs *s, const char *path, unsigned depth,
+                     const char **data, size_t *len, size_t *slot)
 {
     vec_push(s, &s->srcbufs, NULL);
-    ss->slot = s->srcbufs.n - 1;
-    ss->map = NULL;
-    void **reg = &s->srcbufs.v[ss->slot];
+    *slot = s->srcbufs.n - 1;
+    void **reg = &s->srcbufs.v[*slot];
     if (s->reader) {
         char *d = NULL;
         size_t n = 0;
@@ -521,8 +532,9 @@ static int read_file(qs *s, const char *path, const char **data,
     size_t cap = !e && S_ISREG(st.st_mode) ? (size_t)st.st_size + 3 : 65536;
     size_t n = 0;
     char *buf = NULL;
-    if (!e && S_ISREG(st.st_mode)) {
-        buf = ss->map = map_text(s, cap);
+    bool mapped = !e && S_ISREG(st.st_mode);
+    if (mapped) {
+        buf = map_text(s, depth, cap);
     } else if (!e) {
         buf = qk_malloc(cap);
         if (!buf)
@@ -533,7 +545,7 @@ static int read_file(qs *s, const char *path, const char **data,
         if (cap - n < 3) {
             size_t ncap = cap * 2;
             char *nb = NULL;
-            if (ncap > cap && ss->map) {
+            if (ncap > cap && mapped) {
                 /* the file grew: carry on in the heap */
                 nb = qk_malloc(ncap);
                 if (nb)
@@ -545,10 +557,7 @@ static int read_file(qs *s, const char *path, const char **data,
                 qs_oom(s);
             *reg = buf = nb;
             cap = ncap;
-            if (ss->map) {
-                unmap_text(s);
-                ss->map = NULL;
-            }
+            mapped = false;
         }
         ssize_t r = read(fd, buf + n, cap - n - 2);
         if (r < 0) {
@@ -570,12 +579,10 @@ static int read_file(qs *s, const char *path, const char **data,
     return 0;
 }
 
-static void src_release(qs *s, const srcslot *ss)
+static void src_release(qs *s, size_t slot)
 {
-    if (ss->map)
-        unmap_text(s);
-    qk_free(s->srcbufs.v[ss->slot]);
-    s->srcbufs.v[ss->slot] = NULL;
+    qk_free(s->srcbufs.v[slot]);
+    s->srcbufs.v[slot] = NULL;
 }
 
 static void parse_file(qs *s, const char *fname, const char *data,
@@ -595,14 +602,15 @@ static void do_include(qs *s, parser *p, const char *include, srcinfo *info,
     const char *data;
     size_t len;
     hmap_put(s, &s->included, qs_strdup(s, abs), (void *)1);
-    srcslot slot;
-    int e = read_file(s, incl_fname, &data, &len, &slot);
+    size_t slot;
+    int e = read_file(s, incl_fname, incl_depth + 1, &data, &len, &slot);
     if (e)
         qs_error(s, info, 0, "can't read include file '%s': %s", incl_fname,
                  strerror(e));
     (void)p;
     parse_file(s, incl_fname, data, len, info, incl_depth + 1);
-    src_release(s, &slot);
+    src_release(s, slot);
+    unmap_below(s, incl_depth + 2);
 }
 
 static void set_list_str(qs *s, srcinfo *info, const char *name, qv *v,
@@ -723,22 +731,23 @@ static void parse_file(qs *s, const char *fname, const char *data,
 void qs_parse_root(qs *s, const char *fname, const char *data, size_t len)
 {
     s->root_fname = fname;
-    srcslot slot = {0};
+    size_t slot;
     if (!data) {
-        int e = read_file(s, fname, &data, &len, &slot);
+        int e = read_file(s, fname, 0, &data, &len, &slot);
         if (e)
             qs_error_plain(s, qs_printf(s, "can't read schema file '%s': %s",
                                         fname, strerror(e)));
     } else {
         vec_push(s, &s->srcbufs, NULL);
-        slot.slot = s->srcbufs.n - 1;
+        slot = s->srcbufs.n - 1;
         char *c = len + 2 > len ? qk_malloc(len + 2) : NULL;
         if (!c)
             qs_oom(s);
-        s->srcbufs.v[slot.slot] = c;
+        s->srcbufs.v[slot] = c;
         memcpy(c, data, len);
         data = c;
     }
     parse_file(s, fname, data, len, NULL, 0);
-    src_release(s, &slot);
+    src_release(s, slot);
+    qs_unmap_texts(s);
 }

@@ -359,7 +359,7 @@ struct qk_schema {
     bool used, ok;
     char *last_error;
     vec srcbufs;             /* source buffers being parsed (unwind frees) */
-    vec srcmaps;             /* source texts' mappings (unwind unmaps) */
+    vec srcmaps;             /* text mapping of each include depth */
     int pending_fd;          /* file being read (unwind closes), or -1 */
     /* parse output */
     pragma_state pragma;
@@ -389,7 +389,7 @@ struct qk_schema {
 };
 
 void qs_parse_root(qs *s, const char *fname, const char *data, size_t len);
-void qs_unmap_texts(qs *s);  /* on unwind: the texts being parsed */
+void qs_unmap_texts(qs *s);  /* after the parse, or on unwind */
 void qs_compat_2015(qs *s);
 /* Checks one top-level expression (expr.c). */
 void qs_check_expr(qs *s, qexpr *x);
