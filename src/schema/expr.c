@@ -14,6 +14,26 @@
 
 #include "schema/schema-int.h"
 
+/*
+ * What a message is about ("'data' member 'x'"): the text of UP, then A to
+ * D. It is made into a string only when a message needs it: a valid
+ * schema needs none, and making them all took a twentieth of the checks.
+ */
+typedef struct subj {
+    const struct subj *up;
+    const char *a, *b, *c, *d;
+} subj;
+
+#define SUBJ(str) (&(subj){NULL, (str), "", "", ""})
+
+static const char *subj_str(qs *s, const subj *j)
+{
+    if (!j)
+        return "";
+    return qs_tcat(s, qs_tcat(s, subj_str(s, j->up), j->a, "", ""), j->b,
+                   j->c, j->d);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -38,7 +58,7 @@ static bool in_list(const char *k, const char *const *l)
 
 /* REQUIRED and OPTIONAL are NULL-terminated. */
 static void check_keys(qs *s, const qv *value, srcinfo *info,
-                       const char *source, const char *const *required,
+                       const subj *source, const char *const *required,
                        const char *const *optional)
 {
     size_t nreq = 0, nopt = 0;
@@ -52,7 +72,8 @@ static void check_keys(qs *s, const qv *value, srcinfo *info,
         if (!qv_has(value, required[i]))
             missing[nm++] = required[i];
     if (nm)
-        qs_error(s, info, 0, "%s misses key%s %s", source, nm > 1 ? "s" : "",
+        qs_error(s, info, 0, "%s misses key%s %s", subj_str(s, source),
+                 nm > 1 ? "s" : "",
                  pprint(s, missing, nm));
     const char **unknown = qs_talloc(s, (value->n + 1) * sizeof(char *));
     size_t nu = 0;
@@ -68,16 +89,16 @@ static void check_keys(qs *s, const qv *value, srcinfo *info,
         memcpy(allowed + nreq, optional, nopt * sizeof(char *));
         const char *u = pprint(s, unknown, nu);
         qs_error(s, info, 0, "%s has unknown key%s %s\nValid keys are %s.",
-                 source, nu > 1 ? "s" : "", u,
+                 subj_str(s, source), nu > 1 ? "s" : "", u,
                  pprint(s, allowed, nreq + nopt));
     }
 }
 
 static void check_name_is_str(qs *s, const qv *name, srcinfo *info,
-                              const char *source)
+                              const subj *source)
 {
     if (!name || name->kind != QV_STR)
-        qs_error(s, info, 0, "%s requires a string name", source);
+        qs_error(s, info, 0, "%s requires a string name", subj_str(s, source));
 }
 
 static bool alpha(char c)
@@ -140,26 +161,26 @@ static bool c_name_starts(const char *name, const char *prefix)
 }
 
 static const char *check_name_str(qs *s, const char *name, srcinfo *info,
-                                  const char *source)
+                                  const subj *source)
 {
     const char *stem = match_valid_name(name);
     if (!stem || c_name_starts(name, "q_"))
-        qs_error(s, info, 0, "%s has an invalid name", source);
+        qs_error(s, info, 0, "%s has an invalid name", subj_str(s, source));
     return stem;
 }
 
 static void check_name_upper(qs *s, const char *name, srcinfo *info,
-                             const char *source)
+                             const subj *source)
 {
     const char *stem = check_name_str(s, name, info, source);
     for (const char *p = stem; *p; p++)
         if ((*p >= 'a' && *p <= 'z') || *p == '-')
             qs_error(s, info, 0, "name of %s must not use lowercase or '-'",
-                     source);
+                     subj_str(s, source));
 }
 
 static void check_name_lower(qs *s, const char *name, srcinfo *info,
-                             const char *source, bool permit_upper,
+                             const subj *source, bool permit_upper,
                              bool permit_underscore)
 {
     const char *stem = check_name_str(s, name, info, source);
@@ -167,11 +188,11 @@ static void check_name_lower(qs *s, const char *name, srcinfo *info,
         if ((!permit_upper && *p >= 'A' && *p <= 'Z') ||
             (!permit_underscore && *p == '_'))
             qs_error(s, info, 0, "name of %s must not use uppercase or '_'",
-                     source);
+                     subj_str(s, source));
 }
 
 static void check_name_camel(qs *s, const char *name, srcinfo *info,
-                             const char *source)
+                             const subj *source)
 {
     const char *stem = check_name_str(s, name, info, source);
     /* [A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*$ */
@@ -184,20 +205,21 @@ static void check_name_camel(qs *s, const char *name, srcinfo *info,
             lower = true;
     }
     if (!ok || !lower)
-        qs_error(s, info, 0, "name of %s must use CamelCase", source);
+        qs_error(s, info, 0, "name of %s must use CamelCase",
+                 subj_str(s, source));
 }
 
 static void check_defn_name_str(qs *s, const char *name, srcinfo *info,
                                 const char *meta)
 {
     if (!strcmp(meta, "event")) {
-        check_name_upper(s, name, info, meta);
+        check_name_upper(s, name, info, SUBJ(meta));
     } else if (!strcmp(meta, "command")) {
         bool perm = hmap_get(&s->pragma.command_name_exceptions, name) ||
                     s->compat == 2015;
-        check_name_lower(s, name, info, meta, false, perm);
+        check_name_lower(s, name, info, SUBJ(meta), false, perm);
     } else {
-        check_name_camel(s, name, info, meta);
+        check_name_camel(s, name, info, SUBJ(meta));
         size_t n = strlen(name);
         if (n >= 4 && !strcmp(name + n - 4, "List"))
             qs_error(s, info, 0, "%s name should not end in 'List'", meta);
@@ -218,7 +240,7 @@ static bool valid_if_ident(const char *p)
 }
 
 static void check_if_cond(qs *s, const qv *cond, srcinfo *info,
-                          const char *source)
+                          const subj *source)
 {
     static const char *const none[] = {NULL};
     static const char *const ops[] = {"all", "any", "not", NULL};
@@ -226,18 +248,21 @@ static void check_if_cond(qs *s, const qv *cond, srcinfo *info,
         if (!valid_if_ident(cond->s))
             qs_error(s, info, 0,
                      "'if' condition '%s' of %s is not a valid identifier",
-                     cond->s, source);
+                     cond->s, subj_str(s, source));
         return;
     }
     if (cond->kind != QV_OBJ)
         qs_error(s, info, 0,
                  "'if' condition of %s must be a string or an object",
-                 source);
-    check_keys(s, cond, info, qs_tcat(s, "'if' condition of ", source, "", ""),
+                 subj_str(s, source));
+    /* conditions that are objects are rare: this subject is made now */
+    check_keys(s, cond, info,
+               SUBJ(qs_tcat(s, "'if' condition of ", subj_str(s, source), "",
+                            "")),
                none, ops);
     if (cond->n != 1)
         qs_error(s, info, 0, "'if' condition of %s has conflicting keys",
-                 source);
+                 subj_str(s, source));
     const char *op = cond->obj[0].key;
     const qv *arg = cond->obj[0].val;
     if (!strcmp(op, "not")) {
@@ -246,15 +271,16 @@ static void check_if_cond(qs *s, const qv *cond, srcinfo *info,
     }
     if (arg->kind != QV_LIST)
         qs_error(s, info, 0, "'%s' condition of %s must be an array", op,
-                 source);
+                 subj_str(s, source));
     if (!arg->n)
-        qs_error(s, info, 0, "'if' condition [] of %s is useless", source);
+        qs_error(s, info, 0, "'if' condition [] of %s is useless",
+                 subj_str(s, source));
     for (size_t i = 0; i < arg->n; i++)
         check_if_cond(s, arg->list[i], info, source);
 }
 
 static void check_if(qs *s, const qv *expr, srcinfo *info,
-                     const char *source)
+                     const subj *source)
 {
     const qv *c = qv_get(expr, "if");
     if (c)
@@ -270,13 +296,13 @@ static void check_if(qs *s, const qv *expr, srcinfo *info,
  */
 static qv *check_named_item(qs *s, qv *item, srcinfo *info, const char *what,
                             const char *const *req, const char *const *opt,
-                            const char **source)
+                            subj *source)
 {
     if (item->kind == QV_OBJ)
-        check_keys(s, item, info, what, req, opt);
+        check_keys(s, item, info, SUBJ(what), req, opt);
     qv *name = qv_long(item, "name");
-    check_name_is_str(s, name, info, what);
-    *source = qs_tcat(s, what, " '", name->s, "'");
+    check_name_is_str(s, name, info, SUBJ(what));
+    *source = (subj){NULL, what, " '", name->s, "'"};
     return name;
 }
 
@@ -290,57 +316,60 @@ static void check_features(qs *s, qv *features, srcinfo *info)
         qs_error(s, info, 0, "'features' must be an array");
     for (size_t i = 0; i < features->n; i++) {
         qv *f = features->list[i]; /* short form: the name itself */
-        const char *source;
+        subj source;
         qv *name = check_named_item(s, f, info, "'features' member", req, opt,
                                     &source);
-        check_name_lower(s, name->s, info, source, false, false);
-        check_if(s, f, info, source);
+        check_name_lower(s, name->s, info, &source, false, false);
+        check_if(s, f, info, &source);
     }
 }
 
 /* ---- types ---- */
 
 static void check_type_name(qs *s, const qv *v, srcinfo *info,
-                            const char *source)
+                            const subj *source)
 {
     if (v && v->kind != QV_STR)
-        qs_error(s, info, 0, "%s should be a type name", source);
+        qs_error(s, info, 0, "%s should be a type name", subj_str(s, source));
 }
 
 static void check_type_name_or_array(qs *s, const qv *v, srcinfo *info,
-                                     const char *source)
+                                     const subj *source)
 {
     if (!v || v->kind == QV_STR)
         return;
     if (v->kind != QV_LIST)
-        qs_error(s, info, 0, "%s should be a type name or array", source);
+        qs_error(s, info, 0, "%s should be a type name or array",
+                 subj_str(s, source));
     if (v->n != 1 || v->list[0]->kind != QV_STR)
         qs_error(s, info, 0, "%s: array type must contain single type name",
-                 source);
+                 subj_str(s, source));
 }
 
 static void check_type_implicit(qs *s, const qv *value, srcinfo *info,
-                                const char *source, const char *parent_name)
+                                const subj *source, const char *parent_name)
 {
     static const char *const req[] = {"type", NULL};
     static const char *const opt[] = {"if", "features", NULL};
     if (!value || value->kind == QV_STR)
         return;
     if (value->kind != QV_OBJ)
-        qs_error(s, info, 0, "%s should be an object or type name", source);
+        qs_error(s, info, 0, "%s should be an object or type name",
+                 subj_str(s, source));
     bool permissive = (parent_name &&
         hmap_get(&s->pragma.member_name_exceptions, parent_name)) ||
         s->compat == 2015;
     for (size_t i = 0; i < value->n; i++) {
         const char *key = value->obj[i].key;
         qv *arg = value->obj[i].val;
-        const char *key_source = qs_tcat(s, source, " member '", key, "'");
+        const subj *key_source = &(subj){source, " member '", key, "'", ""};
         if (key[0] == '*')
             key++;
         check_name_lower(s, key, info, key_source, permissive, permissive);
         /* c_name "u" is "u" itself: only 'u' maps to 'u' */
         if (!strcmp(key, "u") || c_name_starts(key, "has_"))
-            qs_error(s, info, 0, "%s uses reserved name", key_source);
+            qs_error(s, info, 0, "%s uses reserved name",
+                     subj_str(s, key_source));
         if (arg->kind == QV_OBJ) { /* else short form: the type itself */
             check_keys(s, arg, info, key_source, req, opt);
             check_if(s, arg, info, key_source);
@@ -365,14 +394,14 @@ static void check_enum(qs *s, qv *expr, srcinfo *info)
                       s->compat == 2015;
     for (size_t i = 0; i < members->n; i++) {
         qv *m = members->list[i]; /* short form: the name itself */
-        const char *source;
+        subj source;
         qv *mn = check_named_item(s, m, info, "'data' member", req, opt,
                                   &source);
         const char *n = mn->s;
         if (n[0] >= '0' && n[0] <= '9')
             n = qs_tcat(s, "d", n, "", "");
-        check_name_lower(s, n, info, source, permissive, permissive);
-        check_if(s, m, info, source);
+        check_name_lower(s, n, info, &source, permissive, permissive);
+        check_if(s, m, info, &source);
         check_features(s, qv_get(m, "features"), info);
     }
 }
@@ -383,8 +412,8 @@ static void check_struct(qs *s, qv *expr, srcinfo *info)
     qv *members = qv_get(expr, "data");
     if (members->kind == QV_STR)
         qs_error(s, info, 0, "'data' should be an object or type name");
-    check_type_implicit(s, members, info, "'data'", name);
-    check_type_name(s, qv_get(expr, "base"), info, "'base'");
+    check_type_implicit(s, members, info, SUBJ("'data'"), name);
+    check_type_name(s, qv_get(expr, "base"), info, SUBJ("'base'"));
 }
 
 static void check_union(qs *s, qv *expr, srcinfo *info, bool simple)
@@ -395,14 +424,14 @@ static void check_union(qs *s, qv *expr, srcinfo *info, bool simple)
     qv *base = qv_get(expr, "base");
     qv *disc = qv_get(expr, "discriminator");
     qv *members = qv_get(expr, "data");
-    check_type_implicit(s, base, info, "'base'", name);
-    check_name_is_str(s, disc, info, "'discriminator'");
+    check_type_implicit(s, base, info, SUBJ("'base'"), name);
+    check_name_is_str(s, disc, info, SUBJ("'discriminator'"));
     if (members->kind != QV_OBJ)
         qs_error(s, info, 0, "'data' must be an object");
     for (size_t i = 0; i < members->n; i++) {
         qv *value = members->obj[i].val;
-        const char *source =
-            qs_tcat(s, "'data' member '", members->obj[i].key, "'", "");
+        const subj *source =
+            &(subj){NULL, "'data' member '", members->obj[i].key, "'", ""};
         if (value->kind == QV_OBJ) {
             check_keys(s, value, info, source, req, opt);
             check_if(s, value, info, source);
@@ -426,7 +455,7 @@ static void check_alternate(qs *s, qv *expr, srcinfo *info)
     for (size_t i = 0; i < members->n; i++) {
         const char *key = members->obj[i].key;
         qv *value = members->obj[i].val;
-        const char *source = qs_tcat(s, "'data' member '", key, "'", "");
+        const subj *source = &(subj){NULL, "'data' member '", key, "'", ""};
         check_name_lower(s, key, info, source, false, false);
         if (value->kind == QV_OBJ) {
             check_keys(s, value, info, source, req, opt);
@@ -443,11 +472,11 @@ static void check_command(qs *s, qv *expr, srcinfo *info)
     if (qv_truthy(qv_get(expr, "boxed"))) {
         if (!args)
             qs_error(s, info, 0, "'boxed': true requires 'data'");
-        check_type_name(s, args, info, "'data'");
+        check_type_name(s, args, info, SUBJ("'data'"));
     } else {
-        check_type_implicit(s, args, info, "'data'", NULL);
+        check_type_implicit(s, args, info, SUBJ("'data'"), NULL);
     }
-    check_type_name_or_array(s, rets, info, "'returns'");
+    check_type_name_or_array(s, rets, info, SUBJ("'returns'"));
 }
 
 static void check_event(qs *s, qv *expr, srcinfo *info)
@@ -456,9 +485,9 @@ static void check_event(qs *s, qv *expr, srcinfo *info)
     if (qv_truthy(qv_get(expr, "boxed"))) {
         if (!args)
             qs_error(s, info, 0, "'boxed': true requires 'data'");
-        check_type_name(s, args, info, "'data'");
+        check_type_name(s, args, info, SUBJ("'data'"));
     } else {
-        check_type_implicit(s, args, info, "'data'", NULL);
+        check_type_implicit(s, args, info, SUBJ("'data'"), NULL);
     }
 }
 
@@ -507,7 +536,7 @@ void qs_check_expr(qs *s, qexpr *x)
                  "expression must have exactly one key 'enum', 'struct', "
                  "'union', 'alternate', 'command', 'event'");
     check_name_is_str(s, qv_get(expr, meta), info,
-                      qs_tcat(s, "'", meta, "'", ""));
+                      &(subj){NULL, "'", meta, "'", ""});
     const char *name = qv_get(expr, meta)->s;
     info->defn_meta = meta_idx;
     info->defn_name = name;
@@ -526,23 +555,23 @@ void qs_check_expr(qs *s, qexpr *x)
         static const char *const r[] = {"enum", "data", NULL};
         static const char *const o[] = {"if", "features", "prefix",
                                         NULL};
-        check_keys(s, expr, info, meta, r, o);
+        check_keys(s, expr, info, SUBJ(meta), r, o);
         check_enum(s, expr, info);
     } else if (!strcmp(meta, "union")) {
         static const char *const r[] = {"union", "base", "discriminator",
                                         "data", NULL};
         static const char *const o[] = {"if", "features", NULL};
-        check_keys(s, expr, info, meta, r, o);
+        check_keys(s, expr, info, SUBJ(meta), r, o);
         check_union(s, expr, info, x->simple_union);
     } else if (!strcmp(meta, "alternate")) {
         static const char *const r[] = {"alternate", "data", NULL};
         static const char *const o[] = {"if", "features", NULL};
-        check_keys(s, expr, info, meta, r, o);
+        check_keys(s, expr, info, SUBJ(meta), r, o);
         check_alternate(s, expr, info);
     } else if (!strcmp(meta, "struct")) {
         static const char *const r[] = {"struct", "data", NULL};
         static const char *const o[] = {"base", "if", "features", NULL};
-        check_keys(s, expr, info, meta, r, o);
+        check_keys(s, expr, info, SUBJ(meta), r, o);
         check_struct(s, expr, info);
     } else if (!strcmp(meta, "command")) {
         static const char *const r[] = {"command", NULL};
@@ -550,16 +579,16 @@ void qs_check_expr(qs *s, qexpr *x)
             "data", "returns", "boxed", "if", "features", "gen",
             "success-response", "allow-oob", "allow-preconfig",
             "coroutine", NULL};
-        check_keys(s, expr, info, meta, r, o);
+        check_keys(s, expr, info, SUBJ(meta), r, o);
         check_command(s, expr, info);
     } else {
         static const char *const r[] = {"event", NULL};
         static const char *const o[] = {"data", "boxed", "if", "features",
                                         NULL};
-        check_keys(s, expr, info, meta, r, o);
+        check_keys(s, expr, info, SUBJ(meta), r, o);
         check_event(s, expr, info);
     }
-    check_if(s, expr, info, meta);
+    check_if(s, expr, info, SUBJ(meta));
     check_features(s, qv_get(expr, "features"), info);
     check_flags(s, expr, info);
 }
