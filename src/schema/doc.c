@@ -42,7 +42,11 @@ typedef struct psec {
 typedef struct docp {
     parser *p;
     qapi_doc *doc;
-    sbuf *line;          /* current line's text (s->doc_line) */
+    /* The current line ends in the source buffer itself: the byte after
+     * its text is made a NUL, and put back (SAVED) before the next token
+     * is read. */
+    char *nul_at;
+    char saved;
     sbuf *acc;           /* text of the open (last) section (s->doc_acc) */
     /* Without text, only whether the open section has any (the checks
      * need no more), and only the descriptions are kept. */
@@ -97,8 +101,8 @@ static psec *new_psec(qs *s, int line, enum doc_kind kind, const char *name)
     return sec;
 }
 
-/* The two buffers live on the heap, reused from block to block and freed
- * after the parse (doc_parse_done): in the arena, their outgrown copies
+/* The text buffer lives on the heap, reused from block to block and freed
+ * after the parse (doc_parse_done): in the arena, its outgrown copies
  * would stay behind. */
 static void buf_add(qs *s, sbuf *b, const char *p, size_t n)
 {
@@ -122,8 +126,7 @@ static void buf_add(qs *s, sbuf *b, const char *p, size_t n)
 void doc_parse_done(qs *s)
 {
     qk_free(s->doc_acc.p);
-    qk_free(s->doc_line.p);
-    s->doc_acc = s->doc_line = (sbuf){0};
+    s->doc_acc = (sbuf){0};
 }
 
 static void append_line(docp *d, const char *line)
@@ -300,15 +303,27 @@ static const char *get_doc_line(docp *d)
                      v[2 + n - 1] == '\v' ||
                      (v[2 + n - 1] >= 0x1c && v[2 + n - 1] <= 0x1f)))
         n--;
-    d->line->len = 0;
-    buf_add(p->s, d->line, v + 2, n);
+    /* the source buffer is the parse's own (parse_file writes to it) */
+    char *text = (char *)v + 2;
+    d->nul_at = text + n;
+    d->saved = text[n];
+    text[n] = 0;
     /* strlen(): a NUL in the line ends it for every later test too */
-    check_line(d, d->line->p, strlen(d->line->p));
-    return d->line->p;
+    check_line(d, text, strlen(text));
+    return text;
+}
+
+/* Puts back the byte the current line's NUL replaced. */
+static void end_line(docp *d)
+{
+    if (d->nul_at)
+        *d->nul_at = d->saved;
+    d->nul_at = NULL;
 }
 
 static const char *next_line(docp *d)
 {
+    end_line(d);
     parser_accept(d->p, false);
     return get_doc_line(d);
 }
@@ -535,7 +550,6 @@ qapi_doc *doc_parse(parser *p)
     dd.args_idx.tmp = dd.features_idx.tmp = true;
     docp *d = &dd;
     /* buffers reused across blocks */
-    d->line = &s->doc_line;
     d->acc = &s->doc_acc;
     d->acc->len = 0;
     if (p->vallen != 2)
@@ -651,6 +665,7 @@ qapi_doc *doc_parse(parser *p)
         }
     }
     close_section(d);
+    end_line(d);
     parser_accept(p, true);
     end_doc(s, d);
     doc->args = finals(s, &d->args);

@@ -379,7 +379,7 @@ struct qk_schema {
     hmap strings;            /* interned string values */
     qv_pair *stack;          /* parser: entries of unfinished values */
     size_t stack_cap;
-    sbuf doc_line, doc_acc;  /* doc.c buffers, reused across blocks */
+    sbuf doc_acc;            /* doc.c's text buffer, reused across blocks */
     qv qv_true, qv_false;
     entity *clash, *clash_with; /* first definition clash, raised after
                                    the expression checks */
