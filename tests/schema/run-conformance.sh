@@ -6,10 +6,14 @@
 # for a rejected one.
 #   run-conformance.sh QAPI_GEN CASE_DIR [CASES_FILE]
 # With CASES_FILE absent, every STEM.json with a STEM.out is a case.
+# With MODE=--check in the environment, each case runs `qapi-gen --check`
+# instead (doc text not kept, another path through the doc checks): stderr
+# and exit status must be the same, stdout empty.
 # Exit 77 (skip) when the case directory is absent.
 qapi_gen=$1
 dir=$2
 cases=${3:-}
+mode=${MODE:---dump}
 if [ ! -d "$dir" ]; then
     echo "SKIP: $dir not found (conformance data absent)"
     exit 77
@@ -27,12 +31,14 @@ pass=0
 fail=0
 failed=
 for stem in $list; do
-    "$qapi_gen" --dump $(cat "$stem.args" 2>/dev/null) "$stem.json" \
+    "$qapi_gen" "$mode" $(cat "$stem.args" 2>/dev/null) "$stem.json" \
         >"$tmp/out" 2>"$tmp/err"
     rc=$?
     want=0
     [ -s "$stem.err" ] && want=1
-    if cmp -s "$tmp/out" "$stem.out" && cmp -s "$tmp/err" "$stem.err" &&
+    wantout=$stem.out
+    [ "$mode" = --check ] && wantout=/dev/null
+    if cmp -s "$tmp/out" "$wantout" && cmp -s "$tmp/err" "$stem.err" &&
        [ "$rc" = "$want" ]; then
         pass=$((pass + 1))
     else
@@ -40,7 +46,7 @@ for stem in $list; do
         failed="$failed $stem"
         echo "FAIL: $stem (exit $rc, want $want)"
         diff -u "$stem.err" "$tmp/err" | head -20
-        diff -u "$stem.out" "$tmp/out" | head -20
+        diff -u "$wantout" "$tmp/out" | head -20
     fi
 done
 echo "$pass passed, $fail failed"

@@ -423,9 +423,10 @@ static void test_deep_includes(void **state)
 
 /* ---- allocation failure ---- */
 
+/* ARG non-NULL: a checker, doc text not kept (another path through the
+ * doc parser and checks). */
 static int compile_small(void *arg)
 {
-    (void)arg;
     static const char src[] =
         "##\n# @Color:\n#\n# A color.\n#\n# @red: red\n# @green: green\n##\n"
         "{ 'enum': 'Color', 'data': ['red', 'green'] }\n"
@@ -438,12 +439,27 @@ static int compile_small(void *arg)
     qk_schema *s = qk_schema_new();
     if (!s)
         return -1;
+    if (arg)
+        qk_schema_set_keep_doc_text(s, false);
     int r = qk_schema_compile_buffer(s, "m.json", src, sizeof src - 1);
-    if (r == 0) {
+    if (r == 0 && !arg) {
         qk_buf b = QK_BUF_INIT;
         r = qk_schema_dump(s, &b);
         qk_buf_free(&b);
     }
+    qk_schema_free(s);
+    return r;
+}
+
+/* A file with nested includes (the texts' mappings live while an
+ * allocation fails), as a checker. */
+static int compile_test_file(void *arg)
+{
+    qk_schema *s = qk_schema_new();
+    if (!s)
+        return -1;
+    qk_schema_set_keep_doc_text(s, false);
+    int r = qk_schema_compile_file(s, arg);
     qk_schema_free(s);
     return r;
 }
@@ -454,6 +470,17 @@ static void test_alloc_failure(void **state)
     assert_int_equal(compile_small(NULL), 0);
     long runs = tu_alloc_fail_loop(compile_small, NULL);
     assert_true(runs > 1);
+    int checker = 1;
+    assert_int_equal(compile_small(&checker), 0);
+    runs = tu_alloc_fail_loop(compile_small, &checker);
+    assert_true(runs > 1);
+    const char *path =
+        tu_shared_path("conformance/qapi-schema/qapi-schema-test.json");
+    if (path) {
+        assert_int_equal(compile_test_file((void *)path), 0);
+        runs = tu_alloc_fail_loop(compile_test_file, (void *)path);
+        assert_true(runs > 1);
+    }
 }
 
 int main(void)
