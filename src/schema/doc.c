@@ -467,8 +467,10 @@ static void new_description(docp *d, int line, const char *name, int len,
     if (idx->cap) {
         dup = hmap_get(idx, name) != NULL;
     } else {
-        for (size_t i = 0; i < desc->n && !dup; i++)
-            dup = !strcmp(((psec *)desc->v[i])->name, name);
+        for (size_t i = 0; i < desc->n && !dup; i++) {
+            const char *o = ((psec *)desc->v[i])->name;
+            dup = o[0] == name[0] && !strcmp(o, name);
+        }
     }
     if (dup)
         qs_error(s, parser_info(d->p), 0, "'%s' parameter name duplicated",
