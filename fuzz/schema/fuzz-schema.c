@@ -6,9 +6,14 @@
  * repetition and loops get exercised without touching the file system.
  * When the input compiles, the dump runs too. An input starting with byte
  * 0x15 is compiled as the 2015 language (--compat=2015) without that byte.
+ * Each input is also compiled as a checker (doc text not kept), which goes
+ * through other paths of the doc parser and checks: the result and the
+ * diagnostic must be the same, or the target aborts.
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "qmpkit/schema.h"
@@ -33,28 +38,46 @@ static int reader(void *opaque, const char *path, char **data, size_t *len)
     return 0;
 }
 
+/* The diagnostic of each compile (the first error only: one call). */
 static void diag(void *opaque, const char *text)
 {
-    (void)opaque;
-    (void)text;
+    snprintf(opaque, 4096, "%s", text);
+}
+
+static int compile(const uint8_t *data, size_t size, bool keep_text,
+                   char *msg, qk_schema **out)
+{
+    qk_schema *s = *out = qk_schema_new();
+    msg[0] = 0;
+    if (!s)
+        return QK_ERR_NOMEM;
+    qk_schema_set_diag(s, diag, msg);
+    qk_schema_set_reader(s, reader, NULL);
+    qk_schema_set_keep_doc_text(s, keep_text);
+    if (size > 0 && data[0] == 0x15) {
+        qk_schema_set_compat(s, 2015);
+        data++;
+        size--;
+    }
+    return qk_schema_compile_buffer(s, "fuzz.json", (const char *)data,
+                                    size);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    qk_schema *s = qk_schema_new();
-    if (!s)
-        return 0;
-    qk_schema_set_diag(s, diag, NULL);
-    qk_schema_set_reader(s, reader, NULL);
-    if (size > 0 && data[0] == 0x15) {
-        qk_schema_set_compat(s, 2015);
-        data++;
-        size--;
+    static char msg[4096], msg2[4096];
+    qk_schema *s, *s2;
+    int r = compile(data, size, true, msg, &s);
+    int r2 = compile(data, size, false, msg2, &s2);
+    qk_schema_free(s2);
+    if (r != r2 || strcmp(msg, msg2)) {
+        fprintf(stderr, "checker differs: %d '%s' vs %d '%s'\n", r, msg, r2,
+                msg2);
+        abort();
     }
-    if (qk_schema_compile_buffer(s, "fuzz.json", (const char *)data,
-                                 size) == 0) {
+    if (r == 0) {
         qk_buf b = QK_BUF_INIT;
         qk_schema_dump(s, &b);
         qk_buf_free(&b);

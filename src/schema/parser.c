@@ -430,11 +430,11 @@ static qv *get_expr(parser *p)
  * parsed, and most of those holes stayed resident but unused: QEMU's
  * schema (742 KB of text) peaked 0.24 MB higher. Includes nest, so the
  * texts being parsed form a chain: each include depth has one mapping,
- * reused by the next file at that depth, until the file that included
- * them is parsed (QEMU's 46 files need four mappings), and all are
- * unmapped when the parse ends or unwinds. A mapping starts with its
- * length (MAP_HDR bytes, keeping the text aligned); s->srcmaps[depth]
- * holds it.
+ * reused (or replaced by a bigger one) by the next file at that depth,
+ * until the file that included them is parsed: QEMU's 46 files take nine
+ * mmap() calls. All are unmapped when the parse ends or unwinds. A
+ * mapping starts with its length (MAP_HDR bytes, keeping the text
+ * aligned); s->srcmaps[depth] holds it.
  */
 #define MAP_HDR 16
 /* A new mapping is filled at once: one call makes its pages, not a page
