@@ -25,6 +25,7 @@ typedef struct gfile {
 } gfile;
 
 typedef struct gpool gpool;
+typedef struct gmemo_slot gmemo_slot;
 
 typedef struct gen {
     const qk_schema *s;
@@ -40,9 +41,27 @@ typedef struct gen {
     qk_buf tmp;              /* scratch for gs() */
     qk_buf spare[4];         /* buffers of emitted files, for new ones */
     size_t nspare;
+    gmemo_slot *memo;        /* see memo.c */
+    size_t memo_n, memo_cap;
 } gen;
 
+/* ---- memo (memo.c) ---- */
+/* What a memoised value was derived from its key string. */
+enum gmemo_what {
+    GMEMO_FMT = 1,       /* a format's pieces (fmt.c) */
+    GMEMO_CNAME,         /* c_name(key, false) */
+    GMEMO_CNAME_PROTECT, /* c_name(key, true) */
+    GMEMO_CAMEL_UPPER,   /* camel_to_upper(key) */
+    GMEMO_UPPER_CNAME,   /* upper-case c_name(key, false) */
+};
+/* KEY must live until generation ends; NULL when not memoised yet. */
+void *gmemo_get(const gen *g, const void *key, enum gmemo_what what);
+void gmemo_put(gen *g, const void *key, enum gmemo_what what, void *val);
+void gmemo_free(gen *g);
+
 /* ---- strings ---- */
+/* Appends FMT's expansion (fmt.c lists the conversions) to B. */
+int gvfmt(gen *g, qk_buf *b, const char *fmt, va_list ap);
 char *gs(gen *g, const char *fmt, ...) QK_PRINTF(2, 3);
 void *galloc(gen *g, size_t n);    /* pool memory, freed at the end */
 void *gzalloc(gen *g, size_t n);   /* zeroed */
