@@ -102,12 +102,12 @@ static unsigned long long mag(long long v)
 
 int gvfmt(gen *g, qk_buf *b, const char *fmt, va_list ap)
 {
-    const fmt_piece *pc = gmemo_get(g, fmt, GMEMO_FMT);
+    const fmt_piece *pc = gmemo_get(&g->fmts, fmt, GMEMO_FMT);
     if (!pc) {
         pc = compile(g, fmt);
         if (!pc)
             return QK_ERR_NOMEM;
-        gmemo_put(g, fmt, GMEMO_FMT, (void *)pc);
+        gmemo_put(&g->fmts, fmt, GMEMO_FMT, (void *)pc);
     }
     int r = 0;
     for (;; pc++) {

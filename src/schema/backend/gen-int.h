@@ -26,6 +26,10 @@ typedef struct gfile {
 
 typedef struct gpool gpool;
 typedef struct gmemo_slot gmemo_slot;
+typedef struct gmemo {       /* see memo.c */
+    gmemo_slot *tab;
+    size_t n, cap;
+} gmemo;
 
 typedef struct gen {
     const qk_schema *s;
@@ -41,12 +45,13 @@ typedef struct gen {
     qk_buf tmp;              /* scratch for gs() */
     qk_buf spare[4];         /* buffers of emitted files, for new ones */
     size_t nspare;
-    gmemo_slot *memo;        /* see memo.c */
-    size_t memo_n, memo_cap;
+    gmemo fmts;              /* formats' pieces (fmt.c), a few hundred */
+    gmemo names;             /* derived names, a few thousand */
 } gen;
 
 /* ---- memo (memo.c) ---- */
-/* What a memoised value was derived from its key string. */
+/* What a memoised value was derived from its key string (1..7: memo.c
+ * keeps it in the low bits of the key). */
 enum gmemo_what {
     GMEMO_FMT = 1,       /* a format's pieces (fmt.c) */
     GMEMO_CNAME,         /* c_name(key, false) */
@@ -55,9 +60,9 @@ enum gmemo_what {
     GMEMO_UPPER_CNAME,   /* upper-case c_name(key, false) */
 };
 /* KEY must live until generation ends; NULL when not memoised yet. */
-void *gmemo_get(const gen *g, const void *key, enum gmemo_what what);
-void gmemo_put(gen *g, const void *key, enum gmemo_what what, void *val);
-void gmemo_free(gen *g);
+void *gmemo_get(const gmemo *m, const void *key, enum gmemo_what what);
+void gmemo_put(gmemo *m, const void *key, enum gmemo_what what, void *val);
+void gmemo_free(gmemo *m);
 
 /* ---- strings ---- */
 /* Appends FMT's expansion (fmt.c lists the conversions) to B. */

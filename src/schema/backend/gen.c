@@ -163,10 +163,10 @@ static const char *make_c_name(gen *g, const char *name, bool protect)
 const char *c_name(gen *g, const char *name, bool protect)
 {
     enum gmemo_what w = protect ? GMEMO_CNAME_PROTECT : GMEMO_CNAME;
-    const char *r = gmemo_get(g, name, w);
+    const char *r = gmemo_get(&g->names, name, w);
     if (!r) {
         r = make_c_name(g, name, protect);
-        gmemo_put(g, name, w, (void *)r);
+        gmemo_put(&g->names, name, w, (void *)r);
     }
     return r;
 }
@@ -192,10 +192,10 @@ static char *upper(gen *g, const char *s)
 /* Upper-case c_name(NAME, false): enum constants and feature names. */
 static const char *upper_c_name(gen *g, const char *name)
 {
-    const char *r = gmemo_get(g, name, GMEMO_UPPER_CNAME);
+    const char *r = gmemo_get(&g->names, name, GMEMO_UPPER_CNAME);
     if (!r) {
         r = upper(g, c_name(g, name, false));
-        gmemo_put(g, name, GMEMO_UPPER_CNAME, (void *)r);
+        gmemo_put(&g->names, name, GMEMO_UPPER_CNAME, (void *)r);
     }
     return r;
 }
@@ -235,10 +235,10 @@ static const char *make_camel_to_upper(gen *g, const char *value)
 
 const char *camel_to_upper(gen *g, const char *value)
 {
-    const char *r = gmemo_get(g, value, GMEMO_CAMEL_UPPER);
+    const char *r = gmemo_get(&g->names, value, GMEMO_CAMEL_UPPER);
     if (!r) {
         r = make_camel_to_upper(g, value);
-        gmemo_put(g, value, GMEMO_CAMEL_UPPER, (void *)r);
+        gmemo_put(&g->names, value, GMEMO_CAMEL_UPPER, (void *)r);
     }
     return r;
 }
@@ -627,7 +627,8 @@ const char *rel_include(gen *g, const char *from, const char *to)
 
 static void free_all(gen *g)
 {
-    gmemo_free(g);
+    gmemo_free(&g->fmts);
+    gmemo_free(&g->names);
     qk_buf_free(&g->tmp);
     while (g->nspare)
         qk_buf_free(&g->spare[--g->nspare]);

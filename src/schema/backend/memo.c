@@ -14,64 +14,68 @@
 #include "schema/backend/gen-int.h"
 
 struct gmemo_slot {
-    const void *key;
-    uintptr_t what;
+    uint64_t key;    /* the address, shifted, with WHAT in its low bits */
     void *val;
 };
 
-static size_t slot_of(const void *key, enum gmemo_what what, size_t mask)
+/* User-space addresses fit in 57 bits even with 5-level paging. */
+static uint64_t key_of(const void *key, enum gmemo_what what)
 {
-    uint64_t h = ((uint64_t)(uintptr_t)key ^ (uint64_t)what) *
-                 0x9e3779b97f4a7c15ull;
-    return (size_t)(h >> 32) & mask;
+    return (uint64_t)(uintptr_t)key << 3 | (uint64_t)what;
 }
 
-void *gmemo_get(const gen *g, const void *key, enum gmemo_what what)
+static size_t slot_of(uint64_t k, size_t mask)
 {
-    if (!g->memo_cap)
+    return (size_t)((k * 0x9e3779b97f4a7c15ull) >> 32) & mask;
+}
+
+void *gmemo_get(const gmemo *m, const void *key, enum gmemo_what what)
+{
+    if (!m->cap)
         return NULL;
-    size_t mask = g->memo_cap - 1;
-    for (size_t i = slot_of(key, what, mask);; i = (i + 1) & mask) {
-        const gmemo_slot *s = &g->memo[i];
+    uint64_t k = key_of(key, what);
+    size_t mask = m->cap - 1;
+    for (size_t i = slot_of(k, mask);; i = (i + 1) & mask) {
+        const gmemo_slot *s = &m->tab[i];
+        if (s->key == k)
+            return s->val;
         if (!s->key)
             return NULL;
-        if (s->key == key && s->what == (uintptr_t)what)
-            return s->val;
     }
 }
 
-static void insert(gmemo_slot *tab, size_t cap, const gmemo_slot *e)
+static void insert(gmemo_slot *tab, size_t cap, uint64_t k, void *val)
 {
     size_t mask = cap - 1;
-    size_t i = slot_of(e->key, (enum gmemo_what)e->what, mask);
+    size_t i = slot_of(k, mask);
     while (tab[i].key)
         i = (i + 1) & mask;
-    tab[i] = *e;
+    tab[i].key = k;
+    tab[i].val = val;
 }
 
 /* Kept at most half full; running out of memory only loses the memo. */
-void gmemo_put(gen *g, const void *key, enum gmemo_what what, void *val)
+void gmemo_put(gmemo *m, const void *key, enum gmemo_what what, void *val)
 {
-    if (2 * (g->memo_n + 1) > g->memo_cap) {
-        size_t cap = g->memo_cap ? 2 * g->memo_cap : 4096;
+    if (2 * (m->n + 1) > m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 1024;
         gmemo_slot *tab = qk_calloc(cap, sizeof(*tab));
         if (!tab)
             return;
-        for (size_t i = 0; i < g->memo_cap; i++)
-            if (g->memo[i].key)
-                insert(tab, cap, &g->memo[i]);
-        qk_free(g->memo);
-        g->memo = tab;
-        g->memo_cap = cap;
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->tab[i].key)
+                insert(tab, cap, m->tab[i].key, m->tab[i].val);
+        qk_free(m->tab);
+        m->tab = tab;
+        m->cap = cap;
     }
-    gmemo_slot e = {key, (uintptr_t)what, val};
-    insert(g->memo, g->memo_cap, &e);
-    g->memo_n++;
+    insert(m->tab, m->cap, key_of(key, what), val);
+    m->n++;
 }
 
-void gmemo_free(gen *g)
+void gmemo_free(gmemo *m)
 {
-    qk_free(g->memo);
-    g->memo = NULL;
-    g->memo_n = g->memo_cap = 0;
+    qk_free(m->tab);
+    m->tab = NULL;
+    m->n = m->cap = 0;
 }
