@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "qmpkit/schema-gen.h"
 #include "qmpkit/schema.h"
 #include "../testutil.h"
 
@@ -423,10 +424,7 @@ static void test_deep_includes(void **state)
 
 /* ---- allocation failure ---- */
 
-static int compile_small(void *arg)
-{
-    (void)arg;
-    static const char src[] =
+static const char small_src[] =
         "##\n# @Color:\n#\n# A color.\n#\n# @red: red\n# @green: green\n##\n"
         "{ 'enum': 'Color', 'data': ['red', 'green'] }\n"
         "{ 'union': 'Un', 'base': {'c': 'Color'}, 'discriminator': 'c',\n"
@@ -435,10 +433,15 @@ static int compile_small(void *arg)
         "{ 'alternate': 'Alt', 'data': {'s': 'St', 'i': 'int'} }\n"
         "{ 'command': 'cmd', 'data': {'a': 'Alt'}, 'returns': ['St'] }\n"
         "{ 'event': 'EV', 'data': {'un': 'Un'}, 'if': {'not': 'X'} }\n";
+
+static int compile_small(void *arg)
+{
+    (void)arg;
     qk_schema *s = qk_schema_new();
     if (!s)
         return -1;
-    int r = qk_schema_compile_buffer(s, "m.json", src, sizeof src - 1);
+    int r = qk_schema_compile_buffer(s, "m.json", small_src,
+                                     sizeof small_src - 1);
     if (r == 0) {
         qk_buf b = QK_BUF_INIT;
         r = qk_schema_dump(s, &b);
@@ -456,6 +459,46 @@ static void test_alloc_failure(void **state)
     assert_true(runs > 1);
 }
 
+static int count_file(void *opaque, const char *name, const char *data,
+                      size_t len)
+{
+    (void)name;
+    (void)data;
+    (void)len;
+    ++*(int *)opaque;
+    return 0;
+}
+
+/* All back ends, with every file (the memo tables, the formats' pieces,
+ * the pool, the file buffers): an allocation failure is reported, never a
+ * crash or a leak, and no file is handed over after it. */
+static int generate_small(void *arg)
+{
+    int *files = arg;
+    *files = 0;
+    qk_schema *s = qk_schema_new();
+    if (!s)
+        return -1;
+    int r = qk_schema_compile_buffer(s, "m.json", small_src,
+                                     sizeof small_src - 1);
+    if (r == 0) {
+        qk_gen_options opt = {"p-", true, false};
+        r = qk_schema_generate(s, &opt, count_file, files);
+    }
+    qk_schema_free(s);
+    return r;
+}
+
+static void test_generate_alloc_failure(void **state)
+{
+    (void)state;
+    int files = 0;
+    assert_int_equal(generate_small(&files), 0);
+    assert_true(files > 10);
+    long runs = tu_alloc_fail_loop(generate_small, &files);
+    assert_true(runs > 20);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -463,6 +506,7 @@ int main(void)
         cmocka_unit_test(test_buffer_ok),
         cmocka_unit_test(test_walk),
         cmocka_unit_test(test_drop_doc_text),
+        cmocka_unit_test(test_generate_alloc_failure),
         cmocka_unit_test(test_buffer_error),
         cmocka_unit_test(test_include_loop),
         cmocka_unit_test(test_include_missing),

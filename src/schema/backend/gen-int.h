@@ -45,6 +45,7 @@ typedef struct gen {
     qk_buf tmp;              /* scratch for gs() */
     qk_buf spare[4];         /* buffers of emitted files, for new ones */
     size_t nspare;
+    gfile lost;              /* stands in for a file that could not be made */
     gmemo fmts;              /* formats' pieces (fmt.c), a few hundred */
     gmemo names;             /* derived names, a few thousand */
 } gen;
@@ -116,6 +117,8 @@ bool need_has(const member *m);
 const char *type_cname(gen *g, const entity *t);
 /* C type of a member/return value ("char *", "int64_t", "Foo *"). */
 const char *c_type(gen *g, const entity *t);
+/* What goes between C type CTYPE and a name: nothing after a '*'. */
+const char *type_sep(const char *ctype);
 /* C type as a parameter ("const char *" for str). */
 const char *c_param_type(gen *g, const entity *t);
 /* Statement freeing EXPR of type t, or NULL when nothing is needed. */

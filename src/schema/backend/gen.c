@@ -266,9 +266,9 @@ gfile *gf_new(gen *g, const char *name)
         qk_free(f);
         qk_free(n);
         g->err = QK_ERR_NOMEM;
-        static gfile dummy;
-        qk_buf_free(&dummy.buf);
-        return &dummy;
+        /* the back end carries on writing into a file nobody gets */
+        g->lost.name = (char *)"lost";
+        return &g->lost;
     }
     f->name = n;
     if (g->nspare)
@@ -485,6 +485,12 @@ const char *c_type(gen *g, const entity *t)
     }
 }
 
+const char *type_sep(const char *ctype)
+{
+    size_t n = strlen(ctype);
+    return n && ctype[n - 1] == '*' ? "" : " ";
+}
+
 const char *c_param_type(gen *g, const entity *t)
 {
     if (is_builtin(t) && !strcmp(t->name, "str"))
@@ -629,6 +635,7 @@ static void free_all(gen *g)
 {
     gmemo_free(&g->fmts);
     gmemo_free(&g->names);
+    qk_buf_free(&g->lost.buf);
     qk_buf_free(&g->tmp);
     while (g->nspare)
         qk_buf_free(&g->spare[--g->nspare]);
