@@ -4,7 +4,8 @@
  * from memory. Includes resolve through a reader that serves a few fixed
  * helper files (and fails for any other name), so include handling,
  * repetition and loops get exercised without touching the file system.
- * When the input compiles, the dump runs too. An input starting with byte
+ * When the input compiles, the dump and every code generator back end run
+ * too (the generated text is dropped). An input starting with byte
  * 0x15 is compiled as the 2015 language (--compat=2015) without that byte.
  * Each input is also compiled as a checker (doc text not kept), which goes
  * through other paths of the doc parser and checks: the result and the
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qmpkit/schema-gen.h"
 #include "qmpkit/schema.h"
 
 static int reader(void *opaque, const char *path, char **data, size_t *len)
@@ -35,6 +37,16 @@ static int reader(void *opaque, const char *path, char **data, size_t *len)
     if (qk_buf_append_str(&b, text))
         return -ENOMEM;
     *data = qk_buf_steal(&b, len);
+    return 0;
+}
+
+static int drop_file(void *opaque, const char *name, const char *data,
+                     size_t len)
+{
+    (void)opaque;
+    (void)name;
+    (void)data;
+    (void)len;
     return 0;
 }
 
@@ -84,6 +96,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (const qk_schema_entity *e = qk_schema_first(s); e;
              e = qk_schema_next(e))
             (void)qk_schema_entity_module(e);
+        qk_gen_options opt = {"fz-", size & 1, size & 2};
+        qk_schema_generate(s, &opt, drop_file, NULL);
     }
     qk_schema_free(s);
     return 0;

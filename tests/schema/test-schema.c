@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "qmpkit/schema-gen.h"
 #include "qmpkit/schema.h"
 #include "../testutil.h"
 
@@ -423,11 +424,7 @@ static void test_deep_includes(void **state)
 
 /* ---- allocation failure ---- */
 
-/* ARG non-NULL: a checker, doc text not kept (another path through the
- * doc parser and checks). */
-static int compile_small(void *arg)
-{
-    static const char src[] =
+static const char small_src[] =
         "##\n# @Color:\n#\n# A color.\n#\n# @red: red\n# @green: green\n##\n"
         "{ 'enum': 'Color', 'data': ['red', 'green'] }\n"
         "{ 'union': 'Un', 'base': {'c': 'Color'}, 'discriminator': 'c',\n"
@@ -436,30 +433,53 @@ static int compile_small(void *arg)
         "{ 'alternate': 'Alt', 'data': {'s': 'St', 'i': 'int'} }\n"
         "{ 'command': 'cmd', 'data': {'a': 'Alt'}, 'returns': ['St'] }\n"
         "{ 'event': 'EV', 'data': {'un': 'Un'}, 'if': {'not': 'X'} }\n";
+
+static int count_file(void *opaque, const char *name, const char *data,
+                      size_t len)
+{
+    (void)name;
+    (void)data;
+    (void)len;
+    ++*(int *)opaque;
+    return 0;
+}
+
+/* Compiles the small schema, then dumps it, or, when FILES is not NULL,
+ * runs every back end on it (the memo tables, the formats' pieces, the
+ * pool, the file buffers) and counts the files handed over. */
+static int compile_small(void *files)
+{
     qk_schema *s = qk_schema_new();
     if (!s)
         return -1;
-    if (arg)
-        qk_schema_set_keep_doc_text(s, false);
-    int r = qk_schema_compile_buffer(s, "m.json", src, sizeof src - 1);
-    if (r == 0 && !arg) {
+    int r = qk_schema_compile_buffer(s, "m.json", small_src,
+                                     sizeof small_src - 1);
+    if (r == 0 && !files) {
         qk_buf b = QK_BUF_INIT;
         r = qk_schema_dump(s, &b);
         qk_buf_free(&b);
+    } else if (r == 0) {
+        qk_gen_options opt = {"p-", true, false};
+        *(int *)files = 0;
+        r = qk_schema_generate(s, &opt, count_file, files);
     }
     qk_schema_free(s);
     return r;
 }
 
-/* A file with nested includes (the texts' mappings live while an
- * allocation fails), as a checker. */
-static int compile_test_file(void *arg)
+/* The small schema (SRC NULL) or the file SRC (nested includes: the
+ * source texts' mappings are live when an allocation fails) compiled as a
+ * checker, doc text not kept: another path through the doc parser and
+ * checks. */
+static int check_only(void *src)
 {
     qk_schema *s = qk_schema_new();
     if (!s)
         return -1;
     qk_schema_set_keep_doc_text(s, false);
-    int r = qk_schema_compile_file(s, arg);
+    int r = src ? qk_schema_compile_file(s, src)
+                : qk_schema_compile_buffer(s, "m.json", small_src,
+                                           sizeof small_src - 1);
     qk_schema_free(s);
     return r;
 }
@@ -470,17 +490,28 @@ static void test_alloc_failure(void **state)
     assert_int_equal(compile_small(NULL), 0);
     long runs = tu_alloc_fail_loop(compile_small, NULL);
     assert_true(runs > 1);
-    int checker = 1;
-    assert_int_equal(compile_small(&checker), 0);
-    runs = tu_alloc_fail_loop(compile_small, &checker);
+    assert_int_equal(check_only(NULL), 0);
+    runs = tu_alloc_fail_loop(check_only, NULL);
     assert_true(runs > 1);
     const char *path =
         tu_shared_path("conformance/qapi-schema/qapi-schema-test.json");
     if (path) {
-        assert_int_equal(compile_test_file((void *)path), 0);
-        runs = tu_alloc_fail_loop(compile_test_file, (void *)path);
+        assert_int_equal(check_only((void *)path), 0);
+        runs = tu_alloc_fail_loop(check_only, (void *)path);
         assert_true(runs > 1);
     }
+}
+
+/* An allocation failure while generating is reported, never a crash or a
+ * leak. */
+static void test_generate_alloc_failure(void **state)
+{
+    (void)state;
+    int files = 0;
+    assert_int_equal(compile_small(&files), 0);
+    assert_true(files > 10);
+    long runs = tu_alloc_fail_loop(compile_small, &files);
+    assert_true(runs > 20);
 }
 
 int main(void)
@@ -490,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_buffer_ok),
         cmocka_unit_test(test_walk),
         cmocka_unit_test(test_drop_doc_text),
+        cmocka_unit_test(test_generate_alloc_failure),
         cmocka_unit_test(test_buffer_error),
         cmocka_unit_test(test_include_loop),
         cmocka_unit_test(test_include_missing),

@@ -35,7 +35,7 @@ static void gen_params(gen *g, gfile *f, const entity *e, bool trailing_comma)
         if (need_has(m))
             out(g, f, "bool has_%s, ", c_name(g, m->name, true));
         const char *t = c_param_type(g, m->type);
-        out(g, f, "%s%s%s", t, t[strlen(t) - 1] == '*' ? "" : " ",
+        out(g, f, "%s%s%s", t, type_sep(t),
             (h ? c_name_cxx(g, m->name) : c_name(g, m->name, true)));
         if (trailing_comma || i + 1 < e->arg->all_members.n)
             outs(g, f, ",");
@@ -53,7 +53,7 @@ static const char *ret_type(gen *g, const entity *e)
 static void gen_proto(gen *g, gfile *h, const entity *e)
 {
     const char *rt = ret_type(g, e);
-    out(g, h, "%s%sqmp_%s(", rt, rt[strlen(rt) - 1] == '*' ? "" : " ",
+    out(g, h, "%s%sqmp_%s(", rt, type_sep(rt),
         c_name(g, e->name, false));
     gen_params(g, h, e, true);
     outs(g, h, "qk_error **errp)");

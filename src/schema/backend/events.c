@@ -36,7 +36,7 @@ static void gen_params(gen *g, gfile *f, const entity *e)
         if (need_has(m))
             out(g, f, "bool has_%s, ", c_name(g, m->name, true));
         const char *t = c_param_type(g, m->type);
-        out(g, f, "%s%s%s%s\n", t, t[strlen(t) - 1] == '*' ? "" : " ",
+        out(g, f, "%s%s%s%s\n", t, type_sep(t),
             (h ? c_name_cxx(g, m->name) : c_name(g, m->name, true)),
             i + 1 < e->arg->all_members.n ? "," : "");
         gen_endif(g, f, m->ifcond);

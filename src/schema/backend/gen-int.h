@@ -25,6 +25,11 @@ typedef struct gfile {
 } gfile;
 
 typedef struct gpool gpool;
+typedef struct gmemo_slot gmemo_slot;
+typedef struct gmemo {       /* see memo.c */
+    gmemo_slot *tab;
+    size_t n, cap;
+} gmemo;
 
 typedef struct gen {
     const qk_schema *s;
@@ -40,9 +45,29 @@ typedef struct gen {
     qk_buf tmp;              /* scratch for gs() */
     qk_buf spare[4];         /* buffers of emitted files, for new ones */
     size_t nspare;
+    gfile lost;              /* stands in for a file that could not be made */
+    gmemo fmts;              /* formats' pieces (fmt.c), a few hundred */
+    gmemo names;             /* derived names, a few thousand */
 } gen;
 
+/* ---- memo (memo.c) ---- */
+/* What a memoised value was derived from its key string (1..7: memo.c
+ * keeps it in the low bits of the key). */
+enum gmemo_what {
+    GMEMO_FMT = 1,       /* a format's pieces (fmt.c) */
+    GMEMO_CNAME,         /* c_name(key, false) */
+    GMEMO_CNAME_PROTECT, /* c_name(key, true) */
+    GMEMO_CAMEL_UPPER,   /* camel_to_upper(key) */
+    GMEMO_UPPER_CNAME,   /* upper-case c_name(key, false) */
+};
+/* KEY must live until generation ends; NULL when not memoised yet. */
+void *gmemo_get(const gmemo *m, const void *key, enum gmemo_what what);
+void gmemo_put(gmemo *m, const void *key, enum gmemo_what what, void *val);
+void gmemo_free(gmemo *m);
+
 /* ---- strings ---- */
+/* Appends FMT's expansion (fmt.c lists the conversions) to B. */
+int gvfmt(gen *g, qk_buf *b, const char *fmt, va_list ap);
 char *gs(gen *g, const char *fmt, ...) QK_PRINTF(2, 3);
 void *galloc(gen *g, size_t n);    /* pool memory, freed at the end */
 void *gzalloc(gen *g, size_t n);   /* zeroed */
@@ -92,6 +117,8 @@ bool need_has(const member *m);
 const char *type_cname(gen *g, const entity *t);
 /* C type of a member/return value ("char *", "int64_t", "Foo *"). */
 const char *c_type(gen *g, const entity *t);
+/* What goes between C type CTYPE and a name: nothing after a '*'. */
+const char *type_sep(const char *ctype);
 /* C type as a parameter ("const char *" for str). */
 const char *c_param_type(gen *g, const entity *t);
 /* Statement freeing EXPR of type t, or NULL when nothing is needed. */

@@ -56,110 +56,12 @@ void *gzalloc(gen *g, size_t n)
     return p;
 }
 
-/* Appends N bytes; the common case, room left, stays inline. The
- * terminating NUL is left to the end of vfmt. */
-static inline int put(qk_buf *b, const char *s, size_t n)
-{
-    if (b->cap - b->len > n) {
-        memcpy(b->data + b->len, s, n);
-        b->len += n;
-        return 0;
-    }
-    return qk_buf_append(b, s, n);
-}
-
-/* Decimal digits of v (negative when neg) ending at end: their start. */
-static char *put_num(char *end, unsigned long long v, bool neg)
-{
-    char *p = end;
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    if (neg)
-        *--p = '-';
-    return p;
-}
-
-static unsigned long long mag(long long v)
-{
-    return v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
-}
-
-/*
- * A small printf for the generator's own formats (%s, %.*s, %c, %d, %ld,
- * %zu, %%): the back ends format hundreds of thousands of short strings,
- * and glibc's vfprintf setup dominated the profile, then the calls into
- * qk_buf for every piece.
- */
-static int vfmt(qk_buf *b, const char *fmt, va_list ap)
-{
-    int r = 0;
-    while (*fmt && !r) {
-        const char *pct = strchr(fmt, '%');
-        if (!pct) {
-            r = put(b, fmt, strlen(fmt));
-            break;
-        }
-        if (pct > fmt)
-            r = put(b, fmt, (size_t)(pct - fmt));
-        const char *f = pct + 1;
-        char num[32], *end = num + sizeof(num), *p;
-        switch (*f) {
-        case 's': {
-            const char *a = va_arg(ap, const char *);
-            r |= put(b, a, strlen(a));
-            fmt = f + 1;
-            break;
-        }
-        case '.': { /* %.*s */
-            int n = va_arg(ap, int);
-            const char *a = va_arg(ap, const char *);
-            r |= put(b, a, strnlen(a, (size_t)n));
-            fmt = f + 3;
-            break;
-        }
-        case 'c':
-            num[0] = (char)va_arg(ap, int);
-            r |= put(b, num, 1);
-            fmt = f + 1;
-            break;
-        case 'd': {
-            int v = va_arg(ap, int);
-            p = put_num(end, mag(v), v < 0);
-            r |= put(b, p, (size_t)(end - p));
-            fmt = f + 1;
-            break;
-        }
-        case 'l': { /* %ld */
-            long v = va_arg(ap, long);
-            p = put_num(end, mag(v), v < 0);
-            r |= put(b, p, (size_t)(end - p));
-            fmt = f + 2;
-            break;
-        }
-        case 'z': /* %zu */
-            p = put_num(end, va_arg(ap, size_t), false);
-            r |= put(b, p, (size_t)(end - p));
-            fmt = f + 2;
-            break;
-        default: /* %% */
-            r |= put(b, "%", 1);
-            fmt = f + 1;
-            break;
-        }
-    }
-    if (b->data)
-        b->data[b->len] = 0;
-    return r;
-}
-
 char *gs(gen *g, const char *fmt, ...)
 {
     va_list ap;
     qk_buf_clear(&g->tmp);
     va_start(ap, fmt);
-    int e = vfmt(&g->tmp, fmt, ap);
+    int e = gvfmt(g, &g->tmp, fmt, ap);
     va_end(ap);
     char *r = e ? NULL : galloc(g, g->tmp.len + 1);
     if (!r) {
@@ -236,9 +138,8 @@ static bool is_upper(char c)
     return c >= 'A' && c <= 'Z';
 }
 
-/* One pool block with room for a "q_" in front, one pass over the name:
- * this runs for every name in every generated line. */
-const char *c_name(gen *g, const char *name, bool protect)
+/* One pool block with room for a "q_" in front, one pass over the name. */
+static const char *make_c_name(gen *g, const char *name, bool protect)
 {
     size_t n = strlen(name);
     char *q = galloc(g, n + 3);
@@ -254,6 +155,18 @@ const char *c_name(gen *g, const char *name, bool protect)
         q[0] = 'q';
         q[1] = '_';
         return q;
+    }
+    return r;
+}
+
+/* This runs for every name in every generated line: memoised. */
+const char *c_name(gen *g, const char *name, bool protect)
+{
+    enum gmemo_what w = protect ? GMEMO_CNAME_PROTECT : GMEMO_CNAME;
+    const char *r = gmemo_get(&g->names, name, w);
+    if (!r) {
+        r = make_c_name(g, name, protect);
+        gmemo_put(&g->names, name, w, (void *)r);
     }
     return r;
 }
@@ -276,7 +189,18 @@ static char *upper(gen *g, const char *s)
     return r;
 }
 
-const char *camel_to_upper(gen *g, const char *value)
+/* Upper-case c_name(NAME, false): enum constants and feature names. */
+static const char *upper_c_name(gen *g, const char *name)
+{
+    const char *r = gmemo_get(&g->names, name, GMEMO_UPPER_CNAME);
+    if (!r) {
+        r = upper(g, c_name(g, name, false));
+        gmemo_put(&g->names, name, GMEMO_UPPER_CNAME, (void *)r);
+    }
+    return r;
+}
+
+static const char *make_camel_to_upper(gen *g, const char *value)
 {
     size_t n = strlen(value);
     char *ret = galloc(g, 2 * n + 2);
@@ -303,9 +227,19 @@ const char *camel_to_upper(gen *g, const char *value)
         upc = is_upper(ch);
     }
     ret[len] = 0;
-    const char *r = c_name(g, upper(g, ret), true);
+    const char *r = make_c_name(g, upper(g, ret), true);
     while (*r == '_')
         r++;
+    return r;
+}
+
+const char *camel_to_upper(gen *g, const char *value)
+{
+    const char *r = gmemo_get(&g->names, value, GMEMO_CAMEL_UPPER);
+    if (!r) {
+        r = make_camel_to_upper(g, value);
+        gmemo_put(&g->names, value, GMEMO_CAMEL_UPPER, (void *)r);
+    }
     return r;
 }
 
@@ -313,9 +247,8 @@ const char *c_enum_const2(gen *g, const char *type, const char *value,
                           const char *prefix)
 {
     if (prefix && prefix[0])
-        return gs(g, "%s_%s", prefix, upper(g, c_name(g, value, false)));
-    return gs(g, "%s_%s", camel_to_upper(g, type),
-              upper(g, c_name(g, value, false)));
+        return gs(g, "%s_%s", prefix, upper_c_name(g, value));
+    return gs(g, "%s_%s", camel_to_upper(g, type), upper_c_name(g, value));
 }
 
 const char *c_enum_const(gen *g, const entity *e, const char *value)
@@ -333,9 +266,9 @@ gfile *gf_new(gen *g, const char *name)
         qk_free(f);
         qk_free(n);
         g->err = QK_ERR_NOMEM;
-        static gfile dummy;
-        qk_buf_free(&dummy.buf);
-        return &dummy;
+        /* the back end carries on writing into a file nobody gets */
+        g->lost.name = (char *)"lost";
+        return &g->lost;
     }
     f->name = n;
     if (g->nspare)
@@ -349,7 +282,7 @@ void out(gen *g, gfile *f, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    if (vfmt(&f->buf, fmt, ap))
+    if (gvfmt(g, &f->buf, fmt, ap))
         g->err = QK_ERR_NOMEM;
     va_end(ap);
 }
@@ -364,7 +297,7 @@ static const char *guard(gen *g, const char *fname)
 {
     const char *base = strrchr(fname, '/');
     base = base ? base + 1 : fname;
-    return upper(g, c_name(g, base, false));
+    return upper_c_name(g, base);
 }
 
 static void preamble(gen *g, gfile *f, const char *blurb)
@@ -552,6 +485,12 @@ const char *c_type(gen *g, const entity *t)
     }
 }
 
+const char *type_sep(const char *ctype)
+{
+    size_t n = strlen(ctype);
+    return n && ctype[n - 1] == '*' ? "" : " ";
+}
+
 const char *c_param_type(gen *g, const entity *t)
 {
     if (is_builtin(t) && !strcmp(t->name, "str"))
@@ -582,7 +521,7 @@ static bool special(const char *n)
 
 const char *feature_const(gen *g, const char *n)
 {
-    return gs(g, "QAPI_FEATURE_%s", upper(g, c_name(g, n, false)));
+    return gs(g, "QAPI_FEATURE_%s", upper_c_name(g, n));
 }
 
 const char *feature_mask(gen *g, const vec *fs)
@@ -694,6 +633,9 @@ const char *rel_include(gen *g, const char *from, const char *to)
 
 static void free_all(gen *g)
 {
+    gmemo_free(&g->fmts);
+    gmemo_free(&g->names);
+    qk_buf_free(&g->lost.buf);
     qk_buf_free(&g->tmp);
     while (g->nspare)
         qk_buf_free(&g->spare[--g->nspare]);

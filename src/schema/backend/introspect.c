@@ -21,6 +21,7 @@ typedef struct islot {
 typedef struct intro {
     gen *g;
     gfile *f;
+    qk_buf line;       /* the piece being built */
     islot *slots;
     size_t cap;
     const entity **queue;
@@ -43,9 +44,32 @@ static islot *slot(intro *in, const entity *e)
     }
 }
 
-static const char *use_type(intro *in, const entity *t)
+/* ---- the piece being built ---- */
+
+static void add(intro *in, const char *s, size_t n)
 {
-    gen *g = in->g;
+    if (qk_buf_append(&in->line, s, n))
+        in->g->err = QK_ERR_NOMEM;
+}
+
+static void lit(intro *in, const char *s)
+{
+    add(in, s, strlen(s));
+}
+
+/* A JSON string (names are plain ASCII identifiers). */
+static void jstr(intro *in, const char *s)
+{
+    add(in, "\"", 1);
+    lit(in, s);
+    add(in, "\"", 1);
+}
+
+/* The name introspection gives type T: its own for built-ins, "[E]" for
+ * arrays, else a masked number unless -u. The first use queues the type
+ * for its own entry: the types follow in order of first use. */
+static void type_name(intro *in, const entity *t)
+{
     if (t->kind == QK_SCHEMA_BUILTIN && !strcmp(t->json_type, "int"))
         t = in->t_int;
     else if (t->kind == QK_SCHEMA_ARRAY && t->elem->kind == QK_SCHEMA_BUILTIN &&
@@ -57,29 +81,40 @@ static const char *use_type(intro *in, const entity *t)
         if (in->nq < in->qcap)
             in->queue[in->nq++] = t;
     }
-    if (t->kind == QK_SCHEMA_BUILTIN)
-        return t->name;
-    if (t->kind == QK_SCHEMA_ARRAY)
-        return gs(g, "[%s]", use_type(in, t->elem));
-    if (g->unmask)
-        return t->name;
-    if (s->num < 0)
-        s->num = in->nnames++;
-    return gs(g, "%ld", s->num);
+    if (t->kind == QK_SCHEMA_ARRAY) {
+        add(in, "[", 1);
+        type_name(in, t->elem);
+        add(in, "]", 1);
+    } else if (t->kind == QK_SCHEMA_BUILTIN || in->g->unmask) {
+        lit(in, t->name);
+    } else {
+        if (s->num < 0)
+            s->num = in->nnames++;
+        char num[24], *p = num + sizeof(num);
+        unsigned long v = (unsigned long)s->num;
+        do {
+            *--p = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        add(in, p, (size_t)(num + sizeof(num) - p));
+    }
 }
 
-/* A JSON string literal's text (names are plain ASCII identifiers). */
-static const char *js(gen *g, const char *s)
+static void jtype(intro *in, const entity *t)
 {
-    return gs(g, "\"%s\"", s);
+    add(in, "\"", 1);
+    type_name(in, t);
+    add(in, "\"", 1);
 }
 
-/* TEXT as a C string literal line, escaped straight into the buffer
- * (this is most of the introspection file). */
-static void piece(intro *in, const char *text)
+/* The piece built so far as a C string literal line, escaped straight
+ * into the file (this is most of the introspection file); the next piece
+ * starts empty. */
+static void flush(intro *in)
 {
     qk_buf *b = &in->f->buf;
-    size_t n = strlen(text);
+    const char *text = in->line.data ? in->line.data : "";
+    size_t n = in->line.len;
     if (qk_buf_reserve(b, 2 * n + 8)) {
         in->g->err = QK_ERR_NOMEM;
         return;
@@ -95,6 +130,7 @@ static void piece(intro *in, const char *text)
     memcpy(d, "\",\n", 3);
     b->len = (size_t)(d + 3 - b->data);
     b->data[b->len] = 0;
+    qk_buf_clear(&in->line);
 }
 
 static bool any_cond(const vec *fs)
@@ -105,38 +141,43 @@ static bool any_cond(const vec *fs)
     return false;
 }
 
-/* Appends `, "features": [...]` to *text, or flushes *text as a piece and
- * emits conditional features as pieces, leaving *text the continuation. */
-static void features(intro *in, const char **text, const vec *fs)
+/* Adds `, "features": [...]`; conditional features each become a piece
+ * of their own, and the piece after them starts with "]". */
+static void features(intro *in, const vec *fs)
 {
     gen *g = in->g;
     if (!fs->n)
         return;
+    lit(in, ", \"features\": [");
     if (!any_cond(fs)) {
-        const char *r = "";
-        for (size_t i = 0; i < fs->n; i++)
-            r = gs(g, "%s%s%s", r, i ? ", " : "",
-                   js(g, ((const feature *)fs->v[i])->name));
-        *text = gs(g, "%s, \"features\": [%s]", *text, r);
-        return;
+        for (size_t i = 0; i < fs->n; i++) {
+            if (i)
+                lit(in, ", ");
+            jstr(in, ((const feature *)fs->v[i])->name);
+        }
+    } else {
+        flush(in);
+        for (size_t i = 0; i < fs->n; i++) {
+            const feature *f = fs->v[i];
+            gen_if(g, in->f, f->ifcond);
+            jstr(in, f->name);
+            flush(in);
+            gen_endif(g, in->f, f->ifcond);
+        }
     }
-    piece(in, gs(g, "%s, \"features\": [", *text));
-    for (size_t i = 0; i < fs->n; i++) {
-        const feature *f = fs->v[i];
-        gen_if(g, in->f, f->ifcond);
-        piece(in, js(g, f->name));
-        gen_endif(g, in->f, f->ifcond);
-    }
-    *text = "]";
+    lit(in, "]");
 }
 
-/* A list of items: the open text is flushed, each item is a piece with
- * its condition, and the continuation starts with "]". */
-static void member_list(intro *in, const char **text, const char *key,
-                        const entity *e, int what)
+/* A list of items: the piece so far ends with `, "KEY": [`, each item is
+ * a piece with its condition, and the piece after them starts with "]". */
+static void member_list(intro *in, const char *key, const entity *e,
+                        int what)
 {
     gen *g = in->g;
-    piece(in, gs(g, "%s, \"%s\": [", *text, key));
+    lit(in, ", \"");
+    lit(in, key);
+    lit(in, "\": [");
+    flush(in);
     const vec *ms = what == 2 ? &e->variants
                   : e->kind == QK_SCHEMA_OBJECT ? &e->all_members
                   : what == 3 ? &e->members
@@ -144,90 +185,124 @@ static void member_list(intro *in, const char **text, const char *key,
                   : &e->members;
     for (size_t i = 0; i < ms->n; i++) {
         const member *m = ms->v[i];
-        const char *t;
-        if (what == 3) /* enum values */
-            t = js(g, m->name);
-        else if (what == 2)
-            t = gs(g, "{\"case\": %s, \"type\": %s}", js(g, m->name),
-                   js(g, use_type(in, m->type)));
-        else if (e->kind == QK_SCHEMA_ENUM)
-            t = gs(g, "{\"name\": %s", js(g, m->name));
-        else if (e->kind == QK_SCHEMA_ALTERNATE)
-            t = gs(g, "{\"type\": %s}", js(g, use_type(in, m->type)));
-        else
-            t = gs(g, "{\"name\": %s, \"type\": %s%s", js(g, m->name),
-                   js(g, use_type(in, m->type)),
-                   m->optional ? ", \"default\": null" : "");
         gen_if(g, in->f, m->ifcond);
-        if (what == 1 && e->kind != QK_SCHEMA_ALTERNATE) {
-            features(in, &t, m->features);
-            t = gs(g, "%s}", t);
+        if (what == 3) { /* enum values */
+            jstr(in, m->name);
+        } else if (what == 2) {
+            lit(in, "{\"case\": ");
+            jstr(in, m->name);
+            lit(in, ", \"type\": ");
+            jtype(in, m->type);
+            lit(in, "}");
+        } else if (e->kind == QK_SCHEMA_ENUM) {
+            lit(in, "{\"name\": ");
+            jstr(in, m->name);
+        } else if (e->kind == QK_SCHEMA_ALTERNATE) {
+            lit(in, "{\"type\": ");
+            jtype(in, m->type);
+            lit(in, "}");
+        } else {
+            lit(in, "{\"name\": ");
+            jstr(in, m->name);
+            lit(in, ", \"type\": ");
+            jtype(in, m->type);
+            if (m->optional)
+                lit(in, ", \"default\": null");
         }
-        piece(in, t);
+        if (what == 1 && e->kind != QK_SCHEMA_ALTERNATE) {
+            features(in, m->features);
+            lit(in, "}");
+        }
+        flush(in);
         gen_endif(g, in->f, m->ifcond);
     }
-    *text = "]";
+    lit(in, "]");
 }
 
-static void entity_info(intro *in, const entity *e, const char *name)
+static const char *meta_type(const entity *e)
+{
+    switch (e->kind) {
+    case QK_SCHEMA_BUILTIN:
+        return "builtin";
+    case QK_SCHEMA_ENUM:
+        return "enum";
+    case QK_SCHEMA_ARRAY:
+        return "array";
+    case QK_SCHEMA_OBJECT:
+        return "object";
+    case QK_SCHEMA_ALTERNATE:
+        return "alternate";
+    case QK_SCHEMA_COMMAND:
+        return "command";
+    default:
+        return "event";
+    }
+}
+
+/* E's SchemaInfo entry; NAME: commands and events by their own name,
+ * types by type_name. */
+static void entity_info(intro *in, const entity *e)
 {
     gen *g = in->g;
-    const char *t = gs(g, "{\"name\": %s, \"meta-type\": \"%s\"",
-                       js(g, name),
-                       e->kind == QK_SCHEMA_BUILTIN     ? "builtin"
-                       : e->kind == QK_SCHEMA_ENUM      ? "enum"
-                       : e->kind == QK_SCHEMA_ARRAY     ? "array"
-                       : e->kind == QK_SCHEMA_OBJECT    ? "object"
-                       : e->kind == QK_SCHEMA_ALTERNATE ? "alternate"
-                       : e->kind == QK_SCHEMA_COMMAND   ? "command"
-                                                        : "event");
-    if (!g->unmask && e->kind != QK_SCHEMA_BUILTIN &&
-        e->kind != QK_SCHEMA_ARRAY && e->kind != QK_SCHEMA_COMMAND &&
-        e->kind != QK_SCHEMA_EVENT)
-        out(g, in->f, "    /* \"%s\" = %s */\n", name, e->name);
+    bool named = e->kind == QK_SCHEMA_COMMAND || e->kind == QK_SCHEMA_EVENT;
+    lit(in, "{\"name\": ");
+    if (named)
+        jstr(in, e->name);
+    else
+        jtype(in, e);
+    lit(in, ", \"meta-type\": \"");
+    lit(in, meta_type(e));
+    lit(in, "\"");
+    if (!g->unmask && !named && e->kind != QK_SCHEMA_BUILTIN &&
+        e->kind != QK_SCHEMA_ARRAY && in->line.data) {
+        /* the masked name is the line so far from its 11th byte */
+        const char *num = in->line.data + 10;
+        out(g, in->f, "    /* \"%.*s\" = %s */\n",
+            (int)(strchr(num, '"') - num), num, e->name);
+    }
     gen_if(g, in->f, e->ifcond);
     switch (e->kind) {
-    case QK_SCHEMA_BUILTIN: {
-        const char *jt = e->json_type;
-        if (!strcmp(e->name, "any"))
-            jt = "value";
-        t = gs(g, "%s, \"json-type\": %s", t, js(g, jt));
+    case QK_SCHEMA_BUILTIN:
+        lit(in, ", \"json-type\": ");
+        jstr(in, !strcmp(e->name, "any") ? "value" : e->json_type);
         break;
-    }
     case QK_SCHEMA_ENUM:
-        member_list(in, &t, "members", e, 1);
-        member_list(in, &t, "values", e, 3);
+        member_list(in, "members", e, 1);
+        member_list(in, "values", e, 3);
         break;
     case QK_SCHEMA_ARRAY:
-        t = gs(g, "%s, \"element-type\": %s", t,
-               js(g, use_type(in, e->elem)));
+        lit(in, ", \"element-type\": ");
+        jtype(in, e->elem);
         break;
     case QK_SCHEMA_OBJECT:
-        member_list(in, &t, "members", e, 1);
+        member_list(in, "members", e, 1);
         if (e->variants.n) {
-            t = gs(g, "%s, \"tag\": %s", t, js(g, e->tag_member->name));
-            member_list(in, &t, "variants", e, 2);
+            lit(in, ", \"tag\": ");
+            jstr(in, e->tag_member->name);
+            member_list(in, "variants", e, 2);
         }
         break;
     case QK_SCHEMA_ALTERNATE:
-        member_list(in, &t, "members", e, 1);
+        member_list(in, "members", e, 1);
         break;
-    case QK_SCHEMA_COMMAND: {
-        const char *a = use_type(in, e->arg ? e->arg : in->t_empty);
-        const char *r = use_type(in, e->ret ? e->ret : in->t_empty);
-        t = gs(g, "%s, \"arg-type\": %s, \"ret-type\": %s%s", t, js(g, a),
-               js(g, r), e->allow_oob ? ", \"allow-oob\": true" : "");
+    case QK_SCHEMA_COMMAND:
+        lit(in, ", \"arg-type\": ");
+        jtype(in, e->arg ? e->arg : in->t_empty);
+        lit(in, ", \"ret-type\": ");
+        jtype(in, e->ret ? e->ret : in->t_empty);
+        if (e->allow_oob)
+            lit(in, ", \"allow-oob\": true");
         break;
-    }
     case QK_SCHEMA_EVENT:
-        t = gs(g, "%s, \"arg-type\": %s", t,
-               js(g, use_type(in, e->arg ? e->arg : in->t_empty)));
+        lit(in, ", \"arg-type\": ");
+        jtype(in, e->arg ? e->arg : in->t_empty);
         break;
     default:
         break;
     }
-    features(in, &t, e->features);
-    piece(in, gs(g, "%s}", t));
+    features(in, e->features);
+    lit(in, "}");
+    flush(in);
     gen_endif(g, in->f, e->ifcond);
 }
 
@@ -269,25 +344,21 @@ void gen_introspect(gen *g)
 
     out(g, c, "#include \"%s.h\"\n\nconst char *const %sqmp_schema_pieces[] = {\n",
         base, g->cprefix);
-    piece(&in, "[");
+    lit(&in, "[");
+    flush(&in);
     for (size_t i = 0; i < s->modules.n; i++) {
         const module *m = s->modules.v[i];
         for (size_t j = 0; j < m->entities.n; j++) {
             const entity *e = m->entities.v[j];
             if (e->kind == QK_SCHEMA_COMMAND || e->kind == QK_SCHEMA_EVENT)
-                entity_info(&in, e, e->name);
+                entity_info(&in, e);
         }
     }
-    for (size_t i = 0; i < in.nq; i++) {
-        const entity *t = in.queue[i];
-        const char *name = t->name;
-        if (t->kind == QK_SCHEMA_ARRAY)
-            name = gs(g, "[%s]", use_type(&in, t->elem));
-        else if (t->kind != QK_SCHEMA_BUILTIN)
-            name = use_type(&in, t);
-        entity_info(&in, t, name);
-    }
-    piece(&in, "]");
+    for (size_t i = 0; i < in.nq; i++)
+        entity_info(&in, in.queue[i]);
+    lit(&in, "]");
+    flush(&in);
+    qk_buf_free(&in.line);
     out(g, c, "};\n\nconst size_t %sqmp_schema_npieces =\n"
               "    sizeof(%sqmp_schema_pieces) / sizeof(%sqmp_schema_pieces[0]);\n\n"
               "qk_json *%sqmp_schema_new(void)\n{\n"
