@@ -45,119 +45,39 @@ static void usage(FILE *f, const char *argv0)
             argv0);
 }
 
-static const struct option opts[] = {
-    {"output-dir", required_argument, NULL, 'o'},
-    {"prefix", required_argument, NULL, 'p'},
-    {"builtins", no_argument, NULL, 'b'},
-    {"unmask-non-abi-names", no_argument, NULL, 'u'},
-    {"dump", no_argument, NULL, 'D'},
-    {"check", no_argument, NULL, 'K'},
-    {"compat", required_argument, NULL, 'C'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
-/*
- * The option ARG spells out in full ("-o", "--output-dir", "--check"...),
- * 0 if none; *eq points after '=' in "--NAME=VALUE", else is NULL.
- */
-static int exact_option(const char *arg, const char **eq)
-{
-    *eq = NULL;
-    if (arg[0] == '-' && arg[1] && arg[1] != '-' && !arg[2] &&
-        strchr("opbuh", arg[1]))
-        return arg[1];
-    if (arg[0] != '-' || arg[1] != '-')
-        return 0;
-    for (const struct option *o = opts; o->name; o++) {
-        size_t n = strlen(o->name);
-        if (strncmp(arg + 2, o->name, n))
-            continue;
-        if (!arg[2 + n])
-            return o->val;
-        if (arg[2 + n] == '=' && o->has_arg) {
-            *eq = arg + 3 + n;
-            return o->val;
-        }
-    }
-    return 0;
-}
-
-/*
- * Whether the arguments use only the exact spellings (the options in full,
- * separate from or '='-joined to their values, and operands not starting
- * with '-'). Those are parsed without getopt_long(): calling it makes about
- * 120 KB more of libc resident, a twentieth of a check's memory. Anything
- * else (abbreviations, bundled flags, "--", mistakes) goes to getopt_long()
- * so that its behaviour and messages stay exactly the same.
- */
-static bool exact_args(int argc, char **argv)
-{
-    if (getenv("POSIXLY_CORRECT"))
-        return false; /* getopt would not permute */
-    for (int i = 1; i < argc; i++) {
-        const char *eq;
-        int c = exact_option(argv[i], &eq);
-        if (!c && argv[i][0] == '-')
-            return false;
-        if (c && !eq && strchr("opC", c) && ++i == argc)
-            return false; /* the missing argument: getopt's message */
-    }
-    return true;
-}
-
-/* Fetches the next option of ARGV as getopt_long() would, for arguments
- * exact_args() accepts; operands are collected in *operand (the last one)
- * and counted in *noperands. */
-static int next_exact(int argc, char **argv, int *i, char **arg,
-                      char **operand, int *noperands)
-{
-    while (*i < argc) {
-        const char *eq;
-        char *a = argv[(*i)++];
-        int c = exact_option(a, &eq);
-        if (!c) {
-            *operand = a;
-            ++*noperands;
-            continue;
-        }
-        *arg = eq ? (char *)eq : NULL;
-        if (!eq && strchr("opC", c))
-            *arg = argv[(*i)++];
-        return c;
-    }
-    return -1;
-}
-
 int main(int argc, char **argv)
 {
+    static const struct option opts[] = {
+        {"output-dir", required_argument, NULL, 'o'},
+        {"prefix", required_argument, NULL, 'p'},
+        {"builtins", no_argument, NULL, 'b'},
+        {"unmask-non-abi-names", no_argument, NULL, 'u'},
+        {"dump", no_argument, NULL, 'D'},
+        {"check", no_argument, NULL, 'K'},
+        {"compat", required_argument, NULL, 'C'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
     bool dump = false, check_only = false;
     int compat = 0;
     qk_gen_options gopt = {"", false, false};
-    bool exact = exact_args(argc, argv);
-    int c, next = 1, noperands = 0;
-    char *optval = NULL, *operand = NULL;
-    while ((c = exact ? next_exact(argc, argv, &next, &optval, &operand,
-                                   &noperands)
-                      : getopt_long(argc, argv, "o:p:buh", opts, NULL)) !=
-           -1) {
-        if (!exact)
-            optval = optarg;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:p:buh", opts, NULL)) != -1) {
         switch (c) {
         case 'o':
-            outdir = optval;
+            outdir = optarg;
             break;
         case 'p':
-            for (const char *p = optval; *p; p++)
+            for (const char *p = optarg; *p; p++)
                 if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
                       *p == '_' || *p == '.' || *p == '-' ||
-                      (p != optval && *p >= '0' && *p <= '9'))) {
+                      (p != optarg && *p >= '0' && *p <= '9'))) {
                     fprintf(stderr,
                             "%s: funny character '%c' in argument of "
                             "--prefix\n", argv[0], *p);
                     return 1;
                 }
-            gopt.prefix = optval;
+            gopt.prefix = optarg;
             break;
         case 'b':
             gopt.builtins = true;
@@ -172,10 +92,10 @@ int main(int argc, char **argv)
             check_only = true;
             break;
         case 'C':
-            compat = atoi(optval);
+            compat = atoi(optarg);
             if (compat != 2015) {
                 fprintf(stderr, "%s: unknown --compat level '%s'\n", argv[0],
-                        optval);
+                        optarg);
                 return 2;
             }
             break;
@@ -187,11 +107,11 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (exact ? noperands != 1 : optind != argc - 1) {
+    if (optind != argc - 1) {
         usage(stderr, argv[0]);
         return 2;
     }
-    const char *prefix_check = exact ? operand : argv[optind];
+    const char *prefix_check = argv[optind];
     qk_schema *s = qk_schema_new();
     if (!s) {
         fprintf(stderr, "%s: out of memory\n", argv[0]);
