@@ -146,25 +146,11 @@ static const char *match_valid_name(const char *name)
     return NULL;
 }
 
-/* Whether qs_c_name(NAME) starts with PREFIX, without making it: c_name
- * keeps ASCII letters, digits and '_', and makes anything else '_'. */
-static bool c_name_starts(const char *name, const char *prefix)
-{
-    for (; *prefix; name++, prefix++) {
-        if (!*name)
-            return false;
-        char c = alnum(*name) || *name == '_' ? *name : '_';
-        if (c != *prefix)
-            return false;
-    }
-    return true;
-}
-
 static const char *check_name_str(qs *s, const char *name, srcinfo *info,
                                   const subj *source)
 {
     const char *stem = match_valid_name(name);
-    if (!stem || c_name_starts(name, "q_"))
+    if (!stem || qs_c_name_starts(name, "q_"))
         qs_error(s, info, 0, "%s has an invalid name", subj_str(s, source));
     return stem;
 }
@@ -367,7 +353,7 @@ static void check_type_implicit(qs *s, const qv *value, srcinfo *info,
             key++;
         check_name_lower(s, key, info, key_source, permissive, permissive);
         /* c_name "u" is "u" itself: only 'u' maps to 'u' */
-        if (!strcmp(key, "u") || c_name_starts(key, "has_"))
+        if (!strcmp(key, "u") || qs_c_name_starts(key, "has_"))
             qs_error(s, info, 0, "%s uses reserved name",
                      subj_str(s, key_source));
         if (arg->kind == QV_OBJ) { /* else short form: the type itself */

@@ -21,6 +21,7 @@
 
 /* ---- names and paths ---- */
 
+/* c_name keeps ASCII letters, digits and '_', and makes anything else '_'. */
 static char c_char(char c)
 {
     return ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -37,13 +38,20 @@ bool qs_c_name_eq(const char *a, const char *b)
     return !*a && !*b;
 }
 
+/* Whether qs_c_name(NAME) starts with PREFIX, without making it. */
+bool qs_c_name_starts(const char *name, const char *prefix)
+{
+    for (; *prefix; name++, prefix++)
+        if (!*name || c_char(*name) != *prefix)
+            return false;
+    return true;
+}
+
 char *qs_c_name(qs *s, const char *name)
 {
     char *r = qs_tstrdup(s, name);
     for (char *p = r; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-              (*p >= '0' && *p <= '9') || *p == '_'))
-            *p = '_';
+        *p = c_char(*p);
     return r;
 }
 

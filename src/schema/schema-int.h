@@ -402,6 +402,7 @@ void qs_model_finish(qs *s);
 /* Names (model.c). */
 char *qs_c_name(qs *s, const char *name);  /* unprotected; in scratch */
 bool qs_c_name_eq(const char *a, const char *b);
+bool qs_c_name_starts(const char *name, const char *prefix);
 char *qs_path_abs(qs *s, const char *path);
 char *qs_path_rel(qs *s, const char *path, const char *start);
 char *qs_path_dirname(qs *s, const char *path);
